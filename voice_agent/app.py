@@ -1,0 +1,53 @@
+"""Composition root: the only place that picks implementations from settings."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+from voice_agent.models import ModelStore
+from voice_agent.settings import Settings
+from voice_agent.stages.asr import Asr
+from voice_agent.stages.tts import Tts
+from voice_agent.stages.vad import Vad
+
+logger = logging.getLogger(__name__)
+
+
+class App:
+    """Builds each component once, on first use; models are shared by every call."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def models(self) -> ModelStore:
+        return ModelStore(self.settings.models, self.settings.paths)
+
+    @cached_property
+    def inference_executor(self) -> ThreadPoolExecutor:
+        # Blocking inference never runs on the event loop; one pool serves every stage.
+        return ThreadPoolExecutor(max_workers=4, thread_name_prefix="inference")
+
+    @cached_property
+    def asr(self) -> Asr:
+        from voice_agent.stages.asr.whisper import WhisperAsr
+
+        return WhisperAsr(self.settings.asr, self.models, self.inference_executor)
+
+    @cached_property
+    def tts(self) -> Tts:
+        from voice_agent.stages.tts.piper import PiperTts
+
+        return PiperTts(self.settings.tts, self.models, self.inference_executor)
+
+    def new_vad(self, rate: int) -> Vad:
+        """A fresh VAD per call (it is stateful); the Silero model itself is shared."""
+        from voice_agent.stages.vad.factory import create_vad
+
+        return create_vad(self.settings.vad, self.models, rate)
+
+    def close(self) -> None:
+        if "inference_executor" in self.__dict__:
+            self.inference_executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,160 @@
+"""The `voice-agent` command: serve, transcribe, say, models (more come with later stages)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from voice_agent.app import App
+from voice_agent.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command: Command = args.command
+    try:
+        settings = load_settings(args.config)
+        return command(args, settings)
+    except (SettingsError, CliError) as error:
+        print(f"voice-agent: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML file layered over config/default.toml")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(prog="voice-agent", parents=[common])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the agent's server")
+    serve.set_defaults(command=_serve)
+
+    transcribe = sub.add_parser("transcribe", parents=[common], help="speech to text for WAV files")
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    transcribe.add_argument("--json", action="store_true", help="one JSON line per file")
+    transcribe.add_argument("--language", help="language code (multilingual model only)")
+    transcribe.set_defaults(command=_transcribe)
+
+    say = sub.add_parser("say", parents=[common], help="text to speech into a WAV file")
+    say.add_argument("text")
+    say.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wav")
+    say.add_argument("--rate", type=int, default=None, help="sample rate of the file")
+    say.set_defaults(command=_say)
+
+    models = sub.add_parser("models", parents=[common], help="check the bundled model files")
+    models_sub = models.add_subparsers(required=True, metavar="ACTION")
+    verify = models_sub.add_parser("verify", parents=[common], help="verify every model file")
+    verify.set_defaults(command=_models_verify)
+    prepare = models_sub.add_parser("prepare", parents=[common], help="assemble and verify")
+    prepare.set_defaults(command=_models_verify)
+    return parser
+
+
+def _models_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.models import ModelError, ModelStore
+
+    store = ModelStore(settings.models, settings.paths)
+    try:
+        for entry in store.verify_all():
+            print(f"ok  {entry.model:18} {entry.name:28} {entry.size:>11} bytes  {entry.path}")
+    except ModelError as error:
+        raise CliError(str(error)) from None
+    return 0
+
+
+def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.audio.wav import WavError, read_wav
+    from voice_agent.stages.asr import AsrHint
+
+    app = App(settings)
+    hint = AsrHint(language=args.language)
+
+    async def run() -> int:
+        failures = 0
+        for path in args.files:
+            try:
+                audio = read_wav(path)
+            except WavError as error:
+                print(f"voice-agent: {error}", file=sys.stderr)
+                failures += 1
+                continue
+            result = await app.asr.transcribe(audio, hint)
+            if args.json:
+                line = {
+                    "file": str(path),
+                    "text": result.text,
+                    "language": result.language,
+                    "confidence": round(result.confidence, 4),
+                    "timings": {k: round(v, 2) for k, v in result.timings.items()},
+                }
+                print(json.dumps(line), flush=True)
+            else:
+                print(f"{path}: {result.text}", flush=True)
+        return 1 if failures else 0
+
+    try:
+        return asyncio.run(run())
+    finally:
+        app.close()
+
+
+def _say(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.audio import AudioFrame
+    from voice_agent.audio.resample import resample
+    from voice_agent.audio.wav import write_wav
+
+    if args.rate is not None and not 4000 <= args.rate <= 192_000:
+        raise CliError(f"--rate {args.rate}: expected a sample rate between 4000 and 192000")
+    if not args.text.strip():
+        raise CliError("nothing to say: the text is empty")
+    app = App(settings)
+
+    async def run() -> AudioFrame:
+        frames = [frame async for frame in app.tts.synthesize(args.text, "en")]
+        return AudioFrame.concat(frames)
+
+    try:
+        audio = asyncio.run(run())
+    finally:
+        app.close()
+    if args.rate is not None:
+        audio = resample(audio, args.rate)
+    write_wav(args.output, audio)
+    print(f"{args.output}: {audio.duration:.2f} s at {audio.rate} Hz")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.server import serve
+
+    app = App(settings)
+    try:
+        asyncio.run(serve(app))
+    finally:
+        app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

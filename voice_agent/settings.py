@@ -1,0 +1,188 @@
+"""One frozen, typed settings tree.
+
+Precedence, lowest first: ``config/default.toml`` < ``--config FILE`` < ``VOICE_AGENT_*``
+environment variables (nested keys joined by ``__``, e.g. ``VOICE_AGENT_ASR__BEAM_SIZE=2``).
+Nothing else in the project reads the environment; each component receives its own part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from voice_agent import PROJECT_ROOT
+
+ENV_PREFIX = "VOICE_AGENT_"
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PathsSettings(Section):
+    data_dir: Path = Path("var")
+    """Databases, caches and recordings; relative paths resolve from the project root."""
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def data(self) -> Path:
+        return self.resolve(self.data_dir)
+
+
+class ModelsSettings(Section):
+    manifest: Path = Path("models/MANIFEST.toml")
+    cache_dir: Path = Path("var/models")
+    """Where models assembled from several packages (multilingual base) are written once."""
+
+
+class AsrSettings(Section):
+    model: Literal["whisper-tiny-en", "whisper-base"] = "whisper-tiny-en"
+    language: str | None = None
+    """Fixed language code, or None to detect it (multilingual models only)."""
+    compute_type: Literal["int8", "int8_float32", "float32", "default"] = "int8"
+    cpu_threads: int = Field(default=2, ge=1, le=64)
+    num_workers: int = Field(default=1, ge=1, le=16)
+    beam_size: int = Field(default=2, ge=1, le=10)
+    fast_path: bool = True
+    """Encode only a short window (notes/asr-short-window.md) instead of stock 30 s."""
+    min_window_s: float = Field(default=6.0, ge=1.0, le=30.0)
+    window_padding_s: float = Field(default=1.0, ge=0.0, le=5.0)
+    repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
+    no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
+    tokens_per_second: float = Field(default=5.0, gt=0.0, le=20.0)
+
+
+class TtsSettings(Section):
+    voice: Literal["piper-joe-medium"] = "piper-joe-medium"
+    onnx_threads: int = Field(default=2, ge=1, le=64)
+    max_clause_words: int = Field(default=6, ge=1, le=40)
+    cache_size: int = Field(default=64, ge=0, le=10_000)
+    length_scale: float = Field(default=1.0, gt=0.2, le=3.0)
+    cached_prompts: tuple[str, ...] = ("One moment.",)
+
+
+class VadSettings(Section):
+    engine: Literal["webrtc", "silero"] = "webrtc"
+    webrtc_aggressiveness: int = Field(default=2, ge=0, le=3)
+    silero_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    start_ms: int = Field(default=60, ge=0, le=2000)
+    """Speech must last this long before speech-start is reported."""
+    hangover_ms: int = Field(default=200, ge=0, le=5000)
+    """Silence must last this long before speech-end is reported."""
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class StoreSettings(Section):
+    url: str = "sqlite:///var/voice_agent.sqlite3"
+    """SQLAlchemy URL; a relative sqlite path resolves from the project root."""
+
+
+class Settings(Section):
+    paths: PathsSettings = PathsSettings()
+    models: ModelsSettings = ModelsSettings()
+    asr: AsrSettings = AsrSettings()
+    tts: TtsSettings = TtsSettings()
+    vad: VadSettings = VadSettings()
+    server: ServerSettings = ServerSettings()
+    store: StoreSettings = StoreSettings()
+
+
+class SettingsError(Exception):
+    """A configuration value was refused; the message names key, value, source and rule."""
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings tree from the default file, an optional file and the environment."""
+    layers: list[tuple[str, dict[str, Any]]] = [(str(DEFAULT_CONFIG), _read_toml(DEFAULT_CONFIG))]
+    if config_file is not None:
+        layers.append((str(config_file), _read_toml(config_file)))
+    layers.append(("environment", _env_tree(os.environ if environ is None else environ)))
+    merged: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for source, tree in layers:
+        _merge(merged, tree, source, origins, ())
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, origins)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def _env_tree(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        node = tree
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = _env_value(raw)
+    return tree
+
+
+def _env_value(raw: str) -> Any:
+    # Lists and tables come as JSON; everything else stays a string for pydantic to coerce.
+    if raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _merge(
+    into: dict[str, Any],
+    layer: Mapping[str, Any],
+    source: str,
+    origins: dict[tuple[str, ...], str],
+    prefix: tuple[str, ...],
+) -> None:
+    for key, value in layer.items():
+        path = (*prefix, key)
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value, source, origins, path)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+            origins[path] = source
+
+
+def _describe(error: ValidationError, origins: Mapping[tuple[str, ...], str]) -> str:
+    lines = ["invalid configuration:"]
+    for problem in error.errors():
+        path = tuple(str(part) for part in problem["loc"])
+        key = ".".join(path)
+        source = next(
+            (origins[path[:n]] for n in range(len(path), 0, -1) if path[:n] in origins), "default"
+        )
+        shown = "(missing)" if problem["type"] == "missing" else repr(problem.get("input"))
+        reason = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            reason = "unknown key"
+        lines.append(f"  {key} = {shown} (from {source}): {reason}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""One small interface per stage; implementations live in the sub-packages."""

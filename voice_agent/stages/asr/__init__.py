@@ -1,0 +1,40 @@
+"""Speech recognition: a whole utterance in, a transcript out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from voice_agent.audio import AudioFrame
+
+
+class Expect(Enum):
+    """What the dialogue expects next; ASR and endpointing adapt to it."""
+
+    FREE = "free"
+    DIGITS = "digits"
+    EMAIL = "email"
+    YES_NO = "yes_no"
+
+
+@dataclass(frozen=True, slots=True)
+class AsrHint:
+    expect: Expect = Expect.FREE
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    language: str
+    confidence: float
+    """exp(mean token log-probability), 0..1."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds per step, e.g. features_ms, encode_ms, decode_ms, total_ms."""
+    path: str = "fast"
+    """Which decoding path produced the text: "fast" or "stock"."""
+
+
+class Asr(Protocol):
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript: ...

@@ -1,0 +1,27 @@
+"""Voice activity detection: per frame, stateful, events carry the boundary's audio time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from voice_agent.audio import AudioFrame
+
+
+class VadEventKind(Enum):
+    SPEECH_START = "speech_start"
+    SPEECH_END = "speech_end"
+
+
+@dataclass(frozen=True, slots=True)
+class VadEvent:
+    kind: VadEventKind
+    timestamp: float
+    """Time of the boundary in the audio (frame timestamps), not the time of emission."""
+
+
+class Vad(Protocol):
+    def process(self, frame: AudioFrame) -> VadEvent | None: ...
+
+    def reset(self) -> None: ...
