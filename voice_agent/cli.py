@@ -68,7 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(command=_models_verify)
     prepare = models_sub.add_parser("prepare", parents=[common], help="assemble and verify")
     prepare.set_defaults(command=_models_verify)
+
+    # Commands owned by other packages register themselves here.
+    for add_commands in _command_providers():
+        add_commands(sub, common)
     return parser
+
+
+def _command_providers() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]]:
+    return []
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:

@@ -90,6 +90,12 @@ class StoreSettings(Section):
     """SQLAlchemy URL; a relative sqlite path resolves from the project root."""
 
 
+class DialogueSettings(Section):
+    policies: Path = Path("config/policies.toml")
+    """Verification, lost-parcel thresholds, responsibility and outcomes (see DOMAIN.md)."""
+    language: str = "en"
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -98,6 +104,7 @@ class Settings(Section):
     vad: VadSettings = VadSettings()
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
+    dialogue: DialogueSettings = DialogueSettings()
 
 
 class SettingsError(Exception):
