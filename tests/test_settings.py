@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import pytest
+
+from voice_agent.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_come_from_default_toml() -> None:
+    settings = load_settings(environ={})
+    assert settings.asr.model == "whisper-tiny-en"
+    assert settings.server.port == 8080
+    assert settings.vad.engine == "webrtc"
+
+
+def test_config_file_overrides_defaults_and_env_overrides_file(tmp_path: Path) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text('[asr]\nbeam_size = 4\nmodel = "whisper-base"\n[server]\nport = 9000\n')
+    settings = load_settings(config, environ={"VOICE_AGENT_ASR__BEAM_SIZE": "3"})
+    assert settings.asr.beam_size == 3  # environment wins over the file
+    assert settings.asr.model == "whisper-base"  # the file wins over the default
+    assert settings.server.port == 9000
+    assert settings.asr.cpu_threads == 2  # untouched keys keep their defaults
+
+
+def test_environment_lists_are_json() -> None:
+    settings = load_settings(environ={"VOICE_AGENT_TTS__CACHED_PROMPTS": '["Hello.", "Bye."]'})
+    assert settings.tts.cached_prompts == ("Hello.", "Bye.")
+
+
+def test_unrelated_environment_is_ignored() -> None:
+    settings = load_settings(environ={"HOME": "/root", "VOICE_AGENTX": "1"})
+    assert settings == load_settings(environ={})
+
+
+def test_bad_value_names_key_value_source_and_rule() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ={"VOICE_AGENT_ASR__BEAM_SIZE": "0"})
+    message = str(error.value)
+    assert "asr.beam_size" in message
+    assert "'0'" in message
+    assert "environment" in message
+    assert "greater than or equal to 1" in message
+
+
+def test_bad_choice_in_file_lists_allowed_values(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[vad]\nengine = "magic"\n')
+    with pytest.raises(SettingsError) as error:
+        load_settings(config, environ={})
+    message = str(error.value)
+    assert "vad.engine = 'magic'" in message
+    assert str(config) in message
+    assert "'webrtc'" in message and "'silero'" in message
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text("[asr]\nbeam = 2\n")
+    with pytest.raises(SettingsError, match=r"asr\.beam = 2 .*unknown key"):
+        load_settings(config, environ={})
+
+
+def test_broken_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[asr\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(broken, environ={})
+    with pytest.raises(SettingsError, match="config file not found"):
+        load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(environ={})
+    with pytest.raises(ValueError):
+        settings.asr.beam_size = 5  # type: ignore[misc]
+    assert isinstance(settings, Settings)
