@@ -96,6 +96,59 @@ class DialogueSettings(Section):
     language: str = "en"
 
 
+class EchoSettings(Section):
+    max_delay_ms: int = Field(default=300, ge=0, le=2000)
+    """Longest echo path delay expected (line plus the caller's device)."""
+    echo_return_loss_db: float = Field(default=6.0, ge=0.0, le=60.0)
+    """The least attenuation of the echo (G.168 expects at least 6 dB from a line's hybrid)."""
+    margin_db: float = Field(default=0.0, ge=-20.0, le=30.0)
+
+
+class BargeInSettings(Section):
+    decide_after_ms: int = Field(default=400, ge=50, le=3000)
+    """Speech still going this long after its onset is judged now (from its words so far)."""
+    longest_backchannel_ms: int = Field(default=900, ge=100, le=5000)
+    """Speech going on longer than this stops the reply whatever its words."""
+    min_onset_frames: int = Field(default=2, ge=1, le=20)
+    """Frames of caller speech above the echo bound before the reply pauses."""
+    backchannels: tuple[str, ...] = (
+        "mm", "mmm", "hmm", "mhm", "mm-hmm", "mm-hm", "uh-huh", "uh huh", "okay", "ok", "yeah",
+        "yes", "yep", "right", "sure", "alright", "all right", "i see", "got it", "uh", "um",
+    )
+
+
+class TurnSettings(Section):
+    """Endpointing: how long a pause commits the caller's turn, by what the dialogue expects."""
+
+    hold_complete_s: float = Field(default=0.2, ge=0.0, le=5.0)
+    hold_incomplete_s: float = Field(default=0.8, ge=0.0, le=5.0)
+    hold_yes_no_s: float = Field(default=0.15, ge=0.0, le=5.0)
+    hold_digits_s: float = Field(default=1.1, ge=0.0, le=5.0)
+    hold_email_s: float = Field(default=1.3, ge=0.0, le=5.0)
+    max_turn_s: float = Field(default=30.0, ge=1.0, le=120.0)
+    """A turn this long is committed even without a pause."""
+
+
+class PromptSettings(Section):
+    """What the session itself says (the dialogue says everything else)."""
+
+    reprompt: str = "Are you still there? How can I help?"
+    silence_goodbye: str = "I can't hear anything, so I'll end the call now. Goodbye."
+    time_limit_goodbye: str = "We've reached the time limit for this call. Thank you, goodbye."
+
+
+class SessionSettings(Section):
+    max_concurrent_calls: int = Field(default=2, ge=1, le=1000)
+    greeting: bool = True
+    reprompt_after_s: float = Field(default=8.0, ge=1.0, le=120.0)
+    hang_up_after_reprompts: int = Field(default=2, ge=0, le=10)
+    max_call_s: float = Field(default=900.0, ge=10.0, le=86_400.0)
+    echo: EchoSettings = EchoSettings()
+    barge_in: BargeInSettings = BargeInSettings()
+    turn: TurnSettings = TurnSettings()
+    prompts: PromptSettings = PromptSettings()
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -105,6 +158,7 @@ class Settings(Section):
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
+    session: SessionSettings = SessionSettings()
 
 
 class SettingsError(Exception):

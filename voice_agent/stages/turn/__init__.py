@@ -1,0 +1,1 @@
+"""Turn detection: when a pause ends the caller's turn, given what the dialogue expects."""

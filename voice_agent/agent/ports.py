@@ -1,0 +1,90 @@
+"""What a call session needs from the outside: a transport, a dialogue and a recorder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from voice_agent.agent.events import CallEvent
+from voice_agent.audio import AudioFrame
+from voice_agent.stages.asr import Expect
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfInput:
+    """Digits the caller typed on the keypad (a phone line's RFC 4733 events)."""
+
+    digits: str
+    at: float
+
+
+class CallTransport(Protocol):
+    """One call's audio edge. Audio in is 16 kHz, timestamped by the session's clock; audio out
+    is read by the transport from the session's Playout at the pace of the line."""
+
+    def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
+        """The caller's audio (and keypad digits); ends when the caller hangs up."""
+        ...
+
+    def clear(self) -> None:
+        """Drop agent audio queued below the playout (barge-in)."""
+        ...
+
+    async def hang_up(self) -> None: ...
+
+    def publish(self, event: CallEvent) -> None:
+        """Captions, turn state and latency for a side channel (no-op where there is none)."""
+        ...
+
+
+class DialogueReply(Protocol):
+    @property
+    def chunks(self) -> tuple[str, ...]: ...
+    @property
+    def writes(self) -> tuple[Any, ...]: ...
+    @property
+    def state(self) -> Any: ...
+    @property
+    def expect(self) -> Expect: ...
+    @property
+    def end_call(self) -> bool: ...
+
+
+class Dialogue(Protocol):
+    """The dialogue engine as the session uses it: plain sync calls, run off the event loop."""
+
+    def greeting(self, state: Any) -> DialogueReply: ...
+
+    def respond(self, text: str, dtmf: str | None, state: Any, now: datetime) -> DialogueReply: ...
+
+    def initial_state(self) -> Any: ...
+
+    def heard(self, state: Any, played_text: str) -> Any:
+        """The state after a reply was cut short: only what the caller heard counts."""
+        ...
+
+    def entity_complete(self, text: str, state: Any) -> bool | None:
+        """Whether text holds a complete answer for what the dialogue expects (None: n/a)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    speaker: str
+    """"caller" or "agent"."""
+    text: str
+    started_at: float
+    ended_at: float
+    interrupted: bool = False
+    played_text: str | None = None
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+
+class CallRecorder(Protocol):
+    """Stores each turn as it happens and applies a committed reply's writes (blocking I/O)."""
+
+    def add_turn(self, turn: TurnRecord) -> None: ...
+
+    def apply(self, writes: Sequence[Any]) -> None: ...

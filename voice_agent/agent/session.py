@@ -1,0 +1,638 @@
+"""CallSession: one call, wired from audio in to audio out.
+
+audio in -> VAD (+ echo guard while the agent speaks) -> endpointing -> speculative ASR ->
+dialogue -> TTS -> Playout -> transport. Everything time-related reads the injected Clock, and
+frame timestamps are Clock times, so the same code runs in real time and in stepped time.
+
+Speculation: at the first pause the utterance is transcribed, the reply computed and its first
+chunk synthesized, before the turn is committed. If the caller goes on, that work is dropped
+(the reply's writes were never applied). When the pause is long enough for what the dialogue
+expects, the turn commits and the prepared audio plays at once.
+
+Barge-in has one path: caller speech above the echo bound pauses the playout within a frame;
+the words heard so far decide within ~400 ms whether the reply stops for good (the playout and
+the transport are cleared, synthesis is cancelled, and only what was played is remembered) or
+resumes where it paused (a backchannel such as "mm-hm", or a noise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import numpy as np
+
+from voice_agent.agent.echo import EchoGuard
+from voice_agent.agent.events import (
+    AgentSaid,
+    AgentStopped,
+    BargeIn,
+    BargeInResolved,
+    CallEnded,
+    CallerSaid,
+    StateChanged,
+    TurnLatency,
+    TurnState,
+)
+from voice_agent.agent.latency import LatencyMetrics, TurnMarks
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import (
+    CallRecorder,
+    CallTransport,
+    Dialogue,
+    DialogueReply,
+    DtmfInput,
+    TurnRecord,
+)
+from voice_agent.audio import AudioFrame
+from voice_agent.audio.levels import rms_dbfs
+from voice_agent.clock import Clock
+from voice_agent.settings import SessionSettings
+from voice_agent.stages.asr import Asr, AsrHint, Expect, Transcript
+from voice_agent.stages.tts import Tts
+from voice_agent.stages.turn.endpoint import Endpointer
+from voice_agent.stages.vad import Vad, VadEvent, VadEventKind
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_PREROLL_S = 0.3
+"""Audio kept from before a detected onset, so the first syllable reaches the ASR."""
+_NOISE_RISE_DB_PER_FRAME = 0.02
+_SPEECH_ABOVE_NOISE_DB = 12.0
+_SPEECH_FLOOR_DBFS = -55.0
+_BARGE_CONFIRM_S = 0.3
+"""A barge-in candidate the VAD has not confirmed as speech by then was a noise."""
+_WORDS = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionReply:
+    """A reply the session composes itself (reprompts, goodbyes)."""
+
+    chunks: tuple[str, ...]
+    state: Any
+    writes: tuple[Any, ...] = ()
+    expect: Expect = Expect.FREE
+    end_call: bool = False
+
+
+@dataclass(slots=True)
+class CallParts:
+    """The pieces one call is made of; stages and dialogue are shared, VAD is per call."""
+
+    transport: CallTransport
+    playout: Playout
+    vad: Vad
+    asr: Asr
+    tts: Tts
+    dialogue: Dialogue
+    recorder: CallRecorder
+    metrics: LatencyMetrics | None = None
+    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """The speculative result for an utterance: transcript, reply and its first audio."""
+
+    transcript: Transcript
+    reply: DialogueReply | None
+    first_audio: list[AudioFrame]
+    entity_complete: bool | None
+    marks: dict[str, float]
+
+
+@dataclass(slots=True)
+class _Utterance:
+    frames: list[AudioFrame]
+    started: float
+    speech_end: float | None = None
+    preparing: asyncio.Task[_Prepared] | None = None
+
+
+@dataclass(slots=True)
+class _Barge:
+    onset: float
+    frames: list[AudioFrame]
+    confirmed: bool = False
+    speech_end: float | None = None
+    judging: asyncio.Task[tuple[bool, str]] | None = None
+    judged_partial: bool = False
+
+
+@dataclass(slots=True)
+class _Speaking:
+    reply: DialogueReply
+    task: asyncio.Task[None] | None = None
+    marks: TurnMarks | None = None
+    started: float = 0.0
+    text: str = field(default="")
+
+
+class CallSession:
+    def __init__(self, settings: SessionSettings, parts: CallParts, clock: Clock) -> None:
+        self._settings = settings
+        self._parts = parts
+        self._clock = clock
+        self._endpointer = Endpointer(settings.turn)
+        self._echo = EchoGuard(settings.echo, parts.playout)
+        self._backchannels = frozenset(b.lower() for b in settings.barge_in.backchannels)
+        self._state_value = TurnState.LISTENING
+        self._dialogue_state: Any = parts.dialogue.initial_state()
+        self._expect = Expect.FREE
+        self._preroll: deque[AudioFrame] = deque(maxlen=32)
+        self._utterance: _Utterance | None = None
+        self._barge: _Barge | None = None
+        self._speaking: _Speaking | None = None
+        self._onset_run = 0
+        self._noise_floor_db = -70.0
+        self._idle_since = clock.now()
+        self._reprompts = 0
+        self._ending = False
+        self._started = clock.now()
+        self._time_limited = False
+        self._busy = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> TurnState:
+        return self._state_value
+
+    async def run(self, greet: bool = True) -> None:
+        """Run the call until the caller hangs up, the dialogue ends it, or a limit is hit."""
+        writer = asyncio.create_task(self._store_writer())
+        try:
+            if greet and self._settings.greeting:
+                greeting = await self._work(
+                    asyncio.to_thread(self._parts.dialogue.greeting, self._dialogue_state)
+                )
+                self._commit_reply(greeting, None, [])
+            # The time limit is enforced per frame (with a polite goodbye); this is a backstop
+            # for a transport that stops delivering audio without ending.
+            async with asyncio.timeout(self._settings.max_call_s + 60):
+                await self._consume_inputs()
+        finally:
+            await self._cancel_tasks()
+            await self._store_queue.put(None)
+            await writer
+            self._publish(CallEnded(self._clock.now(), "ended"))
+
+    async def settled(self) -> None:
+        """Wait until no inference, dialogue or store work is under way (for stepped time)."""
+        while True:
+            for _ in range(4):
+                await asyncio.sleep(0)
+            if self._busy == 0:
+                return
+            await asyncio.sleep(0.0005)
+
+    async def _consume_inputs(self) -> None:
+        async for item in self._parts.transport.inputs():
+            if isinstance(item, DtmfInput):
+                self._on_dtmf(item)
+            else:
+                self._on_frame(item)
+            if self._ending and not self._parts.playout.pending:
+                break
+        if self._ending:
+            await self._parts.transport.hang_up()
+
+    # --- per frame -------------------------------------------------------------------------
+
+    def _on_frame(self, frame: AudioFrame) -> None:
+        self._track_noise(frame)
+        self._preroll.append(frame)
+        if self._utterance is not None:
+            self._utterance.frames.append(frame)
+        if self._barge is not None:
+            self._barge.frames.append(frame)
+        caller_dominant = self._echo.caller_dominant(frame)
+        if self._state_value is TurnState.SPEAKING and not self._parts.playout.paused:
+            self._watch_for_barge_in(frame, caller_dominant)
+        # The VAD hears only what the echo of our own playout cannot explain: otherwise the
+        # agent would answer its own voice on a line without echo cancellation.
+        heard = frame if caller_dominant else _silent_like(frame)
+        event = self._parts.vad.process(heard)
+        if event is not None:
+            self._on_vad(event, frame)
+        self._check_timers(frame)
+
+    def _on_vad(self, event: VadEvent, frame: AudioFrame) -> None:
+        if self._barge is not None:
+            if event.kind is VadEventKind.SPEECH_START:
+                self._barge.confirmed = True
+                self._barge.speech_end = None
+            else:
+                self._barge.speech_end = event.timestamp
+            return
+        if self._state_value is TurnState.SPEAKING:
+            return  # during playout only the echo-guarded barge-in path listens
+        if event.kind is VadEventKind.SPEECH_START:
+            self._on_speech_start(event.timestamp)
+        else:
+            self._on_speech_end(event.timestamp)
+
+    def _on_speech_start(self, onset: float) -> None:
+        utterance = self._utterance
+        if utterance is None:
+            self._utterance = _Utterance(self._frames_since(onset - _PREROLL_S), onset)
+            return
+        # The caller went on after a pause: drop what was prepared, keep listening.
+        if utterance.preparing is not None:
+            utterance.preparing.cancel()
+        utterance.preparing = None
+        utterance.speech_end = None
+        self._set_state(TurnState.LISTENING)
+
+    def _on_speech_end(self, end: float) -> None:
+        utterance = self._utterance
+        if utterance is None:
+            return
+        utterance.speech_end = end
+        utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+        self._set_state(TurnState.THINKING)
+
+    def _check_timers(self, frame: AudioFrame) -> None:
+        now = frame.end
+        if not self._time_limited and self._clock.now() - self._started > self._settings.max_call_s:
+            self._end_for_time_limit()
+        elif self._barge is not None:
+            self._check_barge(now)
+        elif self._utterance is not None:
+            self._check_endpoint(now)
+        elif self._speaking is None and not self._ending:
+            self._check_silence()
+
+    # --- endpointing and commit ------------------------------------------------------------
+
+    def _check_endpoint(self, now: float) -> None:
+        utterance = self._utterance
+        assert utterance is not None
+        if utterance.speech_end is None:
+            if now - utterance.started > self._settings.turn.max_turn_s:
+                self._on_speech_end(now)  # a very long turn is cut at the turn limit
+            return
+        preparing = utterance.preparing
+        if preparing is None or not preparing.done() or preparing.cancelled():
+            return
+        if preparing.exception() is not None:
+            self._utterance = None  # already logged; drop this utterance, keep the call
+            self._set_state(TurnState.LISTENING)
+            return
+        prepared = preparing.result()
+        if prepared.reply is None:
+            self._set_state(TurnState.LISTENING)
+            self._utterance = None  # nothing intelligible: a noise, not a turn
+            self._idle_since = self._clock.now()
+            return
+        hold = self._endpointer.hold(
+            self._expect, prepared.transcript.text, prepared.entity_complete
+        )
+        if now - utterance.speech_end < hold:
+            return
+        marks = TurnMarks()
+        marks.mark("user_speech_end", utterance.speech_end)
+        marks.mark("endpoint", self._clock.now())
+        for name, at in prepared.marks.items():
+            marks.mark(name, at)
+        self._commit_turn(utterance, prepared, marks)
+
+    def _commit_turn(self, utterance: _Utterance, prepared: _Prepared, marks: TurnMarks) -> None:
+        assert prepared.reply is not None and utterance.speech_end is not None
+        self._utterance = None
+        self._reprompts = 0
+        text = prepared.transcript.text
+        self._publish(CallerSaid(self._clock.now(), text))
+        self._store(
+            lambda: self._parts.recorder.add_turn(
+                TurnRecord("caller", text, utterance.started, utterance.speech_end or 0.0)
+            )
+        )
+        self._commit_reply(prepared.reply, marks, prepared.first_audio)
+
+    def _commit_reply(
+        self, reply: DialogueReply, marks: TurnMarks | None, first_audio: list[AudioFrame]
+    ) -> None:
+        """Adopt the reply: its state and writes count from now; then speak it."""
+        self._dialogue_state = reply.state
+        self._expect = reply.expect
+        if reply.writes:
+            writes = reply.writes
+            self._store(lambda: self._parts.recorder.apply(writes))
+        speaking = _Speaking(reply, marks=marks, started=self._clock.now())
+        speaking.text = " ".join(reply.chunks)
+        self._speaking = speaking
+        self._set_state(TurnState.SPEAKING)
+        self._publish(AgentSaid(self._clock.now(), speaking.text))
+        speaking.task = self._spawn(self._speak(speaking, first_audio))
+
+    async def _prepare(self, frames: list[AudioFrame]) -> _Prepared:
+        """Transcribe, answer and synthesize the first chunk, before the turn is committed."""
+        marks: dict[str, float] = {}
+        audio = AudioFrame.concat(frames)
+        hint = AsrHint(expect=self._expect)
+        transcript = await self._work(self._parts.asr.transcribe(audio, hint))
+        marks["asr_final"] = self._clock.now()
+        text = transcript.text.strip()
+        if not text:
+            return _Prepared(transcript, None, [], None, marks)
+        state = self._dialogue_state
+        dialogue = self._parts.dialogue
+        now = self._parts.wall_clock()
+        reply = await self._work(asyncio.to_thread(dialogue.respond, text, None, state, now))
+        marks["reply_first_text"] = self._clock.now()
+        complete = dialogue.entity_complete(text, state)
+        first_audio: list[AudioFrame] = []
+        if reply.chunks:
+            async for frame in self._synthesize(reply.chunks[0]):
+                if not first_audio:
+                    marks["tts_first_audio"] = self._clock.now()
+                first_audio.append(frame)
+        return _Prepared(transcript, reply, first_audio, complete, marks)
+
+    # --- speaking --------------------------------------------------------------------------
+
+    async def _speak(self, speaking: _Speaking, first_audio: list[AudioFrame]) -> None:
+        try:
+            await self._play(speaking, first_audio)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("speaking a reply failed; the call goes on")
+            if self._speaking is speaking:
+                self._interrupt_speaking()
+            return
+        self._finish_speaking(speaking, interrupted=False)
+
+    async def _play(self, speaking: _Speaking, first_audio: list[AudioFrame]) -> None:
+        playout = self._parts.playout
+        reply = speaking.reply
+        marks = speaking.marks
+        playout.begin_reply(reply.chunks)
+        if marks is not None:
+            playout.on_first_audio = lambda at: self._first_audio_sent(marks, at)
+        for index, chunk in enumerate(reply.chunks):
+            if index == 0 and first_audio:
+                for frame in first_audio:
+                    playout.write(frame, index)
+            else:
+                async for frame in self._synthesize(chunk):
+                    if marks is not None and index == 0:
+                        marks.mark("tts_first_audio", self._clock.now())
+                    playout.write(frame, index)
+            playout.segment_complete(index)
+        playout.finish_writing()
+        await playout.drained()
+
+    def _first_audio_sent(self, marks: TurnMarks, at: float) -> None:
+        marks.mark("first_audio_sent", at)
+        if self._parts.metrics is not None:
+            self._parts.metrics.observe(marks)
+        self._publish(TurnLatency(at, marks.since_speech_end()))
+
+    def _finish_speaking(self, speaking: _Speaking, interrupted: bool) -> None:
+        if self._speaking is not speaking:
+            return
+        played = self._parts.playout.played_text() if interrupted else speaking.text
+        self._speaking = None
+        self._idle_since = self._clock.now()
+        latency = speaking.marks.since_speech_end() if speaking.marks else {}
+        record = TurnRecord(
+            "agent",
+            speaking.text,
+            speaking.started,
+            self._clock.now(),
+            interrupted=interrupted,
+            played_text=played,
+            latency_ms=latency,
+        )
+        self._store(lambda: self._parts.recorder.add_turn(record))
+        self._publish(AgentStopped(self._clock.now(), played, interrupted))
+        if interrupted:
+            self._dialogue_state = self._parts.dialogue.heard(self._dialogue_state, played)
+        if speaking.reply.end_call and not interrupted:
+            self._ending = True
+        if self._state_value is TurnState.SPEAKING:
+            self._set_state(TurnState.LISTENING)
+
+    def _interrupt_speaking(self) -> None:
+        speaking = self._speaking
+        if speaking is None:
+            return
+        self._parts.playout.clear()
+        self._parts.transport.clear()
+        if speaking.task is not None:
+            speaking.task.cancel()
+        self._finish_speaking(speaking, interrupted=True)
+
+    # --- barge-in --------------------------------------------------------------------------
+
+    def _watch_for_barge_in(self, frame: AudioFrame, caller_dominant: bool) -> None:
+        level = rms_dbfs(frame.samples)
+        speechlike = level > max(_SPEECH_FLOOR_DBFS, self._noise_floor_db + _SPEECH_ABOVE_NOISE_DB)
+        if speechlike and caller_dominant:
+            self._onset_run += 1
+        else:
+            self._onset_run = 0
+        needed = self._settings.barge_in.min_onset_frames
+        if self._onset_run < needed:
+            return
+        onset = frame.timestamp - (needed - 1) * frame.duration
+        self._parts.playout.pause()
+        self._barge = _Barge(onset, self._frames_since(onset - _PREROLL_S))
+        self._onset_run = 0
+        self._set_state(TurnState.INTERRUPTED)
+        self._publish(BargeIn(self._clock.now(), onset))
+
+    def _check_barge(self, now: float) -> None:
+        barge = self._barge
+        assert barge is not None
+        settings = self._settings.barge_in
+        elapsed = now - barge.onset
+        if barge.judging is not None:
+            if barge.judging.done():
+                failed = barge.judging.cancelled() or barge.judging.exception() is not None
+                verdict = (True, "?") if failed else barge.judging.result()
+                self._on_barge_judged(barge, verdict)
+            return
+        if not barge.confirmed and elapsed >= _BARGE_CONFIRM_S:
+            self._resolve_barge(interrupted=False, heard="")
+        elif barge.speech_end is not None:
+            barge.judging = self._spawn(self._transcribe_barge(barge, final=True))
+        elif elapsed >= settings.longest_backchannel_ms / 1000:
+            self._resolve_barge(interrupted=True, heard="")
+        elif elapsed >= settings.decide_after_ms / 1000 and not barge.judged_partial:
+            barge.judging = self._spawn(self._transcribe_barge(barge, final=False))
+
+    async def _transcribe_barge(self, barge: _Barge, final: bool) -> tuple[bool, str]:
+        audio = AudioFrame.concat(list(barge.frames))
+        transcript = await self._work(self._parts.asr.transcribe(audio, AsrHint()))
+        return final, transcript.text
+
+    def _on_barge_judged(self, barge: _Barge, verdict: tuple[bool, str]) -> None:
+        final, heard = verdict
+        barge.judging = None
+        if not self._is_backchannel(heard):
+            self._resolve_barge(interrupted=True, heard=heard)
+        elif final:
+            self._resolve_barge(interrupted=False, heard=heard)
+        else:
+            barge.judged_partial = True  # "okay" so far: wait for the end or the time limit
+
+    def _resolve_barge(self, interrupted: bool, heard: str) -> None:
+        barge = self._barge
+        assert barge is not None
+        self._barge = None
+        self._publish(BargeInResolved(self._clock.now(), barge.onset, interrupted, heard))
+        if not interrupted:
+            self._parts.playout.resume()
+            self._set_state(TurnState.SPEAKING)
+            return
+        self._interrupt_speaking()
+        self._set_state(TurnState.LISTENING)
+        # The caller's words become the next turn, from their onset.
+        utterance = _Utterance(barge.frames, barge.onset, speech_end=barge.speech_end)
+        self._utterance = utterance
+        if barge.speech_end is not None:
+            utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+
+    def _is_backchannel(self, text: str) -> bool:
+        words = " ".join(_WORDS.findall(text.lower()))
+        if not words:
+            return True
+        if words in self._backchannels:
+            return True
+        return all(word in self._backchannels for word in words.split())
+
+    # --- silence, limits, DTMF -------------------------------------------------------------
+
+    def _end_for_time_limit(self) -> None:
+        self._time_limited = True
+        self._utterance = None
+        self._barge = None
+        self._interrupt_speaking()
+        text = self._settings.prompts.time_limit_goodbye
+        self._commit_reply(SessionReply((text,), self._dialogue_state, end_call=True), None, [])
+
+    def _check_silence(self) -> None:
+        if self._clock.now() - self._idle_since < self._settings.reprompt_after_s:
+            return
+        self._reprompts += 1
+        if self._reprompts > self._settings.hang_up_after_reprompts:
+            text = self._settings.prompts.silence_goodbye
+            self._commit_reply(SessionReply((text,), self._dialogue_state, end_call=True), None, [])
+        else:
+            text = self._settings.prompts.reprompt
+            self._commit_reply(SessionReply((text,), self._dialogue_state), None, [])
+
+    def _on_dtmf(self, item: DtmfInput) -> None:
+        if self._speaking is not None:
+            self._interrupt_speaking()
+        self._spawn(self._answer_dtmf(item))
+
+    async def _answer_dtmf(self, item: DtmfInput) -> None:
+        dialogue = self._parts.dialogue
+        state = self._dialogue_state
+        now = self._parts.wall_clock()
+        reply = await self._work(asyncio.to_thread(dialogue.respond, "", item.digits, state, now))
+        self._publish(CallerSaid(self._clock.now(), f"(keypad) {item.digits}"))
+        self._store(
+            lambda: self._parts.recorder.add_turn(
+                TurnRecord("caller", f"(keypad) {item.digits}", item.at, item.at)
+            )
+        )
+        self._utterance = None
+        self._commit_reply(reply, None, [])
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _set_state(self, state: TurnState) -> None:
+        if state is not self._state_value:
+            self._state_value = state
+            self._publish(StateChanged(self._clock.now(), state))
+
+    def _publish(self, event: Any) -> None:
+        try:
+            self._parts.transport.publish(event)
+        except Exception:
+            logger.exception("publishing %s failed", type(event).__name__)
+
+    def _frames_since(self, start: float) -> list[AudioFrame]:
+        return [frame for frame in self._preroll if frame.end > start]
+
+    def _track_noise(self, frame: AudioFrame) -> None:
+        level = rms_dbfs(frame.samples)
+        self._noise_floor_db = min(level, self._noise_floor_db + _NOISE_RISE_DB_PER_FRAME)
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.create_task(self._guarded(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was logged in _guarded
+
+    async def _guarded(self, coro: Coroutine[Any, Any, T]) -> T:
+        # A failure inside one turn must not end the call: it is logged here, and whoever
+        # waits on the task sees it failed and drops that turn's work.
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("call task failed")
+            raise
+
+    async def _work(self, awaitable: Awaitable[T]) -> T:
+        self._busy += 1
+        try:
+            return await awaitable
+        finally:
+            self._busy -= 1
+
+    async def _synthesize(self, text: str) -> AsyncIterator[AudioFrame]:
+        stream = self._parts.tts.synthesize(text, "en")
+        async with contextlib.aclosing(stream) as frames:  # type: ignore[type-var]
+            while True:
+                try:
+                    frame = await self._work(anext(frames))
+                except StopAsyncIteration:
+                    return
+                yield frame
+
+    def _store(self, write: Callable[[], None]) -> None:
+        self._store_queue.put_nowait(write)
+
+    async def _store_writer(self) -> None:
+        # One writer keeps turns and writes in call order; blocking I/O runs in a thread.
+        while (write := await self._store_queue.get()) is not None:
+            try:
+                await self._work(asyncio.to_thread(write))
+            except Exception:
+                logger.exception("storing a turn failed")
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def _silent_like(frame: AudioFrame) -> AudioFrame:
+    return AudioFrame(np.zeros_like(frame.samples), frame.rate, frame.timestamp)

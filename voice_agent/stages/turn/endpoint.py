@@ -1,0 +1,54 @@
+"""Endpointing by pause length and text completeness, adapted to what the dialogue expects.
+
+The VAD reports a pause quickly (short hangover); the speculative transcript of the speech so
+far is then judged: a complete-sounding sentence commits after a short hold, a sentence that
+trails off ("my order number is", "and ...") or an unfinished entity (digits, an e-mail) holds
+the turn longer, so callers who pause mid-number are not cut off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from voice_agent.settings import TurnSettings
+from voice_agent.stages.asr import Expect
+
+_TRAILING_WORDS = frozenset(
+    "and or but so because um uh er the a an my is are was to of for with at in on it's its "
+    "number order email e-mail postcode code zip address that which then like".split()
+)
+_WORD = re.compile(r"[a-z0-9'@.-]+")
+
+Completeness = Callable[[str], bool | None]
+"""Says whether text holds a complete answer for what is expected (None: cannot tell)."""
+
+
+class Endpointer:
+    def __init__(self, settings: TurnSettings) -> None:
+        self._settings = settings
+
+    def hold(self, expect: Expect, text: str, entity_complete: bool | None = None) -> float:
+        """Seconds of silence after the speech before the turn is committed."""
+        if not text.strip():
+            return self._settings.hold_incomplete_s
+        if expect in (Expect.DIGITS, Expect.EMAIL) and entity_complete is not True:
+            if expect is Expect.DIGITS:
+                return self._settings.hold_digits_s
+            return self._settings.hold_email_s
+        if trails_off(text):
+            return self._settings.hold_incomplete_s
+        if expect is Expect.YES_NO:
+            return self._settings.hold_yes_no_s
+        return self._settings.hold_complete_s
+
+
+def trails_off(text: str) -> bool:
+    """A sentence that stops on a word that cannot end it ("my order number is")."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return True
+    stripped = text.rstrip()
+    if stripped.endswith((",", "...", "-", "—")):
+        return True
+    return words[-1].strip(".-") in _TRAILING_WORDS
