@@ -15,7 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VOICE_AGENT = Path(sys.executable).parent / "voice-agent"
 
 
-def run_cli(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the installed `voice-agent` command as a user would."""
     return subprocess.run(
         [str(VOICE_AGENT), *args],

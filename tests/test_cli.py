@@ -21,7 +21,9 @@ def test_bad_setting_is_refused_at_start() -> None:
 
 def test_say_then_transcribe_round_trip(tmp_path: Path) -> None:
     wav = tmp_path / "reply.wav"
-    said = run_cli(["say", "Your parcel is out for delivery today.", "-o", str(wav), "--rate", "8000"])
+    said = run_cli(
+        ["say", "Your parcel is out for delivery today.", "-o", str(wav), "--rate", "8000"]
+    )
     assert said.returncode == 0, said.stderr
     heard = run_cli(["transcribe", "--json", str(wav)])
     assert heard.returncode == 0, heard.stderr

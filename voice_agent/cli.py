@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_providers() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]]:
+def _command_providers() -> list[
+    Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]
+]:
     return []
 
 

@@ -142,7 +142,9 @@ class ModelStore:
         if item is None:
             raise ModelError(f"model {model_id} has no file {name!r} in the manifest")
         with self._lock:
-            path = self._assembled(spec, item) if spec.assemble else self._located(spec, item.parts[0])
+            path = (
+                self._assembled(spec, item) if spec.assemble else self._located(spec, item.parts[0])
+            )
             self._verify(spec, item, path)
         return path
 
@@ -213,5 +215,7 @@ class ModelStore:
 
     def _repair(self, spec: ModelSpec, path: Path) -> str:
         if path.is_relative_to(self._cache_dir):
-            return f"delete {path.parent} and run `voice-agent models prepare` (or {spec.repair_hint})"
+            return (
+                f"delete {path.parent} and run `voice-agent models prepare` (or {spec.repair_hint})"
+            )
         return spec.repair_hint

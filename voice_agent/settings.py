@@ -87,7 +87,10 @@ class ServerSettings(Section):
 
 class StoreSettings(Section):
     url: str = "sqlite:///var/voice_agent.sqlite3"
-    """SQLAlchemy URL; a relative sqlite path resolves from the project root."""
+    """SQLAlchemy URL; a relative sqlite path resolves from the project root.
+    PostgreSQL: ``postgresql://user:password@host:port/database`` (driver psycopg 3)."""
+    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    """SQLite: how long a writer waits for another connection's lock before failing."""
 
 
 class DialogueSettings(Section):
@@ -112,8 +115,27 @@ class BargeInSettings(Section):
     min_onset_frames: int = Field(default=2, ge=1, le=20)
     """Frames of caller speech above the echo bound before the reply pauses."""
     backchannels: tuple[str, ...] = (
-        "mm", "mmm", "hmm", "mhm", "mm-hmm", "mm-hm", "uh-huh", "uh huh", "okay", "ok", "yeah",
-        "yes", "yep", "right", "sure", "alright", "all right", "i see", "got it", "uh", "um",
+        "mm",
+        "mmm",
+        "hmm",
+        "mhm",
+        "mm-hmm",
+        "mm-hm",
+        "uh-huh",
+        "uh huh",
+        "okay",
+        "ok",
+        "yeah",
+        "yes",
+        "yep",
+        "right",
+        "sure",
+        "alright",
+        "all right",
+        "i see",
+        "got it",
+        "uh",
+        "um",
     )
 
 

@@ -27,5 +27,7 @@ def test_round_trip_error_is_within_quantisation() -> None:
     speechlike = np.linspace(-20000, 20000, 4001).astype(np.int16)
     for encode, decode in [(ulaw_encode, ulaw_decode), (alaw_encode, alaw_decode)]:
         restored = decode(encode(speechlike)).astype(np.int32)
-        relative = np.abs(restored - speechlike) / np.maximum(np.abs(speechlike.astype(np.int32)), 256)
+        relative = np.abs(restored - speechlike) / np.maximum(
+            np.abs(speechlike.astype(np.int32)), 256
+        )
         assert relative.max() < 0.07

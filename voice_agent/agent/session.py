@@ -154,6 +154,7 @@ class CallSession:
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
         self._onset_run = 0
+        self._vad_active = False
         self._noise_floor_db = -70.0
         self._idle_since = clock.now()
         self._reprompts = 0
@@ -230,6 +231,7 @@ class CallSession:
         self._check_timers(frame)
 
     def _on_vad(self, event: VadEvent, frame: AudioFrame) -> None:
+        self._vad_active = event.kind is VadEventKind.SPEECH_START
         if self._barge is not None:
             if event.kind is VadEventKind.SPEECH_START:
                 self._barge.confirmed = True
@@ -451,7 +453,7 @@ class CallSession:
             return
         onset = frame.timestamp - (needed - 1) * frame.duration
         self._parts.playout.pause()
-        self._barge = _Barge(onset, self._frames_since(onset - _PREROLL_S))
+        self._barge = _Barge(onset, self._frames_since(onset - _PREROLL_S), self._vad_active)
         self._onset_run = 0
         self._set_state(TurnState.INTERRUPTED)
         self._publish(BargeIn(self._clock.now(), onset))

@@ -18,6 +18,7 @@ def band_pass_taps(
 
     def low_pass(cutoff: float) -> npt.NDArray[np.float64]:
         return np.asarray(2 * cutoff / rate * np.sinc(2 * cutoff / rate * n), dtype=np.float64)
+
     kernel = (low_pass(high_hz) - low_pass(low_hz)) * np.hamming(taps)
     return np.asarray(kernel, dtype=np.float64)
 

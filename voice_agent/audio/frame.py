@@ -30,12 +30,16 @@ class AudioFrame:
             raise ValueError(f"AudioFrame rate must be positive, got {self.rate}")
 
     @classmethod
-    def from_float(cls, samples: npt.NDArray[np.floating], rate: int, timestamp: float = 0.0) -> AudioFrame:
+    def from_float(
+        cls, samples: npt.NDArray[np.floating], rate: int, timestamp: float = 0.0
+    ) -> AudioFrame:
         clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
         return cls((clipped * 32767.0).astype(np.int16), rate, timestamp)
 
     @classmethod
-    def silence(cls, duration: float, rate: int = PIPELINE_RATE, timestamp: float = 0.0) -> AudioFrame:
+    def silence(
+        cls, duration: float, rate: int = PIPELINE_RATE, timestamp: float = 0.0
+    ) -> AudioFrame:
         return cls(np.zeros(round(duration * rate), dtype=np.int16), rate, timestamp)
 
     @property
@@ -52,7 +56,9 @@ class AudioFrame:
     def slice(self, start: float, stop: float | None = None) -> AudioFrame:
         """A sub-frame by offsets in seconds from this frame's start."""
         first = max(0, round(start * self.rate))
-        last = len(self.samples) if stop is None else min(len(self.samples), round(stop * self.rate))
+        last = (
+            len(self.samples) if stop is None else min(len(self.samples), round(stop * self.rate))
+        )
         return AudioFrame(self.samples[first:last], self.rate, self.timestamp + first / self.rate)
 
     def chunks(self, duration: float) -> list[AudioFrame]:

@@ -25,7 +25,9 @@ class StreamResampler:
         self.in_rate = in_rate
         self.out_rate = out_rate
         self._stream = (
-            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16")
+            None
+            if in_rate == out_rate
+            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16")
         )
 
     def process(self, frame: AudioFrame, last: bool = False) -> AudioFrame:
@@ -34,4 +36,6 @@ class StreamResampler:
         if self._stream is None:
             return frame
         out = self._stream.resample_chunk(frame.samples, last=last)
-        return AudioFrame(np.asarray(out, dtype=np.int16).reshape(-1), self.out_rate, frame.timestamp)
+        return AudioFrame(
+            np.asarray(out, dtype=np.int16).reshape(-1), self.out_rate, frame.timestamp
+        )

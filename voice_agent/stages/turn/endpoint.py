@@ -15,8 +15,8 @@ from voice_agent.settings import TurnSettings
 from voice_agent.stages.asr import Expect
 
 _TRAILING_WORDS = frozenset(
-    "and or but so because um uh er the a an my is are was to of for with at in on it's its "
-    "number order email e-mail postcode code zip address that which then like".split()
+    "and or but so because um uh er erm the a an my your our is are was were to of for with "
+    "at in on from it's its that which then like".split()
 )
 _WORD = re.compile(r"[a-z0-9'@.-]+")
 

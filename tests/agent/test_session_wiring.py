@@ -1,0 +1,107 @@
+"""The session's wiring in stepped time, with fake stages (the real models are in test_calls)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts, burst
+from voice_agent.agent.events import AgentStopped, BargeIn, BargeInResolved, TurnLatency
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.session import CallParts, CallSession
+from voice_agent.bench.caller import Cue, Line, ScriptedCaller
+from voice_agent.clock import FakeClock
+from voice_agent.settings import SessionSettings
+from voice_agent.transport.wavfile import Pacing, WavCallTransport
+
+
+@dataclass
+class Run:
+    transport: WavCallTransport
+    caller: ScriptedCaller
+    recorder: ListRecorder
+    tts: ToneTts
+    asr: ScriptedAsr
+
+
+def _call(lines: list[Line], asr: ScriptedAsr, settings: SessionSettings | None = None) -> Run:
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    caller = ScriptedCaller(lines)
+    transport = WavCallTransport(caller, playout, clock, Pacing.STEPPED, max_s=120)
+    recorder = ListRecorder()
+    tts = ToneTts()
+    parts = CallParts(transport, playout, EnergyVad(), asr, tts, EchoDialogue(), recorder)
+    session = CallSession(settings or SessionSettings(), parts, clock)
+    transport.settle = session.settled
+    asyncio.run(session.run())
+    return Run(transport, caller, recorder, tts, asr)
+
+
+def test_a_turn_is_answered_and_recorded_with_latency_marks() -> None:
+    run = _call(
+        [Line(burst(1.0), cue=Cue.AFTER_REPLY), Line(burst(0.6, seed=2))],
+        ScriptedAsr({0.0: "bye", 1.2: "where is my order"}),
+    )
+    speakers = [(t.speaker, t.text) for t in run.recorder.turns]
+    assert speakers[0] == ("agent", "Hello. How can I help you today?")
+    assert ("caller", "where is my order") in speakers
+    assert run.recorder.writes == ["write-where is my order"]
+    latencies = [e for e in run.transport.call.events if isinstance(e, TurnLatency)]
+    assert latencies, "no latency marks published"
+    marks = latencies[0].marks_ms
+    assert {
+        "endpoint",
+        "asr_final",
+        "reply_first_text",
+        "tts_first_audio",
+        "first_audio_sent",
+    } <= set(marks)
+    # in stepped time inference is instant: first audio comes right after the hold
+    assert marks["first_audio_sent"] >= SessionSettings().turn.hold_complete_s * 1000
+    assert speakers[-1] == ("agent", "Goodbye.")
+
+
+def test_caller_talking_over_the_reply_stops_it_and_only_the_played_part_is_kept() -> None:
+    lines = [
+        Line(burst(1.0), cue=Cue.AFTER_REPLY),
+        Line(burst(1.5, dbfs=-10, seed=3), cue=Cue.DURING_REPLY, into_reply_s=1.0),
+        Line(burst(0.4, seed=4)),
+    ]
+    run = _call(lines, ScriptedAsr({0.0: "bye", 1.2: "where is my order", 1.6: "no stop that"}))
+    events = run.transport.call.events
+    barge = [e for e in events if isinstance(e, BargeIn)]
+    resolved = [e for e in events if isinstance(e, BargeInResolved)]
+    assert barge and resolved and resolved[0].interrupted
+    onset = run.caller.spoken[1].started_at
+    assert barge[0].onset - onset < 0.05
+    stopped = [e for e in events if isinstance(e, AgentStopped) and e.interrupted]
+    assert stopped
+    interrupted = [t for t in run.recorder.turns if t.speaker == "agent" and t.interrupted]
+    assert interrupted and interrupted[0].played_text
+    full = "You said: where is my order Is there anything else I can help you with today?"
+    assert interrupted[0].text == full
+    assert interrupted[0].played_text != full and full.startswith(interrupted[0].played_text)
+
+
+def test_a_short_noise_over_the_reply_resumes_it() -> None:
+    lines = [
+        Line(burst(1.0), cue=Cue.AFTER_REPLY),
+        Line(burst(0.15, dbfs=-10, seed=5), cue=Cue.DURING_REPLY, into_reply_s=1.0),
+        Line(burst(0.4, seed=6)),
+    ]
+    run = _call(lines, ScriptedAsr({0.0: "", 0.6: "bye", 1.2: "where is my order"}))
+    resolved = [e for e in run.transport.call.events if isinstance(e, BargeInResolved)]
+    assert resolved and not resolved[0].interrupted
+    replies = [t for t in run.recorder.turns if t.speaker == "agent" and "You said" in t.text]
+    assert replies and not replies[0].interrupted
+
+
+def test_silence_is_reprompted_then_the_call_ends_politely() -> None:
+    settings = SessionSettings(reprompt_after_s=2.0, hang_up_after_reprompts=1)
+    never = Line(burst(0.5), cue=Cue.DURING_REPLY, into_reply_s=10_000)  # a caller who stays mute
+    run = _call([never], ScriptedAsr({}), settings)
+    texts = [t.text for t in run.recorder.turns if t.speaker == "agent"]
+    assert texts[1] == settings.prompts.reprompt
+    assert texts[2] == settings.prompts.silence_goodbye
+    assert run.transport.call.agent().duration < 60  # hung up, not left to the line's limit

@@ -1,0 +1,142 @@
+"""Fake stages for unit tests of one piece (the session's wiring): never the only test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from voice_agent.agent.ports import TurnRecord
+from voice_agent.audio import AudioFrame
+from voice_agent.audio.levels import rms_dbfs
+from voice_agent.stages.asr import AsrHint, Expect, Transcript
+from voice_agent.stages.vad import VadEvent, VadEventKind
+
+
+class EnergyVad:
+    """Speech = frames above a level; hangover in frames; boundaries from frame times."""
+
+    def __init__(self, threshold_dbfs: float = -40.0, hangover_frames: int = 5) -> None:
+        self._threshold = threshold_dbfs
+        self._hangover = hangover_frames
+        self.reset()
+
+    def reset(self) -> None:
+        self._speaking = False
+        self._quiet = 0
+        self._last_loud_end = 0.0
+
+    def process(self, frame: AudioFrame) -> VadEvent | None:
+        loud = rms_dbfs(frame.samples) > self._threshold
+        if loud:
+            self._quiet = 0
+            self._last_loud_end = frame.end
+            if not self._speaking:
+                self._speaking = True
+                return VadEvent(VadEventKind.SPEECH_START, frame.timestamp)
+            return None
+        if self._speaking:
+            self._quiet += 1
+            if self._quiet >= self._hangover:
+                self._speaking = False
+                return VadEvent(VadEventKind.SPEECH_END, self._last_loud_end)
+        return None
+
+
+class ScriptedAsr:
+    """Answers each utterance by its duration: the longest script key not longer than it."""
+
+    def __init__(self, by_min_duration: dict[float, str]) -> None:
+        self._table = sorted(by_min_duration.items())
+        self.calls: list[tuple[float, AsrHint | None]] = []
+
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
+        self.calls.append((audio.duration, hint))
+        text = ""
+        for minimum, candidate in self._table:
+            if audio.duration >= minimum:
+                text = candidate
+        return Transcript(text=text, language="en", confidence=0.9)
+
+
+class ToneTts:
+    """0.25 s of a 300 Hz tone per word, in 20 ms frames."""
+
+    def __init__(self) -> None:
+        self.synthesized: list[str] = []
+        self.closed = 0
+
+    async def synthesize(self, text: str, language: str = "en") -> AsyncIterator[AudioFrame]:
+        self.synthesized.append(text)
+        seconds = 0.25 * max(1, len(text.split()))
+        t = np.arange(round(16000 * seconds)) / 16000
+        audio = AudioFrame.from_float(0.3 * np.sin(2 * np.pi * 300 * t), 16000)
+        try:
+            for frame in audio.chunks(0.02):
+                yield frame
+        finally:
+            self.closed += 1
+
+
+@dataclass(frozen=True)
+class EchoState:
+    turns: int = 0
+    heard: str = ""
+
+
+@dataclass(frozen=True)
+class EchoReply:
+    chunks: tuple[str, ...]
+    state: Any
+    writes: tuple[Any, ...] = ()
+    expect: Expect = Expect.FREE
+    end_call: bool = False
+
+
+class EchoDialogue:
+    """Repeats what it heard; "bye" ends the call; writes one marker per reply."""
+
+    def initial_state(self) -> EchoState:
+        return EchoState()
+
+    def greeting(self, state: Any) -> EchoReply:
+        return EchoReply(("Hello.", "How can I help you today?"), state)
+
+    def respond(self, text: str, dtmf: str | None, state: Any, now: datetime) -> EchoReply:
+        heard = text or f"keys {dtmf}"
+        next_state = replace(state, turns=state.turns + 1)
+        if "bye" in heard.lower():
+            return EchoReply(("Goodbye.",), next_state, end_call=True)
+        return EchoReply(
+            ("You said:", heard, "Is there anything else I can help you with today?"),
+            next_state,
+            writes=(f"write-{heard}",),
+        )
+
+    def heard(self, state: Any, played_text: str) -> Any:
+        return replace(state, heard=played_text)
+
+    def entity_complete(self, text: str, state: Any) -> bool | None:
+        return None
+
+
+@dataclass
+class ListRecorder:
+    turns: list[TurnRecord] = field(default_factory=list)
+    writes: list[Any] = field(default_factory=list)
+
+    def add_turn(self, turn: TurnRecord) -> None:
+        self.turns.append(turn)
+
+    def apply(self, writes: Sequence[Any]) -> None:
+        self.writes.extend(writes)
+
+
+def burst(seconds: float, dbfs: float = -20.0, seed: int = 1) -> AudioFrame:
+    """Noise at a level (for the energy VAD only)."""
+    rng = np.random.default_rng(seed)
+    samples = rng.normal(0, 32768 * 10 ** (dbfs / 20), round(16000 * seconds))
+    return AudioFrame(np.clip(samples, -32768, 32767).astype(np.int16), 16000)

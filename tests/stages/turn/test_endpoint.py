@@ -1,0 +1,49 @@
+import pytest
+
+from voice_agent.settings import TurnSettings
+from voice_agent.stages.asr import Expect
+from voice_agent.stages.turn.endpoint import Endpointer, trails_off
+
+SETTINGS = TurnSettings()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where is my order?", False),
+        ("My order number is", True),
+        ("I want to talk to a person.", False),
+        ("It's about my order and", True),
+        ("um", True),
+        ("The postcode is", True),
+        ("I ordered a lamp,", True),
+        ("Yes.", False),
+        ("", True),
+    ],
+)
+def test_trailing_words_mark_an_unfinished_sentence(text: str, expected: bool) -> None:
+    assert trails_off(text) is expected
+
+
+def test_hold_depends_on_what_is_expected() -> None:
+    endpointer = Endpointer(SETTINGS)
+    assert endpointer.hold(Expect.FREE, "Where is my parcel?") == SETTINGS.hold_complete_s
+    assert endpointer.hold(Expect.FREE, "My order number is") == SETTINGS.hold_incomplete_s
+    assert endpointer.hold(Expect.YES_NO, "Yes please.") == SETTINGS.hold_yes_no_s
+    assert endpointer.hold(Expect.DIGITS, "4 5 6") == SETTINGS.hold_digits_s
+    assert endpointer.hold(Expect.EMAIL, "j o h") == SETTINGS.hold_email_s
+
+
+def test_a_complete_entity_commits_fast() -> None:
+    endpointer = Endpointer(SETTINGS)
+    assert (
+        endpointer.hold(Expect.DIGITS, "1 0 4 2 7", entity_complete=True)
+        == SETTINGS.hold_complete_s
+    )
+    assert endpointer.hold(Expect.DIGITS, "1 0 4", entity_complete=False) == SETTINGS.hold_digits_s
+
+
+def test_holds_keep_callers_who_pause_mid_number() -> None:
+    # A caller pausing 600 ms inside an order number must not be cut off.
+    assert SETTINGS.hold_digits_s > 0.6
+    assert SETTINGS.hold_incomplete_s > 0.6
