@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from voice_agent.agent.latency import LatencyMetrics
+from voice_agent.agent.limits import CallLimiter
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallTransport
+from voice_agent.clock import Clock, RealClock
 from voice_agent.models import ModelStore
 from voice_agent.settings import Settings
 from voice_agent.stages.asr import Asr
 from voice_agent.stages.tts import Tts
 from voice_agent.stages.vad import Vad
+
+if TYPE_CHECKING:
+    from voice_agent.agent.session import CallParts
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,45 @@ class App:
         from voice_agent.stages.vad.factory import create_vad
 
         return create_vad(self.settings.vad, self.models, rate)
+
+    @cached_property
+    def calls(self) -> CallLimiter:
+        return CallLimiter(self.settings.session.max_concurrent_calls)
+
+    @cached_property
+    def latency_metrics(self) -> LatencyMetrics:
+        return LatencyMetrics()
+
+    @cached_property
+    def clock(self) -> Clock:
+        return RealClock()
+
+    async def run_call(
+        self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
+    ) -> None:
+        """Run one call to its end on this transport (the caller holds a CallSlot)."""
+        from voice_agent.agent.session import CallSession
+
+        parts = self.call_parts(transport, playout, channel, caller_id)
+        session = CallSession(self.settings.session, parts, playout.clock)
+        await session.run()
+
+    def call_parts(
+        self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
+    ) -> CallParts:
+        from voice_agent.agent.session import CallParts
+
+        dialogue, recorder = self.conversation(channel, caller_id)
+        return CallParts(
+            transport=transport,
+            playout=playout,
+            vad=self.new_vad(playout.rate),
+            asr=self.asr,
+            tts=self.tts,
+            dialogue=dialogue,
+            recorder=recorder,
+            metrics=self.latency_metrics,
+        )
 
     def close(self) -> None:
         if "inference_executor" in self.__dict__:

@@ -40,7 +40,7 @@ class ReferenceBlock:
 
 class Playout:
     def __init__(self, clock: Clock, rate: int = PIPELINE_RATE, history_s: float = 1.5) -> None:
-        self._clock = clock
+        self.clock = clock
         self.rate = rate
         self._queue: deque[tuple[Int16Array, int]] = deque()
         self._segments: list[_Segment] = []
@@ -124,7 +124,7 @@ class Playout:
 
     def read(self, samples: int) -> AudioFrame:
         """The next `samples` of line audio: reply audio, or silence when paused or idle."""
-        now = self._clock.now()
+        now = self.clock.now()
         out = np.zeros(samples, dtype=np.int16)
         filled = 0
         if not self._paused:
