@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 def _command_providers() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]
 ]:
-    return []
+    from voice_agent.store.commands import add_commands as add_store_commands
+
+    return [add_store_commands]
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:

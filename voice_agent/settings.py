@@ -65,15 +65,30 @@ class TtsSettings(Section):
     voice: Literal["piper-joe-medium"] = "piper-joe-medium"
     onnx_threads: int = Field(default=2, ge=1, le=64)
     max_clause_words: int = Field(default=6, ge=1, le=40)
+    first_clause_words: int = Field(default=3, ge=1, le=40)
+    """The first clause of a reply is cut shorter still: its synthesis time is first-audio latency."""
     cache_size: int = Field(default=64, ge=0, le=10_000)
+    """Clauses kept in the LRU cache of synthesized audio (cached_prompts are kept apart)."""
     length_scale: float = Field(default=1.0, gt=0.2, le=3.0)
+    """Multiplies the voice's own phoneme length scale (above 1 speaks slower)."""
+    gain_db: float = Field(default=2.0, ge=-20.0, le=20.0)
+    """Fixed gain on Piper's output (the same for every clause, unlike per-clause normalizing)."""
+    frame_ms: int = Field(default=20, ge=10, le=200)
+    """Audio leaves the stage in frames of this length at 16 kHz."""
+    prefetch: bool = True
+    """Synthesize the next clause while the current one is being played."""
     cached_prompts: tuple[str, ...] = ("One moment.",)
 
 
 class VadSettings(Section):
     engine: Literal["webrtc", "silero"] = "webrtc"
     webrtc_aggressiveness: int = Field(default=2, ge=0, le=3)
+    webrtc_window_ms: Literal[10, 20, 30] = 10
+    """Window webrtcvad judges at a time: shorter windows place boundaries closer."""
     silero_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    """Silero probability that starts speech."""
+    silero_end_threshold: float = Field(default=0.35, gt=0.0, lt=1.0)
+    """Silero probability below which speech counts as paused (hysteresis; at most the above)."""
     start_ms: int = Field(default=60, ge=0, le=2000)
     """Speech must last this long before speech-start is reported."""
     hangover_ms: int = Field(default=200, ge=0, le=5000)
@@ -171,6 +186,36 @@ class SessionSettings(Section):
     prompts: PromptSettings = PromptSettings()
 
 
+class IceServer(Section):
+    """A STUN or TURN server the browser and the agent use to find a path to each other."""
+
+    urls: tuple[str, ...] = Field(min_length=1)
+    """e.g. ``("stun:stun.example.com:3478",)`` or ``("turn:turn.example.com:3478",)``."""
+    username: str | None = None
+    credential: str | None = None
+
+
+class WebRtcSettings(Section):
+    """The web voice button: WebRTC calls from the browser."""
+
+    ice_servers: tuple[IceServer, ...] = ()
+    """STUN/TURN for real deployments (empty: host candidates only, enough on a LAN)."""
+    loopback_only: bool = False
+    """Offer only 127.0.0.1 as the agent's ICE address (tests, and a browser on this machine
+    started with --allow-loopback-in-peer-connection)."""
+    max_call_s: float = Field(default=960.0, ge=10.0, le=86_400.0)
+    """Hard limit on one web call (the session says goodbye at session.max_call_s first)."""
+    connect_timeout_s: float = Field(default=20.0, ge=1.0, le=300.0)
+    """A call whose media has not started by then is dropped (its slot freed)."""
+    media_timeout_s: float = Field(default=10.0, ge=1.0, le=300.0)
+    """No caller audio for this long: the browser is gone, the call ends."""
+    max_sdp_bytes: int = Field(default=32_768, ge=1024, le=262_144)
+    opus_bitrate: int = Field(default=32_000, ge=6_000, le=510_000)
+    """Bits per second of the agent's voice (Opus, 16 kHz mono content)."""
+    allowed_origins: tuple[str, ...] = ("*",)
+    """Web pages (origins) allowed to start calls: the shops embedding the button."""
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -181,6 +226,7 @@ class Settings(Section):
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
     session: SessionSettings = SessionSettings()
+    webrtc: WebRtcSettings = WebRtcSettings()
 
 
 class SettingsError(Exception):

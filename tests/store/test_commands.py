@@ -1,0 +1,97 @@
+"""`voice-agent data import` and `voice-agent data demo`, run as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.store.postgres import PostgresServer
+from tests.store.test_shopfile import EXAMPLE
+from voice_agent.settings import PathsSettings, StoreSettings
+from voice_agent.store.db import open_database
+from voice_agent.store.demo import ORDERS
+from voice_agent.store.repository import Repository
+
+
+def orders_in(url: str, numbers: list[str]) -> dict[str, bool]:
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        repository = Repository(database)
+        return {number: repository.find_order(number) is not None for number in numbers}
+
+
+def test_check_then_import_then_reimport(isolated_data_dir: dict[str, str]) -> None:
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    checked = run_cli(["data", "import", "--check", str(EXAMPLE)], env=isolated_data_dir)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == f"{EXAMPLE}: valid (2 products, 2 orders)\n"
+    assert orders_in(url, ["4567"]) == {"4567": False}
+    first = run_cli(["data", "import", str(EXAMPLE)], env=isolated_data_dir)
+    assert first.returncode == 0, first.stderr
+    assert "orders: 2 added, 0 updated" in first.stdout
+    second = run_cli(["data", "import", str(EXAMPLE)], env=isolated_data_dir)
+    assert second.returncode == 0, second.stderr
+    assert "orders: 0 added, 2 updated" in second.stdout
+    assert orders_in(url, ["4567", "4568"]) == {"4567": True, "4568": True}
+
+
+def test_a_bad_file_fails_with_every_problem_on_stderr(
+    isolated_data_dir: dict[str, str], tmp_path: Path
+) -> None:
+    document = json.loads(EXAMPLE.read_text())
+    document["orders"][0]["number"] = "7000"
+    document["orders"][0]["items"][0]["qty"] = "two"
+    document["orders"][1]["shipment"] = {
+        "carrier": "4PX", "last_mile": None, "tracking": "4PX1", "compensation": False,
+        "events": [{"at": "2025-03-10T08:00:00Z", "stage": "lost", "place": "?", "text": "?"}],
+    }
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    result = run_cli(["data", "import", str(bad)], env=isolated_data_dir)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert f"{bad}: 2 problems, nothing imported" in result.stderr
+    assert f"{bad}: $.orders[0].items[0].qty: expected an integer, got the string 'two'" in (
+        result.stderr
+    )
+    assert f"{bad}: $.orders[1].shipment.events[0].stage: unknown stage 'lost'" in result.stderr
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    assert orders_in(url, ["7000", "4568"]) == {"7000": False, "4568": False}
+
+
+def test_broken_json_names_line_and_column(
+    isolated_data_dir: dict[str, str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "voice-agent-shop/1",\n  "orders": [}\n')
+    result = run_cli(["data", "import", str(broken)], env=isolated_data_dir)
+    assert result.returncode == 1
+    assert f"{broken}: $: broken JSON at line 2, column 14: Expecting value" in result.stderr
+
+
+def test_demo_written_to_a_file_imports_as_an_update(
+    isolated_data_dir: dict[str, str], tmp_path: Path
+) -> None:
+    anchor = "2025-06-01T12:00:00Z"
+    loaded = run_cli(["data", "demo", "--anchor", anchor], env=isolated_data_dir)
+    assert loaded.returncode == 0, loaded.stderr
+    assert f"orders: {len(ORDERS)} added" in loaded.stdout
+    written = tmp_path / "demo.json"
+    wrote = run_cli(["data", "demo", "--anchor", anchor, "--write", str(written)])
+    assert wrote.returncode == 0, wrote.stderr
+    assert json.loads(written.read_text())["format"] == "voice-agent-shop/1"
+    imported = run_cli(["data", "import", str(written)], env=isolated_data_dir)
+    assert imported.returncode == 0, imported.stderr
+    assert f"orders: 0 added, {len(ORDERS)} updated" in imported.stdout
+
+
+def test_the_url_setting_points_a_command_at_postgresql(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres_server.create_database()
+    config = tmp_path / "postgres.toml"
+    config.write_text(f'[store]\nurl = "{url}"\n')
+    result = run_cli(["data", "demo", "--config", str(config)])
+    assert result.returncode == 0, result.stderr
+    assert f"127.0.0.1:{postgres_server.port}" in result.stdout
+    assert orders_in(url, ["10231", "58815"]) == {"10231": True, "58815": True}

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from tests.store.postgres import PostgresServer
+from voice_agent import PROJECT_ROOT
+from voice_agent.settings import PathsSettings, StoreSettings
+from voice_agent.store.db import (
+    Database,
+    StoreError,
+    current_revision,
+    database_url,
+    head_revision,
+    open_database,
+)
+from voice_agent.store.models import Base
+
+
+def test_relative_sqlite_path_resolves_from_the_project_root() -> None:
+    url = database_url(StoreSettings(), PathsSettings())
+    assert url.database == str(PROJECT_ROOT / "var" / "voice_agent.sqlite3")
+
+
+def test_sqlite_folder_is_created(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "er" / "shop.sqlite3"
+    with open_database(StoreSettings(url=f"sqlite:///{target}"), PathsSettings()) as database:
+        assert database.backend == "sqlite"
+    assert target.is_file()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
+    with (
+        open_database(StoreSettings(url=url), PathsSettings()) as database,
+        database.engine.connect() as connection,
+    ):
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_plain_postgresql_url_gets_the_psycopg_driver() -> None:
+    url = database_url(StoreSettings(url="postgresql://shop@db.example/shop"), PathsSettings())
+    assert url.drivername == "postgresql+psycopg"
+    assert url.database == "shop"
+
+
+def test_a_url_that_is_not_one_is_refused() -> None:
+    with pytest.raises(StoreError, match="is not a database URL"):
+        database_url(StoreSettings(url="not a url"), PathsSettings())
+
+
+def test_migrations_build_exactly_the_models_schema(database: Database) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert current_revision(database.engine) == head_revision()
+    tables = set(inspect(database.engine).get_table_names())
+    assert {table.name for table in Base.metadata.sorted_tables} <= tables
+
+
+def test_migrations_run_on_a_bare_postgresql_database(postgres_server: PostgresServer) -> None:
+    url = postgres_server.create_database()
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        assert current_revision(database.engine) == head_revision()
+        with database.engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM tracking_events")).scalar()
+            assert count == 0
+
+
+def test_reopening_keeps_the_data(tmp_path: Path) -> None:
+    settings = StoreSettings(url=f"sqlite:///{tmp_path / 'shop.sqlite3'}")
+    with open_database(settings, PathsSettings()) as database, database.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO customers (email, name) VALUES ('a@example.com', 'A')")
+        )
+    with open_database(settings, PathsSettings()) as database, database.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM customers")).scalar() == "A"

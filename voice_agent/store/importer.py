@@ -1,0 +1,197 @@
+"""Importing shop data: validate everything, then upsert it all in one transaction.
+
+Products are matched by SKU and orders by number, so importing the same file twice updates
+instead of duplicating; an order's items and its shipment's tracking events are replaced by the
+file's. Orders absent from the file are left alone. On any problem nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from voice_agent.store.db import Database
+from voice_agent.store.models import (
+    Customer,
+    Order,
+    OrderItem,
+    Product,
+    Shipment,
+    TrackingEvent,
+)
+from voice_agent.store.shopfile import (
+    CustomerRecord,
+    OrderRecord,
+    ProductRecord,
+    ShipmentRecord,
+    shop_data,
+)
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 500
+"""Keys per IN (...) query: well under every backend's limit on bound parameters."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    products_added: int
+    products_updated: int
+    orders_added: int
+    orders_updated: int
+    events: int
+
+    def __str__(self) -> str:
+        return (
+            f"products: {self.products_added} added, {self.products_updated} updated; "
+            f"orders: {self.orders_added} added, {self.orders_updated} updated; "
+            f"{self.events} tracking events"
+        )
+
+
+def import_document(database: Database, document: Any, source: str) -> ImportSummary:
+    """Validate ``document`` (a parsed shop file) and store it, all or nothing.
+
+    Raises ShopDataError with every problem found; the database is then unchanged.
+    """
+    with database.transaction(write=True) as session:
+        known_skus = set(session.scalars(select(Product.sku)))
+        shop = shop_data(document, source, known_skus)
+        products_added, products_updated = _upsert_products(session, shop.products)
+        orders_added, orders_updated = _upsert_orders(session, shop.orders)
+        session.flush()
+    summary = ImportSummary(
+        products_added=products_added,
+        products_updated=products_updated,
+        orders_added=orders_added,
+        orders_updated=orders_updated,
+        events=sum(len(order.shipment.events) for order in shop.orders if order.shipment),
+    )
+    logger.info("imported %s: %s", source, summary)
+    return summary
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def _products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, Product]:
+    found: dict[str, Product] = {}
+    for chunk in _chunks(sorted(set(skus))):
+        for product in session.scalars(select(Product).where(Product.sku.in_(chunk))):
+            found[product.sku] = product
+    return found
+
+
+def _upsert_products(session: Session, records: tuple[ProductRecord, ...]) -> tuple[int, int]:
+    existing = _products_by_sku(session, (record.sku for record in records))
+    added = 0
+    for record in records:
+        product = existing.get(record.sku)
+        if product is None:
+            added += 1
+            product = Product(sku=record.sku)
+            session.add(product)
+            existing[record.sku] = product
+        product.name = record.name
+        product.attributes = dict(record.attributes)
+    return added, len(records) - added
+
+
+def _upsert_orders(session: Session, records: tuple[OrderRecord, ...]) -> tuple[int, int]:
+    orders = _orders_by_number(session, [record.number for record in records])
+    customers = _customers_by_email(session, [record.customer.email for record in records])
+    products = _products_by_sku(
+        session, (item.sku for record in records for item in record.items)
+    )
+    added = 0
+    for record in records:
+        order = orders.get(record.number)
+        if order is None:
+            added += 1
+            order = Order(number=record.number)
+            session.add(order)
+        order.customer = _customer(session, customers, record.customer)
+        _fill_order(order, record)
+        # Old rows go first: the new ones reuse their (order, line) keys.
+        order.items.clear()
+        session.flush()
+        order.items.extend(
+            OrderItem(line=line, product=products[item.sku], qty=item.qty, price=item.price)
+            for line, item in enumerate(record.items, start=1)
+        )
+        _set_shipment(order, record.shipment)
+    return added, len(records) - added
+
+
+def _orders_by_number(session: Session, numbers: list[str]) -> dict[str, Order]:
+    found: dict[str, Order] = {}
+    for chunk in _chunks(sorted(set(numbers))):
+        query = (
+            select(Order)
+            .where(Order.number.in_(chunk))
+            .options(
+                selectinload(Order.items),
+                selectinload(Order.shipment).selectinload(Shipment.events),
+            )
+        )
+        for order in session.scalars(query):
+            found[order.number] = order
+    return found
+
+
+def _customers_by_email(session: Session, emails: list[str]) -> dict[str, Customer]:
+    found: dict[str, Customer] = {}
+    for chunk in _chunks(sorted({email.lower() for email in emails})):
+        for customer in session.scalars(select(Customer).where(Customer.email.in_(chunk))):
+            found[customer.email] = customer
+    return found
+
+
+def _customer(
+    session: Session, customers: dict[str, Customer], record: CustomerRecord
+) -> Customer:
+    email = record.email.lower()
+    customer = customers.get(email)
+    if customer is None:
+        customer = Customer(email=email)
+        session.add(customer)
+        customers[email] = customer
+    customer.name = record.name
+    return customer
+
+
+def _fill_order(order: Order, record: OrderRecord) -> None:
+    order.placed_at = record.placed_at
+    order.currency = record.currency
+    order.insured = record.insured
+    order.incoterm = record.incoterm
+    order.phone = record.customer.phone
+    order.postcode = record.customer.postcode
+    order.country = record.customer.country
+    order.address = record.customer.address
+
+
+def _set_shipment(order: Order, record: ShipmentRecord | None) -> None:
+    if record is None:
+        order.shipment = None
+        return
+    shipment = order.shipment
+    if shipment is None:
+        shipment = Shipment()
+        order.shipment = shipment
+    shipment.carrier = record.carrier
+    shipment.last_mile = record.last_mile
+    shipment.tracking = record.tracking
+    shipment.compensation = record.compensation
+    shipment.expected_delivery = record.expected_delivery
+    shipment.events = [
+        TrackingEvent(at=event.at, stage=event.stage, place=event.place, text=event.text)
+        for event in record.events
+    ]

@@ -1,0 +1,347 @@
+"""SQLAlchemy ORM models; only the store package uses them (readers get views.py values).
+
+Portable across SQLite and PostgreSQL: times are stored as UTC (``UtcDateTime``) and money as
+exact decimals (``ExactDecimal``), whatever the backend does natively.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+from voice_agent.store.views import INCOTERMS, STAGES
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+STAGE_CHECK = _one_of("stage", STAGES)
+INCOTERM_CHECK = _one_of("incoterm", INCOTERMS)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out; naive datetimes are refused.
+
+    SQLite has no time zones, so it stores the naive UTC time; PostgreSQL a timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store needs a time zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC on PostgreSQL; text on SQLite, whose NUMERIC would round through a float."""
+
+    impl = Numeric(14, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(14, 4))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        # PostgreSQL pads to the column's scale (19.9000); give back the normal form.
+        exact = Decimal(str(value))
+        return exact.quantize(Decimal(1)) if exact == exact.to_integral() else exact.normalize()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        Decimal: ExactDecimal,
+        date: Date,
+    }
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    """Lower-cased; one customer per e-mail address."""
+    name: Mapped[str] = mapped_column(String(200))
+
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (CheckConstraint(INCOTERM_CHECK, name="incoterm"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    placed_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    insured: Mapped[bool] = mapped_column(Boolean)
+    incoterm: Mapped[str] = mapped_column(String(3))
+    # The contact and shipping details given with this order (they may differ between orders).
+    phone: Mapped[str] = mapped_column(String(40))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    address: Mapped[str | None] = mapped_column(String(500))
+
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.line"
+    )
+    shipment: Mapped[Shipment | None] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line", name="uq_order_items_order_id_line"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal]
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    product: Mapped[Product] = relationship()
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), unique=True
+    )
+    carrier: Mapped[str] = mapped_column(String(100))
+    last_mile: Mapped[str | None] = mapped_column(String(100))
+    tracking: Mapped[str] = mapped_column(String(64), index=True)
+    compensation: Mapped[bool] = mapped_column(Boolean)
+    expected_delivery: Mapped[date | None]
+
+    order: Mapped[Order] = relationship(back_populates="shipment")
+    events: Mapped[list[TrackingEvent]] = relationship(
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="(TrackingEvent.at, TrackingEvent.id)",
+    )
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+    __table_args__ = (
+        CheckConstraint(STAGE_CHECK, name="stage"),
+        Index("ix_tracking_events_shipment_id_at", "shipment_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    stage: Mapped[str] = mapped_column(String(20))
+    place: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(500))
+
+    shipment: Mapped[Shipment] = relationship(back_populates="events")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    """"webrtc", "sip", "chat", ..."""
+    caller_id: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    turns: Mapped[list[Turn]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", order_by="Turn.seq"
+    )
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq", name="uq_turns_conversation_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    interrupted: Mapped[bool] = mapped_column(Boolean)
+    played_text: Mapped[str | None] = mapped_column(Text)
+    latency_marks: Mapped[dict[str, float]] = mapped_column(JSON)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="turns")
+
+
+class VerificationAttemptRow(Base):
+    """Keyed by the order number as said: attempts on numbers that do not exist count too."""
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (Index("ix_verification_attempts_order_number_at", "order_number", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    factor: Mapped[str] = mapped_column(String(32))
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime]
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+
+class OrderLockRow(Base):
+    __tablename__ = "order_locks"
+    __table_args__ = (Index("ix_order_locks_order_number_until", "order_number", "until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (CheckConstraint(STAGE_CHECK, name="stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    responsible_party: Mapped[str] = mapped_column(String(200))
+    evidence_held: Mapped[list[str]] = mapped_column(JSON)
+    evidence_missing: Mapped[list[str]] = mapped_column(JSON)
+    insured: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(Text)
+    promised_by: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+    order: Mapped[Order] = relationship()
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    transcript: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, str]] = mapped_column(JSON)
+    callback_by: Mapped[datetime]
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+    order: Mapped[Order | None] = relationship()
+
+
+class ReturnRequestRow(Base):
+    __tablename__ = "return_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    skus: Mapped[list[str]] = mapped_column(JSON)
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+    order: Mapped[Order] = relationship()
+
+
+class AddressChangeRow(Base):
+    __tablename__ = "address_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    address: Mapped[str] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    previous_address: Mapped[str | None] = mapped_column(String(500))
+    previous_postcode: Mapped[str | None] = mapped_column(String(20))
+    requested_at: Mapped[datetime]
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )

@@ -1,0 +1,473 @@
+"""The store's one entry point for the agent: sync reads that return views, and writes.
+
+Nothing here reads the wall clock: every time is passed in. Each public method is one
+transaction; ``apply`` stores a whole batch of writes (one turn's) or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from voice_agent.store.db import Database, StoreError
+from voice_agent.store.models import (
+    AddressChangeRow,
+    Claim,
+    Conversation,
+    Customer,
+    Handoff,
+    Order,
+    OrderItem,
+    OrderLockRow,
+    Product,
+    ReturnRequestRow,
+    Shipment,
+    TrackingEvent,
+    Turn,
+    VerificationAttemptRow,
+)
+from voice_agent.store.views import (
+    ClaimView,
+    ConversationView,
+    CustomerView,
+    EventView,
+    HandoffView,
+    Incoterm,
+    ItemView,
+    OrderView,
+    ProductView,
+    ReturnView,
+    ShipmentView,
+    Stage,
+)
+from voice_agent.store.writes import (
+    AddressChange,
+    ClaimWrite,
+    HandoffWrite,
+    OrderLock,
+    ReturnRequest,
+    TurnRecord,
+    TurnWrite,
+    VerificationAttempt,
+    Write,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class WriteError(StoreError):
+    """A batch of writes was refused; nothing of it was stored."""
+
+
+class Repository:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # --- reads the dialogue engine makes -------------------------------------------------
+
+    def find_order(self, number: str) -> OrderView | None:
+        # Three indexed Core queries, no ORM objects: this is on every turn's critical path.
+        with self.database.transaction() as session:
+            head = session.execute(_ORDER_HEAD.where(Order.number == number)).one_or_none()
+            if head is None:
+                return None
+            items = session.execute(_ORDER_ITEMS.where(OrderItem.order_id == head.id)).all()
+            events: Sequence[Any] = ()
+            if head.shipment_id is not None:
+                query = _SHIPMENT_EVENTS.where(TrackingEvent.shipment_id == head.shipment_id)
+                events = session.execute(query).all()
+        return _order_view(head, items, events)
+
+    def products(self) -> list[ProductView]:
+        with self.database.transaction() as session:
+            rows = session.scalars(select(Product).order_by(Product.sku))
+            return [ProductView(row.sku, row.name, dict(row.attributes)) for row in rows]
+
+    def failed_attempts(self, order_number: str, since: datetime) -> int:
+        """Failed verification attempts on this order number at or after ``since``."""
+        query = select(func.count(VerificationAttemptRow.id)).where(
+            VerificationAttemptRow.order_number == order_number,
+            VerificationAttemptRow.success.is_(False),
+            VerificationAttemptRow.at >= since,
+        )
+        with self.database.transaction() as session:
+            return session.scalar(query) or 0
+
+    def locked_until(self, order_number: str, now: datetime) -> datetime | None:
+        """The end of the latest lock on this order number still running at ``now``."""
+        query = (
+            select(OrderLockRow.until)
+            .where(OrderLockRow.order_number == order_number, OrderLockRow.until > now)
+            .order_by(OrderLockRow.until.desc())
+            .limit(1)
+        )
+        with self.database.transaction() as session:
+            return session.scalar(query)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def apply(self, writes: Sequence[Write]) -> None:
+        """Store every write, in one transaction; on any failure store none (WriteError)."""
+        if not writes:
+            return
+        try:
+            with self.database.transaction(write=True) as session:
+                for write in writes:
+                    _apply_one(session, write)
+                session.flush()
+        except SQLAlchemyError as error:
+            raise WriteError(f"writes refused: {_reason(error)}") from error
+        logger.debug("applied %d writes", len(writes))
+
+    def start_conversation(
+        self, channel: str, caller_id: str | None, started_at: datetime
+    ) -> int:
+        with self.database.transaction(write=True) as session:
+            conversation = Conversation(
+                channel=channel, caller_id=caller_id, started_at=started_at, ended_at=None
+            )
+            session.add(conversation)
+            session.flush()
+            return conversation.id
+
+    def end_conversation(self, conversation_id: int, ended_at: datetime) -> None:
+        with self.database.transaction(write=True) as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise WriteError(f"no conversation {conversation_id}")
+            conversation.ended_at = ended_at
+
+    def add_turn(self, conversation_id: int, record: TurnRecord) -> int:
+        try:
+            with self.database.transaction(write=True) as session:
+                return _add_turn(session, conversation_id, record).id
+        except SQLAlchemyError as error:
+            raise WriteError(f"turn refused: {_reason(error)}") from error
+
+    # --- reads for tests and operators -------------------------------------------------------
+
+    def turns(self, conversation_id: int) -> list[TurnRecord]:
+        query = select(Turn).where(Turn.conversation_id == conversation_id).order_by(Turn.seq)
+        with self.database.transaction() as session:
+            return [_turn_record(row) for row in session.scalars(query)]
+
+    def conversations(self) -> list[ConversationView]:
+        with self.database.transaction() as session:
+            rows = session.scalars(select(Conversation).order_by(Conversation.id))
+            return [
+                ConversationView(row.id, row.channel, row.caller_id, row.started_at, row.ended_at)
+                for row in rows
+            ]
+
+    def claims(self, order_number: str | None = None) -> list[ClaimView]:
+        query = select(Claim).join(Claim.order).options(selectinload(Claim.order))
+        if order_number is not None:
+            query = query.where(Order.number == order_number)
+        with self.database.transaction() as session:
+            return [_claim_view(row) for row in session.scalars(query.order_by(Claim.id))]
+
+    def handoffs(self) -> list[HandoffView]:
+        query = select(Handoff).options(selectinload(Handoff.order)).order_by(Handoff.id)
+        with self.database.transaction() as session:
+            return [_handoff_view(row) for row in session.scalars(query)]
+
+    def return_requests(self, order_number: str | None = None) -> list[ReturnView]:
+        query = select(ReturnRequestRow).join(ReturnRequestRow.order)
+        if order_number is not None:
+            query = query.where(Order.number == order_number)
+        query = query.options(selectinload(ReturnRequestRow.order)).order_by(ReturnRequestRow.id)
+        with self.database.transaction() as session:
+            return [_return_view(row) for row in session.scalars(query)]
+
+    def verification_attempts(self, order_number: str) -> list[VerificationAttempt]:
+        query = (
+            select(VerificationAttemptRow)
+            .where(VerificationAttemptRow.order_number == order_number)
+            .order_by(VerificationAttemptRow.at, VerificationAttemptRow.id)
+        )
+        with self.database.transaction() as session:
+            return [
+                VerificationAttempt(
+                    order_number=row.order_number,
+                    factor=row.factor,
+                    success=row.success,
+                    at=row.at,
+                    conversation_id=row.conversation_id,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def reference_taken(self, reference: str) -> bool:
+        """Whether a claim, hand-off or return request already carries this reference."""
+        with self.database.transaction() as session:
+            return any(
+                session.scalar(select(func.count()).where(column == reference))
+                for column in (
+                    Claim.reference,
+                    Handoff.reference,
+                    ReturnRequestRow.reference,
+                )
+            )
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    # The driver's own message (the constraint broken, the bad value) without the SQL text.
+    cause = getattr(error, "orig", None) or error.__cause__ or error
+    return str(cause).strip().splitlines()[0]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _apply_one(session: Session, write: Write) -> None:
+    match write:
+        case VerificationAttempt():
+            session.add(
+                VerificationAttemptRow(
+                    order_number=write.order_number,
+                    factor=write.factor,
+                    success=write.success,
+                    at=write.at,
+                    conversation_id=write.conversation_id,
+                )
+            )
+        case OrderLock():
+            session.add(
+                OrderLockRow(
+                    order_number=write.order_number,
+                    until=write.until,
+                    conversation_id=write.conversation_id,
+                )
+            )
+        case ClaimWrite():
+            session.add(_claim_row(session, write))
+        case HandoffWrite():
+            session.add(_handoff_row(session, write))
+        case ReturnRequest():
+            session.add(
+                ReturnRequestRow(
+                    reference=write.reference,
+                    order_id=_order(session, write.order_number, "return request").id,
+                    reason=write.reason,
+                    skus=list(write.skus),
+                    requested_at=write.requested_at,
+                    status="open",
+                    conversation_id=write.conversation_id,
+                )
+            )
+        case AddressChange():
+            _change_address(session, write)
+        case TurnWrite():
+            _add_turn(session, write.conversation_id, write.record)
+    # Flush each write so that a refusal is raised here, naming the write that caused it.
+    session.flush()
+
+
+def _order(session: Session, number: str, what: str) -> Order:
+    order = session.scalars(select(Order).where(Order.number == number)).one_or_none()
+    if order is None:
+        raise WriteError(f"{what} for order {number!r}: no such order")
+    return order
+
+
+def _claim_row(session: Session, write: ClaimWrite) -> Claim:
+    return Claim(
+        reference=write.reference,
+        order_id=_order(session, write.order_number, f"claim {write.reference}").id,
+        stage=write.stage,
+        responsible_party=write.responsible_party,
+        evidence_held=list(write.evidence_held),
+        evidence_missing=list(write.evidence_missing),
+        insured=write.insured,
+        outcome=write.outcome,
+        promised_by=write.promised_by,
+        status=write.status,
+        opened_at=write.opened_at,
+        conversation_id=write.conversation_id,
+    )
+
+
+def _handoff_row(session: Session, write: HandoffWrite) -> Handoff:
+    order_id = None
+    if write.order_number is not None:
+        order_id = _order(session, write.order_number, f"hand-off {write.reference}").id
+    return Handoff(
+        reference=write.reference,
+        reason=write.reason,
+        transcript=write.transcript,
+        facts=dict(write.facts),
+        callback_by=write.callback_by,
+        created_at=write.created_at,
+        status="open",
+        order_id=order_id,
+        conversation_id=write.conversation_id,
+    )
+
+
+def _change_address(session: Session, write: AddressChange) -> None:
+    order = _order(session, write.order_number, "address change")
+    session.add(
+        AddressChangeRow(
+            order_id=order.id,
+            address=write.address,
+            postcode=write.postcode,
+            previous_address=order.address,
+            previous_postcode=order.postcode,
+            requested_at=write.requested_at,
+            conversation_id=write.conversation_id,
+        )
+    )
+    order.address = write.address
+    order.postcode = write.postcode
+
+
+def _add_turn(session: Session, conversation_id: int, record: TurnRecord) -> Turn:
+    if session.get(Conversation, conversation_id) is None:
+        raise WriteError(f"turn for conversation {conversation_id}: no such conversation")
+    last = session.scalar(
+        select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id)
+    )
+    turn = Turn(
+        conversation_id=conversation_id,
+        seq=(last or 0) + 1,
+        speaker=record.speaker,
+        text=record.text,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        interrupted=record.interrupted,
+        played_text=record.played_text,
+        latency_marks={name: float(value) for name, value in record.latency_marks.items()},
+    )
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+_ORDER_HEAD = (
+    select(
+        Order.id,
+        Order.number,
+        Order.placed_at,
+        Order.currency,
+        Order.insured,
+        Order.incoterm,
+        Order.phone,
+        Order.postcode,
+        Order.country,
+        Order.address,
+        Customer.name,
+        Customer.email,
+        Shipment.id.label("shipment_id"),
+        Shipment.carrier,
+        Shipment.last_mile,
+        Shipment.tracking,
+        Shipment.compensation,
+        Shipment.expected_delivery,
+    )
+    .join(Customer, Order.customer_id == Customer.id)
+    .outerjoin(Shipment, Shipment.order_id == Order.id)
+)
+_ORDER_ITEMS = (
+    select(Product.sku, Product.name, OrderItem.qty, OrderItem.price)
+    .join(Product, OrderItem.product_id == Product.id)
+    .order_by(OrderItem.line)
+)
+_SHIPMENT_EVENTS = select(
+    TrackingEvent.at, TrackingEvent.stage, TrackingEvent.place, TrackingEvent.text
+).order_by(TrackingEvent.at, TrackingEvent.id)
+
+
+def _order_view(head: Any, items: Sequence[Any], events: Sequence[Any]) -> OrderView:
+    """An order view from the rows of the three queries above."""
+    customer = CustomerView(
+        name=head.name,
+        email=head.email,
+        phone=head.phone,
+        postcode=head.postcode,
+        country=head.country,
+        address=head.address,
+    )
+    shipment = None
+    if head.shipment_id is not None:
+        shipment = ShipmentView(
+            carrier=head.carrier,
+            last_mile=head.last_mile,
+            tracking=head.tracking,
+            compensation=head.compensation,
+            events=tuple(EventView(row.at, row.stage, row.place, row.text) for row in events),
+            expected_delivery=head.expected_delivery,
+        )
+    return OrderView(
+        number=head.number,
+        placed_at=head.placed_at,
+        currency=head.currency,
+        insured=head.insured,
+        incoterm=cast(Incoterm, head.incoterm),
+        customer=customer,
+        items=tuple(ItemView(row.sku, row.name, row.qty, row.price) for row in items),
+        shipment=shipment,
+    )
+
+
+def _turn_record(row: Turn) -> TurnRecord:
+    return TurnRecord(
+        speaker=row.speaker,
+        text=row.text,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        interrupted=row.interrupted,
+        played_text=row.played_text,
+        latency_marks=dict(row.latency_marks),
+    )
+
+
+def _claim_view(row: Claim) -> ClaimView:
+    return ClaimView(
+        reference=row.reference,
+        order_number=row.order.number,
+        stage=cast(Stage, row.stage),
+        responsible_party=row.responsible_party,
+        evidence_held=tuple(row.evidence_held),
+        evidence_missing=tuple(row.evidence_missing),
+        insured=row.insured,
+        outcome=row.outcome,
+        promised_by=row.promised_by,
+        status=row.status,
+        opened_at=row.opened_at,
+        conversation_id=row.conversation_id,
+    )
+
+
+def _handoff_view(row: Handoff) -> HandoffView:
+    return HandoffView(
+        reference=row.reference,
+        reason=row.reason,
+        transcript=row.transcript,
+        facts=dict(row.facts),
+        callback_by=row.callback_by,
+        created_at=row.created_at,
+        order_number=None if row.order is None else row.order.number,
+        conversation_id=row.conversation_id,
+        status=row.status,
+    )
+
+
+def _return_view(row: ReturnRequestRow) -> ReturnView:
+    return ReturnView(
+        reference=row.reference,
+        order_number=row.order.number,
+        reason=row.reason,
+        skus=tuple(row.skus),
+        requested_at=row.requested_at,
+        status=row.status,
+        conversation_id=row.conversation_id,
+    )

@@ -1,0 +1,424 @@
+"""The shop data file (format ``voice-agent-shop/1``): parse, validate, turn into records.
+
+Validation never stops at the first problem: it reports every bad record with its JSON path
+(``$.orders[3].items[0].sku``) and the reason, so an operator fixes a file in one pass.
+The structure comes from ``shop.schema.json`` (the published contract); the checks a schema
+cannot express (times, duplicates, unknown SKUs) follow here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
+from voice_agent.store.db import StoreError
+from voice_agent.store.views import Incoterm, Stage
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "voice-agent-shop/1"
+SCHEMA_PATH = Path(__file__).resolve().parent / "shop.schema.json"
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    """A JSON path into the file, ``$`` being the whole document."""
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class ShopDataError(StoreError):
+    """The shop file was refused; ``problems`` lists every reason, in file order."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = [f"{source}: {count} problem{'s' if count != 1 else ''}, nothing imported"]
+        lines.extend(f"{source}: {problem}" for problem in self.problems)
+        super().__init__("\n".join(lines))
+
+
+# --- typed records, built only from a valid document -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecord:
+    sku: str
+    name: str
+    attributes: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    name: str
+    email: str
+    phone: str
+    postcode: str | None
+    country: str
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    sku: str
+    qty: int
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    at: datetime
+    stage: Stage
+    place: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentRecord:
+    carrier: str
+    last_mile: str | None
+    tracking: str
+    compensation: bool
+    expected_delivery: date | None
+    events: tuple[EventRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    number: str
+    placed_at: datetime
+    currency: str
+    insured: bool
+    incoterm: Incoterm
+    customer: CustomerRecord
+    items: tuple[ItemRecord, ...]
+    shipment: ShipmentRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopData:
+    products: tuple[ProductRecord, ...]
+    orders: tuple[OrderRecord, ...]
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def parse_json(raw: bytes | str, source: str) -> Any:
+    """The JSON document in ``raw``; numbers with a fraction become exact ``Decimal``."""
+    text = raw if isinstance(raw, str) else _decode(raw, source)
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        problem = Problem("$", f"broken JSON at {where}: {error.msg}")
+        raise ShopDataError(source, [problem]) from None
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        where = f"line {line}, byte {error.start}"
+        problem = Problem("$", f"not UTF-8 text ({where}: {error.reason})")
+        raise ShopDataError(source, [problem]) from None
+
+
+def read_shop_file(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise StoreError(f"{path}: cannot read: {error.strerror}") from None
+    return parse_json(raw, str(path))
+
+
+def validate(document: Any, known_skus: Collection[str] = ()) -> list[Problem]:
+    """Every problem in the document, in file order; ``known_skus`` are already stored."""
+    found: dict[tuple[JsonPath, str], None] = {}
+    for path, reason in _schema_problems(document):
+        found.setdefault((path, reason), None)
+    if isinstance(document, dict):
+        for path, reason in _content_problems(document, known_skus):
+            found.setdefault((path, reason), None)
+    ordered = sorted(found, key=lambda entry: (_sort_key(entry[0]), entry[1]))
+    return [Problem(_render(path), reason) for path, reason in ordered]
+
+
+def shop_data(document: Any, source: str, known_skus: Collection[str] = ()) -> ShopData:
+    """Validate and convert; raises ShopDataError listing every problem."""
+    problems = validate(document, known_skus)
+    if problems:
+        raise ShopDataError(source, problems)
+    return ShopData(
+        products=tuple(_product(raw) for raw in document.get("products", [])),
+        orders=tuple(_order(raw) for raw in document.get("orders", [])),
+    )
+
+
+# --- schema checks -----------------------------------------------------------------------
+
+
+@cache
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    checker = FormatChecker(formats=())
+    checker.checks("date-time", raises=ValueError)(_check_time)
+    checker.checks("date", raises=ValueError)(_check_date)
+    return Draft202012Validator(schema(), format_checker=checker)
+
+
+def _check_time(value: object) -> bool:
+    if isinstance(value, str):
+        parse_time(value)
+    return True
+
+
+def _check_date(value: object) -> bool:
+    if isinstance(value, str):
+        date.fromisoformat(value)
+    return True
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time that names its UTC offset (a time without one is ambiguous)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not an ISO 8601 time (e.g. 2025-03-14T09:30:00Z)") from None
+    if moment.tzinfo is None:
+        raise ValueError("the time has no UTC offset (add Z or e.g. +02:00)")
+    return moment
+
+
+def _schema_problems(document: Any) -> Iterator[tuple[JsonPath, str]]:
+    for error in _validator().iter_errors(document):
+        yield from _explain(error)
+
+
+def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
+    path: JsonPath = tuple(error.absolute_path)
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    match error.validator:
+        case "required":
+            for name in cast(list[str], expected):
+                if isinstance(instance, dict) and name not in instance:
+                    yield (*path, name), "missing"
+        case "additionalProperties":
+            known = subschema.get("properties", {})
+            for name in sorted(set(instance) - set(known)):
+                yield (*path, name), f"unknown field (expected one of {', '.join(known)})"
+        case "type":
+            yield path, f"expected {_type_words(expected)}, got {_describe(instance)}"
+        case "enum":
+            choices = ", ".join(str(choice) for choice in cast(list[Any], expected))
+            what = "stage" if path and path[-1] == "stage" else "value"
+            yield path, f"unknown {what} {_shown(instance)} (expected one of {choices})"
+        case "const":
+            yield path, f"unsupported value {_shown(instance)} (expected {expected!r})"
+        case "format":
+            what = "date" if expected == "date" else "time"
+            yield path, f"bad {what} {instance!r}: {error.cause or error.message}"
+        case "pattern":
+            wanted = subschema.get("x-expected", f"text matching {expected}")
+            yield path, f"{instance!r} is not {wanted}"
+        case "minLength" if expected == 1:
+            yield path, "must not be empty"
+        case "minItems":
+            yield path, f"needs at least {expected} entry"
+        case "minimum":
+            yield path, f"must be at least {expected}, got {instance}"
+        case "maxLength":
+            yield path, f"too long ({len(instance)} characters; at most {expected})"
+        case _:
+            yield path, error.message
+
+
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _type_words(expected: str | list[str]) -> str:
+    names = [expected] if isinstance(expected, str) else expected
+    return " or ".join(_TYPE_WORDS.get(name, name) for name in names)
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else _describe(value)
+
+
+def _describe(value: Any) -> str:
+    match value:
+        case bool():
+            return f"{str(value).lower()} (true/false)"
+        case None:
+            return "null"
+        case str():
+            return f"the string {value!r}"
+        case int():
+            return f"the integer {value}"
+        case Decimal() | float():
+            return f"the number {value}"
+        case list():
+            return "a list"
+        case dict():
+            return "an object"
+    return repr(value)
+
+
+# --- content checks (what a schema cannot say) ---------------------------------------------
+
+
+def _content_problems(
+    document: dict[str, Any], known_skus: Collection[str]
+) -> Iterator[tuple[JsonPath, str]]:
+    products = _list(document.get("products"))
+    orders = _list(document.get("orders"))
+    yield from _duplicates(products, "sku", "products", "SKU")
+    yield from _duplicates(orders, "number", "orders", "order number")
+    # A catalogue that is not even a list is reported once; its SKUs are then unknowable.
+    skus: set[str] | None = None
+    if isinstance(document.get("products", []), list):
+        skus = set(known_skus) | {
+            product["sku"] for product in products if isinstance(product.get("sku"), str)
+        }
+    for index, order in enumerate(orders):
+        yield from _order_problems(("orders", index), order, skus)
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [entry if isinstance(entry, dict) else {} for entry in value]
+
+
+def _duplicates(
+    entries: list[dict[str, Any]], key: str, where: str, what: str
+) -> Iterator[tuple[JsonPath, str]]:
+    first: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        value = entry.get(key)
+        if not isinstance(value, str):
+            continue
+        if value in first:
+            yield (where, index, key), (
+                f"duplicate {what} {value!r} (first at {_render((where, first[value]))})"
+            )
+        else:
+            first[value] = index
+
+
+def _order_problems(
+    path: JsonPath, order: dict[str, Any], skus: set[str] | None
+) -> Iterator[tuple[JsonPath, str]]:
+    for index, item in enumerate(_list(order.get("items"))):
+        sku = item.get("sku")
+        if skus is not None and isinstance(sku, str) and sku and sku not in skus:
+            yield (*path, "items", index, "sku"), (
+                f"unknown SKU {sku!r} (not in this file's products nor already imported)"
+            )
+    placed_at = _time_or_none(order.get("placed_at"))
+    shipment = order.get("shipment")
+    if placed_at is None or not isinstance(shipment, dict):
+        return
+    for index, event in enumerate(_list(shipment.get("events"))):
+        at = _time_or_none(event.get("at"))
+        if at is not None and at < placed_at:
+            yield (*path, "shipment", "events", index, "at"), (
+                f"event at {event['at']} is before the order was placed ({order['placed_at']})"
+            )
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def _sort_key(path: JsonPath) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in path)
+
+
+def _render(path: Iterable[str | int]) -> str:
+    text = "$"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+# --- conversion of a valid document --------------------------------------------------------
+
+
+def _product(raw: dict[str, Any]) -> ProductRecord:
+    return ProductRecord(raw["sku"], raw["name"], dict(raw["attributes"]))
+
+
+def _order(raw: dict[str, Any]) -> OrderRecord:
+    customer = raw["customer"]
+    shipment = raw["shipment"]
+    return OrderRecord(
+        number=raw["number"],
+        placed_at=parse_time(raw["placed_at"]),
+        currency=raw["currency"],
+        insured=raw["insured"],
+        incoterm=raw["incoterm"],
+        customer=CustomerRecord(
+            name=customer["name"],
+            email=customer["email"],
+            phone=customer["phone"],
+            postcode=customer["postcode"],
+            country=customer["country"],
+            address=customer.get("address"),
+        ),
+        items=tuple(
+            ItemRecord(item["sku"], item["qty"], Decimal(item["price"])) for item in raw["items"]
+        ),
+        shipment=None if shipment is None else _shipment(shipment),
+    )
+
+
+def _shipment(raw: dict[str, Any]) -> ShipmentRecord:
+    expected = raw.get("expected_delivery")
+    return ShipmentRecord(
+        carrier=raw["carrier"],
+        last_mile=raw["last_mile"],
+        tracking=raw["tracking"],
+        compensation=raw["compensation"],
+        expected_delivery=None if expected is None else date.fromisoformat(expected),
+        events=tuple(
+            EventRecord(parse_time(event["at"]), event["stage"], event["place"], event["text"])
+            for event in raw["events"]
+        ),
+    )

@@ -1,0 +1,143 @@
+"""What the dialogue engine reads from the store: frozen values, never ORM objects.
+
+Times are timezone-aware UTC datetimes; money is ``Decimal`` in the order's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, get_args
+
+Stage = Literal["pickup", "export_customs", "international", "import_customs", "last_mile"]
+"""The five stages of a cross-border shipment (DOMAIN.md), in the order a parcel passes them."""
+
+STAGES: tuple[Stage, ...] = get_args(Stage)
+
+Incoterm = Literal["DDP", "DAP", "DDU"]
+"""Who pays import duties: DDP the seller; DAP and DDU the buyer."""
+
+INCOTERMS: tuple[Incoterm, ...] = get_args(Incoterm)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    name: str
+    email: str
+    phone: str
+    postcode: str | None
+    country: str
+    """ISO 3166-1 alpha-2 code of the shipping address, e.g. "DE", "GB"."""
+    address: str | None = None
+    """Street and city of the shipping address, where the shop gave it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    sku: str
+    name: str
+    qty: int
+    price: Decimal
+    """Unit price in the order's currency."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: datetime
+    stage: Stage
+    place: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentView:
+    carrier: str
+    last_mile: str | None
+    """The courier that delivers in the destination country, where known."""
+    tracking: str
+    compensation: bool
+    """Whether the carrier offers compensation for a lost parcel."""
+    events: tuple[EventView, ...]
+    """Sorted by time, oldest first."""
+    expected_delivery: date | None = None
+
+    @property
+    def last_event(self) -> EventView | None:
+        return self.events[-1] if self.events else None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    number: str
+    placed_at: datetime
+    currency: str
+    insured: bool
+    incoterm: Incoterm
+    customer: CustomerView
+    items: tuple[ItemView, ...]
+    shipment: ShipmentView | None
+    """None until the order is handed to a carrier."""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.price * item.qty for item in self.items), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    sku: str
+    name: str
+    attributes: Mapping[str, str]
+    """Free-form facts ("size", "material", ...); ``ship_time.XX`` per destination country
+    and ``ship_time.default`` by convention (docs/import-format.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    reference: str
+    order_number: str
+    stage: Stage
+    responsible_party: str
+    evidence_held: tuple[str, ...]
+    evidence_missing: tuple[str, ...]
+    insured: bool
+    outcome: str
+    promised_by: date
+    status: str
+    opened_at: datetime
+    conversation_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffView:
+    reference: str
+    reason: str
+    transcript: str
+    facts: Mapping[str, str]
+    callback_by: datetime
+    created_at: datetime
+    order_number: str | None
+    conversation_id: int | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnView:
+    reference: str
+    order_number: str
+    reason: str
+    skus: tuple[str, ...]
+    requested_at: datetime
+    status: str
+    conversation_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: int
+    channel: str
+    caller_id: str | None
+    started_at: datetime
+    ended_at: datetime | None

@@ -1,0 +1,121 @@
+"""The writes a reply implies, as plain values.
+
+The engine returns them with its reply and computes nothing else with side effects; the call
+session hands them to ``Repository.apply`` when it commits the turn, all in one transaction, so
+a speculative reply that is thrown away changes nothing. Every time is timezone-aware and passed
+in by the caller (the store never reads the wall clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from voice_agent.store.views import Stage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerificationAttempt:
+    """One identity check; stored whatever its outcome (the order number may not exist)."""
+
+    order_number: str
+    factor: str
+    """Which second factor was tried: "postcode", "email", "phone", ..."""
+    success: bool
+    at: datetime
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderLock:
+    """No verification for this order number until ``until`` (seen by every conversation)."""
+
+    order_number: str
+    until: datetime
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimWrite:
+    reference: str
+    order_number: str
+    stage: Stage
+    responsible_party: str
+    evidence_held: tuple[str, ...]
+    evidence_missing: tuple[str, ...]
+    insured: bool
+    outcome: str
+    promised_by: date
+    opened_at: datetime
+    conversation_id: int | None = None
+    status: str = "open"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffWrite:
+    reference: str
+    reason: str
+    transcript: str
+    facts: Mapping[str, str]
+    callback_by: datetime
+    created_at: datetime
+    order_number: str | None = None
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnRequest:
+    reference: str
+    order_number: str
+    reason: str
+    skus: tuple[str, ...]
+    """The items to return; empty for the whole order."""
+    requested_at: datetime
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressChange:
+    """A new shipping address for an order not yet dispatched; the old one is kept in history."""
+
+    order_number: str
+    address: str
+    postcode: str | None
+    requested_at: datetime
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnRecord:
+    """One turn of a conversation as it happened: who spoke, what, when, what was heard."""
+
+    speaker: str
+    """"caller" or "agent"."""
+    text: str
+    started_at: datetime
+    ended_at: datetime
+    interrupted: bool = False
+    played_text: str | None = None
+    """For agent turns: the part the caller actually heard (all of it unless interrupted)."""
+    latency_marks: Mapping[str, float] = field(default_factory=dict)
+    """Seconds on the session clock, keyed by mark name (user_speech_end, endpoint, ...)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnWrite:
+    """A turn stored in the same transaction as the writes its reply implies."""
+
+    conversation_id: int
+    record: TurnRecord
+
+
+Write = (
+    VerificationAttempt
+    | OrderLock
+    | ClaimWrite
+    | HandoffWrite
+    | ReturnRequest
+    | AddressChange
+    | TurnWrite
+)
