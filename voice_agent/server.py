@@ -1,26 +1,57 @@
-"""The agent's HTTP server (health now; the voice button and signaling come with WebRTC)."""
+"""The agent's HTTP server: health, the voice-button page and script, WebRTC signaling."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
+from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
 
 logger = logging.getLogger(__name__)
 
+WEB_DIR = Path(__file__).resolve().parent / "transport" / "web"
+GATEWAY: web.AppKey[WebRtcGateway] = web.AppKey("gateway", WebRtcGateway)
 
-def build_web_app(app: App) -> web.Application:
+
+def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Application:
+    """The server's routes; `run_call` replaces the App's call session (tests)."""
     web_app = web.Application(client_max_size=256 * 1024)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
+        await app.run_call(transport, playout, channel="webrtc", caller_id=caller_id)
+
+    gateway = WebRtcGateway(app.settings.webrtc, app.calls, app.clock, run_call or run_web_call)
+    gateway.add_routes(web_app)
+    web_app[GATEWAY] = gateway
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/", _page("index.html"))
+    web_app.router.add_get("/widget.js", _page("widget.js"))
+    web_app.router.add_static("/static/", WEB_DIR)
     return web_app
+
+
+def _page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    path = WEB_DIR / name
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(path)
+        # The widget is loaded by shops' pages on other origins; revalidate so updates show.
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    return handler
 
 
 async def serve(app: App) -> None:
