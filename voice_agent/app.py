@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -11,15 +13,20 @@ from voice_agent.agent.latency import LatencyMetrics
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
+from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.clock import Clock, RealClock
 from voice_agent.models import ModelStore
 from voice_agent.settings import Settings
-from voice_agent.stages.asr import Asr
-from voice_agent.stages.tts import Tts
 from voice_agent.stages.vad import Vad
 
 if TYPE_CHECKING:
-    from voice_agent.agent.session import CallParts
+    from voice_agent.agent.session import CallParts, CallSession
+    from voice_agent.dialogue.call import CallDialogue
+    from voice_agent.dialogue.engine import DialogueEngine
+    from voice_agent.stages.asr.whisper import WhisperAsr
+    from voice_agent.stages.tts.piper import PiperTts
+    from voice_agent.store.db import Database
+    from voice_agent.store.repository import Repository
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +47,29 @@ class App:
         return ThreadPoolExecutor(max_workers=4, thread_name_prefix="inference")
 
     @cached_property
-    def asr(self) -> Asr:
+    def asr(self) -> WhisperAsr:
         from voice_agent.stages.asr.whisper import WhisperAsr
 
         return WhisperAsr(self.settings.asr, self.models, self.inference_executor)
 
     @cached_property
-    def tts(self) -> Tts:
+    def tts(self) -> PiperTts:
         from voice_agent.stages.tts.piper import PiperTts
 
         return PiperTts(self.settings.tts, self.models, self.inference_executor)
+
+    async def warm_up(self) -> None:
+        """Load every model and run each once, so the first caller waits for nothing."""
+        from voice_agent.audio import AudioFrame
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.inference_executor, self.asr.load)
+        await self.tts.warm_up()
+        spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
+        await self.asr.transcribe(AudioFrame.concat(spoken))
+        self.new_vad(16_000)
+        await asyncio.to_thread(lambda: self.dialogue_engine.catalogue)
+        logger.info("models loaded and warmed up")
 
     def new_vad(self, rate: int) -> Vad:
         """A fresh VAD per call (it is stateful); the Silero model itself is shared."""
@@ -69,15 +89,54 @@ class App:
     def clock(self) -> Clock:
         return RealClock()
 
+    @cached_property
+    def database(self) -> Database:
+        from voice_agent.store.db import open_database
+
+        return open_database(self.settings.store, self.settings.paths)
+
+    @cached_property
+    def repository(self) -> Repository:
+        from voice_agent.store.repository import Repository
+
+        return Repository(self.database)
+
+    @cached_property
+    def dialogue_engine(self) -> DialogueEngine:
+        from voice_agent.dialogue.engine import DialogueEngine
+        from voice_agent.dialogue.policies import load_policies
+
+        policies = load_policies(self.settings.paths.resolve(self.settings.dialogue.policies))
+        return DialogueEngine(self.repository, policies, self.settings.dialogue.language)
+
+    def conversation(self, channel: str, caller_id: str) -> tuple[CallDialogue, StoreRecorder]:
+        """A new stored conversation: the dialogue as the session uses it, and its recorder."""
+        from voice_agent.dialogue.call import CallDialogue
+
+        conversation_id = self.repository.start_conversation(channel, caller_id, _utc_now())
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id)
+        return dialogue, StoreRecorder(self.repository, conversation_id)
+
     async def run_call(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
-    ) -> None:
+    ) -> CallSession:
         """Run one call to its end on this transport (the caller holds a CallSlot)."""
         from voice_agent.agent.session import CallSession
 
-        parts = self.call_parts(transport, playout, channel, caller_id)
+        parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
         session = CallSession(self.settings.session, parts, playout.clock)
-        await session.run()
+        settle = getattr(transport, "settle", False)
+        if settle is None:  # a stepped-time transport waits for the session between frames
+            transport.settle = session.settled  # type: ignore[attr-defined]
+        try:
+            await session.run()
+        finally:
+            recorder = parts.recorder
+            if isinstance(recorder, StoreRecorder):
+                await asyncio.to_thread(
+                    self.repository.end_conversation, recorder.conversation_id, _utc_now()
+                )
+        return session
 
     def call_parts(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
@@ -99,3 +158,9 @@ class App:
     def close(self) -> None:
         if "inference_executor" in self.__dict__:
             self.inference_executor.shutdown(wait=False, cancel_futures=True)
+        if "database" in self.__dict__:
+            self.database.engine.dispose()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     say.add_argument("--rate", type=int, default=None, help="sample rate of the file")
     say.set_defaults(command=_say)
 
+    call = sub.add_parser("call", parents=[common], help="run a whole call from a WAV file")
+    call.add_argument("--transport", choices=["wav"], default="wav")
+    call.add_argument("--play", type=Path, required=True, metavar="CALLER.wav")
+    call.add_argument("--record", type=Path, required=True, metavar="AGENT.wav")
+    call.add_argument(
+        "--fast", action="store_true", help="stepped time: faster than real time, same decisions"
+    )
+    call.set_defaults(command=_call)
+
     models = sub.add_parser("models", parents=[common], help="check the bundled model files")
     models_sub = models.add_subparsers(required=True, metavar="ACTION")
     verify = models_sub.add_parser("verify", parents=[common], help="verify every model file")
@@ -78,9 +87,10 @@ def _parser() -> argparse.ArgumentParser:
 def _command_providers() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]
 ]:
+    from voice_agent.dialogue.commands import add_commands as add_chat_commands
     from voice_agent.store.commands import add_commands as add_store_commands
 
-    return [add_store_commands]
+    return [add_store_commands, add_chat_commands]
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,6 +164,48 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
         audio = resample(audio, args.rate)
     write_wav(args.output, audio)
     print(f"{args.output}: {audio.duration:.2f} s at {audio.rate} Hz")
+    return 0
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.agent.events import AgentSaid, AgentStopped, CallerSaid, TurnLatency
+    from voice_agent.agent.playout import Playout
+    from voice_agent.audio import PIPELINE_RATE
+    from voice_agent.audio.resample import resample
+    from voice_agent.audio.wav import WavError, read_wav, write_wav
+    from voice_agent.clock import Clock, FakeClock, RealClock
+    from voice_agent.transport.wavfile import FileCaller, Pacing, WavCallTransport
+
+    try:
+        caller = resample(read_wav(args.play), PIPELINE_RATE)
+    except WavError as error:
+        raise CliError(str(error)) from None
+    clock: Clock = FakeClock() if args.fast else RealClock()
+    pacing = Pacing.STEPPED if args.fast else Pacing.REALTIME
+    playout = Playout(clock)
+    transport = WavCallTransport(FileCaller(caller), playout, clock, pacing)
+    app = App(settings)
+
+    async def run() -> None:
+        await app.warm_up()
+        await app.run_call(transport, playout, "wav", str(args.play))
+
+    try:
+        asyncio.run(run())
+    finally:
+        app.close()
+    write_wav(args.record, transport.call.agent())
+    for event in transport.call.events:
+        offset = event.at - transport.call.started_at
+        if isinstance(event, CallerSaid):
+            print(f"{offset:7.2f}s caller: {event.text}")
+        elif isinstance(event, AgentSaid):
+            print(f"{offset:7.2f}s agent:  {event.text}")
+        elif isinstance(event, AgentStopped) and event.interrupted:
+            print(f"{offset:7.2f}s agent cut off after: {event.played_text}")
+        elif isinstance(event, TurnLatency):
+            print(f"{offset:7.2f}s latency (ms after speech end): {event.marks_ms}")
+    print(f"{args.record}: {transport.call.agent().duration:.2f} s of the agent's side")
     return 0
 
 

@@ -58,8 +58,8 @@ async def serve(app: App) -> None:
     """Verify and load the models, then serve until SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, app.models.verify_all)
-    # Load the speech models up front so the first caller does not wait for them.
-    await loop.run_in_executor(None, _warm_up, app)
+    # Load the models and the database up front so the first caller does not wait for them.
+    await app.warm_up()
     runner = web.AppRunner(build_web_app(app))
     await runner.setup()
     settings = app.settings.server
@@ -73,8 +73,3 @@ async def serve(app: App) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
-
-
-def _warm_up(app: App) -> None:
-    app.asr  # noqa: B018  (cached_property: building it loads the model)
-    app.tts  # noqa: B018

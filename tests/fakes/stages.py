@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from voice_agent.agent.ports import TurnRecord
+from voice_agent.store.writes import TurnRecord
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
 from voice_agent.stages.asr import AsrHint, Expect, Transcript

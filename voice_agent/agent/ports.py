@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from voice_agent.agent.events import CallEvent
 from voice_agent.audio import AudioFrame
 from voice_agent.stages.asr import Expect
+from voice_agent.store.writes import TurnRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +69,6 @@ class Dialogue(Protocol):
     def entity_complete(self, text: str, state: Any) -> bool | None:
         """Whether text holds a complete answer for what the dialogue expects (None: n/a)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
-    speaker: str
-    """"caller" or "agent"."""
-    text: str
-    started_at: float
-    ended_at: float
-    interrupted: bool = False
-    played_text: str | None = None
-    latency_ms: dict[str, float] = field(default_factory=dict)
 
 
 class CallRecorder(Protocol):

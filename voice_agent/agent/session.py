@@ -24,7 +24,7 @@ import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -49,7 +49,6 @@ from voice_agent.agent.ports import (
     Dialogue,
     DialogueReply,
     DtmfInput,
-    TurnRecord,
 )
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
@@ -59,6 +58,7 @@ from voice_agent.stages.asr import Asr, AsrHint, Expect, Transcript
 from voice_agent.stages.tts import Tts
 from voice_agent.stages.turn.endpoint import Endpointer
 from voice_agent.stages.vad import Vad, VadEvent, VadEventKind
+from voice_agent.store.writes import TurnRecord
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,7 @@ class CallSession:
         self._reprompts = 0
         self._ending = False
         self._started = clock.now()
+        self._wall_at_start = parts.wall_clock()
         self._time_limited = False
         self._busy = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -319,7 +320,12 @@ class CallSession:
         self._publish(CallerSaid(self._clock.now(), text))
         self._store(
             lambda: self._parts.recorder.add_turn(
-                TurnRecord("caller", text, utterance.started, utterance.speech_end or 0.0)
+                TurnRecord(
+                    speaker="caller",
+                    text=text,
+                    started_at=self._wall(utterance.started),
+                    ended_at=self._wall(utterance.speech_end or utterance.started),
+                )
             )
         )
         self._commit_reply(prepared.reply, marks, prepared.first_audio)
@@ -412,13 +418,13 @@ class CallSession:
         self._idle_since = self._clock.now()
         latency = speaking.marks.since_speech_end() if speaking.marks else {}
         record = TurnRecord(
-            "agent",
-            speaking.text,
-            speaking.started,
-            self._clock.now(),
+            speaker="agent",
+            text=speaking.text,
+            started_at=self._wall(speaking.started),
+            ended_at=self._wall(self._clock.now()),
             interrupted=interrupted,
             played_text=played,
-            latency_ms=latency,
+            latency_marks=latency,
         )
         self._store(lambda: self._parts.recorder.add_turn(record))
         self._publish(AgentStopped(self._clock.now(), played, interrupted))
@@ -552,13 +558,22 @@ class CallSession:
         self._publish(CallerSaid(self._clock.now(), f"(keypad) {item.digits}"))
         self._store(
             lambda: self._parts.recorder.add_turn(
-                TurnRecord("caller", f"(keypad) {item.digits}", item.at, item.at)
+                TurnRecord(
+                    speaker="caller",
+                    text=f"(keypad) {item.digits}",
+                    started_at=self._wall(item.at),
+                    ended_at=self._wall(item.at),
+                )
             )
         )
         self._utterance = None
         self._commit_reply(reply, None, [])
 
     # --- plumbing --------------------------------------------------------------------------
+
+    def _wall(self, at: float) -> datetime:
+        """The wall-clock time of a Clock time (turns are stored in wall time)."""
+        return self._wall_at_start + timedelta(seconds=at - self._started)
 
     def _set_state(self, state: TurnState) -> None:
         if state is not self._state_value:

@@ -99,7 +99,8 @@ class TurnRecord:
     played_text: str | None = None
     """For agent turns: the part the caller actually heard (all of it unless interrupted)."""
     latency_marks: Mapping[str, float] = field(default_factory=dict)
-    """Seconds on the session clock, keyed by mark name (user_speech_end, endpoint, ...)."""
+    """For agent turns: milliseconds from the end of the caller's speech to each latency mark
+    (endpoint, asr_final, reply_first_text, tts_first_audio, first_audio_sent)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
