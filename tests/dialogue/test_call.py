@@ -1,0 +1,67 @@
+"""The engine as the call session uses it: interruptions and complete answers."""
+
+from __future__ import annotations
+
+from tests.dialogue.conftest import ANCHOR
+from voice_agent.agent.ports import Dialogue
+from voice_agent.dialogue.call import CallDialogue
+from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.state import Awaiting, DialogueState
+from voice_agent.store.repository import Repository
+
+
+def _to_claim_question(dialogue: CallDialogue) -> DialogueState:
+    state = dialogue.greeting(dialogue.initial_state()).state
+    for said in ("my parcel is lost", "31146", "33130"):
+        state = dialogue.respond(said, None, state, ANCHOR).state
+    assert state.awaiting is Awaiting.CONFIRM_CLAIM
+    return state
+
+
+def test_it_is_the_sessions_dialogue(engine: DialogueEngine, repository: Repository) -> None:
+    conversation = repository.start_conversation("test", None, ANCHOR)
+    dialogue: Dialogue = CallDialogue(engine, conversation)
+    state = dialogue.initial_state()
+    assert state.conversation_id == conversation
+    reply = dialogue.respond("", "45069#", dialogue.greeting(state).state, ANCHOR)
+    assert reply.state.candidate_order == "45069"
+
+
+def test_an_unheard_question_cannot_be_answered_yes(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    dialogue = CallDialogue(engine)
+    state = _to_claim_question(dialogue)
+    cut = dialogue.heard(state, "Thank you, that matches. Thanks, I've checked.")
+    assert cut.awaiting is Awaiting.NOTHING
+    assert cut.pending is None
+    assert cut.transcript[-1].text == "Thank you, that matches. Thanks, I've checked."
+    reply = dialogue.respond("yes", None, cut, ANCHOR)
+    assert reply.writes == ()
+    assert repository.claims("31146") == []
+
+
+def test_a_heard_question_still_counts(engine: DialogueEngine, repository: Repository) -> None:
+    dialogue = CallDialogue(engine)
+    state = _to_claim_question(dialogue)
+    heard = dialogue.heard(state, " ".join(state.last_reply))
+    assert heard.awaiting is Awaiting.CONFIRM_CLAIM
+    reply = dialogue.respond("yes", None, heard, ANCHOR)
+    assert [action["type"] for action in reply.actions] == ["claim"]
+
+
+def test_complete_answers_for_endpointing(engine: DialogueEngine) -> None:
+    dialogue = CallDialogue(engine)
+    state = dialogue.greeting(dialogue.initial_state()).state
+    assert dialogue.entity_complete("hello", state) is None
+    asking = dialogue.respond("where is my order", None, state, ANCHOR).state
+    assert dialogue.entity_complete("four five zero", asking) is False
+    assert dialogue.entity_complete("four five zero six nine", asking) is True
+    factor = dialogue.respond("45069", None, asking, ANCHOR).state
+    assert dialogue.entity_complete("S W one", factor) is False
+    assert dialogue.entity_complete("S W one A one A A", factor) is True
+    assert dialogue.entity_complete("a n n", factor) is True
+    assert dialogue.entity_complete("a n", factor) is False
+    claim = _to_claim_question(dialogue)
+    assert dialogue.entity_complete("yes", claim) is True
+    assert dialogue.entity_complete("well", claim) is False

@@ -1,0 +1,150 @@
+"""The policy file: the shipped one loads, bad ones are refused with every reason."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dialogue.conftest import POLICIES
+from voice_agent.dialogue.policies import (
+    PARTIES,
+    Policies,
+    PolicyError,
+    load_policies,
+    parse_policies,
+)
+from voice_agent.store.views import INCOTERMS, STAGES
+
+
+def _raw() -> dict[str, Any]:
+    with POLICIES.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_the_shipped_policy_names_exactly_one_party_per_stage_and_incoterm(
+    policies: Policies,
+) -> None:
+    for stage in STAGES:
+        for incoterm in INCOTERMS:
+            assert policies.stages[stage].responsible_for(incoterm) in PARTIES
+    customs = policies.stages["import_customs"]
+    assert customs.responsible_for("DDP") == "seller"
+    assert customs.responsible_for("DAP") == "shopper"
+    assert policies.stages["international"].responsible_for("DAP") == "international_carrier"
+
+
+def test_the_shipped_policy_values(policies: Policies) -> None:
+    verification = policies.verification
+    assert verification.max_failed_attempts == 3
+    assert verification.lock == timedelta(minutes=30)
+    assert set(verification.factors) == {"postcode", "email_prefix", "phone_last4"}
+    assert all(policies.stages[stage].evidence for stage in STAGES)
+    assert policies.duties["DDP"].payer == "seller"
+    assert policies.duties["DAP"].payer == "shopper"
+    assert policies.outcomes.for_claim(True, "international_carrier").kind == "reship_or_refund"
+    assert policies.outcomes.for_claim(False, "international_carrier").kind == "investigation"
+    assert policies.outcomes.for_claim(True, "shopper").kind == "release_guidance"
+
+
+def test_tracking_patterns_read_delivered_and_picked_up(policies: Policies) -> None:
+    delivered = policies.tracking.delivered
+    assert delivered.search("Delivered")
+    assert delivered.search("Parcel delivered to neighbour")
+    assert not delivered.search("Out for delivery")
+    assert not delivered.search("Could not be delivered")
+    assert not delivered.search("Undelivered: address unknown")
+    assert policies.tracking.picked_up.search("Picked up from the seller's warehouse")
+    assert not policies.tracking.picked_up.search("Shipping label created, waiting for pickup")
+
+
+@pytest.mark.parametrize(
+    ("now", "callback"),
+    [
+        # Wednesday 12:00 in London: four business hours later, the same day
+        ("2024-11-13T12:00:00+00:00", "2024-11-13T16:00:00+00:00"),
+        # Friday 15:00: two hours that day, two on Monday
+        ("2024-11-15T15:00:00+00:00", "2024-11-18T11:00:00+00:00"),
+        # Saturday: from Monday's opening
+        ("2024-11-16T10:00:00+00:00", "2024-11-18T13:00:00+00:00"),
+        # before opening
+        ("2024-11-13T06:30:00+00:00", "2024-11-13T13:00:00+00:00"),
+        # summer time: London is UTC+1, opening 09:00 local is 08:00 UTC
+        ("2024-07-10T07:00:00+00:00", "2024-07-10T12:00:00+00:00"),
+    ],
+)
+def test_callback_in_business_hours(policies: Policies, now: str, callback: str) -> None:
+    moment = datetime.fromisoformat(now)
+    assert policies.handoff.callback_by(moment) == datetime.fromisoformat(callback)
+    assert policies.handoff.callback_by(moment).tzinfo is not None
+    assert policies.handoff.callback_by(moment.astimezone(UTC)) > moment
+
+
+def _refused(data: dict[str, Any]) -> str:
+    with pytest.raises(PolicyError) as caught:
+        parse_policies(data, "test.toml")
+    return str(caught.value)
+
+
+def test_an_unknown_party_is_refused_with_its_key() -> None:
+    data = _raw()
+    data["stages"]["international"]["responsible"] = "the moon"
+    message = _refused(data)
+    assert "stages.international.responsible" in message
+    assert "'the moon' is not one of" in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = _raw()
+    del data["verification"]["lock_minutes"]
+    data["stages"]["last_mile"]["lost_after_days"] = "seven"
+    data["stages"]["pickup"]["evidence"][0]["held"] = "sometimes"
+    data["tracking"]["delivered_pattern"] = "(unclosed"
+    data["handoff"]["timezone"] = "Mars/Olympus"
+    data["returns"]["surprise"] = 1
+    message = _refused(data)
+    assert "6 problems" in message
+    assert "verification.lock_minutes: missing" in message
+    assert "stages.last_mile.lost_after_days: expected a whole number, got 'seven'" in message
+    assert "stages.pickup.evidence[0].held: 'sometimes' is not one of" in message
+    assert "tracking.delivered_pattern: not a regular expression" in message
+    assert "handoff.timezone: 'Mars/Olympus' is not an IANA time zone" in message
+    assert "returns.surprise: unknown key" in message
+
+
+def test_a_missing_stage_and_an_unknown_incoterm_are_refused() -> None:
+    data = _raw()
+    del data["stages"]["export_customs"]
+    data["stages"]["import_customs"]["responsible_by_incoterm"]["EXW"] = "shopper"
+    message = _refused(data)
+    assert "stages.export_customs: missing" in message
+    assert "stages.import_customs.responsible_by_incoterm.EXW: unknown incoterm" in message
+
+
+def test_out_of_range_values_are_refused() -> None:
+    data = _raw()
+    data["verification"]["max_failed_attempts"] = 0
+    data["verification"]["order_number_digits"] = [6, 4]
+    data["handoff"]["closing_hour"] = 8
+    message = _refused(data)
+    assert "verification.max_failed_attempts: 0 is outside 1..20" in message
+    assert "verification.order_number_digits: expected [min, max]" in message
+    assert "handoff.closing_hour: 8 is not after opening_hour 9" in message
+
+
+def test_a_file_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
+    broken = tmp_path / "policies.toml"
+    broken.write_text("[verification\nfactors = 1\n")
+    with pytest.raises(PolicyError, match="is not valid TOML"):
+        load_policies(broken)
+    with pytest.raises(PolicyError, match="policy file not found"):
+        load_policies(tmp_path / "missing.toml")
+
+
+def test_a_newer_version_is_refused() -> None:
+    data = _raw()
+    data["version"] = 2
+    assert "version: 2 is outside 1..1" in _refused(data)

@@ -1,0 +1,90 @@
+"""Product questions: answered from the catalogue only, without verification."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dialogue.conftest import Conversation
+from voice_agent.dialogue.products import Catalogue, attributes_asked
+from voice_agent.store.repository import Repository
+
+
+@pytest.fixture
+def catalogue(repository: Repository) -> Catalogue:
+    return Catalogue(repository.products())
+
+
+@pytest.mark.parametrize(
+    ("said", "sku"),
+    [
+        ("Does the power bank work with an iPhone 13?", "PB-10K"),
+        ("the powerbank", "PB-10K"),
+        ("I have a question about the earbuds", "EARBUDS-X2"),
+        ("tell me about the dashcam", "DASHCAM-HD"),
+        ("the dash cam", "DASHCAM-HD"),
+        ("is the moon lamp rechargeable", "LAMP-MOON"),
+        ("What is the yoga mat made of?", "YOGA-MAT6"),
+        ("those running shoes", "SHOE-RUN"),
+        ("the linen dress", "DRESS-LINEN"),
+        ("your iPhone 15 case", "CASE-IP15"),
+        ("the USB-C cable", "CABLE-C2C"),
+        ("the LED strip lights", "LED-STRIP5"),
+        ("magnetic blocks for my son", "BLOCKS-64"),
+        ("How long does shipping to the UK take?", None),
+        ("Where is my order?", None),
+        ("I have a question about my phone", None),
+    ],
+)
+def test_products_are_found_by_their_names_fuzzily(
+    catalogue: Catalogue, said: str, sku: str | None
+) -> None:
+    found = catalogue.find(said)
+    assert (found.sku if found else None) == sku
+
+
+def test_the_question_picks_the_attributes(catalogue: Catalogue) -> None:
+    shoes = catalogue.products["SHOE-RUN"]
+    assert attributes_asked("what size should I take", shoes) == ["sizes", "fit"]
+    assert attributes_asked("what are they made of", shoes) == ["material"]
+    earbuds = catalogue.products["EARBUDS-X2"]
+    assert attributes_asked("are they waterproof", earbuds) == ["water resistance"]
+    assert attributes_asked("how long does the battery last", earbuds) == ["battery"]
+    assert attributes_asked("are they in stock", earbuds) == []
+
+
+def test_an_answer_comes_from_the_catalogue(call: Conversation, repository: Repository) -> None:
+    reply = call.say("What is the yoga mat made of?")
+    mat = next(p for p in repository.products() if p.sku == "YOGA-MAT6")
+    assert mat.attributes["material"] in reply.text
+    assert reply.writes == ()
+    assert call.state.verified_order is None
+
+
+def test_a_follow_up_is_about_the_same_product(call: Conversation) -> None:
+    call.say("Tell me about the dashcam.")
+    reply = call.say("Does it have night vision?")
+    assert "night vision, yes" in reply.text
+    shipping = call.say("How long does shipping to Germany take?")
+    assert "Shipping the Dash cam 1080p to Germany takes 8 to 12 days." in shipping.text
+
+
+def test_ship_time_from_the_eu_warehouse(call: Conversation) -> None:
+    reply = call.say("How long does the yoga mat take to ship to the Netherlands?")
+    assert "to the Netherlands takes 2 to 4 days" in reply.text
+
+
+def test_the_product_can_come_after_the_question(call: Conversation) -> None:
+    asked = call.say("Is it waterproof?")
+    assert "Which product" in asked.text
+    reply = call.say("The earbuds.")
+    assert "IPX4, sweat and splashes" in reply.text
+
+
+def test_an_unknown_fact_is_not_invented(call: Conversation, repository: Repository) -> None:
+    reply = call.say("Is the moon lamp dishwasher safe?")
+    assert "I don't have that information for the Moon lamp 15 cm." in reply.text
+    assert "size, material, power, and colours" in reply.text
+    call.say("yes")
+    handoff = repository.handoffs()[0]
+    assert handoff.reason == "product question about Moon lamp 15 cm"
+    assert handoff.facts["product"] == "LAMP-MOON"

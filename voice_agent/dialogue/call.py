@@ -1,0 +1,66 @@
+"""The engine as a call session uses it (``voice_agent.agent.ports.Dialogue``).
+
+The session speaks replies that the caller may cut short: ``heard`` keeps in the dialogue only
+what was played, and drops a yes / no question the caller never heard (their "yes" must not
+open a claim they were not asked about). ``entity_complete`` tells endpointing whether the
+caller has finished giving what was asked for (all digits of an order number, a full postcode).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from voice_agent.dialogue import entities, verification
+from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.state import Awaiting, DialogueState, Line, Reply, UserTurn
+
+logger = logging.getLogger(__name__)
+
+_YES_NO_QUESTIONS = frozenset(
+    {
+        Awaiting.CONFIRM_CLAIM,
+        Awaiting.CONFIRM_RETURN,
+        Awaiting.CONFIRM_ADDRESS,
+        Awaiting.OFFER_HANDOFF,
+        Awaiting.ANYTHING_ELSE,
+    }
+)
+
+
+class CallDialogue:
+    def __init__(self, engine: DialogueEngine, conversation_id: int | None = None) -> None:
+        self.engine = engine
+        self.conversation_id = conversation_id
+
+    def initial_state(self) -> DialogueState:
+        return self.engine.initial_state(self.conversation_id)
+
+    def greeting(self, state: DialogueState) -> Reply:
+        return self.engine.greeting(state)
+
+    def respond(self, text: str, dtmf: str | None, state: DialogueState, now: datetime) -> Reply:
+        return self.engine.respond(UserTurn(text, dtmf), state, now)
+
+    def heard(self, state: DialogueState, played_text: str) -> DialogueState:
+        """The state after the last reply was interrupted with ``played_text`` heard."""
+        transcript = state.transcript
+        if transcript and transcript[-1].speaker == "agent":
+            transcript = (*transcript[:-1], Line("agent", played_text))
+        question = state.last_reply[-1] if state.last_reply else ""
+        heard_question = bool(question) and question.strip() in played_text
+        if state.awaiting in _YES_NO_QUESTIONS and not heard_question:
+            return replace(state, transcript=transcript, awaiting=Awaiting.NOTHING, pending=None)
+        return replace(state, transcript=transcript)
+
+    def entity_complete(self, text: str, state: DialogueState) -> bool | None:
+        policies = self.engine.policies
+        if state.awaiting is Awaiting.ORDER_NUMBER:
+            lengths = policies.verification.order_number_digits
+            return entities.order_number(text, None, lengths) is not None
+        if state.awaiting is Awaiting.FACTOR:
+            return verification.gives_factor(text, policies.verification)
+        if state.awaiting in _YES_NO_QUESTIONS:
+            return entities.yes_or_no(text) is not None
+        return None

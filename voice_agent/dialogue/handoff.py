@@ -1,0 +1,68 @@
+"""Hand-off to a person: a ticket with the transcript and the facts gathered, and when a
+colleague will call back (the policy's business hours, spoken in the caller's time zone)."""
+
+from __future__ import annotations
+
+import logging
+
+from voice_agent.dialogue.draft import Draft
+from voice_agent.dialogue.state import Awaiting, DialogueState
+from voice_agent.store.writes import HandoffWrite
+
+logger = logging.getLogger(__name__)
+
+
+def transcript(state: DialogueState) -> str:
+    return "\n".join(f"{line.speaker}: {line.text}" for line in state.transcript)
+
+
+def create(draft: Draft, reason: str) -> None:
+    policy = draft.policies.handoff
+    speech = draft.speech
+    state = draft.state
+    order_number = state.verified_order
+    country = None
+    if order_number is not None:
+        order = draft.order(order_number)
+        country = order.customer.country if order is not None else None
+    callback_by = policy.callback_by(draft.now)
+    reference = draft.new_reference()
+    facts = dict(state.facts)
+    facts["verified"] = "yes" if order_number is not None else "no"
+    if state.intent is not None:
+        facts.setdefault("intent", state.intent.value)
+    draft.write(
+        HandoffWrite(
+            reference=reference,
+            reason=reason,
+            transcript=transcript(state),
+            facts=facts,
+            callback_by=callback_by,
+            created_at=draft.now,
+            order_number=order_number,
+            conversation_id=state.conversation_id,
+        )
+    )
+    draft.fact("handoff_reference", reference)
+    zone = policy.caller_timezone(country)
+    local = callback_by.astimezone(zone)
+    today = draft.now.astimezone(zone).date()
+    time = speech.time(local)
+    if country not in policy.caller_timezones:
+        # The caller's own time zone is unknown: name the one the time is given in.
+        city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+        time = speech.say("handoff.zone_time", time=time, city=city)
+    draft.say("ack.of_course")
+    if local.date() == today:
+        draft.say("handoff.created_today", time=time)
+    else:
+        draft.say("handoff.created", time=time, date=speech.date(local.date()))
+    draft.say("handoff.reference", reference=speech.digits(reference))
+    draft.say("general.anything_else")
+    draft.ask(Awaiting.ANYTHING_ELSE)
+
+
+def declined(draft: Draft) -> None:
+    draft.say("handoff.declined")
+    draft.say("general.anything_else")
+    draft.ask(Awaiting.ANYTHING_ELSE)

@@ -1,0 +1,546 @@
+"""The shop's support policy (config/policies.toml) as frozen values.
+
+``load_policies(path)`` reads the file with tomllib and checks every key; a bad file raises
+``PolicyError`` listing each problem with its key, so an operator fixes it in one pass. The
+meaning of each key is documented in the file itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from voice_agent.store.views import INCOTERMS, STAGES, Incoterm, Stage
+
+logger = logging.getLogger(__name__)
+
+Factor = Literal["postcode", "email_prefix", "phone_last4"]
+FACTORS: tuple[Factor, ...] = get_args(Factor)
+
+Party = Literal[
+    "seller",
+    "first_mile_carrier",
+    "customs_broker",
+    "international_carrier",
+    "last_mile_courier",
+    "shopper",
+]
+PARTIES: tuple[Party, ...] = get_args(Party)
+
+OutcomeKind = Literal["reship_or_refund", "investigation", "release_guidance"]
+OUTCOME_KINDS: tuple[OutcomeKind, ...] = get_args(OutcomeKind)
+
+Payer = Literal["seller", "shopper"]
+PAYERS: tuple[Payer, ...] = get_args(Payer)
+
+EVIDENCE_CONDITIONS = (
+    "always",
+    "never",
+    "tracking",
+    "scan_at_stage",
+    "picked_up",
+    "delivered",
+    "insured",
+    "compensation",
+    *(f"incoterm:{incoterm}" for incoterm in INCOTERMS),
+)
+"""When a piece of evidence counts as held by the seller (see config/policies.toml)."""
+
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SUPPORTED_VERSION = 1
+
+
+class PolicyError(Exception):
+    """The policy file was refused; the message names the file, each key and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    factors: tuple[Factor, ...]
+    email_prefix_letters: int
+    phone_digits: int
+    max_failed_attempts: int
+    attempt_window: timedelta
+    lock: timedelta
+    order_number_digits: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPolicy:
+    delivered: re.Pattern[str]
+    picked_up: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    name: str
+    held: str
+    """One of EVIDENCE_CONDITIONS."""
+
+
+@dataclass(frozen=True, slots=True)
+class StagePolicy:
+    stage: Stage
+    lost_after: timedelta
+    responsible: Party
+    responsible_by_incoterm: Mapping[Incoterm, Party]
+    evidence: tuple[Evidence, ...]
+
+    def responsible_for(self, incoterm: Incoterm) -> Party:
+        """Exactly one party: the incoterm's where the policy names one, else the stage's."""
+        return self.responsible_by_incoterm.get(incoterm, self.responsible)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: OutcomeKind
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomePolicy:
+    insured: Outcome
+    uninsured: Outcome
+    shopper_responsible: Outcome
+
+    def for_claim(self, insured: bool, party: Party) -> Outcome:
+        if party == "shopper":
+            return self.shopper_responsible
+        return self.insured if insured else self.uninsured
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffPolicy:
+    callback_business_hours: int
+    timezone: ZoneInfo
+    opening_hour: int
+    closing_hour: int
+    business_days: frozenset[int]
+    """Weekday numbers, Monday 0."""
+    caller_timezones: Mapping[str, ZoneInfo]
+
+    def callback_by(self, now: datetime) -> datetime:
+        """``now`` plus the callback time counted in the team's opening hours (UTC)."""
+        left = timedelta(hours=self.callback_business_hours)
+        moment = now.astimezone(self.timezone)
+        while True:
+            opens = moment.replace(hour=self.opening_hour, minute=0, second=0, microsecond=0)
+            closes = moment.replace(hour=self.closing_hour, minute=0, second=0, microsecond=0)
+            if moment.weekday() in self.business_days and moment < closes:
+                start = max(moment, opens)
+                if start + left <= closes:
+                    return (start + left).astimezone(now.tzinfo)
+                left -= closes - start
+            following = (moment + timedelta(days=1)).date()
+            moment = datetime(following.year, following.month, following.day, tzinfo=self.timezone)
+
+    def caller_timezone(self, country: str | None) -> ZoneInfo:
+        if country is not None and country in self.caller_timezones:
+            return self.caller_timezones[country]
+        return self.timezone
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsPolicy:
+    window_days: int
+    refund_days: int
+    return_shipping_paid_by: Payer
+
+
+@dataclass(frozen=True, slots=True)
+class DutiesPolicy:
+    payer: Payer
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChangePolicy:
+    after_dispatch_options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    source: str
+    verification: VerificationPolicy
+    tracking: TrackingPolicy
+    delivery_window_days_before: int
+    stages: Mapping[Stage, StagePolicy]
+    outcomes: OutcomePolicy
+    handoff: HandoffPolicy
+    returns: ReturnsPolicy
+    duties: Mapping[Incoterm, DutiesPolicy]
+    address_change: AddressChangePolicy
+
+
+def load_policies(path: Path) -> Policies:
+    """Read and check a policy file; PolicyError names every bad key."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise PolicyError(f"policy file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"policy file {path} is not valid TOML: {error}") from None
+    return parse_policies(data, str(path))
+
+
+def parse_policies(data: Mapping[str, Any], source: str) -> Policies:
+    reader = _Reader(data, source)
+    version = reader.integer(data, "version", 1, 1)
+    if version is not None and version != SUPPORTED_VERSION:
+        reader.problem("version", f"expected {SUPPORTED_VERSION}")
+    policies = Policies(
+        source=source,
+        verification=_verification(reader, reader.table(data, "verification")),
+        tracking=_tracking(reader, reader.table(data, "tracking")),
+        delivery_window_days_before=reader.integer(
+            reader.table(data, "delivery"), "delivery.window_days_before", 0, 30
+        )
+        or 0,
+        stages=_stages(reader, reader.table(data, "stages")),
+        outcomes=_outcomes(reader, reader.table(data, "outcomes")),
+        handoff=_handoff(reader, reader.table(data, "handoff")),
+        returns=_returns(reader, reader.table(data, "returns")),
+        duties=_duties(reader, reader.table(data, "duties")),
+        address_change=AddressChangePolicy(
+            reader.strings(
+                reader.table(data, "address_change"), "address_change.after_dispatch_options"
+            )
+        ),
+    )
+    reader.unknown_keys(
+        data,
+        "",
+        {
+            "version",
+            "verification",
+            "tracking",
+            "delivery",
+            "stages",
+            "outcomes",
+            "handoff",
+            "returns",
+            "duties",
+            "address_change",
+        },
+    )
+    reader.raise_problems()
+    return policies
+
+
+_T = TypeVar("_T")
+
+
+class _Reader:
+    """Reads keys and collects problems instead of stopping at the first one."""
+
+    def __init__(self, data: Mapping[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, key: str, reason: str) -> None:
+        self.problems.append(f"{key}: {reason}")
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            count = len(self.problems)
+            lines = [f"policy file {self.source}: {count} problem{'s' * (count != 1)}"]
+            lines.extend(f"  {problem}" for problem in self.problems)
+            raise PolicyError("\n".join(lines))
+
+    def get(self, table: Mapping[str, Any], key: str) -> Any:
+        name = key.rsplit(".", 1)[-1]
+        if name not in table:
+            self.problem(key, "missing")
+            return None
+        return table[name]
+
+    def table(self, table: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = self.get(table, key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, f"expected a table, got {value!r}")
+            return {}
+        return value
+
+    def integer(self, table: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.problem(key, f"expected a whole number, got {value!r}")
+            return None
+        if not low <= value <= high:
+            self.problem(key, f"{value} is outside {low}..{high}")
+            return None
+        return value
+
+    def text(self, table: Mapping[str, Any], key: str) -> str | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, f"expected a non-empty string, got {value!r}")
+            return None
+        return value
+
+    def choice(self, table: Mapping[str, Any], key: str, choices: tuple[_T, ...]) -> _T | None:
+        value = self.text(table, key)
+        if value is None:
+            return None
+        if value not in choices:
+            self.problem(key, f"{value!r} is not one of {', '.join(map(str, choices))}")
+            return None
+        return choices[choices.index(value)]
+
+    def strings(self, table: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = self.get(table, key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.problem(key, f"expected a list of strings, got {value!r}")
+            return ()
+        return tuple(value)
+
+    def pattern(self, table: Mapping[str, Any], key: str) -> re.Pattern[str]:
+        value = self.text(table, key)
+        if value is not None:
+            try:
+                return re.compile(value)
+            except re.error as error:
+                self.problem(key, f"not a regular expression: {error}")
+        return re.compile(r"(?!x)x")  # matches nothing; the problem is reported
+
+    def zone(self, value: Any, key: str) -> ZoneInfo:
+        if isinstance(value, str):
+            try:
+                return ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        self.problem(key, f"{value!r} is not an IANA time zone (e.g. Europe/London)")
+        return ZoneInfo("UTC")
+
+    def unknown_keys(self, table: Mapping[str, Any], prefix: str, known: set[str]) -> None:
+        for name in table:
+            if name not in known:
+                where = f"{prefix}.{name}" if prefix else name
+                self.problem(where, f"unknown key (expected one of {', '.join(sorted(known))})")
+
+
+def _or(value: _T | None, fallback: _T) -> _T:
+    """The value read, or a stand-in where a problem was reported (the load fails anyway)."""
+    return fallback if value is None else value
+
+
+def _verification(reader: _Reader, table: Mapping[str, Any]) -> VerificationPolicy:
+    key = "verification"
+    factors = reader.strings(table, f"{key}.factors")
+    for factor in factors:
+        if factor not in FACTORS:
+            reader.problem(f"{key}.factors", f"{factor!r} is not one of {', '.join(FACTORS)}")
+    if table and not factors:
+        reader.problem(f"{key}.factors", "name at least one factor")
+    digits = table.get("order_number_digits")
+    lengths = (1, 20)
+    if (
+        isinstance(digits, list)
+        and len(digits) == 2
+        and all(isinstance(n, int) and 1 <= n <= 20 for n in digits)
+        and digits[0] <= digits[1]
+    ):
+        lengths = (digits[0], digits[1])
+    else:
+        reader.problem(
+            f"{key}.order_number_digits", f"expected [min, max] in 1..20, got {digits!r}"
+        )
+    reader.unknown_keys(
+        table,
+        key,
+        {
+            "factors",
+            "email_prefix_letters",
+            "phone_digits",
+            "max_failed_attempts",
+            "attempt_window_minutes",
+            "lock_minutes",
+            "order_number_digits",
+        },
+    )
+    return VerificationPolicy(
+        factors=tuple(factor for factor in FACTORS if factor in factors),
+        email_prefix_letters=_or(reader.integer(table, f"{key}.email_prefix_letters", 1, 10), 3),
+        phone_digits=_or(reader.integer(table, f"{key}.phone_digits", 2, 8), 4),
+        max_failed_attempts=_or(reader.integer(table, f"{key}.max_failed_attempts", 1, 20), 3),
+        attempt_window=timedelta(
+            minutes=_or(reader.integer(table, f"{key}.attempt_window_minutes", 1, 10_080), 30)
+        ),
+        lock=timedelta(minutes=_or(reader.integer(table, f"{key}.lock_minutes", 1, 10_080), 30)),
+        order_number_digits=lengths,
+    )
+
+
+def _tracking(reader: _Reader, table: Mapping[str, Any]) -> TrackingPolicy:
+    reader.unknown_keys(table, "tracking", {"delivered_pattern", "picked_up_pattern"})
+    return TrackingPolicy(
+        delivered=reader.pattern(table, "tracking.delivered_pattern"),
+        picked_up=reader.pattern(table, "tracking.picked_up_pattern"),
+    )
+
+
+def _stages(reader: _Reader, table: Mapping[str, Any]) -> Mapping[Stage, StagePolicy]:
+    stages: dict[Stage, StagePolicy] = {}
+    for stage in STAGES:
+        stages[stage] = _stage(reader, stage, reader.table(table, f"stages.{stage}"))
+    reader.unknown_keys(table, "stages", set(STAGES))
+    return MappingProxyType(stages)
+
+
+def _stage(reader: _Reader, stage: Stage, table: Mapping[str, Any]) -> StagePolicy:
+    key = f"stages.{stage}"
+    by_incoterm: dict[Incoterm, Party] = {}
+    raw = table.get("responsible_by_incoterm", {})
+    if not isinstance(raw, dict):
+        reader.problem(f"{key}.responsible_by_incoterm", f"expected a table, got {raw!r}")
+        raw = {}
+    for incoterm in raw:
+        where = f"{key}.responsible_by_incoterm.{incoterm}"
+        if incoterm not in INCOTERMS:
+            reader.problem(where, f"unknown incoterm (expected one of {', '.join(INCOTERMS)})")
+            continue
+        checked = reader.choice(raw, where, PARTIES)
+        if checked is not None:
+            by_incoterm[INCOTERMS[INCOTERMS.index(incoterm)]] = checked
+    reader.unknown_keys(
+        table, key, {"lost_after_days", "responsible", "responsible_by_incoterm", "evidence"}
+    )
+    return StagePolicy(
+        stage=stage,
+        lost_after=timedelta(days=_or(reader.integer(table, f"{key}.lost_after_days", 1, 365), 14)),
+        responsible=_or(reader.choice(table, f"{key}.responsible", PARTIES), "seller"),
+        responsible_by_incoterm=MappingProxyType(by_incoterm),
+        evidence=_evidence(reader, key, table),
+    )
+
+
+def _evidence(reader: _Reader, key: str, table: Mapping[str, Any]) -> tuple[Evidence, ...]:
+    raw = reader.get(table, f"{key}.evidence")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        reader.problem(f"{key}.evidence", "expected a non-empty list of {name, held} tables")
+        return ()
+    items: list[Evidence] = []
+    for index, entry in enumerate(raw):
+        where = f"{key}.evidence[{index}]"
+        if not isinstance(entry, dict):
+            reader.problem(where, f"expected a table {{name, held}}, got {entry!r}")
+            continue
+        name = reader.text(entry, f"{where}.name")
+        held = reader.choice(entry, f"{where}.held", EVIDENCE_CONDITIONS)
+        reader.unknown_keys(entry, where, {"name", "held"})
+        if name is not None and held is not None:
+            items.append(Evidence(name, held))
+    return tuple(items)
+
+
+def _outcome(reader: _Reader, table: Mapping[str, Any], name: str) -> Outcome:
+    key = f"outcomes.{name}"
+    entry = reader.table(table, key)
+    reader.unknown_keys(entry, key, {"kind", "days"})
+    return Outcome(
+        kind=_or(reader.choice(entry, f"{key}.kind", OUTCOME_KINDS), "investigation"),
+        days=_or(reader.integer(entry, f"{key}.days", 0, 365), 14),
+    )
+
+
+def _outcomes(reader: _Reader, table: Mapping[str, Any]) -> OutcomePolicy:
+    reader.unknown_keys(table, "outcomes", {"insured", "uninsured", "shopper_responsible"})
+    return OutcomePolicy(
+        insured=_outcome(reader, table, "insured"),
+        uninsured=_outcome(reader, table, "uninsured"),
+        shopper_responsible=_outcome(reader, table, "shopper_responsible"),
+    )
+
+
+def _handoff(reader: _Reader, table: Mapping[str, Any]) -> HandoffPolicy:
+    key = "handoff"
+    opening = _or(reader.integer(table, f"{key}.opening_hour", 0, 23), 9)
+    closing = _or(reader.integer(table, f"{key}.closing_hour", 1, 24), 17)
+    if closing <= opening:
+        reader.problem(f"{key}.closing_hour", f"{closing} is not after opening_hour {opening}")
+        closing = opening + 1
+    if closing == 24:
+        closing = 23  # datetime.replace cannot take hour 24; an hour short of midnight is close
+    days: set[int] = set()
+    for code in reader.strings(table, f"{key}.business_days"):
+        if code in WEEKDAY_CODES:
+            days.add(WEEKDAY_CODES.index(code))
+        else:
+            reader.problem(f"{key}.business_days", f"{code!r} is not one of {WEEKDAY_CODES}")
+    if not days:
+        reader.problem(f"{key}.business_days", "name at least one day")
+        days = {0}
+    zones: dict[str, ZoneInfo] = {}
+    raw = table.get("caller_timezones", {})
+    if not isinstance(raw, dict):
+        reader.problem(f"{key}.caller_timezones", f"expected a table, got {raw!r}")
+        raw = {}
+    for country, zone in raw.items():
+        zones[country] = reader.zone(zone, f"{key}.caller_timezones.{country}")
+    reader.unknown_keys(
+        table,
+        key,
+        {
+            "callback_business_hours",
+            "timezone",
+            "opening_hour",
+            "closing_hour",
+            "business_days",
+            "caller_timezones",
+        },
+    )
+    hours = reader.integer(table, f"{key}.callback_business_hours", 1, 24 * 14)
+    return HandoffPolicy(
+        callback_business_hours=_or(hours, 4),
+        timezone=reader.zone(table.get("timezone"), f"{key}.timezone"),
+        opening_hour=opening,
+        closing_hour=closing,
+        business_days=frozenset(days),
+        caller_timezones=MappingProxyType(zones),
+    )
+
+
+def _returns(reader: _Reader, table: Mapping[str, Any]) -> ReturnsPolicy:
+    key = "returns"
+    reader.unknown_keys(table, key, {"window_days", "refund_days", "return_shipping_paid_by"})
+    return ReturnsPolicy(
+        window_days=_or(reader.integer(table, f"{key}.window_days", 0, 365), 30),
+        refund_days=_or(reader.integer(table, f"{key}.refund_days", 0, 365), 14),
+        return_shipping_paid_by=_or(
+            reader.choice(table, f"{key}.return_shipping_paid_by", PAYERS), "seller"
+        ),
+    )
+
+
+def _duties(reader: _Reader, table: Mapping[str, Any]) -> Mapping[Incoterm, DutiesPolicy]:
+    duties: dict[Incoterm, DutiesPolicy] = {}
+    for incoterm in INCOTERMS:
+        key = f"duties.{incoterm}"
+        entry = reader.table(table, key)
+        reader.unknown_keys(entry, key, {"payer", "documents"})
+        duties[incoterm] = DutiesPolicy(
+            payer=_or(reader.choice(entry, f"{key}.payer", PAYERS), "shopper"),
+            documents=reader.strings(entry, f"{key}.documents"),
+        )
+    reader.unknown_keys(table, "duties", set(INCOTERMS))
+    return MappingProxyType(duties)

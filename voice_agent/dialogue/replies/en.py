@@ -1,0 +1,219 @@
+"""English replies: every sentence the agent says, and English spoken forms.
+
+One template is one sentence (one chunk of a reply). Short openers (``ack.*``) come first so the
+first audio is fast; the details follow. Fields in braces are filled by the engine with spoken
+forms (digits read one by one, dates as dates, money with its currency).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from num2words import num2words
+
+from voice_agent.dialogue.replies import Speech
+
+TEMPLATES: dict[str, str] = {
+    # short openers: the first chunk of a reply (at most ~6 words)
+    "ack.hello": "Hello, thanks for calling.",
+    "ack.got_it": "Got it.",
+    "ack.thanks": "Thanks.",
+    "ack.sure": "Sure.",
+    "ack.of_course": "Of course.",
+    "ack.all_right": "All right.",
+    "ack.sorry": "I'm sorry.",
+    "ack.sorry_unclear": "Sorry, I didn't catch that.",
+    "ack.done": "Done.",
+    "ack.latest": "Here's the latest.",
+    "ack.checking": "Thanks, I've checked.",
+    "ack.verified": "Thank you, that matches.",
+    "ack.good_news": "Good news.",
+    "ack.bye": "Thank you for calling.",
+    "ack.welcome": "You're welcome.",
+    # general
+    "greeting.offer": (
+        "I can help with your order, a delivery, a return, duties, an address change "
+        "or a product question."
+    ),
+    "greeting.ask": "How can I help?",
+    "general.ask_again": "Could you say that again?",
+    "general.anything_else": "Is there anything else I can help with?",
+    "general.what_else": "What can I help you with?",
+    "general.goodbye": "Goodbye!",
+    "general.yes_or_no": "Please say yes or no.",
+    "scope.cannot": "I can't help with that, I'm afraid.",
+    "scope.offer": (
+        "I can help with orders, deliveries, returns, duties, address changes and products."
+    ),
+    "scope.person": "Or would you like a person to call you back?",
+    "repeat.nothing": "I haven't said anything yet.",
+    # verification
+    "verify.ask_number": "What's your order number?",
+    "verify.how_number": "You can say it digit by digit, or type it on your keypad.",
+    "verify.number_unclear": "I didn't get a complete order number.",
+    "verify.number_length": "Order numbers have {digits} digits.",
+    "verify.read_back": "Order {number}.",
+    "verify.ask_factor": "To confirm it's you, please tell me {factors}.",
+    "verify.factor.postcode": "the postcode",
+    "verify.factor.email_prefix": "the first {letters} letters of the e-mail address",
+    "verify.factor.phone_last4": "the last {digits} digits of the phone number",
+    "verify.factor_unclear": "I didn't get that.",
+    "verify.no_match": "That doesn't match our records for order {number}.",
+    "verify.attempts_left": "You can try {count} more time.",
+    "verify.attempts_left_many": "You can try {count} more times.",
+    "verify.locked_now": "For your security, order {number} is now locked for {minutes} minutes.",
+    "verify.locked": "For your security, order {number} is locked until {time}.",
+    "verify.offer_person": "I can ask a person to call you back. Would you like that?",
+    "verify.what_now": "How can I help with this order?",
+    "verify.too_many_unclear": "I'm having trouble understanding the details.",
+    # order status
+    "status.not_dispatched": "Your order hasn't been dispatched yet.",
+    "status.placed": "It was placed on {date}, and we're preparing it.",
+    "status.event": "On {date}, in {place}: {text}.",
+    "status.holder.pickup": "It's in domestic pickup, with {carrier}.",
+    "status.holder.export_customs": "It's going through export customs.",
+    "status.holder.international": "It's in international transit, with {carrier}.",
+    "status.holder.import_customs": "It's at import customs in {country}.",
+    "status.holder.last_mile": "It's now with {courier} for delivery.",
+    "status.delivered": "It was delivered on {date}.",
+    "status.window": "We expect it between {start} and {end}.",
+    "status.window_by": "We expect it by {date}.",
+    "status.late": "It was expected by {date}, so it's running late.",
+    "status.late_claim": "If it's lost, I can check that for you and open a claim.",
+    # lost parcel
+    "lost.not_dispatched": "Your order hasn't been dispatched yet, so it can't be lost.",
+    "lost.last_scan": "The last scan was {age} ago, on {date}, at {stage}.",
+    "lost.scan_text": "It reads: {text}.",
+    "lost.delivered": "Our tracking says it was delivered on {date}, in {place}.",
+    "lost.not_yet": (
+        "At {stage}, we count a parcel as lost after {days} without a scan, so it's most "
+        "likely still on its way."
+    ),
+    "lost.call_back_on": "If there's no news by {date}, call us and we'll open a claim.",
+    "lost.presumed": "After {days} without a scan at this stage, we treat it as lost.",
+    "lost.delivered_missing": "A parcel marked delivered but not received is handled as lost.",
+    "lost.responsible": "The party responsible is {party}.",
+    "lost.held": "We already hold {evidence}.",
+    "lost.held_nothing": "We hold no evidence for this stage yet.",
+    "lost.missing": "Still needed: {evidence}, which we'll request.",
+    "lost.missing_nothing": "Nothing else is needed.",
+    "lost.confirm": "Shall I open a claim?",
+    "lost.existing": "There's already a claim open for this order, reference {reference}.",
+    "lost.existing_by": "We'll come back to you by {date}.",
+    "claim.opened": "Your claim is open.",
+    "claim.reference": "Your reference is {reference}.",
+    "claim.reference_again": "Again, that's {reference}.",
+    "claim.outcome.reship_or_refund": (
+        "Your order is insured, so we'll reship it or refund you by {date}."
+    ),
+    "claim.outcome.investigation": (
+        "We'll investigate with {party} and give you an answer by {date}."
+    ),
+    "claim.outcome.release_guidance": (
+        "We'll send you the documents customs needs by {date}, so you can release it."
+    ),
+    "claim.declined": "No claim, then.",
+    # hand-off
+    "handoff.created": "A colleague will call you back by {time} on {date}.",
+    "handoff.created_today": "A colleague will call you back today, by {time}.",
+    "handoff.zone_time": "{time} {city} time",
+    "handoff.reference": "Your reference is {reference}.",
+    "handoff.declined": "No problem.",
+    # returns
+    "return.not_delivered": "Your order hasn't been delivered yet.",
+    "return.window_rule": "You can return items within {days} of delivery.",
+    "return.expired": (
+        "It was delivered on {date}, and the return window of {days} ended on {end}."
+    ),
+    "return.offer_person": "I can ask a person to look at it. Would you like that?",
+    "return.until": "It was delivered on {date}, so you can return it until {end}.",
+    "return.shipping.seller": "Return shipping is free.",
+    "return.shipping.shopper": "Return shipping is paid by you.",
+    "return.refund": "We refund within {days} of receiving the items.",
+    "return.refund_amount": "We refund the {amount} you paid within {days} of receiving it.",
+    "return.confirm": "Shall I open a return request?",
+    "return.opened": "Your return request is open.",
+    "return.existing": "There's already a return request for this order, reference {reference}.",
+    "return.declined": "No return request, then.",
+    # duties and taxes
+    "duties.seller": (
+        "Your order was shipped {incoterm}, so the seller pays the import duties and taxes."
+    ),
+    "duties.seller_nothing": "You have nothing to pay on delivery.",
+    "duties.shopper": (
+        "Your order was shipped {incoterm}, so import duties and taxes are paid by you, "
+        "the recipient."
+    ),
+    "duties.shopper_how": "The courier or customs asks you for them before delivery.",
+    "duties.held": "Your parcel has been at import customs since {date}.",
+    "duties.held_text": "The last scan reads: {text}.",
+    "duties.documents": "Customs may ask you for {documents}.",
+    "duties.seller_documents": "That's for us to sort out, and we're on it.",
+    # address change
+    "address.can_change": "Your order hasn't been dispatched yet, so I can change the address.",
+    "address.ask": "What's the new address, with the postcode?",
+    "address.no_postcode": "I didn't get a postcode in that.",
+    "address.ask_again": "Please say the full new address, with the postcode.",
+    "address.read_back": "The new address is {address}, postcode {postcode}.",
+    "address.confirm": "Shall I change it?",
+    "address.changed": "The delivery address is changed.",
+    "address.declined": "The address stays as it is.",
+    "address.dispatched": "Your parcel has already been dispatched, so I can't change it here.",
+    "address.options": "You can {options}.",
+    "address.offer_person": "Would you like a person to help with that?",
+    # products
+    "product.which": "Which product is it about?",
+    "product.not_found": "I couldn't find that product in our catalogue.",
+    "product.say_name": "Could you tell me its name?",
+    "product.fact": "The {product}: {attribute}, {value}.",
+    "product.ship_time": "Shipping the {product} to {country} takes {value}.",
+    "product.ship_time_default": "Shipping the {product} usually takes {value}.",
+    "product.unknown": "I don't have that information for the {product}.",
+    "product.known": "I can tell you its {attributes}.",
+    "product.offer_person": "Or a person can find out for you. Would you like that?",
+    "product.what": "What would you like to know about the {product}?",
+    # stages and parties, as spoken inside sentences
+    "stage.pickup": "domestic pickup",
+    "stage.export_customs": "export customs",
+    "stage.international": "international transport",
+    "stage.import_customs": "import customs",
+    "stage.last_mile": "last-mile delivery",
+    "party.seller": "the seller, that's us",
+    "party.first_mile_carrier": "the first-mile carrier, {carrier}",
+    "party.customs_broker": "the customs broker",
+    "party.international_carrier": "the international carrier, {carrier}",
+    "party.last_mile_courier": "the delivery courier, {courier}",
+    "party.shopper": "you, as the importer of record",
+    "party.short.seller": "our warehouse team",
+    "party.short.first_mile_carrier": "{carrier}",
+    "party.short.customs_broker": "the customs broker",
+    "party.short.international_carrier": "{carrier}",
+    "party.short.last_mile_courier": "{courier}",
+    "party.short.shopper": "customs",
+    "incoterm.DDP": "D D P, delivered duty paid",
+    "incoterm.DAP": "D A P, delivered at place",
+    "incoterm.DDU": "D D U, delivered duty unpaid",
+    # units
+    "unit.day": "{count} day",
+    "unit.days": "{count} days",
+    "unit.hour": "{count} hour",
+    "unit.hours": "{count} hours",
+}
+
+
+# Country names said with "the" ("to the United Kingdom").
+_WITH_THE = ("United ", "Netherlands", "Philippines", "Czech Republic", "Bahamas")
+
+
+class English(Speech):
+    def __init__(self) -> None:
+        super().__init__("en", TEMPLATES)
+
+    def country(self, code: str) -> str:
+        name = super().country(code)
+        return f"the {name}" if name.startswith(_WITH_THE) else name
+
+    def date(self, day: date) -> str:
+        """ "Tuesday, the 3rd of November" (the year only when it is not this one's)."""
+        ordinal = num2words(day.day, lang="en", to="ordinal_num")
+        return f"{day:%A}, the {ordinal} of {day:%B}"

@@ -1,0 +1,221 @@
+"""The dialogue's values: a caller's turn in, a reply out, and the state between turns.
+
+All frozen. A reply carries the NEXT state and the writes it implies; the caller of the engine
+adopts both only when it commits the turn, so a reply computed and thrown away changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from voice_agent.dialogue.nlu import Intent
+from voice_agent.dialogue.policies import OutcomeKind, Party
+from voice_agent.stages.asr import Expect
+from voice_agent.store.views import Stage
+from voice_agent.store.writes import (
+    AddressChange,
+    ClaimWrite,
+    HandoffWrite,
+    OrderLock,
+    ReturnRequest,
+    TurnWrite,
+    VerificationAttempt,
+    Write,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    """What the caller said (ASR text) or typed (keypad digits, e.g. "4567#")."""
+
+    text: str
+    dtmf: str | None = None
+    confidence: float = 1.0
+
+
+class Awaiting(Enum):
+    """The question the agent asked last, whose answer the next turn may be."""
+
+    NOTHING = "nothing"
+    ORDER_NUMBER = "order_number"
+    FACTOR = "factor"
+    CONFIRM_CLAIM = "confirm_claim"
+    CONFIRM_RETURN = "confirm_return"
+    NEW_ADDRESS = "new_address"
+    CONFIRM_ADDRESS = "confirm_address"
+    OFFER_HANDOFF = "offer_handoff"
+    ANYTHING_ELSE = "anything_else"
+    PRODUCT = "product"
+
+
+EXPECTS: Mapping[Awaiting, Expect] = {
+    Awaiting.NOTHING: Expect.FREE,
+    Awaiting.ORDER_NUMBER: Expect.DIGITS,
+    Awaiting.FACTOR: Expect.EMAIL,
+    Awaiting.CONFIRM_CLAIM: Expect.YES_NO,
+    Awaiting.CONFIRM_RETURN: Expect.YES_NO,
+    Awaiting.NEW_ADDRESS: Expect.FREE,
+    Awaiting.CONFIRM_ADDRESS: Expect.YES_NO,
+    Awaiting.OFFER_HANDOFF: Expect.YES_NO,
+    Awaiting.ANYTHING_ELSE: Expect.YES_NO,
+    Awaiting.PRODUCT: Expect.FREE,
+}
+"""What ASR and endpointing should expect while the agent waits for each answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingClaim:
+    """A claim worked out and read to the caller, opened when they say yes."""
+
+    stage: Stage
+    party: Party
+    evidence_held: tuple[str, ...]
+    evidence_missing: tuple[str, ...]
+    outcome: OutcomeKind
+    promised_by: date
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReturn:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAddress:
+    address: str
+    postcode: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingHandoff:
+    reason: str
+
+
+Pending = PendingClaim | PendingReturn | PendingAddress | PendingHandoff
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    speaker: str
+    """"caller" or "agent"."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueState:
+    conversation_id: int | None = None
+    verified_order: str | None = None
+    """The order the caller proved they own; its details may be spoken."""
+    candidate_order: str | None = None
+    """The order number given, not yet verified."""
+    failed_attempts: int = 0
+    """Failed second factors on ``candidate_order`` in this call."""
+    intent: Intent | None = None
+    """What the caller asked for, kept while they are verified."""
+    awaiting: Awaiting = Awaiting.NOTHING
+    pending: Pending | None = None
+    retries: int = 0
+    """How often the current question was asked again without a usable answer."""
+    product_sku: str | None = None
+    """The product talked about last (for "what is it made of?")."""
+    last_reply: tuple[str, ...] = ()
+    last_expect: Expect = Expect.FREE
+    transcript: tuple[Line, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    """What the call established, for a hand-off: ("order_number", "45067"), ..."""
+    ended: bool = False
+
+    def with_line(self, speaker: str, text: str) -> DialogueState:
+        return replace(self, transcript=(*self.transcript, Line(speaker, text)))
+
+    def with_fact(self, key: str, value: str) -> DialogueState:
+        kept = tuple((k, v) for k, v in self.facts if k != key)
+        return replace(self, facts=(*kept, (key, value)))
+
+    def fact(self, key: str) -> str | None:
+        return next((value for name, value in self.facts if name == key), None)
+
+    def asking(self, awaiting: Awaiting, pending: Pending | None = None) -> DialogueState:
+        """The state after asking a new question (its retry count starts again)."""
+        return replace(self, awaiting=awaiting, pending=pending, retries=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    chunks: tuple[str, ...]
+    """Sentences to speak in order; the first is short so its audio comes fast."""
+    writes: tuple[Write, ...]
+    """Applied when the turn is committed, in one transaction; never before."""
+    state: DialogueState
+    """The state after this reply, adopted only on commit."""
+    expect: Expect
+    end_call: bool = False
+    actions: tuple[Mapping[str, Any], ...] = field(default=())
+    """What the reply does, for text mode and logs (one entry per write)."""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.chunks)
+
+
+def describe(write: Write) -> dict[str, Any]:
+    """A write as a JSON-ready action ("type" plus its details) for `voice-agent chat`."""
+    match write:
+        case VerificationAttempt():
+            return {
+                "type": "verification",
+                "order": write.order_number,
+                "factor": write.factor,
+                "success": write.success,
+            }
+        case OrderLock():
+            return {"type": "lock", "order": write.order_number, "until": _iso(write.until)}
+        case ClaimWrite():
+            return {
+                "type": "claim",
+                "reference": write.reference,
+                "order": write.order_number,
+                "stage": write.stage,
+                "responsible_party": write.responsible_party,
+                "evidence_held": list(write.evidence_held),
+                "evidence_missing": list(write.evidence_missing),
+                "insured": write.insured,
+                "outcome": write.outcome,
+                "promised_by": write.promised_by.isoformat(),
+            }
+        case HandoffWrite():
+            return {
+                "type": "handoff",
+                "reference": write.reference,
+                "reason": write.reason,
+                "order": write.order_number,
+                "callback_by": _iso(write.callback_by),
+                "facts": dict(write.facts),
+            }
+        case ReturnRequest():
+            return {
+                "type": "return",
+                "reference": write.reference,
+                "order": write.order_number,
+                "reason": write.reason,
+            }
+        case AddressChange():
+            return {
+                "type": "address_change",
+                "order": write.order_number,
+                "address": write.address,
+                "postcode": write.postcode,
+            }
+        case TurnWrite():
+            return {"type": "turn", "speaker": write.record.speaker}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
