@@ -7,6 +7,7 @@ Nothing else in the project reads the environment; each component receives its o
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -14,7 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from voice_agent import PROJECT_ROOT
 
@@ -56,9 +64,21 @@ class AsrSettings(Section):
     """Encode only a short window (notes/asr-short-window.md) instead of stock 30 s."""
     min_window_s: float = Field(default=6.0, ge=1.0, le=30.0)
     window_padding_s: float = Field(default=1.0, ge=0.0, le=5.0)
+    lead_in_s: float = Field(default=0.3, ge=0.0, le=2.0)
+    """Silence put before the speech: Whisper drops a first word that starts at sample 0."""
     repetition_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
     no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
     tokens_per_second: float = Field(default=5.0, gt=0.0, le=20.0)
+    """Fast-path token budget: ceil(tokens_per_second * duration + 10); more means a loop."""
+    stock_beam_size: int = Field(default=5, ge=1, le=10)
+    """Beam of the stock 30 s path (fallback, long audio, fast_path off): 5 is as fast as 1."""
+    detect_languages: tuple[str, ...] = ()
+    """Multilingual models: detection picks among these codes only (empty: any language)."""
+    digits_prompt: str = "The number is 1 2 3 4 5 6 7 8 9 0."
+    """Context shown to the decoder when digits are expected: it then writes digits, one by
+    one (empty: no prompt). Digit runs are rewritten as spaced digits either way."""
+    email_prompt: str = ""
+    """Context shown to the decoder when an e-mail address is expected (empty: none)."""
 
 
 class TtsSettings(Section):
@@ -66,7 +86,7 @@ class TtsSettings(Section):
     onnx_threads: int = Field(default=2, ge=1, le=64)
     max_clause_words: int = Field(default=6, ge=1, le=40)
     first_clause_words: int = Field(default=3, ge=1, le=40)
-    """The first clause of a reply is cut shorter still: its synthesis time is first-audio latency."""
+    """The first clause of a reply is cut shorter still: its synthesis is first-audio latency."""
     cache_size: int = Field(default=64, ge=0, le=10_000)
     """Clauses kept in the LRU cache of synthesized audio (cached_prompts are kept apart)."""
     length_scale: float = Field(default=1.0, gt=0.2, le=3.0)
@@ -152,6 +172,15 @@ class BargeInSettings(Section):
         "uh",
         "um",
     )
+    floor_words: tuple[str, ...] = (
+        "no", "nope", "stop", "wait", "hold", "sorry", "pardon", "what", "excuse", "hello", "hey",
+        "but", "actually", "person", "human", "agent", "cancel", "repeat", "again",
+    )  # fmt: skip
+    """Words that take the floor: any of them stops the reply, however short the sound."""
+    backchannel_max_words: int = Field(default=2, ge=0, le=10)
+    """A short sound of at most this many words (none of them floor words) is a backchannel."""
+    unsure_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A short sound the recogniser is less sure of than this (and no floor word) is one too."""
 
 
 class TurnSettings(Section):
@@ -216,6 +245,87 @@ class WebRtcSettings(Section):
     """Web pages (origins) allowed to start calls: the shops embedding the button."""
 
 
+class SipAccount(Section):
+    """A user allowed to call in after digest authentication."""
+
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class SipTrunkSettings(Section):
+    """The SIP trunk or PBX the agent registers with (and whose address may always call in)."""
+
+    registrar: str
+    """SIP URI of the registrar, e.g. ``sip:pbx.example.com:5060`` (IP addresses need no DNS)."""
+    username: str = Field(min_length=1)
+    password: str
+    realm: str | None = None
+    """Answer challenges only from this realm (None: whatever realm the registrar names)."""
+    domain: str | None = None
+    """Domain of the registered address of record (default: the registrar's host)."""
+    expires_s: int = Field(default=300, ge=30, le=86_400)
+    """Registration lifetime asked for; refreshed at half the lifetime granted."""
+    retry_s: float = Field(default=30.0, ge=1.0, le=3600.0)
+    """Wait after a failed registration before trying again."""
+
+
+class SipSettings(Section):
+    """The phone line: a SIP endpoint with G.711 RTP (transport/sip_udp.py, rtp_udp.py)."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=5060, ge=0, le=65535)
+    advertised_host: str | None = None
+    """Address written in Contact, Via and SDP when it differs from listen_host (NAT)."""
+    rtp_port_min: int = Field(default=20_000, ge=1024, le=65535)
+    rtp_port_max: int = Field(default=20_999, ge=1024, le=65535)
+    codecs: tuple[Literal["PCMU", "PCMA"], ...] = Field(default=("PCMU", "PCMA"), min_length=1)
+    """Codecs accepted, in our order of preference for offers (answers follow the offer)."""
+    dtmf: bool = True
+    """Offer and accept RFC 4733 telephone-event (keypad digits)."""
+    trunk: SipTrunkSettings | None = None
+    allowed_networks: tuple[str, ...] = ("127.0.0.0/8",)
+    """Sources whose requests are accepted without authentication (trunks, the PBX)."""
+    auth_realm: str = "voice-agent"
+    auth_users: tuple[SipAccount, ...] = ()
+    """Others may call after digest authentication as one of these users."""
+    auth_algorithms: tuple[Literal["SHA-256", "MD5"], ...] = Field(
+        default=("SHA-256", "MD5"), min_length=1
+    )
+    rate_limit_per_s: float = Field(default=20.0, gt=0.0, le=10_000.0)
+    """Messages per second accepted from one source address (a token bucket per address)."""
+    rate_limit_burst: int = Field(default=60, ge=1, le=100_000)
+    ring_s: float = Field(default=0.0, ge=0.0, le=60.0)
+    """Ring this long (180 Ringing) before answering."""
+    rtp_timeout_s: float = Field(default=20.0, ge=1.0, le=3600.0)
+    """No RTP from the caller for this long: the caller has vanished, the agent hangs up."""
+    no_answer_timeout_s: float = Field(default=60.0, ge=1.0, le=600.0)
+    """An outbound call not answered by then is cancelled."""
+    jitter_min_ms: int = Field(default=20, ge=0, le=1000)
+    jitter_max_ms: int = Field(default=120, ge=20, le=2000)
+    jitter_initial_ms: int = Field(default=40, ge=0, le=2000)
+    conceal_ms: int = Field(default=60, ge=0, le=1000)
+    """Lost audio is bridged by the last pitch period fading out over this long, then silence."""
+    t1_ms: int = Field(default=500, ge=10, le=10_000)
+    """RFC 3261 T1, the round-trip estimate that scales every SIP retransmission timer."""
+    user_agent: str = "voice-agent"
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SipSettings:
+        if self.rtp_port_min > self.rtp_port_max:
+            raise ValueError("rtp_port_min must not exceed rtp_port_max")
+        if not self.jitter_min_ms <= self.jitter_initial_ms <= self.jitter_max_ms:
+            raise ValueError("jitter bounds must satisfy min <= initial <= max")
+        return self
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -227,6 +337,7 @@ class Settings(Section):
     dialogue: DialogueSettings = DialogueSettings()
     session: SessionSettings = SessionSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
+    sip: SipSettings = SipSettings()
 
 
 class SettingsError(Exception):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from voice_agent.agent.backchannel import BackchannelJudge
 from voice_agent.agent.echo import EchoGuard
 from voice_agent.agent.events import (
     AgentSaid,
@@ -71,7 +71,8 @@ _SPEECH_ABOVE_NOISE_DB = 12.0
 _SPEECH_FLOOR_DBFS = -55.0
 _BARGE_CONFIRM_S = 0.3
 """A barge-in candidate the VAD has not confirmed as speech by then was a noise."""
-_WORDS = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
+_SPEECH_END_GRACE_S = 0.3
+"""The VAD reports the end of speech only after its hangover: wait that long for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ class _Barge:
     frames: list[AudioFrame]
     confirmed: bool = False
     speech_end: float | None = None
-    judging: asyncio.Task[tuple[bool, str]] | None = None
+    judging: asyncio.Task[tuple[bool, Transcript]] | None = None
     judged_partial: bool = False
 
 
@@ -145,7 +146,7 @@ class CallSession:
         self._clock = clock
         self._endpointer = Endpointer(settings.turn)
         self._echo = EchoGuard(settings.echo, parts.playout)
-        self._backchannels = frozenset(b.lower() for b in settings.barge_in.backchannels)
+        self._backchannel = BackchannelJudge(settings.barge_in)
         self._state_value = TurnState.LISTENING
         self._dialogue_state: Any = parts.dialogue.initial_state()
         self._expect = Expect.FREE
@@ -167,6 +168,10 @@ class CallSession:
         self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
 
     # --- life cycle ------------------------------------------------------------------------
+
+    @property
+    def parts(self) -> CallParts:
+        return self._parts
 
     @property
     def state(self) -> TurnState:
@@ -472,27 +477,30 @@ class CallSession:
         if barge.judging is not None:
             if barge.judging.done():
                 failed = barge.judging.cancelled() or barge.judging.exception() is not None
-                verdict = (True, "?") if failed else barge.judging.result()
+                unknown = Transcript(text="?", language="", confidence=1.0)
+                verdict = (True, unknown) if failed else barge.judging.result()
                 self._on_barge_judged(barge, verdict)
             return
         if not barge.confirmed and elapsed >= _BARGE_CONFIRM_S:
             self._resolve_barge(interrupted=False, heard="")
         elif barge.speech_end is not None:
             barge.judging = self._spawn(self._transcribe_barge(barge, final=True))
-        elif elapsed >= settings.longest_backchannel_ms / 1000:
+        elif elapsed >= settings.longest_backchannel_ms / 1000 + _SPEECH_END_GRACE_S:
             self._resolve_barge(interrupted=True, heard="")
         elif elapsed >= settings.decide_after_ms / 1000 and not barge.judged_partial:
             barge.judging = self._spawn(self._transcribe_barge(barge, final=False))
 
-    async def _transcribe_barge(self, barge: _Barge, final: bool) -> tuple[bool, str]:
+    async def _transcribe_barge(self, barge: _Barge, final: bool) -> tuple[bool, Transcript]:
         audio = AudioFrame.concat(list(barge.frames))
         transcript = await self._work(self._parts.asr.transcribe(audio, AsrHint()))
-        return final, transcript.text
+        return final, transcript
 
-    def _on_barge_judged(self, barge: _Barge, verdict: tuple[bool, str]) -> None:
-        final, heard = verdict
+    def _on_barge_judged(self, barge: _Barge, verdict: tuple[bool, Transcript]) -> None:
+        final, transcript = verdict
+        heard = transcript.text
         barge.judging = None
-        if not self._is_backchannel(heard):
+        speech_s = (barge.speech_end or self._clock.now()) - barge.onset
+        if not self._backchannel.is_backchannel(heard, speech_s, transcript.confidence):
             self._resolve_barge(interrupted=True, heard=heard)
         elif final:
             self._resolve_barge(interrupted=False, heard=heard)
@@ -515,14 +523,6 @@ class CallSession:
         self._utterance = utterance
         if barge.speech_end is not None:
             utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
-
-    def _is_backchannel(self, text: str) -> bool:
-        words = " ".join(_WORDS.findall(text.lower()))
-        if not words:
-            return True
-        if words in self._backchannels:
-            return True
-        return all(word in self._backchannels for word in words.split())
 
     # --- silence, limits, DTMF -------------------------------------------------------------
 
