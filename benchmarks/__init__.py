@@ -1,0 +1,1 @@
+"""Benchmarks: not run by `make test`; each module says how to reproduce its committed results."""
