@@ -154,6 +154,8 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> AudioFrame:
         frames = [frame async for frame in app.tts.synthesize(args.text, "en")]
+        if not frames:
+            raise CliError(f"nothing to say: {args.text!r} has no words to speak")
         return AudioFrame.concat(frames)
 
     try:
