@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 
 run: setup
 	$(BIN)/voice-agent models verify
+	@# A first run gets the demo shop, so there is something to ask about.
+	test -f var/voice_agent.sqlite3 || $(BIN)/voice-agent data demo
 	$(BIN)/voice-agent serve
 
 test: setup
@@ -30,6 +32,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 bench: setup
 	$(BIN)/python -m benchmarks.stages
+	$(BIN)/python -m benchmarks.dialogue
+	$(BIN)/python -m benchmarks.calls
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
