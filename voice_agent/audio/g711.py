@@ -39,7 +39,8 @@ def _alaw_encode_table() -> npt.NDArray[np.uint8]:
     for bit in range(1, 8):
         exponent = np.where(magnitude >= (0x10 << bit), bit, exponent)
     mantissa = np.where(exponent == 0, magnitude >> 1, magnitude >> exponent) & 0x0F
-    return ((sign | (exponent << 4) | mantissa) ^ 0x55).astype(np.uint8)
+    code = np.asarray((sign | (exponent << 4) | mantissa) ^ 0x55)
+    return code.astype(np.uint8)
 
 
 def _alaw_decode_table() -> Int16Array:

@@ -1,0 +1,41 @@
+"""Spoken digits rewritten as spaced digits when the dialogue expects a number."""
+
+import pytest
+
+from voice_agent.stages.asr.digits import spoken_digits_to_text
+
+
+@pytest.mark.parametrize(
+    ("heard", "written"),
+    [
+        ("four five six", "4 5 6"),
+        ("My order number is four five six seven eight.", "My order number is 4 5 6 7 8."),
+        ("45678", "4 5 6 7 8"),
+        ("7, 7, 3, 1.", "7 7 3 1."),
+        ("seven seven three one", "7 7 3 1"),
+        ("double seven three", "7 7 3"),
+        ("Triple 9, 5.", "9 9 9 5."),
+        ("nine oh two one", "9 0 2 1"),
+        ("0 to 1 1 8", "0 2 1 1 8"),
+        ("forty-two eleven", "4 2 1 1"),
+        ("twenty 5", "2 5"),
+        ("twenty oh five", "2 0 0 5"),
+        ("It's 9-0-2-1.", "It's 9 0 2 1."),
+    ],
+)
+def test_digit_runs_become_spaced_digits(heard: str, written: str) -> None:
+    assert spoken_digits_to_text(heard) == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to pay for it",
+        "Sorry, I don't have it.",
+        "Oh, I see.",
+        "the double room",
+        "",
+    ],
+)
+def test_words_that_only_sound_like_digits_stay_words(text: str) -> None:
+    assert spoken_digits_to_text(text) == text

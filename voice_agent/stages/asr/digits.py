@@ -1,0 +1,152 @@
+"""Spoken digits to written digits, for turns where the dialogue expects a number.
+
+Whisper writes digit strings in many ways: "four five six", "456", "4, 5, 6", "double seven",
+"0 to 1" (a "two" heard as "to"). When the dialogue expects digits (order numbers, postcodes,
+phone digits), ``spoken_digits_to_text`` rewrites every digit run as single spaced digits:
+"My order number is four five six, double seven." -> "My order number is 4 5 6 7 7."
+Words that only sound like digits ("to", "for", "ate", "oh") become digits only between
+other digits, so ordinary words around the number stay as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+_TEENS = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_REPEATS = {"double": 2, "triple": 3}
+_SOUNDALIKES = {"oh": "0", "o": "0", "to": "2", "too": "2", "for": "4", "ate": "8", "won": "1"}
+"""Words heard for a digit; trusted only between digits (or, for "oh", next to one)."""
+_TRAILING = ",.;:!?"
+
+
+@dataclass(slots=True)
+class _Token:
+    text: str
+    """The word as written (kept when it is not part of a number)."""
+    digits: str = ""
+    """Its digits, when it is a number (one character per spoken digit)."""
+    repeat: int = 0
+    """2 for "double", 3 for "triple"."""
+    soundalike: str = ""
+    trailing: str = ""
+    """Punctuation that followed it."""
+
+
+def spoken_digits_to_text(text: str) -> str:
+    """`text` with every spoken or written digit run rewritten as single spaced digits."""
+    tokens = _expand_repeats(_accept_soundalikes(_join_tens(_tokens(text))))
+    out: list[str] = []
+    for index, token in enumerate(tokens):
+        if not token.digits:
+            out.append(token.text + token.trailing)
+            continue
+        run_goes_on = index + 1 < len(tokens) and bool(tokens[index + 1].digits)
+        # Commas inside a digit run are Whisper's grouping ("7, 7, 3"), not the caller's.
+        out.append(" ".join(token.digits) + ("" if run_goes_on else token.trailing))
+    return " ".join(out)
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for raw in text.replace("-", " ").split():
+        core = raw.rstrip(_TRAILING)
+        if not core:
+            if tokens:
+                tokens[-1].trailing += raw
+            continue
+        token = _Token(core, trailing=raw[len(core) :])
+        word = core.lower()
+        if core.isdigit():
+            token.digits = core
+        elif word in _UNITS:
+            token.digits = str(_UNITS[word])
+        elif word in _TEENS:
+            token.digits = str(_TEENS[word])
+        elif word in _TENS:
+            token.digits = str(_TENS[word])
+        elif word in _REPEATS:
+            token.repeat = _REPEATS[word]
+        elif word in _SOUNDALIKES:
+            token.soundalike = _SOUNDALIKES[word]
+        tokens.append(token)
+    return tokens
+
+
+def _join_tens(tokens: list[_Token]) -> list[_Token]:
+    """ "forty two" is 4 2, not 4 0 2."""
+    joined: list[_Token] = []
+    for token in tokens:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.text.lower() in _TENS
+            and not previous.trailing
+            and len(token.digits) == 1
+            and token.digits != "0"
+        ):
+            previous.digits = previous.digits[0] + token.digits
+            previous.trailing = token.trailing
+            continue
+        joined.append(token)
+    return joined
+
+
+def _accept_soundalikes(tokens: list[_Token]) -> list[_Token]:
+    for index, token in enumerate(tokens):
+        if not token.soundalike:
+            continue
+        before = index > 0 and bool(tokens[index - 1].digits) and not tokens[index - 1].trailing
+        after = index + 1 < len(tokens) and bool(
+            tokens[index + 1].digits or tokens[index + 1].repeat
+        )
+        beside_one = (before or after) and not token.trailing
+        if (before and after) or (token.soundalike == "0" and beside_one):
+            token.digits = token.soundalike
+    return tokens
+
+
+def _expand_repeats(tokens: list[_Token]) -> list[_Token]:
+    """ "double seven" is 7 7; a "double" not followed by a digit stays a word."""
+    expanded: list[_Token] = []
+    for token in tokens:
+        held = expanded[-1] if expanded else None
+        if held is not None and held.repeat and not held.trailing and token.digits:
+            expanded[-1] = _Token(
+                token.text, token.digits[0] * held.repeat + token.digits[1:], 0, "", token.trailing
+            )
+            continue
+        expanded.append(token)
+    return expanded

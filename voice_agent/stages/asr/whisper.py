@@ -1,0 +1,340 @@
+"""Whisper ASR on faster-whisper (CTranslate2), with a guarded short-window fast path.
+
+Stock ``WhisperModel.transcribe()`` pads every utterance to a 30 s window, so the encoder
+alone costs ~350 ms on this CPU however short the utterance. The fast path (recipe A in
+notes/asr-short-window.md) encodes only the utterance plus padding, at least
+``min_window_s``, and decodes without timestamps under a repetition penalty, a no-repeat
+n-gram rule and a token budget. Its output falls back to the stock path when it is empty,
+hits the budget or repeats itself (guards.py); ``Transcript.path`` says which path answered.
+
+Timings (ms): ``resample_ms``, ``features_ms``, ``encode_ms``, ``language_ms`` (detection on
+a multilingual model), ``decode_ms`` (the fast path's decoding), ``stock_ms`` (the whole
+stock path, when it ran) and ``total_ms``.
+
+One model per process: every WhisperAsr with the same model directory and thread settings
+shares one loaded model (CTranslate2 runs ``num_workers`` decodes at once on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+
+from voice_agent.audio import PIPELINE_RATE, AudioFrame
+from voice_agent.audio.frame import Float32Array
+from voice_agent.audio.resample import resample
+from voice_agent.models import ModelStore
+from voice_agent.settings import AsrSettings
+from voice_agent.stages.asr import AsrHint, Expect, Transcript
+from voice_agent.stages.asr.digits import spoken_digits_to_text
+from voice_agent.stages.asr.guards import fallback_reason
+
+logger = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = 100
+"""Mel frames per second of audio (hop of 160 samples at 16 kHz)."""
+MAX_WINDOW_S = 30.0
+"""Whisper's encoder takes at most 30 s; longer audio goes to the stock path."""
+MAX_DECODE_LENGTH = 448
+"""Whisper's text context: prompt and generated tokens together."""
+BUDGET_BASE_TOKENS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ModelKey:
+    directory: Path
+    compute_type: str
+    cpu_threads: int
+    num_workers: int
+
+
+_shared_models: dict[ModelKey, WhisperModel] = {}
+_shared_models_lock = threading.Lock()
+
+
+def shared_model(key: ModelKey) -> WhisperModel:
+    """The process-wide model for `key`, loaded on first use (blocking: call off the loop)."""
+    with _shared_models_lock:
+        model = _shared_models.get(key)
+        if model is None:
+            started = time.perf_counter()
+            # A directory path never reaches the model hub; local_files_only makes sure.
+            model = WhisperModel(
+                str(key.directory),
+                device="cpu",
+                compute_type=key.compute_type,
+                cpu_threads=key.cpu_threads,
+                num_workers=key.num_workers,
+                local_files_only=True,
+            )
+            _shared_models[key] = model
+            logger.info(
+                "loaded whisper model %s (%s, %d threads, %d workers) in %.0f ms",
+                key.directory,
+                key.compute_type,
+                key.cpu_threads,
+                key.num_workers,
+                (time.perf_counter() - started) * 1000,
+            )
+        return model
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    text: str
+    language: str
+    avg_logprob: float
+
+
+class _Timings:
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    @contextmanager
+    def measure(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.values[name] = (time.perf_counter() - started) * 1000
+
+
+class WhisperAsr:
+    """The Asr stage on a faster-whisper model; inference runs in the given executor."""
+
+    def __init__(self, settings: AsrSettings, models: ModelStore, executor: Executor) -> None:
+        self._settings = settings
+        self._models = models
+        self._executor = executor
+        self._model: WhisperModel | None = None
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._lock = threading.Lock()
+
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self.transcribe_blocking, audio, hint or AsrHint()
+        )
+
+    def load(self) -> None:
+        """Load the model now (blocking) instead of on the first utterance."""
+        self._loaded_model()
+
+    @property
+    def model(self) -> WhisperModel:
+        """The process-wide model this stage decodes with (loaded on first use: blocking)."""
+        return self._loaded_model()
+
+    def transcribe_blocking(self, audio: AudioFrame, hint: AsrHint) -> Transcript:
+        """The whole transcription, on the calling thread (the executor's)."""
+        model = self._loaded_model()  # loading once is not part of any utterance's timings
+        timings = _Timings()
+        with timings.measure("total_ms"):
+            with timings.measure("resample_ms"):
+                samples = resample(audio, PIPELINE_RATE).to_float()
+            language = self._fixed_language(model, hint)
+            decoded, path = self._decode(model, samples, language, hint.expect, timings)
+            text = decoded.text
+            if hint.expect is Expect.DIGITS:
+                text = spoken_digits_to_text(text)
+        return Transcript(
+            text=text,
+            language=decoded.language,
+            confidence=math.exp(decoded.avg_logprob) if text else 0.0,
+            timings=timings.values,
+            path=path,
+        )
+
+    def _decode(
+        self,
+        model: WhisperModel,
+        samples: Float32Array,
+        language: str | None,
+        expect: Expect,
+        timings: _Timings,
+    ) -> tuple[_Decoded, str]:
+        if len(samples) == 0:
+            return _Decoded("", language or self._default_language(model), 0.0), "fast"
+        lead_in = np.zeros(round(self._settings.lead_in_s * PIPELINE_RATE), dtype=np.float32)
+        samples = np.concatenate([lead_in, samples])
+        duration = len(samples) / PIPELINE_RATE
+        window = max(duration + self._settings.window_padding_s, self._settings.min_window_s)
+        if self._settings.fast_path and window <= MAX_WINDOW_S:
+            decoded, reason = self._fast(model, samples, window, language, expect, timings)
+            if reason is None:
+                return decoded, "fast"
+            logger.info(
+                "fast path output %r rejected (%s) for %.2f s of audio; using the stock path",
+                decoded.text,
+                reason,
+                duration,
+            )
+            language = decoded.language
+        with timings.measure("stock_ms"):
+            prompt = self._prompt_for(expect, language)
+            return self._stock(model, samples, language, prompt), "stock"
+
+    def _fast(
+        self,
+        model: WhisperModel,
+        samples: Float32Array,
+        window: float,
+        language: str | None,
+        expect: Expect,
+        timings: _Timings,
+    ) -> tuple[_Decoded, str | None]:
+        with timings.measure("features_ms"):
+            padded = np.zeros(round(window * PIPELINE_RATE), dtype=np.float32)
+            padded[: len(samples)] = samples
+            # No 30 s padding from the extractor: the window is all the encoder sees.
+            features = model.feature_extractor(padded, padding=0)
+            features = features[:, : round(window * FRAMES_PER_SECOND)]
+        with timings.measure("encode_ms"):
+            encoded = model.encode(features)
+        if language is None:
+            with timings.measure("language_ms"):
+                language = self._detected_language(model, encoded)
+        tokenizer = self._tokenizer(model, language)
+        prompt = self._prompt_tokens(tokenizer, self._prompt_for(expect, language))
+        duration = len(samples) / PIPELINE_RATE
+        budget = math.ceil(self._settings.tokens_per_second * duration + BUDGET_BASE_TOKENS)
+        # CTranslate2 generates at most min(max_length // 2, max_length - len(prompt)) tokens
+        # for Whisper, so max_length must be twice the budget or the prompt plus the budget.
+        max_length = min(max(2 * budget, len(prompt) + budget), MAX_DECODE_LENGTH)
+        budget = min(budget, max_length // 2, max_length - len(prompt))
+        with timings.measure("decode_ms"):
+            result = model.model.generate(
+                encoded,
+                [prompt],
+                beam_size=self._settings.beam_size,
+                repetition_penalty=self._settings.repetition_penalty,
+                no_repeat_ngram_size=self._settings.no_repeat_ngram_size,
+                suppress_blank=True,
+                max_length=max_length,
+                return_scores=True,
+            )[0]
+        tokens: list[int] = list(result.sequences_ids[0])
+        text = str(tokenizer.decode(tokens)).strip()
+        decoded = _Decoded(text, language, _average_logprob(float(result.scores[0]), len(tokens)))
+        reason = fallback_reason(text, len(tokens), budget)
+        return decoded, None if reason is None else reason.value
+
+    def _stock(
+        self,
+        model: WhisperModel,
+        samples: Float32Array,
+        language: str | None,
+        prompt_text: str | None,
+    ) -> _Decoded:
+        segments, info = model.transcribe(
+            samples,
+            language=language,
+            beam_size=self._settings.stock_beam_size,
+            initial_prompt=prompt_text,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,
+        )
+        texts: list[str] = []
+        weighted_logprob = 0.0
+        weights = 0
+        for segment in segments:
+            texts.append(str(segment.text).strip())
+            weight = len(segment.tokens) + 1  # the end-of-text token counts in avg_logprob
+            weighted_logprob += float(segment.avg_logprob) * weight
+            weights += weight
+        text = " ".join(part for part in texts if part)
+        return _Decoded(text, str(info.language), weighted_logprob / weights if weights else 0.0)
+
+    def _detected_language(self, model: WhisperModel, encoded: Any) -> str:
+        ranked: list[tuple[str, float]] = [
+            (token[2:-2], float(probability))
+            for token, probability in model.model.detect_language(encoded)[0]
+        ]
+        allowed = self._settings.detect_languages
+        candidates = [entry for entry in ranked if not allowed or entry[0] in allowed]
+        language, probability = (candidates or ranked)[0]
+        logger.debug("detected language %s (p=%.2f)", language, probability)
+        return language
+
+    def _fixed_language(self, model: WhisperModel, hint: AsrHint) -> str | None:
+        """The language to transcribe in, or None to detect it (multilingual models only)."""
+        if not model.model.is_multilingual:
+            return "en"
+        for wanted in (hint.language, self._settings.language):
+            if wanted is None:
+                continue
+            code = wanted.split("-")[0].split("_")[0].lower()
+            if code in model.supported_languages:
+                return code
+            logger.warning("language %r is not known to the model; detecting it", wanted)
+        return None
+
+    def _default_language(self, model: WhisperModel) -> str:
+        return "en" if not model.model.is_multilingual else (self._settings.language or "en")
+
+    def _prompt_for(self, expect: Expect, language: str | None) -> str | None:
+        """The decoder's context for what the dialogue expects (the prompts are English)."""
+        if language != "en":
+            return None
+        prompts = {
+            Expect.DIGITS: self._settings.digits_prompt,
+            Expect.EMAIL: self._settings.email_prompt,
+        }
+        return prompts.get(expect) or None
+
+    @staticmethod
+    def _prompt_tokens(tokenizer: Tokenizer, prompt_text: str | None) -> list[int]:
+        # Previous-text context goes before the start of transcript, as Whisper was trained;
+        # unlike a forced prefix it is not echoed back (and measured no slower to decode).
+        context: list[int] = []
+        if prompt_text:
+            context = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt_text.strip())]
+        return [*context, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+    def _tokenizer(self, model: WhisperModel, language: str) -> Tokenizer:
+        with self._lock:
+            tokenizer = self._tokenizers.get(language)
+            if tokenizer is None:
+                multilingual = bool(model.model.is_multilingual)
+                tokenizer = Tokenizer(
+                    model.hf_tokenizer,
+                    multilingual,
+                    task="transcribe",
+                    language=language if multilingual else None,
+                )
+                self._tokenizers[language] = tokenizer
+            return tokenizer
+
+    def _loaded_model(self) -> WhisperModel:
+        if self._model is None:
+            settings = self._settings
+            key = ModelKey(
+                self._models.directory(settings.model),
+                settings.compute_type,
+                settings.cpu_threads,
+                settings.num_workers,
+            )
+            self._model = shared_model(key)
+        return self._model
+
+
+def _average_logprob(score: float, token_count: int) -> float:
+    """Mean log-probability per token (the end of text included), as faster-whisper reports.
+
+    CTranslate2's score is the summed log-probability divided by the length (penalty 1).
+    """
+    return score * token_count / (token_count + 1)
