@@ -76,7 +76,6 @@ class DialogueEngine:
     def greeting(self, state: DialogueState) -> Reply:
         chunks = (
             self.speech.say("ack.hello"),
-            self.speech.say("greeting.offer"),
             self.speech.say("greeting.ask"),
         )
         return self._reply(chunks, (), state, end_call=False)

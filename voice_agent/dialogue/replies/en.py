@@ -31,11 +31,7 @@ TEMPLATES: dict[str, str] = {
     "ack.bye": "Thank you for calling.",
     "ack.welcome": "You're welcome.",
     # general
-    "greeting.offer": (
-        "I can help with your order, a delivery, a return, duties, an address change "
-        "or a product question."
-    ),
-    "greeting.ask": "How can I help?",
+    "greeting.ask": "How can I help with your order today?",
     "general.ask_again": "Could you say that again?",
     "general.anything_else": "Is there anything else I can help with?",
     "general.what_else": "What can I help you with?",
