@@ -102,16 +102,18 @@ class TtsSettings(Section):
 
 class VadSettings(Section):
     engine: Literal["webrtc", "silero"] = "webrtc"
-    webrtc_aggressiveness: int = Field(default=2, ge=0, le=3)
+    webrtc_aggressiveness: int = Field(default=3, ge=0, le=3)
+    """3 keeps noise at 20 dB under the speech from passing for speech; 2 does not at 8 kHz."""
     webrtc_window_ms: Literal[10, 20, 30] = 10
     """Window webrtcvad judges at a time: shorter windows place boundaries closer."""
     silero_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     """Silero probability that starts speech."""
     silero_end_threshold: float = Field(default=0.35, gt=0.0, lt=1.0)
-    """Silero probability below which speech counts as paused (hysteresis; at most the above)."""
-    start_ms: int = Field(default=60, ge=0, le=2000)
-    """Speech must last this long before speech-start is reported."""
-    hangover_ms: int = Field(default=200, ge=0, le=5000)
+    """Silero probability under which speech pauses (hysteresis; capped at the one above)."""
+    start_ms: int = Field(default=100, ge=0, le=2000)
+    """Speech must last this long before speech-start is reported (webrtcvad calls the first
+    ~70 ms of any stream speech while it learns the noise: keep this above 80 for it)."""
+    hangover_ms: int = Field(default=120, ge=0, le=5000)
     """Silence must last this long before speech-end is reported."""
 
 
