@@ -51,7 +51,9 @@ def test_hangover_and_start_time_delay_the_report_not_the_boundary() -> None:
     slow = listen(webrtc_vad(slow_settings, 16000), clip.audio)
     assert [h.event for h in slow] == [h.event for h in quick]
     for fast, late in zip(quick, slow, strict=True):
-        extra = 0.1 if fast.event.kind is VadEventKind.SPEECH_START else 0.3
+        start_extra = (slow_settings.start_ms - SETTINGS.start_ms) / 1000
+        end_extra = (slow_settings.hangover_ms - SETTINGS.hangover_ms) / 1000
+        extra = start_extra if fast.event.kind is VadEventKind.SPEECH_START else end_extra
         assert late.emitted_at - fast.emitted_at == pytest.approx(extra, abs=0.021)
 
 
