@@ -43,4 +43,6 @@ def isolated_data_dir(tmp_path: Path) -> dict[str, str]:
     return {
         "VOICE_AGENT_PATHS__DATA_DIR": str(tmp_path / "var"),
         "VOICE_AGENT_STORE__URL": f"sqlite:///{tmp_path / 'var' / 'voice_agent.sqlite3'}",
+        # a test's agent takes any free UDP port for SIP, never the real 5060
+        "VOICE_AGENT_SIP__LISTEN_PORT": "0",
     }

@@ -44,18 +44,26 @@ def test_transcribe_reports_a_bad_file_and_goes_on(tmp_path: Path) -> None:
     assert "junk.wav: not a readable PCM WAV file" in result.stderr
 
 
-def test_serve_answers_healthz(tmp_path: Path) -> None:
+def test_serve_answers_healthz_and_metrics(isolated_data_dir: dict[str, str]) -> None:
     port = free_port()
+    env = {
+        **isolated_data_dir,
+        "VOICE_AGENT_SERVER__PORT": str(port),
+        "PATH": "/usr/bin:/bin",
+    }
     server = subprocess.Popen(
         [str(VOICE_AGENT), "serve"],
         cwd=PROJECT_ROOT,
-        env={"VOICE_AGENT_SERVER__PORT": str(port), "PATH": "/usr/bin:/bin"},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
-        body = _poll(f"http://127.0.0.1:{port}/healthz", server, deadline=time.monotonic() + 120)
+        body = _poll(f"http://127.0.0.1:{port}/healthz", server, deadline=time.monotonic() + 180)
         assert json.loads(body)["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert "voice_agent_first_audio_sent_seconds_bucket" in metrics
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -75,3 +83,29 @@ def _poll(url: str, server: subprocess.Popen[bytes], deadline: float) -> bytes:
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer in time")
+
+
+def test_call_runs_a_whole_call_from_a_wav_file(
+    tmp_path: Path, isolated_data_dir: dict[str, str]
+) -> None:
+    from voice_agent.audio import AudioFrame
+    from voice_agent.audio.wav import read_wav, write_wav
+    from voice_agent.bench.voices import EspeakVoice
+
+    loaded = run_cli(["data", "demo"], env=isolated_data_dir)
+    assert loaded.returncode == 0, loaded.stderr
+    # The caller speaks after the greeting, then stays on the line a while.
+    question = EspeakVoice("en-gb+f3").speak("Where is my order?")
+    caller = AudioFrame.concat([AudioFrame.silence(5.0), question, AudioFrame.silence(6.0)])
+    write_wav(tmp_path / "caller.wav", caller)
+    result = run_cli(
+        ["call", "--transport", "wav", "--play", str(tmp_path / "caller.wav"),
+         "--record", str(tmp_path / "agent.wav"), "--fast"],
+        env=isolated_data_dir,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "caller: Where is my order" in result.stdout
+    assert "order number" in result.stdout  # the agent asks for it
+    assert "latency (ms after speech end)" in result.stdout
+    recorded = read_wav(tmp_path / "agent.wav")
+    assert recorded.duration >= caller.duration

@@ -72,5 +72,5 @@ def test_broken_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
 def test_settings_are_frozen() -> None:
     settings = load_settings(environ={})
     with pytest.raises(ValueError):
-        settings.asr.beam_size = 5  # type: ignore[misc]
+        settings.asr.beam_size = 5
     assert isinstance(settings, Settings)

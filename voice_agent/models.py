@@ -152,7 +152,7 @@ class ModelStore:
         return [self._verified_file(model_id, item.name) for item in self.spec(model_id).files]
 
     def verify_all(self) -> list[VerifiedFile]:
-        """Verify (assembling where needed) every file of every model; raises on the first bad one."""
+        """Verify (assembling where needed) every model file; raises on the first bad one."""
         return [entry for model_id in self.specs for entry in self.prepare(model_id)]
 
     def _verified_file(self, model_id: str, name: str) -> VerifiedFile:

@@ -105,3 +105,13 @@ def test_silence_is_reprompted_then_the_call_ends_politely() -> None:
     assert texts[1] == settings.prompts.reprompt
     assert texts[2] == settings.prompts.silence_goodbye
     assert run.transport.call.agent().duration < 60  # hung up, not left to the line's limit
+
+
+def test_the_call_time_limit_ends_the_call_politely() -> None:
+    settings = SessionSettings(max_call_s=12.0, reprompt_after_s=100.0)
+    lines = [Line(burst(1.0), cue=Cue.AFTER_REPLY), Line(burst(0.6, seed=2))]
+    never = Line(burst(0.5), cue=Cue.DURING_REPLY, into_reply_s=10_000)
+    run = _call([*lines, never], ScriptedAsr({0.0: "hello", 1.2: "where is my order"}), settings)
+    texts = [t.text for t in run.recorder.turns if t.speaker == "agent"]
+    assert texts[-1] == settings.prompts.time_limit_goodbye
+    assert run.transport.call.agent().duration < 30

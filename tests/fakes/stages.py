@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from voice_agent.store.writes import TurnRecord
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
 from voice_agent.stages.asr import AsrHint, Expect, Transcript
 from voice_agent.stages.vad import VadEvent, VadEventKind
+from voice_agent.store.writes import TurnRecord
 
 
 class EnergyVad:
