@@ -197,6 +197,12 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"washable",
         ),
     ),
+    (
+        # Last resort: speech recognition garbles the question ("where is mine order") far
+        # more often than the words "order" or "parcel" themselves.
+        Intent.ORDER_STATUS,
+        _patterns(r"(?:order|orders|parcel|package|shipment)"),
+    ),
 )
 
 
