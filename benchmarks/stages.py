@@ -5,7 +5,8 @@
 - ASR: the guarded short-window fast path (WhisperAsr) against stock faster-whisper
   `transcribe()` with its defaults, by utterance length, on 16 kHz audio and on 8 kHz telephone
   audio (300-3400 Hz, mu-law), over benchmarks/corpus/support_phrases.txt spoken by three
-  espeak-ng voices and Piper; WER with jiwer after Whisper's English normaliser.
+  espeak-ng voices and Piper; WER with jiwer after Whisper's English normaliser (runs of
+  single digits or letters joined, so spoken and written forms of a number score the same).
 - TTS: time to first audio, uncached, over benchmarks/corpus/tts_clauses.txt (equal numbers
   of 2-, 3- and 4-word clauses).
 - VAD: cost per 20 ms frame of webrtcvad and Silero.
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import json
 import platform
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +46,10 @@ RESULTS = HERE / "results"
 ESPEAK = ("en-us", "en-gb+f3", "en-us+m7")
 BUCKETS = ((0.0, 2.0, "<=2 s"), (2.0, 4.0, "2-4 s"), (4.0, 99.0, "4-9 s"))
 NORMALIZE = EnglishTextNormalizer()
+_DIGITS = {
+    word: str(value)
+    for value, word in enumerate("zero one two three four five six seven eight nine".split())
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +110,17 @@ def _decode_all(clips: Sequence[Clip], decode: Callable[[AudioFrame], str]) -> l
     return results
 
 
+def _scored_form(text: str) -> str:
+    """Whisper's English normaliser, then runs of single characters joined, so that "one two
+    three", "1, 2, 3" and "123", or "k l m" and "KLM", count as the same words."""
+    normal = NORMALIZE(re.sub(r"(\d)[,.-]\s*(?=\d)", r"\1 ", text))
+    digits = " ".join(_DIGITS.get(word, word) for word in normal.split())
+    return re.sub(r"\b(\w)\s+(?=\w\b)", r"\1", digits)
+
+
 def _wer(results: Sequence[Decoded]) -> float:
-    references = [NORMALIZE(r.clip.text) for r in results]
-    hypotheses = [NORMALIZE(r.text) for r in results]
+    references = [_scored_form(r.clip.text) for r in results]
+    hypotheses = [_scored_form(r.text) for r in results]
     return round(100 * float(jiwer.wer(references, hypotheses)), 1)
 
 
@@ -241,7 +255,7 @@ async def _run(quick: bool) -> dict[str, Any]:
         "asr_misses": [
             {"voice": r.clip.voice, "line": r.clip.line, "said": r.clip.text, "heard": r.text}
             for r in fast
-            if NORMALIZE(r.text) != NORMALIZE(r.clip.text)
+            if _scored_form(r.text) != _scored_form(r.clip.text)
         ],
     }
     app.close()

@@ -9,10 +9,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
+from voice_agent.transport.sip_udp import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,11 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def metrics(request: web.Request) -> web.Response:
+        # Per-turn latency histograms (and anything else registered) for Prometheus.
+        body = generate_latest(app.latency_metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
         await app.run_call(transport, playout, channel="webrtc", caller_id=caller_id)
 
@@ -35,6 +42,7 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
     gateway.add_routes(web_app)
     web_app[GATEWAY] = gateway
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     web_app.router.add_get("/", _page("index.html"))
     web_app.router.add_get("/widget.js", _page("widget.js"))
     web_app.router.add_static("/static/", WEB_DIR)
@@ -66,10 +74,13 @@ async def serve(app: App) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     logger.info("serving on http://%s:%d", settings.host, settings.port)
+    phone_line = await start_sip(app)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
+        if phone_line is not None:
+            await phone_line.aclose()
         await runner.cleanup()
