@@ -211,6 +211,8 @@ class SessionSettings(Section):
     reprompt_after_s: float = Field(default=8.0, ge=1.0, le=120.0)
     hang_up_after_reprompts: int = Field(default=2, ge=0, le=10)
     max_call_s: float = Field(default=900.0, ge=10.0, le=86_400.0)
+    dtmf_pause_s: float = Field(default=3.0, ge=0.5, le=30.0)
+    """Keypad digits are collected until "#" or a pause this long, then answered as one turn."""
     echo: EchoSettings = EchoSettings()
     barge_in: BargeInSettings = BargeInSettings()
     turn: TurnSettings = TurnSettings()

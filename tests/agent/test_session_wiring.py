@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts, burst
 from voice_agent.agent.events import AgentStopped, BargeIn, BargeInResolved, TurnLatency
 from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import DtmfInput
 from voice_agent.agent.session import CallParts, CallSession
+from voice_agent.audio import AudioFrame
 from voice_agent.bench.caller import Cue, Line, ScriptedCaller
 from voice_agent.clock import FakeClock
 from voice_agent.settings import SessionSettings
@@ -115,3 +119,41 @@ def test_the_call_time_limit_ends_the_call_politely() -> None:
     texts = [t.text for t in run.recorder.turns if t.speaker == "agent"]
     assert texts[-1] == settings.prompts.time_limit_goodbye
     assert run.transport.call.agent().duration < 30
+
+
+class _KeypadTransport(WavCallTransport):
+    """Types digits, one key per event as a phone line delivers them, after the greeting."""
+
+    def __init__(self, keys: str, at_frame: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._keys = keys
+        self._at_frame = at_frame
+
+    async def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
+        frame = 0
+        async for item in super().inputs():
+            yield item
+            frame += 1
+            if self._at_frame <= frame < self._at_frame + len(self._keys) * 5 and frame % 5 == 0:
+                at = item.timestamp if isinstance(item, AudioFrame) else item.at
+                yield DtmfInput(self._keys[(frame - self._at_frame) // 5], at)
+
+
+def test_keypad_digits_are_collected_up_to_the_hash_key_and_answered_once() -> None:
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    never = Line(burst(0.5), cue=Cue.DURING_REPLY, into_reply_s=10_000)
+    transport = _KeypadTransport(
+        "47700#", at_frame=150, caller=ScriptedCaller([never]), playout=playout,
+        clock=clock, pacing=Pacing.STEPPED, max_s=12,
+    )  # fmt: skip
+    recorder = ListRecorder()
+    parts = CallParts(
+        transport, playout, EnergyVad(), ScriptedAsr({}), ToneTts(), EchoDialogue(), recorder
+    )
+    session = CallSession(SessionSettings(), parts, clock)
+    transport.settle = session.settled
+    asyncio.run(session.run())
+    callers = [t.text for t in recorder.turns if t.speaker == "caller"]
+    assert callers == ["(keypad) 47700#"]
+    assert recorder.writes == ["write-keys 47700#"]

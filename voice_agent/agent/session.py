@@ -163,6 +163,8 @@ class CallSession:
         self._started = clock.now()
         self._wall_at_start = parts.wall_clock()
         self._time_limited = False
+        self._keys = DtmfInput("", 0.0)
+        self._keys_last = 0.0
         self._busy = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
@@ -274,6 +276,7 @@ class CallSession:
 
     def _check_timers(self, frame: AudioFrame) -> None:
         now = frame.end
+        self._check_keys()
         if not self._time_limited and self._clock.now() - self._started > self._settings.max_call_s:
             self._end_for_time_limit()
         elif self._barge is not None:
@@ -546,9 +549,21 @@ class CallSession:
             self._commit_reply(SessionReply((text,), self._dialogue_state), None, [])
 
     def _on_dtmf(self, item: DtmfInput) -> None:
+        # A key press stops the agent at once; digits are collected up to "#" or a pause.
         if self._speaking is not None:
             self._interrupt_speaking()
-        self._spawn(self._answer_dtmf(item))
+        self._keys = DtmfInput(self._keys.digits + item.digits, self._keys.at or item.at)
+        self._keys_last = self._clock.now()
+        if "#" in item.digits:
+            self._submit_keys()
+
+    def _check_keys(self) -> None:
+        if self._keys.digits and self._clock.now() - self._keys_last >= self._settings.dtmf_pause_s:
+            self._submit_keys()
+
+    def _submit_keys(self) -> None:
+        keys, self._keys = self._keys, DtmfInput("", 0.0)
+        self._spawn(self._answer_dtmf(keys))
 
     async def _answer_dtmf(self, item: DtmfInput) -> None:
         dialogue = self._parts.dialogue
