@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from voice_agent.app import App
 from voice_agent.settings import Settings, SettingsError, load_settings
@@ -63,9 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     say.set_defaults(command=_say)
 
     call = sub.add_parser("call", parents=[common], help="run a whole call from a WAV file")
-    call.add_argument("--transport", choices=["wav"], default="wav")
-    call.add_argument("--play", type=Path, required=True, metavar="CALLER.wav")
-    call.add_argument("--record", type=Path, required=True, metavar="AGENT.wav")
+    call.add_argument("--transport", choices=["wav", "sip"], default="wav")
+    call.add_argument("--play", type=Path, metavar="CALLER.wav", help="wav: the caller's side")
+    call.add_argument("--record", type=Path, metavar="AGENT.wav", help="wav: the agent's side")
+    call.add_argument("--to", metavar="SIP-URI", help="sip: whom to call, e.g. sip:shopper@host")
     call.add_argument(
         "--fast", action="store_true", help="stepped time: faster than real time, same decisions"
     )
@@ -170,7 +172,10 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:
-    from voice_agent.agent.events import AgentSaid, AgentStopped, CallerSaid, TurnLatency
+    if args.transport == "sip":
+        return _call_sip(args, settings)
+    if args.play is None or args.record is None:
+        raise CliError("a wav call needs --play CALLER.wav and --record AGENT.wav")
     from voice_agent.agent.playout import Playout
     from voice_agent.audio import PIPELINE_RATE
     from voice_agent.audio.resample import resample
@@ -197,8 +202,38 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         app.close()
     write_wav(args.record, transport.call.agent())
-    for event in transport.call.events:
-        offset = event.at - transport.call.started_at
+    _print_events(transport.call.events, transport.call.started_at)
+    print(f"{args.record}: {transport.call.agent().duration:.2f} s of the agent's side")
+    return 0
+
+
+def _call_sip(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.transport.sip_udp import OutboundCallError, call_out
+
+    if not args.to:
+        raise CliError("a sip call needs --to SIP-URI")
+    app = App(settings)
+
+    async def run() -> Any:
+        await app.warm_up()
+        return await call_out(app, args.to)
+
+    try:
+        call = asyncio.run(run())
+    except (OutboundCallError, ValueError) as error:
+        raise CliError(f"call to {args.to} failed: {error}") from None
+    finally:
+        app.close()
+    events = list(call.events)
+    _print_events(events, events[0].at if events else 0.0)
+    return 0
+
+
+def _print_events(events: Sequence[Any], started_at: float) -> None:
+    from voice_agent.agent.events import AgentSaid, AgentStopped, CallerSaid, TurnLatency
+
+    for event in events:
+        offset = event.at - started_at
         if isinstance(event, CallerSaid):
             print(f"{offset:7.2f}s caller: {event.text}")
         elif isinstance(event, AgentSaid):
@@ -207,8 +242,6 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{offset:7.2f}s agent cut off after: {event.played_text}")
         elif isinstance(event, TurnLatency):
             print(f"{offset:7.2f}s latency (ms after speech end): {event.marks_ms}")
-    print(f"{args.record}: {transport.call.agent().duration:.2f} s of the agent's side")
-    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
