@@ -14,49 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, TEENS, TENS
+
 logger = logging.getLogger(__name__)
 
-UNITS = {
-    "zero": 0,
-    "oh": 0,
-    "o": 0,
-    "nought": 0,
-    "naught": 0,
-    "nil": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-REPEATS = {"double": 2, "triple": 3, "treble": 3}
+# "oh", "nought" and friends are zero too when callers give digits.
+UNITS = {**DIGIT_WORDS, "oh": 0, "o": 0, "nought": 0, "naught": 0, "nil": 0}
 # Hesitations and joiners a caller puts between digits without ending the number.
 _FILLERS = frozenset({"um", "uh", "er", "erm", "ah", "hmm", "mm"})
 # "oh" is zero only next to other digits; alone it is an exclamation.

@@ -12,41 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_UNITS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-_TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_REPEATS = {"double": 2, "triple": 3}
+from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, TEENS, TENS
+
+_UNITS = DIGIT_WORDS
+_TEENS = TEENS
+_TENS = TENS
+_REPEATS = REPEATS
 _SOUNDALIKES = {"oh": "0", "o": "0", "to": "2", "too": "2", "for": "4", "ate": "8", "won": "1"}
 """Words heard for a digit; trusted only between digits (or, for "oh", next to one)."""
 _TRAILING = ",.;:!?"
