@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from voice_agent.settings import Settings
+from voice_agent.store.commands import aware_time
 
 if TYPE_CHECKING:
     from voice_agent.dialogue.state import Reply
@@ -54,13 +55,7 @@ def add_commands(
 
 
 def _time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or e.g. +02:00)")
-    return moment.astimezone(UTC)
+    return aware_time(text).astimezone(UTC)
 
 
 class _Chat:

@@ -40,7 +40,7 @@ def add_commands(
     demo = actions.add_parser("demo", parents=[common], help="load the demo shop")
     demo.add_argument(
         "--anchor",
-        type=_anchor,
+        type=aware_time,
         default=None,
         metavar="TIME",
         help="ISO 8601 time the demo's tracking ages count back from (default: now)",
@@ -54,7 +54,8 @@ def add_commands(
     demo.set_defaults(command=_demo)
 
 
-def _anchor(text: str) -> datetime:
+def aware_time(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with its UTC offset (shared by the commands)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
