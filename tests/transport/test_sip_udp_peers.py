@@ -251,12 +251,13 @@ def test_sipp_malformed_requests_and_a_garbage_flood_then_options_is_answered(
 
 _CALLER_LINES = (
     (6.0, "Where is my order?"),
-    (5.0, "Four, seven, seven, zero, zero."),
-    (12.0, "The last four digits are zero, three, two, one."),
+    (7.5, "Four, seven, seven, zero, zero."),
+    (13.5, "The last four digits are zero, three, two, one."),
     (16.0, None),
 )
 """(silence before, then what the caller says): timed to let each of the agent's replies end
-(the greeting takes ~4 s, the verification prompt ~11 s), and each silence short of the
+(the greeting takes ~4 s, the order-number prompt ~6 s, the verification prompt ~11 s;
+Piper's timing varies from run to run), and each silence short of the
 8 s after which the agent asks whether the caller is still there."""
 
 
