@@ -58,7 +58,11 @@ class Heard:
     """End of the frame whose processing returned the event."""
 
 
-def noisy_clip(voice: str, rate: int, noise: Noise, seed: int = 0, timestamp: float = 0.0) -> Clip:
+def noisy_clip(
+    voice: str, rate: int, noise: Noise | None, seed: int = 0, timestamp: float = 0.0
+) -> Clip:
+    """The sentences in noise; with `noise` None, between stretches of digital silence (a clean
+    file, a gated stream), trimmed the same way."""
     sentences = [_sentence(voice, text, rate) for text in SENTENCES]
     speech_rms = _rms(np.concatenate(sentences))
     noise_rms = speech_rms / 10 ** (SNR_DB / 20)
@@ -72,7 +76,7 @@ def noisy_clip(voice: str, rate: int, noise: Noise, seed: int = 0, timestamp: fl
         parts += [trimmed, np.zeros(round(gap * rate))]
         time += (len(trimmed) + round(gap * rate)) / rate
     clean = np.concatenate(parts)
-    mixed = clean + _noise(noise, len(clean), noise_rms, seed)
+    mixed = clean if noise is None else clean + _noise(noise, len(clean), noise_rms, seed)
     samples16 = np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
     return Clip(AudioFrame(samples16, rate, timestamp), tuple(bounds))
 

@@ -44,6 +44,19 @@ def test_digital_silence_between_sentences_changes_nothing(rate: int) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("rate", [16000, 8000])
+@pytest.mark.parametrize("voice", ESPEAK_VOICES[:2])
+def test_on_a_clean_line_the_end_is_where_the_sound_ends(voice: str, rate: int) -> None:
+    # Between words a clean file or a gated stream is digital silence: no noise to learn, yet
+    # the end must not wait out webrtcvad's own hangover.
+    clip = noisy_clip(voice, rate, None)
+    heard = listen(webrtc_vad(SETTINGS, rate), clip.audio)
+    assert not boundary_errors(clip, [h.event for h in heard])
+    ends = [h for h in heard if h.event.kind is VadEventKind.SPEECH_END]
+    for end, (_, speech_end) in zip(ends, clip.speech, strict=True):
+        assert end.emitted_at - speech_end < SETTINGS.hangover_ms / 1000 + 0.03
+
+
 def test_hangover_and_start_time_delay_the_report_not_the_boundary() -> None:
     clip = noisy_clip("en-us", 16000, "white")
     quick = listen(webrtc_vad(SETTINGS, 16000), clip.audio)

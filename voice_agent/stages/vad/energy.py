@@ -59,12 +59,23 @@ class EnergyTrail:
     def floor_db(self) -> float | None:
         return self._floor_db
 
+    @property
+    def _reference_db(self) -> float | None:
+        """What sound must stand out of: the noise once learnt; before that, on a line that
+        has only been digitally silent between words (a clean file, a gated stream), the
+        silence itself, so a boundary still lands where the sound ends."""
+        if self._floor_db is not None:
+            return self._floor_db
+        return DIGITAL_SILENCE_DB if self._heard_digital_silence else None
+
     def reset(self) -> None:
         self._slices: deque[Slice] = deque()
         self._floor_db: float | None = None
         """Mean level of the slices the engine calls non-speech (outliers clipped)."""
         self._spread_db = _INITIAL_SPREAD_DB
         """Their mean absolute deviation from it."""
+        self._heard_digital_silence = False
+        """Non-speech so far was digital silence: sound is then anything above it."""
 
     def observe(self, window: Window, speech: bool) -> None:
         levels = slice_levels_db(window.samples, round((window.end - window.start) / SLICE_S))
@@ -72,8 +83,12 @@ class EnergyTrail:
         for index, level in enumerate(levels):
             start = window.start + index * step
             self._slices.append(Slice(start, start + step, level))
-            if not speech and level > DIGITAL_SILENCE_DB:
+            if speech:
+                continue
+            if level > DIGITAL_SILENCE_DB:
                 self._follow_floor(level)
+            else:
+                self._heard_digital_silence = True
         while self._slices and self._slices[0].end < window.end - self._keep_s:
             self._slices.popleft()
 
@@ -82,7 +97,7 @@ class EnergyTrail:
         from which on at least half the slices are loud (one swing of the noise does not start
         sound; speech keeps standing out); None if there is none; `earliest` while the noise is
         not known yet."""
-        if self._floor_db is None:
+        if self._reference_db is None:
             return earliest
         first = None
         loud = total = 0
@@ -100,7 +115,7 @@ class EnergyTrail:
 
     def loud_since(self, time: float, earliest: float) -> float:
         """How far back from `time`, but not before `earliest`, the slices run loud unbroken."""
-        if self._floor_db is None:
+        if self._reference_db is None:
             return time
         start = time
         for piece in reversed(self._slices):
@@ -114,7 +129,7 @@ class EnergyTrail:
     def sound_end(self, earliest: float, latest: float) -> float:
         """Where the sound ended between `earliest` and `latest`: the end of the last loud slice
         there; `earliest` if none is; `latest` while the noise is not known yet."""
-        if self._floor_db is None:
+        if self._reference_db is None:
             return latest
         for piece in reversed(self._slices):
             if piece.end <= earliest + _TIME_EPSILON_S:
@@ -124,10 +139,9 @@ class EnergyTrail:
         return earliest
 
     def _loud(self, piece: Slice) -> bool:
-        assert self._floor_db is not None
-        return piece.level_db >= self._floor_db + max(
-            MIN_MARGIN_DB, SPREAD_MARGIN * self._spread_db
-        )
+        reference = self._reference_db
+        assert reference is not None
+        return piece.level_db >= reference + max(MIN_MARGIN_DB, SPREAD_MARGIN * self._spread_db)
 
     def _follow_floor(self, level: float) -> None:
         if self._floor_db is None:
