@@ -25,3 +25,5 @@ TENS = {
 }
 REPEATS = {"double": 2, "triple": 3, "treble": 3}
 """Words that repeat the next digit: "double seven" is 7 7."""
+SOUNDALIKES = {"to": "2", "too": "2", "for": "4", "ate": "8", "won": "1"}
+"""Words ASR writes for a digit said alone ("0 3 to 1"); a digit only between other digits."""

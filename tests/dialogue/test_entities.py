@@ -58,6 +58,8 @@ SPOKEN_NUMBERS: list[tuple[str, str]] = [
     ("nought seven seven", "077"),
     ("twelve thirty-four", "1234"),
     ("one two, three four", "1234"),
+    ("0-3 to 1", "0321"),  # ASR's "to" for a two said alone
+    ("4 for 5 6", "4456"),
 ]
 
 
@@ -74,6 +76,8 @@ def test_separate_numbers_stay_separate_runs() -> None:
     assert entities.digit_runs("order 45067, postcode 10119") == ["45067", "10119"]
     assert entities.digit_runs("I ordered two mugs") == ["2"]
     assert entities.digit_runs("oh no, it's lost") == []
+    assert entities.digit_runs("order 4567 for 2 weeks") == ["4567", "2"]
+    assert entities.digit_runs("I went to 5 shops") == ["5"]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, TEENS, TENS
+from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, SOUNDALIKES, TEENS, TENS
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,10 @@ def digit_runs(text: str) -> list[str]:
             current.append(group.digits)
             i = group.end
             continue
+        if current and _heard_for_a_digit(words, i, current[-1]):
+            current.append(SOUNDALIKES[word])
+            i += 1
+            continue
         # Keep the run open across a pause, but not past a word that ends it.
         pause = word in _FILLERS or word in (",", ".", "and")
         if current and pause and _next_is_number(words, i + 1):
@@ -197,6 +201,15 @@ def digit_runs(text: str) -> list[str]:
     if current:
         runs.append("".join(current))
     return runs
+
+
+def _heard_for_a_digit(words: Sequence[str], i: int, previous: str) -> bool:
+    """A "to" or "for" that ASR wrote for a digit: only inside digit-by-digit dictation
+    ("0 3 to 1"), so "order 4567 for 2 weeks" keeps its words."""
+    if words[i] not in SOUNDALIKES or len(previous) != 1 or i + 1 >= len(words):
+        return False
+    following = words[i + 1]
+    return (following.isdigit() and len(following) == 1) or following in UNITS
 
 
 def _next_is_number(words: Sequence[str], i: int) -> bool:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, TEENS, TENS
+from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, SOUNDALIKES, TEENS, TENS
 
 _UNITS = DIGIT_WORDS
 _TEENS = TEENS
 _TENS = TENS
 _REPEATS = REPEATS
-_SOUNDALIKES = {"oh": "0", "o": "0", "to": "2", "too": "2", "for": "4", "ate": "8", "won": "1"}
+_SOUNDALIKES = {"oh": "0", "o": "0", **SOUNDALIKES}
 """Words heard for a digit; trusted only between digits (or, for "oh", next to one)."""
 _TRAILING = ",.;:!?"
 
