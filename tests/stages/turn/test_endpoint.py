@@ -19,6 +19,13 @@ SETTINGS = TurnSettings()
         ("I ordered a lamp,", True),
         ("Yes.", False),
         ("", True),
+        ("Hmm, let me see.", True),
+        ("Hold on.", True),
+        ("One moment, please", True),
+        ("Just a second...", True),
+        ("Wait a minute.", True),
+        ("I'll wait.", False),
+        ("Let me see the order status.", False),
     ],
 )
 def test_trailing_words_mark_an_unfinished_sentence(text: str, expected: bool) -> None:
@@ -47,3 +54,24 @@ def test_holds_keep_callers_who_pause_mid_number() -> None:
     # A caller pausing 600 ms inside an order number must not be cut off.
     assert SETTINGS.hold_digits_s > 0.6
     assert SETTINGS.hold_incomplete_s > 0.6
+
+
+@pytest.mark.parametrize(
+    ("expect", "text", "hold"),
+    [
+        (Expect.DIGITS, "It's 4 7 7", SETTINGS.hold_digits_s),
+        (Expect.DIGITS, "It's four seven seven,", SETTINGS.hold_digits_s),
+        (Expect.DIGITS, "forty five", SETTINGS.hold_digits_s),
+        (Expect.DIGITS, "double", SETTINGS.hold_digits_s),
+        (Expect.DIGITS, "No thanks, goodbye.", SETTINGS.hold_complete_s),
+        (Expect.DIGITS, "I don't have it.", SETTINGS.hold_complete_s),
+        (Expect.DIGITS, "my order number is", SETTINGS.hold_digits_s),
+        (Expect.EMAIL, "It's j o h", SETTINGS.hold_email_s),
+        (Expect.EMAIL, "john at", SETTINGS.hold_email_s),
+        (Expect.EMAIL, "Can I talk to a person instead?", SETTINGS.hold_complete_s),
+    ],
+)
+def test_an_unfinished_entity_holds_only_while_it_is_being_given(
+    expect: Expect, text: str, hold: float
+) -> None:
+    assert Endpointer(SETTINGS).hold(expect, text, entity_complete=False) == hold

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from voice_agent.settings import TurnSettings
+from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, SOUNDALIKES, TEENS, TENS
 from voice_agent.stages.asr import Expect
 
 _TRAILING_WORDS = frozenset(
@@ -19,6 +20,15 @@ _TRAILING_WORDS = frozenset(
     "at in on from it's its that which then like".split()
 )
 _WORD = re.compile(r"[a-z0-9'@.-]+")
+_DICTATION_WORDS = frozenset(
+    [*DIGIT_WORDS, *TEENS, *TENS, *REPEATS, *SOUNDALIKES, "oh", "o", "at", "dot", "underscore"]
+)
+"""Words a caller giving digits or spelling an address may stop on before going on."""
+_STALLING = re.compile(
+    r"\b(let me (see|check|think|look|find it)|hold on|hang on|just a (sec|second|moment|minute)"
+    r"|(one|wait a) (sec|second|moment|minute))(,? please)?\W*$"
+)
+"""A caller fetching their order number says so, then pauses: the turn is not over."""
 
 Completeness = Callable[[str], bool | None]
 """Says whether text holds a complete answer for what is expected (None: cannot tell)."""
@@ -32,7 +42,11 @@ class Endpointer:
         """Seconds of silence after the speech before the turn is committed."""
         if not text.strip():
             return self._settings.hold_incomplete_s
-        if expect in (Expect.DIGITS, Expect.EMAIL) and entity_complete is not True:
+        if (
+            expect in (Expect.DIGITS, Expect.EMAIL)
+            and entity_complete is not True
+            and (dictating(text) or trails_off(text))
+        ):
             if expect is Expect.DIGITS:
                 return self._settings.hold_digits_s
             return self._settings.hold_email_s
@@ -43,12 +57,23 @@ class Endpointer:
         return self._settings.hold_complete_s
 
 
+def dictating(text: str) -> bool:
+    """Text that stops on a digit, a number word or a spelled letter: an entity may go on
+    ("it's four seven seven ..."); a sentence that says something else ("no thanks, goodbye")
+    does not wait for one."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return False
+    last = words[-1].strip(".-'")
+    return last.isdigit() or len(last) == 1 or last in _DICTATION_WORDS
+
+
 def trails_off(text: str) -> bool:
     """A sentence that stops on a word that cannot end it ("my order number is")."""
     words = _WORD.findall(text.lower())
     if not words:
         return True
     stripped = text.rstrip()
-    if stripped.endswith((",", "...", "-", "—")):
+    if stripped.endswith((",", "...", "-", "—")) or _STALLING.search(stripped.lower()):
         return True
     return words[-1].strip(".-") in _TRAILING_WORDS
