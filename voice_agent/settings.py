@@ -142,6 +142,12 @@ class EchoSettings(Section):
     echo_return_loss_db: float = Field(default=6.0, ge=0.0, le=60.0)
     """The least attenuation of the echo (G.168 expects at least 6 dB from a line's hybrid)."""
     margin_db: float = Field(default=0.0, ge=-20.0, le=30.0)
+    adaptive: bool = True
+    """Bound the echo by what the line is measured to return (never above the worst case)."""
+    adaptive_margin_db: float = Field(default=6.0, ge=0.0, le=30.0)
+    """How far above the loudest echo measured the bound sits."""
+    adaptive_floor_db: float = Field(default=40.0, ge=6.0, le=90.0)
+    """The bound stays at least this far under the playout, however little echo comes back."""
 
 
 class BargeInSettings(Section):
@@ -188,9 +194,9 @@ class BargeInSettings(Section):
 class TurnSettings(Section):
     """Endpointing: how long a pause commits the caller's turn, by what the dialogue expects."""
 
-    hold_complete_s: float = Field(default=0.2, ge=0.0, le=5.0)
+    hold_complete_s: float = Field(default=0.25, ge=0.0, le=5.0)
     hold_incomplete_s: float = Field(default=0.8, ge=0.0, le=5.0)
-    hold_yes_no_s: float = Field(default=0.15, ge=0.0, le=5.0)
+    hold_yes_no_s: float = Field(default=0.2, ge=0.0, le=5.0)
     hold_digits_s: float = Field(default=1.1, ge=0.0, le=5.0)
     hold_email_s: float = Field(default=1.3, ge=0.0, le=5.0)
     max_turn_s: float = Field(default=30.0, ge=1.0, le=120.0)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from voice_agent.agent.backchannel import BackchannelJudge
-from voice_agent.agent.echo import EchoGuard
+from voice_agent.agent.echo import EchoGuard, repeats_reply
 from voice_agent.agent.events import (
     AgentSaid,
     AgentStopped,
@@ -155,6 +155,9 @@ class CallSession:
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
         self._onset_run = 0
+        self._sounding = False
+        """The last frame stood out of the noise like speech (a resumption the VAD has not
+        confirmed yet): no turn commits on it."""
         self._vad_active = False
         self._noise_floor_db = -70.0
         self._idle_since = clock.now()
@@ -221,6 +224,7 @@ class CallSession:
     # --- per frame -------------------------------------------------------------------------
 
     def _on_frame(self, frame: AudioFrame) -> None:
+        self._sounding = self._speechlike(frame)
         self._track_noise(frame)
         self._preroll.append(frame)
         if self._utterance is not None:
@@ -311,7 +315,7 @@ class CallSession:
         hold = self._endpointer.hold(
             self._expect, prepared.transcript.text, prepared.entity_complete
         )
-        if now - utterance.speech_end < hold:
+        if now - utterance.speech_end < hold or self._sounding:
             return
         marks = TurnMarks()
         marks.mark("user_speech_end", utterance.speech_end)
@@ -455,10 +459,12 @@ class CallSession:
 
     # --- barge-in --------------------------------------------------------------------------
 
-    def _watch_for_barge_in(self, frame: AudioFrame, caller_dominant: bool) -> None:
+    def _speechlike(self, frame: AudioFrame) -> bool:
         level = rms_dbfs(frame.samples)
-        speechlike = level > max(_SPEECH_FLOOR_DBFS, self._noise_floor_db + _SPEECH_ABOVE_NOISE_DB)
-        if speechlike and caller_dominant:
+        return level > max(_SPEECH_FLOOR_DBFS, self._noise_floor_db + _SPEECH_ABOVE_NOISE_DB)
+
+    def _watch_for_barge_in(self, frame: AudioFrame, caller_dominant: bool) -> None:
+        if self._sounding and caller_dominant:
             self._onset_run += 1
         else:
             self._onset_run = 0
@@ -503,7 +509,10 @@ class CallSession:
         heard = transcript.text
         barge.judging = None
         speech_s = (barge.speech_end or self._clock.now()) - barge.onset
-        if not self._backchannel.is_backchannel(heard, speech_s, transcript.confidence):
+        if self._speaking is not None and repeats_reply(heard, self._speaking.text):
+            self._echo.was_echo()
+            self._resolve_barge(interrupted=False, heard=heard)
+        elif not self._backchannel.is_backchannel(heard, speech_s, transcript.confidence):
             self._resolve_barge(interrupted=True, heard=heard)
         elif final:
             self._resolve_barge(interrupted=False, heard=heard)
