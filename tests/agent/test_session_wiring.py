@@ -28,14 +28,19 @@ class Run:
     asr: ScriptedAsr
 
 
-def _call(lines: list[Line], asr: ScriptedAsr, settings: SessionSettings | None = None) -> Run:
+def _call(
+    lines: list[Line],
+    asr: ScriptedAsr,
+    settings: SessionSettings | None = None,
+    vad: EnergyVad | None = None,
+) -> Run:
     clock = FakeClock(100.0)
     playout = Playout(clock)
     caller = ScriptedCaller(lines)
     transport = WavCallTransport(caller, playout, clock, Pacing.STEPPED, max_s=120)
     recorder = ListRecorder()
     tts = ToneTts()
-    parts = CallParts(transport, playout, EnergyVad(), asr, tts, EchoDialogue(), recorder)
+    parts = CallParts(transport, playout, vad or EnergyVad(), asr, tts, EchoDialogue(), recorder)
     session = CallSession(settings or SessionSettings(), parts, clock)
     transport.settle = session.settled
     asyncio.run(session.run())
@@ -64,6 +69,19 @@ def test_a_turn_is_answered_and_recorded_with_latency_marks() -> None:
     # in stepped time inference is instant: first audio comes right after the hold
     assert marks["first_audio_sent"] >= SessionSettings().turn.hold_complete_s * 1000
     assert speakers[-1] == ("agent", "Goodbye.")
+
+
+def test_no_turn_commits_while_the_caller_is_audibly_going_on() -> None:
+    # The VAD confirms speech only after 200 ms: a caller who resumes 200 ms after a pause is
+    # heard going on before the hold runs out, though the VAD has not said so yet.
+    pause = AudioFrame.concat([burst(0.8), AudioFrame.silence(0.2), burst(0.6, seed=7)])
+    run = _call(
+        [Line(pause, cue=Cue.AFTER_REPLY), Line(burst(0.5, seed=8))],
+        ScriptedAsr({0.0: "bye", 1.0: "my order", 1.6: "where is my order"}),
+        vad=EnergyVad(start_frames=10),
+    )
+    said = [t.text for t in run.recorder.turns if t.speaker == "caller"]
+    assert said[0] == "where is my order"
 
 
 def test_caller_talking_over_the_reply_stops_it_and_only_the_played_part_is_kept() -> None:

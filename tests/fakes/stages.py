@@ -19,14 +19,18 @@ from voice_agent.store.writes import TurnRecord
 class EnergyVad:
     """Speech = frames above a level; hangover in frames; boundaries from frame times."""
 
-    def __init__(self, threshold_dbfs: float = -40.0, hangover_frames: int = 5) -> None:
+    def __init__(
+        self, threshold_dbfs: float = -40.0, hangover_frames: int = 5, start_frames: int = 1
+    ) -> None:
         self._threshold = threshold_dbfs
         self._hangover = hangover_frames
+        self._start_frames = start_frames
         self.reset()
 
     def reset(self) -> None:
         self._speaking = False
         self._quiet = 0
+        self._loud_run: list[float] = []
         self._last_loud_end = 0.0
 
     def process(self, frame: AudioFrame) -> VadEvent | None:
@@ -35,9 +39,13 @@ class EnergyVad:
             self._quiet = 0
             self._last_loud_end = frame.end
             if not self._speaking:
+                self._loud_run.append(frame.timestamp)
+                if len(self._loud_run) < self._start_frames:
+                    return None
                 self._speaking = True
-                return VadEvent(VadEventKind.SPEECH_START, frame.timestamp)
+                return VadEvent(VadEventKind.SPEECH_START, self._loud_run[0])
             return None
+        self._loud_run = []
         if self._speaking:
             self._quiet += 1
             if self._quiet >= self._hangover:
