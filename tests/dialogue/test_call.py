@@ -57,11 +57,16 @@ def test_complete_answers_for_endpointing(engine: DialogueEngine) -> None:
     asking = dialogue.respond("where is my order", None, state, ANCHOR).state
     assert dialogue.entity_complete("four five zero", asking) is False
     assert dialogue.entity_complete("four five zero six nine", asking) is True
+    assert dialogue.entity_complete("It's i made it.", asking) is False  # digits misheard
+    assert dialogue.entity_complete("No thanks, goodbye.", asking) is True  # answers otherwise
+    assert dialogue.entity_complete("Can I talk to a person?", asking) is True
     factor = dialogue.respond("45069", None, asking, ANCHOR).state
     assert dialogue.entity_complete("S W one", factor) is False
     assert dialogue.entity_complete("S W one A one A A", factor) is True
     assert dialogue.entity_complete("a n n", factor) is True
     assert dialogue.entity_complete("a n", factor) is False
+    assert dialogue.entity_complete("the last four digits of my phone are 0-3 to 1", factor)
+    assert dialogue.entity_complete("Hmm, let me see", factor) is False
     claim = _to_claim_question(dialogue)
     assert dialogue.entity_complete("yes", claim) is True
     assert dialogue.entity_complete("well", claim) is False

@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from voice_agent.dialogue import entities, verification
+from voice_agent.dialogue import entities, nlu, verification
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.state import Awaiting, DialogueState, Line, Reply, UserTurn
 
@@ -27,6 +27,11 @@ _YES_NO_QUESTIONS = frozenset(
         Awaiting.ANYTHING_ELSE,
     }
 )
+
+
+def _answers_otherwise(text: str) -> bool:
+    understood = nlu.understand(text)
+    return understood.intent is not None or understood.yes_no is not None
 
 
 class CallDialogue:
@@ -55,12 +60,17 @@ class CallDialogue:
         return replace(state, transcript=transcript)
 
     def entity_complete(self, text: str, state: DialogueState) -> bool | None:
+        """Whether ``text`` completes what was asked for: the entity itself, or a turn that
+        answers otherwise (a request, a goodbye, a yes or no). False while it could still be
+        the start of the entity ("it's four seven seven", or digits ASR wrote as words)."""
         policies = self.engine.policies
         if state.awaiting is Awaiting.ORDER_NUMBER:
             lengths = policies.verification.order_number_digits
-            return entities.order_number(text, None, lengths) is not None
+            given = entities.order_number(text, None, lengths) is not None
+            return given or _answers_otherwise(text)
         if state.awaiting is Awaiting.FACTOR:
-            return verification.gives_factor(text, policies.verification)
+            given = verification.gives_factor(text, policies.verification)
+            return given or _answers_otherwise(text)
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None

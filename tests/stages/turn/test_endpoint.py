@@ -71,7 +71,18 @@ def test_holds_keep_callers_who_pause_mid_number() -> None:
         (Expect.EMAIL, "Can I talk to a person instead?", SETTINGS.hold_complete_s),
     ],
 )
-def test_an_unfinished_entity_holds_only_while_it_is_being_given(
+def test_without_the_dialogue_s_verdict_an_entity_holds_while_it_is_being_given(
     expect: Expect, text: str, hold: float
 ) -> None:
-    assert Endpointer(SETTINGS).hold(expect, text, entity_complete=False) == hold
+    assert Endpointer(SETTINGS).hold(expect, text, entity_complete=None) == hold
+
+
+def test_the_dialogue_s_verdict_decides_when_it_has_one() -> None:
+    endpointer = Endpointer(SETTINGS)
+    # ASR wrote "five eight eight" as words that are no number: the caller may go on.
+    assert endpointer.hold(Expect.DIGITS, "It's i made it.", entity_complete=False) == (
+        SETTINGS.hold_digits_s
+    )
+    assert endpointer.hold(Expect.DIGITS, "No thanks, goodbye.", entity_complete=True) == (
+        SETTINGS.hold_complete_s
+    )

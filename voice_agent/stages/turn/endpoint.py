@@ -42,10 +42,9 @@ class Endpointer:
         """Seconds of silence after the speech before the turn is committed."""
         if not text.strip():
             return self._settings.hold_incomplete_s
-        if (
-            expect in (Expect.DIGITS, Expect.EMAIL)
-            and entity_complete is not True
-            and (dictating(text) or trails_off(text))
+        if expect in (Expect.DIGITS, Expect.EMAIL) and (
+            entity_complete is False
+            or (entity_complete is None and (dictating(text) or trails_off(text)))
         ):
             if expect is Expect.DIGITS:
                 return self._settings.hold_digits_s
