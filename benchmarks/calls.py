@@ -38,7 +38,7 @@ from voice_agent.agent.events import (
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
-from voice_agent.bench.caller import Cue, Line
+from voice_agent.bench.caller import Cue, Line, Spoken
 from voice_agent.bench.simulate import EchoPath, SimulatedCall, simulate_call
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.settings import load_settings
@@ -63,9 +63,14 @@ CALLERS = (
 )
 
 
+SLOWEST = 5
+
+
 @dataclass
 class Scores:
     voice_to_voice_ms: list[float] = field(default_factory=list)
+    turns: list[tuple[float, str, str]] = field(default_factory=list)
+    """(voice-to-voice ms, what the caller said, what the agent heard) of every scored turn."""
     marks_ms: dict[str, list[float]] = field(default_factory=dict)
     barge_paused_ms: list[float] = field(default_factory=list)
     barge_stopped_ms: list[float] = field(default_factory=list)
@@ -116,11 +121,21 @@ def _latency_lines(index: int) -> list[Line]:
     ]
 
 
+def _heard(call: SimulatedCall, spoken: Spoken) -> str:
+    """What the agent took the caller to have said in this line's turn."""
+    said = [e for e in call.of_type(CallerSaid) if isinstance(e, CallerSaid)]
+    after = [e.text for e in said if e.at >= spoken.started_at]
+    return after[0] if after else ""
+
+
 def _score_latency(call: SimulatedCall, scores: Scores) -> None:
     for spoken in call.spoken:
         heard = _first_audible_after(call, spoken.ended_at)
         if heard is not None and heard - spoken.ended_at < 10:
             scores.voice_to_voice_ms.append((heard - spoken.ended_at) * 1000)
+            scores.turns.append(
+                ((heard - spoken.ended_at) * 1000, spoken.line.text, _heard(call, spoken))
+            )
     for event in call.of_type(TurnLatency):
         assert isinstance(event, TurnLatency)
         for name, ms in event.marks_ms.items():
@@ -231,6 +246,10 @@ def _report(scores: Scores, concurrency: int, quick: bool) -> dict[str, Any]:
         "marks_ms_after_detected_speech_end": {
             name: _percentiles(values) for name, values in sorted(scores.marks_ms.items())
         },
+        "slowest_turns": [
+            {"voice_to_voice_ms": round(ms, 1), "said": said, "heard": heard}
+            for ms, said, heard in sorted(scores.turns, reverse=True)[:SLOWEST]
+        ],
         "barge_in_paused_ms": _percentiles(scores.barge_paused_ms),
         "barge_in_stopped_ms": _percentiles(scores.barge_stopped_ms),
         "false_cut_offs": {
@@ -266,6 +285,11 @@ def _markdown(report: dict[str, Any]) -> str:
         lines.append(row(f"{name} (after VAD speech end)", stats))
     lines.append(row("barge-in: onset to agent paused", report["barge_in_paused_ms"]))
     lines.append(row("barge-in: onset to stopped for good", report["barge_in_stopped_ms"]))
+    lines += ["", "Slowest turns (what the caller said, what the agent heard):", ""]
+    lines += [
+        f"- {turn['voice_to_voice_ms']} ms: {turn['said']!r} heard as {turn['heard']!r}"
+        for turn in report["slowest_turns"]
+    ]
     cut = report["false_cut_offs"]
     echo = report["false_barge_ins_under_echo"]
     lines += [
