@@ -3,7 +3,10 @@
 The VAD reports a pause quickly (short hangover); the speculative transcript of the speech so
 far is then judged: a complete-sounding sentence commits after a short hold, a sentence that
 trails off ("my order number is", "and ...") or an unfinished entity (digits, an e-mail) holds
-the turn longer, so callers who pause mid-number are not cut off.
+the turn longer, so callers who pause mid-number are not cut off. Whether an entity is
+unfinished is the dialogue's call when it can make it (it knows an order number's length, and
+that "no thanks, goodbye" answers otherwise); without one, text that stops on a digit or a
+spelled letter is taken to go on.
 """
 
 from __future__ import annotations
