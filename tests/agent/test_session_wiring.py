@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts, burst
-from voice_agent.agent.events import AgentStopped, BargeIn, BargeInResolved, TurnLatency
+from voice_agent.agent.events import (
+    AgentStopped,
+    BargeIn,
+    BargeInResolved,
+    CallerSaid,
+    TurnLatency,
+)
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import DtmfInput
 from voice_agent.agent.session import CallParts, CallSession
@@ -82,6 +88,19 @@ def test_no_turn_commits_while_the_caller_is_audibly_going_on() -> None:
     )
     said = [t.text for t in run.recorder.turns if t.speaker == "caller"]
     assert said[0] == "where is my order"
+
+
+def test_sound_the_vad_never_confirms_does_not_hold_the_turn() -> None:
+    # A noise under the VAD's threshold starts right after the caller stops: it may be them
+    # going on for a moment, but not for the two seconds it lasts.
+    noisy = AudioFrame.concat([burst(0.8), AudioFrame.silence(0.2), burst(2.0, -45, seed=9)])
+    run = _call(
+        [Line(noisy, cue=Cue.AFTER_REPLY), Line(burst(0.5, seed=8))],
+        ScriptedAsr({0.0: "bye", 1.0: "where is my order"}),
+    )
+    said = [e for e in run.transport.call.events if isinstance(e, CallerSaid)]
+    assert said and said[0].text == "where is my order"
+    assert said[0].at < run.caller.spoken[0].ended_at - 1.0
 
 
 def test_caller_talking_over_the_reply_stops_it_and_only_the_played_part_is_kept() -> None:

@@ -71,6 +71,8 @@ _SPEECH_ABOVE_NOISE_DB = 12.0
 _SPEECH_FLOOR_DBFS = -55.0
 _BARGE_CONFIRM_S = 0.3
 """A barge-in candidate the VAD has not confirmed as speech by then was a noise."""
+_RESUME_CONFIRM_S = 0.3
+"""Longer than any VAD takes to confirm speech (start_ms, 100 ms by default) plus a frame."""
 _SPEECH_END_GRACE_S = 0.3
 """The VAD reports the end of speech only after its hangover: wait that long for it."""
 
@@ -155,9 +157,8 @@ class CallSession:
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
         self._onset_run = 0
-        self._sounding = False
-        """The last frame stood out of the noise like speech (a resumption the VAD has not
-        confirmed yet): no turn commits on it."""
+        self._sound_since: float | None = None
+        """Start of the run of frames, up to now, that stand out of the noise like speech."""
         self._vad_active = False
         self._noise_floor_db = -70.0
         self._idle_since = clock.now()
@@ -224,7 +225,10 @@ class CallSession:
     # --- per frame -------------------------------------------------------------------------
 
     def _on_frame(self, frame: AudioFrame) -> None:
-        self._sounding = self._speechlike(frame)
+        if not self._speechlike(frame):
+            self._sound_since = None
+        elif self._sound_since is None:
+            self._sound_since = frame.timestamp
         self._track_noise(frame)
         self._preroll.append(frame)
         if self._utterance is not None:
@@ -315,7 +319,7 @@ class CallSession:
         hold = self._endpointer.hold(
             self._expect, prepared.transcript.text, prepared.entity_complete
         )
-        if now - utterance.speech_end < hold or self._sounding:
+        if now - utterance.speech_end < hold or self._resuming(now):
             return
         marks = TurnMarks()
         marks.mark("user_speech_end", utterance.speech_end)
@@ -459,12 +463,19 @@ class CallSession:
 
     # --- barge-in --------------------------------------------------------------------------
 
+    def _resuming(self, now: float) -> bool:
+        """Sound like speech has just begun again, and the VAD may yet confirm it (the VAD
+        wants `start_ms` of it): no turn commits on it. Sound going on longer unconfirmed is
+        noise, and holds nothing."""
+        since = self._sound_since
+        return since is not None and now - since <= _RESUME_CONFIRM_S
+
     def _speechlike(self, frame: AudioFrame) -> bool:
         level = rms_dbfs(frame.samples)
         return level > max(_SPEECH_FLOOR_DBFS, self._noise_floor_db + _SPEECH_ABOVE_NOISE_DB)
 
     def _watch_for_barge_in(self, frame: AudioFrame, caller_dominant: bool) -> None:
-        if self._sounding and caller_dominant:
+        if self._sound_since is not None and caller_dominant:
             self._onset_run += 1
         else:
             self._onset_run = 0
