@@ -131,6 +131,14 @@ def _age(speech: Speech, age: timedelta) -> str:
     return speech.days(int(age / timedelta(days=1)))
 
 
+def _not_dispatched(draft: Draft, order: OrderView, explanation: str) -> None:
+    """An order with no tracking event yet: why there is nothing to tell, and when it was placed."""
+    draft.say("ack.checking")
+    draft.say(explanation)
+    draft.say("status.placed", date=draft.speech.date(order.placed_at.date()))
+    _anything_else(draft)
+
+
 # --- order status ----------------------------------------------------------------------------
 
 
@@ -138,10 +146,7 @@ def status(draft: Draft, order: OrderView) -> None:
     speech = draft.speech
     event = last_event(order)
     if event is None:
-        draft.say("ack.checking")
-        draft.say("status.not_dispatched")
-        draft.say("status.placed", date=speech.date(order.placed_at.date()))
-        _anything_else(draft)
+        _not_dispatched(draft, order, "status.not_dispatched")
         return
     shipment = order.shipment
     assert shipment is not None
@@ -196,10 +201,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
     policies = draft.policies
     event = last_event(order)
     if event is None:
-        draft.say("ack.checking")
-        draft.say("lost.not_dispatched")
-        draft.say("status.placed", date=speech.date(order.placed_at.date()))
-        _anything_else(draft)
+        _not_dispatched(draft, order, "lost.not_dispatched")
         return
     existing = [claim for claim in draft.repository.claims(order.number) if claim.status == "open"]
     if existing:
