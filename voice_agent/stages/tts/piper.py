@@ -48,6 +48,9 @@ KEEP_JOIN_S = 0.03
 KEEP_END_S = 0.08
 """Silence kept after the last clause of a reply."""
 _PRIMING_TEXT = "Hello."
+_NOISE_SEED = 20_251_125
+"""Piper's voice draws random noise for each sentence: a fixed seed makes a process speak the
+same replies the same way every run (reproducible tests, benchmarks and bug reports)."""
 
 
 @dataclass
@@ -113,6 +116,7 @@ def load_model(model_path: Path, config_path: Path, threads: int) -> PiperModel:
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is None:
+            onnxruntime.set_seed(_NOISE_SEED)
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
