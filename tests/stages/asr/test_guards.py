@@ -7,6 +7,7 @@ from voice_agent.stages.asr.guards import (
     fallback_reason,
     is_loop,
     repeated_ngrams,
+    without_echoed_tail,
     words_of,
 )
 
@@ -66,3 +67,22 @@ def test_fallback_reason(
     text: str, tokens: int, budget: int, reason: FallbackReason | None
 ) -> None:
     assert fallback_reason(text, tokens, budget) is reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "Hello, Mr. Smith your parcel should arrive within five working days "
+            "Within five working day's",
+            "Hello, Mr. Smith your parcel should arrive within five working days",
+        ),
+        ("I want to talk to a person, talk to a person.", "I want to talk to a person,"),
+        ("My order is 4 5 6 4 5 6", "My order is 4 5 6 4 5 6"),  # numbers are repeated
+        ("four five six, four five six", "four five six, four five six"),
+        ("Where is my order?", "Where is my order?"),
+        ("no no", "no no"),  # too short to tell
+    ],
+)
+def test_a_phrase_said_twice_at_the_very_end_is_kept_once(text: str, kept: str) -> None:
+    assert without_echoed_tail(text) == kept

@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from voice_agent.spoken_numbers import DIGIT_WORDS, TEENS, TENS
+
 LOOP_REPEATS = 3
 """An n-gram said this many times in a row is a loop (Whisper's hallmark failure)."""
 DIGIT_LOOP_REPEATS = 5
 """One digit repeated needs more: "0 0 0" is a real part of an order number, "0 0 0 0 0" not."""
 
 _WORD = re.compile(r"[\w']+")
+_MIN_ECHOED_WORDS = 3
+"""A phrase said again at the very end must be this long to count as the decoder's echo."""
+_NUMBER_WORDS = frozenset([*DIGIT_WORDS, *TEENS, *TENS])
 
 
 class FallbackReason(Enum):
@@ -68,3 +73,23 @@ def fallback_reason(text: str, token_count: int, token_budget: int) -> FallbackR
     if is_loop(text):
         return FallbackReason.LOOP
     return None
+
+
+def without_echoed_tail(text: str) -> str:
+    """`text` without a phrase of 3+ words that the decoder said twice at its very end
+    ("... within five working days Within five working day's"): a padded window invites
+    Whisper to go on by repeating itself once, which the loop check (3 times) does not see.
+    A repeated number is left alone: callers repeat their order numbers."""
+    pieces = text.split()
+    keys = [_key(piece) for piece in pieces]
+    for size in range(len(keys) // 2, _MIN_ECHOED_WORDS - 1, -1):
+        tail, before = keys[-size:], keys[-2 * size : -size]
+        wordy = sum(key not in _NUMBER_WORDS and not key.isdigit() for key in tail)
+        if tail == before and wordy >= 2:
+            return " ".join(pieces[:-size])
+    return text
+
+
+def _key(piece: str) -> str:
+    """A word as compared for repetition: "days", "day's" and "Days." are one."""
+    return re.sub(r"\W", "", piece.lower()).removesuffix("s")

@@ -40,7 +40,7 @@ from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Expect, Transcript
 from voice_agent.stages.asr.digits import spoken_digits_to_text
-from voice_agent.stages.asr.guards import fallback_reason
+from voice_agent.stages.asr.guards import fallback_reason, without_echoed_tail
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class WhisperAsr:
                 samples = resample(audio, PIPELINE_RATE).to_float()
             language = self._fixed_language(model, hint)
             decoded, path = self._decode(model, samples, language, hint.expect, timings)
-            text = decoded.text
+            text = without_echoed_tail(decoded.text)
             if hint.expect is Expect.DIGITS:
                 text = spoken_digits_to_text(text)
         return Transcript(
