@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -120,6 +122,16 @@ class VadSettings(Section):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    instance_id: str | None = Field(default=None, min_length=1, max_length=100)
+    """Names this instance in the store: the conversations it owns (and closes after a crash)
+    are its own, when several instances share one database. Default: ``host name:port``, so
+    an instance restarted on the same machine and port is the same instance."""
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    """Bearer token that ``GET /metrics`` requires (Prometheus ``bearer_token``); without
+    one, /metrics is off."""
+
+    def resolved_instance_id(self) -> str:
+        return self.instance_id or f"{socket.gethostname()}:{self.port}"
 
 
 class StoreSettings(Section):
@@ -251,8 +263,10 @@ class WebRtcSettings(Section):
     max_sdp_bytes: int = Field(default=32_768, ge=1024, le=262_144)
     opus_bitrate: int = Field(default=32_000, ge=6_000, le=510_000)
     """Bits per second of the agent's voice (Opus, 16 kHz mono content)."""
-    allowed_origins: tuple[str, ...] = ("*",)
-    """Web pages (origins) allowed to start calls: the shops embedding the button."""
+    allowed_origins: tuple[str, ...] = ()
+    """Other web pages (origins) allowed to start calls: the shops embedding the button, e.g.
+    ``("https://shop.example.com",)``. The agent's own origin is always allowed; ``"*"``
+    allows any page, so any site could place calls from its visitors' browsers."""
 
 
 class SipAccount(Section):
