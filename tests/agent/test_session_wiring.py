@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,11 +41,12 @@ def _call(
     asr: ScriptedAsr,
     settings: SessionSettings | None = None,
     vad: EnergyVad | None = None,
+    max_s: float = 120,
 ) -> Run:
     clock = FakeClock(100.0)
     playout = Playout(clock)
     caller = ScriptedCaller(lines)
-    transport = WavCallTransport(caller, playout, clock, Pacing.STEPPED, max_s=120)
+    transport = WavCallTransport(caller, playout, clock, Pacing.STEPPED, max_s=max_s)
     recorder = ListRecorder()
     tts = ToneTts()
     parts = CallParts(transport, playout, vad or EnergyVad(), asr, tts, EchoDialogue(), recorder)
@@ -194,3 +197,14 @@ def test_keypad_digits_are_collected_up_to_the_hash_key_and_answered_once() -> N
     callers = [t.text for t in recorder.turns if t.speaker == "caller"]
     assert callers == ["(keypad) 47700#"]
     assert recorder.writes == ["write-keys 47700#"]
+
+
+def test_a_caller_gone_before_the_greeting_starts_leaves_no_coroutine_unawaited() -> None:
+    # The line ends before the greeting's task has run a step: the task is cancelled unstarted.
+    # Python warns of a coroutine never awaited only when it is collected, hence gc.collect().
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _call([], ScriptedAsr({}), max_s=0)
+        gc.collect()
+    unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == []

@@ -629,26 +629,19 @@ class CallSession:
         self._noise_floor_db = min(level, self._noise_floor_db + _NOISE_RISE_DB_PER_FRAME)
 
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        task = asyncio.create_task(self._guarded(coro))
+        # The task runs `coro` itself, not a wrapper awaiting it: a task cancelled before its
+        # first step closes its own coroutine, but not one a wrapper never got to await.
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: it was logged in _guarded
-
-    async def _guarded(self, coro: Coroutine[Any, Any, T]) -> T:
         # A failure inside one turn must not end the call: it is logged here, and whoever
         # waits on the task sees it failed and drops that turn's work.
-        try:
-            return await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("call task failed")
-            raise
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("call task failed", exc_info=error)
 
     async def _work(self, awaitable: Awaitable[T]) -> T:
         self._busy += 1
