@@ -208,3 +208,43 @@ def test_a_caller_gone_before_the_greeting_starts_leaves_no_coroutine_unawaited(
         gc.collect()
     unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
     assert unawaited == []
+
+
+class _GoneLineTransport(WavCallTransport):
+    """A line that ends (the caller hung up) after `max_s`; counts what the session asks of it
+    after that, when there is no line left to clear or hang up."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cleared = 0
+        self.hung_up = 0
+
+    def clear(self) -> None:
+        self.cleared += 1
+
+    async def hang_up(self) -> None:
+        self.hung_up += 1
+
+
+def test_a_caller_who_hangs_up_mid_reply_is_recorded_as_having_heard_only_part_of_it() -> None:
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    mute = ScriptedCaller([])
+    transport = _GoneLineTransport(
+        caller=mute, playout=playout, clock=clock, pacing=Pacing.STEPPED, max_s=1.0
+    )  # the greeting lasts 1.75 s
+    recorder = ListRecorder()
+    parts = CallParts(
+        transport, playout, EnergyVad(), ScriptedAsr({}), ToneTts(), EchoDialogue(), recorder
+    )
+    session = CallSession(SessionSettings(), parts, clock)
+    transport.settle = session.settled
+    asyncio.run(session.run())
+    [greeting] = recorder.turns
+    full = "Hello. How can I help you today?"
+    assert greeting.speaker == "agent" and greeting.text == full and greeting.interrupted
+    assert greeting.played_text and greeting.played_text != full
+    assert full.startswith(greeting.played_text)
+    stopped = [e for e in transport.call.events if isinstance(e, AgentStopped)]
+    assert [(e.played_text, e.interrupted) for e in stopped] == [(greeting.played_text, True)]
+    assert (transport.cleared, transport.hung_up) == (0, 0)

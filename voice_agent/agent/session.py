@@ -198,6 +198,10 @@ class CallSession:
                 await self._consume_inputs()
         finally:
             await self._cancel_tasks()
+            if self._speaking is not None:
+                # Cut off by the end of the call: stored as a barge-in stores it, with what was
+                # played; there is no line left to clear.
+                self._finish_speaking(self._speaking, interrupted=True)
             await self._store_queue.put(None)
             await writer
             self._publish(CallEnded(self._clock.now(), "ended"))
