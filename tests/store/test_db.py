@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,34 @@ def test_reopening_keeps_the_data(tmp_path: Path) -> None:
         )
     with open_database(settings, PathsSettings()) as database, database.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM customers")).scalar() == "A"
+
+
+def _modes(database: Path) -> dict[str, str]:
+    """The permission bits of the database file and of its WAL and shared-memory files."""
+    files = {"db": database, "wal": Path(f"{database}-wal"), "shm": Path(f"{database}-shm")}
+    return {name: oct(stat.S_IMODE(path.stat().st_mode)) for name, path in files.items()}
+
+
+OWNER_ONLY = {"db": "0o600", "wal": "0o600", "shm": "0o600"}
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds customers' names, addresses, e-mails, phones and call transcripts.
+    path = tmp_path / "shop.sqlite3"
+    settings = StoreSettings(url=f"sqlite:///{path}")
+    with open_database(settings, PathsSettings()) as database, database.engine.connect() as conn:
+        conn.execute(text("INSERT INTO customers (email, name) VALUES ('a@example.com', 'A')"))
+        conn.commit()
+        assert _modes(path) == OWNER_ONLY  # the -wal and -shm files exist while it is open
+
+
+def test_an_existing_sqlite_database_and_its_wal_files_become_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "shop.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as earlier:  # keeps its -wal and -shm
+        earlier.execute("PRAGMA journal_mode=WAL")
+        earlier.execute("CREATE TABLE notes (text)")
+        earlier.commit()
+        for name in ("", "-wal", "-shm"):
+            os.chmod(f"{path}{name}", 0o644)
+        with open_database(StoreSettings(url=f"sqlite:///{path}"), PathsSettings()):
+            assert _modes(path) == OWNER_ONLY

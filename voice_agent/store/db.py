@@ -1,15 +1,17 @@
 """Opening the database: one URL setting, SQLite by default, PostgreSQL by URL.
 
 ``open_database`` resolves the URL (a relative SQLite path resolves from the project root and
-its directory is created), turns on WAL and foreign keys for SQLite, and runs the Alembic
-migrations shipped in ``voice_agent/store/migrations`` up to head.
+its directory is created), keeps SQLite's files readable by their owner only, turns on WAL and
+foreign keys for SQLite, and runs the Alembic migrations shipped in
+``voice_agent/store/migrations`` up to head.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _IMMEDIATE = "voice_agent_begin_immediate"
+_OWNER_ONLY = 0o600
 
 
 class StoreError(Exception):
@@ -111,7 +114,10 @@ def database_url(settings: StoreSettings, paths: PathsSettings) -> URL:
 def _create_engine(url: URL, settings: StoreSettings) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    in_memory = not url.database or url.database == ":memory:"
+    database = url.database or ":memory:"
+    in_memory = database == ":memory:"
+    if not in_memory:
+        _make_owner_only(Path(database))
     engine = create_engine(
         url,
         # One shared connection for an in-memory database, else every connection sees another.
@@ -120,6 +126,22 @@ def _create_engine(url: URL, settings: StoreSettings) -> Engine:
     )
     _configure_sqlite(engine, settings)
     return engine
+
+
+def _make_owner_only(database: Path) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite creates it with the
+    umask's permissions, and make one created earlier so: it holds customers' names, addresses,
+    e-mails, phones and call transcripts. SQLite gives the -wal and -shm files the database
+    file's permissions, but those an earlier run left behind keep their own."""
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _OWNER_ONLY))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            os.chmod(path, _OWNER_ONLY)
+        except FileNotFoundError:
+            continue  # no -wal or -shm now: SQLite will create them like the database file
+        except OSError as error:  # not the file's owner: the store still opens
+            logger.warning("could not make %s readable by its owner only: %s", path, error)
 
 
 def _configure_sqlite(engine: Engine, settings: StoreSettings) -> None:
