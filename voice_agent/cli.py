@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from voice_agent.app import App
+from voice_agent.errors import CliError
+from voice_agent.logs import configure_logging
 from voice_agent.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
@@ -19,17 +21,10 @@ logger = logging.getLogger(__name__)
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     command: Command = args.command
     try:
         settings = load_settings(args.config)
@@ -42,10 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="TOML file layered over config/default.toml")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser = argparse.ArgumentParser(prog="voice-agent", parents=[common])
+    parser = argparse.ArgumentParser(prog="voice-agent", parents=[_common_options(None, False)])
+    # Given after the command too; unset there, they leave what was given before it.
+    common = _common_options(argparse.SUPPRESS, argparse.SUPPRESS)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run the agent's server")
@@ -84,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     for add_commands in _command_providers():
         add_commands(sub, common)
     return parser
+
+
+def _common_options(config_default: Any, verbose_default: Any) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=config_default,
+        help="TOML file layered over config/default.toml",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=verbose_default, help="debug logging"
+    )
+    return common
 
 
 def _command_providers() -> list[

@@ -86,6 +86,18 @@ def test_a_bad_script_line_is_named_and_nothing_is_stored(
     assert result.stdout == ""
 
 
+def test_a_script_line_nested_too_deeply_is_refused_cleanly(
+    tmp_path: Path, demo_db_path: Path
+) -> None:
+    script = tmp_path / "nested.jsonl"
+    script.write_text('{"caller": ' + "[" * 20_000 + "]" * 20_000 + "}\n")
+    config = _config(tmp_path, demo_db_path)
+    result = run_cli(["chat", "--config", str(config), "--now", NOW, "--script", str(script)])
+    assert result.returncode == 2
+    assert f"{script}:1: not JSON (nested too deeply)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_bad_policy_file_is_refused(tmp_path: Path, demo_db_path: Path) -> None:
     policies = tmp_path / "policies.toml"
     policies.write_text(

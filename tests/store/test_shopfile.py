@@ -226,6 +226,11 @@ def test_skus_already_stored_count_as_known() -> None:
         ),
         pytest.param(b"", "broken JSON at line 1, column 1: Expecting value", id="empty"),
         pytest.param(
+            b'{"orders": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+            "broken JSON nested too deeply",
+            id="nested too deeply",
+        ),
+        pytest.param(
             b'{"format": "voice-agent-shop/1", "products": [{"name": "Caf\xe9"}]}',
             "not UTF-8 text (line 1, byte 59: invalid continuation byte)",
             id="latin-1",

@@ -83,6 +83,8 @@ async def _browser_like_offer() -> str:
             "malformed SDP",
         ),
         (b'{"type": "offer", "sdp": "' + b"v=0\\r\\n" + b"a" * 40_000 + b'"}', 413, "bytes"),
+        (b"[" * 50_000 + b"]" * 50_000, 400, "nested too deeply"),
+        (b'{"type": "offer", "sdp": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_001, 400, "nested"),
     ],
 )
 def test_malformed_offers_are_refused_with_a_clear_message(
@@ -200,6 +202,36 @@ def test_cors_lets_allowed_shops_call_and_refuses_others() -> None:
             async with http.post(f"{url}/webrtc/offer", json=offer, headers=headers) as refused:
                 assert refused.status == 403
                 assert "elsewhere.example" in (await refused.json())["error"]
+
+    _with_server(check, settings)
+
+
+def test_by_default_only_the_agents_own_page_may_place_calls() -> None:
+    async def check(url: str, post: Post) -> None:
+        offer = {"type": "offer", "sdp": "v=0"}
+        async with aiohttp.ClientSession() as http:
+            headers = {"Origin": "https://any.example", "Access-Control-Request-Method": "POST"}
+            async with http.options(f"{url}/webrtc/offer", headers=headers) as preflight:
+                assert "Access-Control-Allow-Origin" not in preflight.headers
+            headers = {"Origin": "https://any.example"}
+            async with http.post(f"{url}/webrtc/offer", json=offer, headers=headers) as refused:
+                assert refused.status == 403
+                assert "Access-Control-Allow-Origin" not in refused.headers
+            async with http.post(f"{url}/webrtc/offer", json=offer, headers={"Origin": url}) as own:
+                assert own.status == 400  # past the origin check: "v=0" alone is no offer
+                assert "no audio m-line" in (await own.json())["error"]
+
+    _with_server(check, Settings(webrtc=WebRtcSettings(loopback_only=True)))
+
+
+def test_any_origin_only_when_the_operator_says_so() -> None:
+    settings = Settings(webrtc=WebRtcSettings(loopback_only=True, allowed_origins=("*",)))
+
+    async def check(url: str, post: Post) -> None:
+        async with aiohttp.ClientSession() as http:
+            headers = {"Origin": "https://any.example", "Access-Control-Request-Method": "POST"}
+            async with http.options(f"{url}/webrtc/offer", headers=headers) as preflight:
+                assert preflight.headers["Access-Control-Allow-Origin"] == "*"
 
     _with_server(check, settings)
 

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from voice_agent.errors import CliError
+from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.settings import Settings
 from voice_agent.store.commands import aware_time
 
@@ -114,7 +116,6 @@ class _Chat:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from voice_agent.cli import CliError
     from voice_agent.dialogue.policies import PolicyError
     from voice_agent.dialogue.replies import LanguageError
     from voice_agent.store.db import StoreError
@@ -138,8 +139,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scripted(chat: _Chat, lines: TextIO, source: str) -> int:
-    from voice_agent.cli import CliError
-
     turns = list(_script_turns(lines, source))  # all checked before the first turn is stored
     _print_json(chat.greeting())
     for index, (text, dtmf) in enumerate(turns):
@@ -156,15 +155,13 @@ def _scripted(chat: _Chat, lines: TextIO, source: str) -> int:
 
 
 def _script_turns(lines: TextIO, source: str) -> Iterator[tuple[str, str | None]]:
-    from voice_agent.cli import CliError
-
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CliError(f"{source}:{number}: not JSON ({error.msg})") from None
+            entry = parse_json_text(line)
+        except JsonTextError as error:
+            raise CliError(f"{source}:{number}: not JSON ({error})") from None
         caller = entry.get("caller", "") if isinstance(entry, dict) else None
         dtmf = entry.get("dtmf") if isinstance(entry, dict) else None
         if not isinstance(caller, str) or not (dtmf is None or isinstance(dtmf, str)):

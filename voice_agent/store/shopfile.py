@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
+from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.store.db import StoreError
 from voice_agent.store.views import Incoterm, Stage
 
@@ -123,11 +124,9 @@ def parse_json(raw: bytes | str, source: str) -> Any:
     """The JSON document in ``raw``; numbers with a fraction become exact ``Decimal``."""
     text = raw if isinstance(raw, str) else _decode(raw, source)
     try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno}"
-        problem = Problem("$", f"broken JSON at {where}: {error.msg}")
-        raise ShopDataError(source, [problem]) from None
+        return parse_json_text(text, parse_float=Decimal)
+    except JsonTextError as error:
+        raise ShopDataError(source, [Problem("$", f"broken JSON {error}")]) from None
 
 
 def _decode(raw: bytes, source: str) -> str:

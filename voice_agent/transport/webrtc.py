@@ -53,6 +53,7 @@ from voice_agent.agent.ports import CallTransport, DtmfInput
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
 from voice_agent.clock import Clock
+from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.settings import WebRtcSettings
 
 logger = logging.getLogger(__name__)
@@ -87,8 +88,8 @@ class SignalingError(Exception):
 def validate_offer(body: bytes, max_sdp_bytes: int) -> RTCSessionDescription:
     """The offer in a signaling request, or a SignalingError saying what is wrong with it."""
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = parse_json_text(body.decode("utf-8"))
+    except (UnicodeDecodeError, JsonTextError) as error:
         raise SignalingError(400, f"the request body is not JSON: {error}") from None
     if not isinstance(document, dict):
         raise SignalingError(400, 'expected a JSON object: {"type": "offer", "sdp": "..."}')
@@ -495,8 +496,8 @@ class WebRtcCall:
         if not isinstance(message, str):
             return
         try:
-            command = json.loads(message)
-        except json.JSONDecodeError:
+            command = parse_json_text(message)
+        except JsonTextError:
             logger.debug("web call %s: ignoring a non-JSON message", self.call_id)
             return
         if isinstance(command, dict) and command.get("type") == "hangup":

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from voice_agent.jsontext import JsonTextError, parse_json_text
+
+
+def test_json_is_parsed_with_the_callers_number_type() -> None:
+    assert parse_json_text('{"price": 1.10}', parse_float=Decimal) == {"price": Decimal("1.10")}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{", "at line 1, column 2: Expecting property name enclosed in double quotes"),
+        ('{"a": 1,\n "b": }', "at line 2, column 7: Expecting value"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+    ],
+)
+def test_bad_json_is_one_error_saying_where_and_why(text: str, says: str) -> None:
+    with pytest.raises(JsonTextError) as error:
+        parse_json_text(text)
+    assert str(error.value) == says

@@ -1,0 +1,24 @@
+"""JSON from outside (signaling bodies, data-channel messages, shop files, chat scripts).
+
+The standard parser recurses once per nesting level, so a few kilobytes of ``[[[[...`` raise
+RecursionError, which no caller expects: here every failure is one ValueError with a message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+
+class JsonTextError(ValueError):
+    """The text is not JSON we accept; the message says where and why."""
+
+
+def parse_json_text(text: str, parse_float: Callable[[str], Any] | None = None) -> Any:
+    try:
+        return json.loads(text, parse_float=parse_float)
+    except json.JSONDecodeError as error:
+        raise JsonTextError(f"at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise JsonTextError("nested too deeply") from None
