@@ -1,10 +1,16 @@
 import json
+import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT, VOICE_AGENT, free_port, run_cli
+from tests.store.test_commands import orders_in
+from tests.store.test_shopfile import EXAMPLE
 
 
 def test_models_verify_lists_every_file() -> None:
@@ -44,30 +50,93 @@ def test_transcribe_reports_a_bad_file_and_goes_on(tmp_path: Path) -> None:
     assert "junk.wav: not a readable PCM WAV file" in result.stderr
 
 
-def test_serve_answers_healthz_and_metrics(isolated_data_dir: dict[str, str]) -> None:
-    port = free_port()
-    env = {
-        **isolated_data_dir,
-        "VOICE_AGENT_SERVER__PORT": str(port),
-        "PATH": "/usr/bin:/bin",
+def _config_file(tmp_path: Path, **sections: dict[str, object]) -> Path:
+    """A TOML file of the given sections, with the data directory and database in tmp_path."""
+    sections = {
+        "paths": {"data_dir": str(tmp_path / "var")},
+        "store": {"url": f"sqlite:///{tmp_path / 'var' / 'voice_agent.sqlite3'}"},
+        "sip": {"listen_port": 0},
+        **sections,
     }
+    lines: list[str] = []
+    for name, values in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    path = tmp_path / "site.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_serve_honours_the_config_before_the_command_and_guards_metrics(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    token = "metrics-token-0123456789"
+    config = _config_file(tmp_path, server={"port": port, "metrics_token": token})
     server = subprocess.Popen(
-        [str(VOICE_AGENT), "serve"],
+        [str(VOICE_AGENT), "--config", str(config), "serve"],
         cwd=PROJECT_ROOT,
-        env=env,
+        env={"PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
         body = _poll(f"http://127.0.0.1:{port}/healthz", server, deadline=time.monotonic() + 180)
         assert json.loads(body)["status"] == "ok"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert anonymous.value.code == 401
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
             metrics = response.read().decode()
         assert "voice_agent_first_audio_sent_seconds_bucket" in metrics
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert server.returncode == 0
+    assert (tmp_path / "var" / "voice_agent.sqlite3").exists()
+
+
+def test_serve_on_a_busy_port_says_so_before_loading_models(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = _config_file(tmp_path, server={"port": port})
+        result = run_cli(["serve", "--config", str(config)], env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert f"cannot listen for HTTP on 127.0.0.1:{port}: the port is already in use" in (
+        result.stderr
+    )
+    assert "server.port" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "models loaded" not in result.stderr
+
+
+@pytest.mark.parametrize("config_first", [True, False], ids=["before", "after"])
+def test_data_import_writes_where_the_config_says(tmp_path: Path, config_first: bool) -> None:
+    config = ["--config", str(_config_file(tmp_path))]
+    before, after = (config, []) if config_first else ([], config)
+    result = run_cli([*before, "data", "import", *after, str(EXAMPLE)])
+    assert result.returncode == 0, result.stderr
+    url = f"sqlite:///{tmp_path / 'var' / 'voice_agent.sqlite3'}"
+    assert orders_in(url, ["4567", "4568"]) == {"4567": True, "4568": True}
+
+
+def test_a_setting_given_after_the_command_wins_over_one_before(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    second = tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    before, after = _config_file(first), _config_file(second)
+    result = run_cli(
+        ["--config", str(before), "data", "import", "--config", str(after), str(EXAMPLE)]
+    )
+    assert result.returncode == 0, result.stderr
+    assert (second / "var" / "voice_agent.sqlite3").exists()
+    assert not (first / "var" / "voice_agent.sqlite3").exists()
 
 
 def _poll(url: str, server: subprocess.Popen[bytes], deadline: float) -> bytes:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import hmac
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
+from voice_agent.errors import CliError
 from voice_agent.transport.sip_udp import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
 
@@ -32,6 +39,9 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
 
     async def metrics(request: web.Request) -> web.Response:
         # Per-turn latency histograms (and anything else registered) for Prometheus.
+        refusal = _metrics_refusal(request, app.settings.server.metrics_token)
+        if refusal is not None:
+            return refusal
         body = generate_latest(app.latency_metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -44,26 +54,102 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_get("/", _page("index.html"))
-    web_app.router.add_get("/widget.js", _page("widget.js"))
+    web_app.router.add_get("/widget.js", _page("widget.js", any_origin=True))
     web_app.router.add_static("/static/", WEB_DIR)
     return web_app
 
 
-def _page(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    what: str
+    host: str
+    port: int
+    kind: socket.SocketKind
+    setting: str
+
+
+def _listeners(app: App) -> tuple[_Listener, _Listener | None]:
+    """The HTTP listener, and the SIP one when the phone line is on."""
+    server, sip = app.settings.server, app.settings.sip
+    http = _Listener("HTTP", server.host, server.port, socket.SOCK_STREAM, "server.port")
+    if not sip.enabled:
+        return http, None
+    return http, _Listener(
+        "SIP", sip.listen_host, sip.listen_port, socket.SOCK_DGRAM, "sip.listen_port"
+    )
+
+
+def _check_free(listener: _Listener) -> None:
+    """Bind and release the listener's address, so a taken port fails before the models load."""
+    if listener.port == 0:
+        return
+    family = socket.AF_INET6 if ":" in listener.host else socket.AF_INET
+    with _binding(listener), socket.socket(family, listener.kind) as probe:
+        if listener.kind is socket.SOCK_STREAM:
+            # as the server will bind: a port in TIME_WAIT after a restart is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((listener.host, listener.port))
+
+
+@contextlib.contextmanager
+def _binding(listener: _Listener) -> Iterator[None]:
+    """Turns a failure to bind into a CliError that says which port and what to do."""
+    try:
+        yield
+    except OSError as error:
+        where = f"{listener.what} on {listener.host}:{listener.port}"
+        if error.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"cannot listen for {where}: the port is already in use (is another "
+                f"voice-agent running?); stop that program or set {listener.setting}"
+            ) from None
+        reason = error.strerror or str(error)
+        raise CliError(f"cannot listen for {where}: {reason}; check {listener.setting}") from None
+
+
+def _metrics_refusal(request: web.Request, token: SecretStr | None) -> web.Response | None:
+    """Why /metrics is not served to this request, or None to serve it."""
+    if token is None:
+        return web.json_response(
+            {"error": "/metrics is off: set server.metrics_token to turn it on"}, status=404
+        )
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    given = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(given, expected):
+        return web.json_response(
+            {"error": "/metrics needs the header 'Authorization: Bearer <server.metrics_token>'"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    return None
+
+
+def _page(
+    name: str, any_origin: bool = False
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     path = WEB_DIR / name
 
     async def handler(request: web.Request) -> web.StreamResponse:
         response = web.FileResponse(path)
-        # The widget is loaded by shops' pages on other origins; revalidate so updates show.
+        # Revalidate so updates show. The widget's script is loaded by shops' pages (the
+        # calls it places are checked against webrtc.allowed_origins); the page is ours only.
         response.headers["Cache-Control"] = "no-cache"
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        if any_origin:
+            response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
     return handler
 
 
 async def serve(app: App) -> None:
-    """Verify and load the models, then serve until SIGINT or SIGTERM."""
+    """Verify and load the models, then serve until SIGINT or SIGTERM.
+
+    Raises CliError when a port is taken: checked before the models load (seconds), and again
+    when binding, for a program that took it meanwhile."""
+    http, sip = _listeners(app)
+    for listener in (http, sip):
+        if listener is not None:
+            _check_free(listener)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, app.models.verify_all)
     # Load the models and the database up front so the first caller does not wait for them.
@@ -72,9 +158,17 @@ async def serve(app: App) -> None:
     await runner.setup()
     settings = app.settings.server
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    logger.info("serving on http://%s:%d", settings.host, settings.port)
-    phone_line = await start_sip(app)
+    try:
+        with _binding(http):
+            await site.start()
+        logger.info("serving on http://%s:%d", settings.host, settings.port)
+        phone_line = None
+        if sip is not None:
+            with _binding(sip):
+                phone_line = await start_sip(app)
+    except BaseException:
+        await runner.cleanup()
+        raise
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
