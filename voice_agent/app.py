@@ -113,9 +113,25 @@ class App:
         """A new stored conversation: the dialogue as the session uses it, and its recorder."""
         from voice_agent.dialogue.call import CallDialogue
 
-        conversation_id = self.repository.start_conversation(channel, caller_id, _utc_now())
+        instance_id = self.settings.server.resolved_instance_id()
+        conversation_id = self.repository.start_conversation(
+            channel, caller_id, _utc_now(), instance_id=instance_id
+        )
         dialogue = CallDialogue(self.dialogue_engine, conversation_id)
         return dialogue, StoreRecorder(self.repository, conversation_id)
+
+    def close_abandoned_conversations(self) -> int:
+        """At start-up, before any call: end the conversations an earlier run of this instance
+        left open when it died, and return how many (blocking; run it off the event loop)."""
+        instance_id = self.settings.server.resolved_instance_id()
+        closed = self.repository.close_abandoned_conversations(instance_id, _utc_now())
+        if closed:
+            logger.info(
+                "closed %d conversations left open by an earlier run of instance %s",
+                closed,
+                instance_id,
+            )
+        return closed
 
     async def run_call(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str

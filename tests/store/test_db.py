@@ -4,12 +4,14 @@ import contextlib
 import os
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, Boolean, column, inspect, table, text
 
 from tests.store.postgres import PostgresServer
 from voice_agent import PROJECT_ROOT
@@ -17,12 +19,14 @@ from voice_agent.settings import PathsSettings, StoreSettings
 from voice_agent.store.db import (
     Database,
     StoreError,
+    alembic_config,
     current_revision,
     database_url,
     head_revision,
     open_database,
 )
-from voice_agent.store.models import Base
+from voice_agent.store.models import Base, UtcDateTime
+from voice_agent.store.repository import Repository
 
 
 def test_relative_sqlite_path_resolves_from_the_project_root() -> None:
@@ -115,3 +119,66 @@ def test_an_existing_sqlite_database_and_its_wal_files_become_owner_only(tmp_pat
             os.chmod(f"{path}{name}", 0o644)
         with open_database(StoreSettings(url=f"sqlite:///{path}"), PathsSettings()):
             assert _modes(path) == OWNER_ONLY
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no schema at all, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+def test_a_database_at_0001_with_calls_in_it_upgrades_keeping_them(empty_url: str) -> None:
+    settings = StoreSettings(url=empty_url)
+    started = datetime(2025, 3, 20, 14, 0, tzinfo=UTC)
+    conversations = table(
+        "conversations",
+        column("id"),
+        column("channel"),
+        column("started_at", UtcDateTime()),
+        column("ended_at", UtcDateTime()),
+    )
+    turns = table(
+        "turns",
+        column("conversation_id"),
+        column("seq"),
+        column("speaker"),
+        column("text"),
+        column("started_at", UtcDateTime()),
+        column("ended_at", UtcDateTime()),
+        column("interrupted", Boolean()),
+        column("latency_marks", JSON()),
+    )
+    with open_database(settings, PathsSettings(), migrate=False) as old, old.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(
+            conversations.insert(),
+            [
+                {"id": 1, "channel": "sip", "started_at": started, "ended_at": started},
+                {"id": 2, "channel": "webrtc", "started_at": started, "ended_at": None},
+            ],
+        )
+        conn.execute(
+            turns.insert(),
+            {
+                "conversation_id": 1,
+                "seq": 1,
+                "speaker": "agent",
+                "text": "Hello.",
+                "started_at": started,
+                "ended_at": started,
+                "interrupted": False,
+                "latency_marks": {},
+            },
+        )
+
+    with open_database(settings, PathsSettings()) as database:
+        assert current_revision(database.engine) == head_revision()
+        repository = Repository(database)
+        kept = [(c.id, c.ended_at, c.instance_id, c.end_reason) for c in repository.conversations()]
+        assert kept == [(1, started, None, None), (2, None, None, None)]
+        assert [t.text for t in repository.turns(1)] == ["Hello."]
+        # Rows from before instances were recorded belong to no instance: none closes them.
+        assert repository.close_abandoned_conversations("a:8080", started) == 0

@@ -189,6 +189,29 @@ def test_a_lock_holds_across_conversations_and_connections(
     assert [c.ended_at for c in shop.conversations()] == [NOW + timedelta(minutes=1), None]
 
 
+def test_start_up_closes_only_its_own_instances_conversations_left_open(
+    repository: Repository,
+) -> None:
+    died = repository.start_conversation("sip", "+44 20 7946 0321", NOW, instance_id="a:8080")
+    also_died = repository.start_conversation("webrtc", None, NOW, instance_id="a:8080")
+    ended = repository.start_conversation("sip", None, NOW, instance_id="a:8080")
+    repository.end_conversation(ended, NOW + timedelta(minutes=1))
+    other_instances_call = repository.start_conversation("sip", None, NOW, instance_id="b:8080")
+    chat = repository.start_conversation("chat", None, NOW)  # outside any server
+    restarted = NOW + timedelta(hours=1)
+
+    assert repository.close_abandoned_conversations("a:8080", restarted) == 2
+    outcome = {c.id: (c.instance_id, c.ended_at, c.end_reason) for c in repository.conversations()}
+    assert outcome == {
+        died: ("a:8080", restarted, "instance restarted"),
+        also_died: ("a:8080", restarted, "instance restarted"),
+        ended: ("a:8080", NOW + timedelta(minutes=1), "ended"),
+        other_instances_call: ("b:8080", None, None),
+        chat: (None, None, None),
+    }
+    assert repository.close_abandoned_conversations("a:8080", restarted) == 0
+
+
 def test_turns_keep_timing_latency_marks_and_what_was_played(shop: Repository) -> None:
     conversation = shop.start_conversation("webrtc", None, NOW)
     caller = TurnRecord(

@@ -212,6 +212,8 @@ class TrackingEvent(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    # Start-up looks for its own instance's conversations left open.
+    __table_args__ = (Index("ix_conversations_instance_id_ended_at", "instance_id", "ended_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -219,6 +221,10 @@ class Conversation(Base):
     caller_id: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    instance_id: Mapped[str | None] = mapped_column(String(100))
+    """The server instance that ran the call (several may share a database); None outside one."""
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    """"ended", or "instance restarted" when start-up closed it after its run died."""
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Turn.seq"

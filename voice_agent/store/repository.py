@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -59,6 +59,10 @@ from voice_agent.store.writes import (
 )
 
 logger = logging.getLogger(__name__)
+
+ENDED = "ended"
+INSTANCE_RESTARTED = "instance restarted"
+"""A conversation's end reasons: it ended, or the next start of its instance closed it."""
 
 
 class WriteError(StoreError):
@@ -126,11 +130,22 @@ class Repository:
         logger.debug("applied %d writes", len(writes))
 
     def start_conversation(
-        self, channel: str, caller_id: str | None, started_at: datetime
+        self,
+        channel: str,
+        caller_id: str | None,
+        started_at: datetime,
+        *,
+        instance_id: str | None = None,
     ) -> int:
+        """A new open conversation; a server passes its instance id, so that its next start
+        can close what this run leaves open if it dies."""
         with self.database.transaction(write=True) as session:
             conversation = Conversation(
-                channel=channel, caller_id=caller_id, started_at=started_at, ended_at=None
+                channel=channel,
+                caller_id=caller_id,
+                started_at=started_at,
+                ended_at=None,
+                instance_id=instance_id,
             )
             session.add(conversation)
             session.flush()
@@ -142,6 +157,20 @@ class Repository:
             if conversation is None:
                 raise WriteError(f"no conversation {conversation_id}")
             conversation.ended_at = ended_at
+            conversation.end_reason = ENDED
+
+    def close_abandoned_conversations(self, instance_id: str, now: datetime) -> int:
+        """End the conversations of `instance_id` still open, as "instance restarted"; returns
+        how many. Only at that instance's start-up: an earlier run died (kill -9, a crash, a
+        power cut) before ending them. Other instances' open conversations are calls they run."""
+        query = (
+            update(Conversation)
+            .where(Conversation.instance_id == instance_id, Conversation.ended_at.is_(None))
+            .values(ended_at=now, end_reason=INSTANCE_RESTARTED)
+        )
+        with self.database.transaction(write=True) as session:
+            result = session.execute(query, execution_options={"synchronize_session": False})
+            return cast(CursorResult[Any], result).rowcount
 
     def add_turn(self, conversation_id: int, record: TurnRecord) -> int:
         try:
@@ -161,7 +190,15 @@ class Repository:
         with self.database.transaction() as session:
             rows = session.scalars(select(Conversation).order_by(Conversation.id))
             return [
-                ConversationView(row.id, row.channel, row.caller_id, row.started_at, row.ended_at)
+                ConversationView(
+                    row.id,
+                    row.channel,
+                    row.caller_id,
+                    row.started_at,
+                    row.ended_at,
+                    row.instance_id,
+                    row.end_reason,
+                )
                 for row in rows
             ]
 

@@ -141,3 +141,5 @@ class ConversationView:
     caller_id: str | None
     started_at: datetime
     ended_at: datetime | None
+    instance_id: str | None
+    end_reason: str | None
