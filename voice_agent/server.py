@@ -154,6 +154,7 @@ async def serve(app: App) -> None:
     await loop.run_in_executor(None, app.models.verify_all)
     # Load the models and the database up front so the first caller does not wait for them.
     await app.warm_up()
+    await asyncio.to_thread(app.close_abandoned_conversations)
     runner = web.AppRunner(build_web_app(app))
     await runner.setup()
     settings = app.settings.server
