@@ -18,14 +18,30 @@ logger = logging.getLogger(__name__)
 
 
 class Intent(Enum):
+    """The requests of docs/requests.md; the values are the labels of benchmarks/intents/."""
+
     ORDER_STATUS = "order_status"
+    TRACKING = "tracking"
     LOST_PARCEL = "lost_parcel"
+    NOT_RECEIVED = "not_received"
+    DELIVERY_LOCATION = "delivery_location"
+    DAMAGED_ITEM = "damaged_item"
+    WRONG_ITEM = "wrong_item"
+    MISSING_ITEM = "missing_item"
     RETURN = "return"
-    PRODUCT = "product"
-    DUTIES = "duties"
+    REFUND_STATUS = "refund_status"
+    CANCEL = "cancel"
     ADDRESS_CHANGE = "address_change"
+    DUTIES = "duties"
+    INVOICE = "invoice"
+    PRODUCT = "product_question"
+    CHARGED_TWICE = "charged_twice"
+    DELIVERY_TIME = "delivery_time"
+    NO_ORDER_NUMBER = "no_order_number"
+    COMPLAINT = "complaint"
     HUMAN = "human"
     REPEAT = "repeat"
+    SLOWER = "slower"
     GOODBYE = "goodbye"
     OUT_OF_SCOPE = "out_of_scope"
 
