@@ -16,7 +16,7 @@ from tests.store.test_shopfile import EXAMPLE
 def test_models_verify_lists_every_file() -> None:
     result = run_cli(["models", "verify"])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok  ") == 11
+    assert result.stdout.count("ok  ") == 13
 
 
 def test_bad_setting_is_refused_at_start() -> None:
