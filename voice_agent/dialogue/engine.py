@@ -19,7 +19,7 @@ from functools import cached_property
 
 from voice_agent.dialogue import entities, handoff, orders, products, verification
 from voice_agent.dialogue.draft import Draft, random_reference
-from voice_agent.dialogue.nlu import ORDER_INTENTS, Intent, is_thanks, understand
+from voice_agent.dialogue.nlu import ORDER_INTENTS, Intent, Understand, is_thanks, understand
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.replies import language as replies_for
@@ -59,11 +59,13 @@ class DialogueEngine:
         policies: Policies,
         language: str = "en",
         references: Callable[[], str] = random_reference,
+        understand: Understand = understand,
     ) -> None:
         self.repository = repository
         self.policies = policies
         self.speech: Speech = replies_for(language)
         self.references = references
+        self.understand = understand
 
     @cached_property
     def catalogue(self) -> products.Catalogue:
@@ -88,7 +90,7 @@ class DialogueEngine:
             speech=self.speech,
             now=now,
             turn=turn,
-            heard=understand(turn.text),
+            heard=self.understand(turn.text),
             state=state.with_line("caller", said),
             references=self.references,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -231,6 +232,9 @@ class Understanding:
     """The text normalised: lower case, words and digits separated by single spaces."""
     intent: Intent | None
     yes_no: bool | None
+    intents: tuple[Intent, ...] = ()
+    """Every request in the turn, in the order said ("where is it, and can I get an invoice"):
+    the first is ``intent``."""
 
 
 _THANKS = re.compile(r"^(?:(?:ok|okay|great|perfect|lovely|right|oh)\s)*(?:thank you|thanks)\b")
@@ -258,4 +262,9 @@ def classify(text: str) -> Intent | None:
 
 def understand(text: str) -> Understanding:
     said = normalise(text)
-    return Understanding(said, classify(text), yes_or_no(text))
+    intent = classify(text)
+    return Understanding(said, intent, yes_or_no(text), (intent,) if intent else ())
+
+
+Understand = Callable[[str], Understanding]
+"""What the engine calls on each turn's text (rules alone here; the classifier in engine)."""
