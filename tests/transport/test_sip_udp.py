@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -394,6 +395,42 @@ def test_requests_for_a_call_that_does_not_exist_get_481() -> None:
             dialogue = Dialogue(peer, endpoint.address, to_tag="nosuchcall")
             dialogue.send(dialogue.request("BYE"))
             assert (await peer.response()).status == 481
+
+    run(scenario)
+
+
+def test_an_offer_of_a_hundred_million_keypad_events_is_answered_and_the_line_keeps_answering() -> (
+    None
+):
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            dialogue = Dialogue(peer, endpoint.address)
+            body = offer(40000).replace(b"a=fmtp:101 0-16", b"a=fmtp:101 0-99999999")
+            assert b"0-99999999" in body
+            invite = dialogue.request("INVITE", body, "application/sdp")
+            # expanding the range once stalled the line for 14.6 s; a stalled loop fires its
+            # own timeouts late, so the deadline is checked against the wall clock
+            deadline = time.monotonic() + 2.0
+            dialogue.send(invite)
+            probe = Dialogue(peer, endpoint.address)
+            probe.send(probe.request("OPTIONS"))
+            answers: dict[str, SipResponse] = {}
+            while len(answers) < 2:
+                response = await peer.response(wait=2.0)
+                answers[response.cseq.method] = response
+            assert time.monotonic() < deadline, "the line stalled"
+            assert answers["OPTIONS"].status == 200
+            answer = answers["INVITE"]
+            assert answer.status == 200
+            events = sdp_of(answer).media[0].codecs()[1]
+            assert (events.name, events.fmtp) == ("telephone-event", "0-16")
+            dialogue.to_tag = answer.to_addr.tag
+            dialogue.send(dialogue.ack(invite, answer))
+            await session.started.wait()
+            dialogue.send(dialogue.request("BYE"))
+            assert (await peer.response()).status == 200
 
     run(scenario)
 
