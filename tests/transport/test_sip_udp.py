@@ -435,6 +435,27 @@ def test_an_offer_of_a_hundred_million_keypad_events_is_answered_and_the_line_ke
     run(scenario)
 
 
+def test_an_sdp_naming_a_host_instead_of_an_address_gets_400_and_the_line_keeps_answering() -> None:
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            dialogue = Dialogue(peer, endpoint.address)
+            body = offer(40000).replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 pbx.example.com")
+            assert b"pbx.example.com" in body
+            invite = dialogue.request("INVITE", body, "application/sdp")
+            dialogue.send(invite)
+            refusal = await peer.response()
+            assert (refusal.status, refusal.reason) == (400, "Malformed SDP")
+            dialogue.send(dialogue.ack(invite, refusal))
+            probe = Dialogue(peer, endpoint.address)
+            probe.send(probe.request("OPTIONS"))
+            assert (await peer.response(wait=2.0)).status == 200
+            assert not session.calls
+
+    run(scenario)
+
+
 # --- registration and calls out ------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ the SIP transport answers with 488 Not Acceptable Here.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -118,6 +119,9 @@ class Origin:
         )
 
 
+_IP_VERSIONS = {"IP4": 4, "IP6": 6}
+
+
 @dataclass(frozen=True)
 class Connection:
     address: str  # may carry /ttl or /count for multicast, kept as written
@@ -129,7 +133,24 @@ class Connection:
         parts = text.split()
         if len(parts) != 3:
             raise SdpParseError(f"bad c= line {text!r}")
-        return cls(parts[2], parts[1], parts[0])
+        connection = cls(parts[2], parts[1], parts[0])
+        connection._check_address()
+        return connection
+
+    def _check_address(self) -> None:
+        """An IP address of the stated type: the media path never resolves names (a lookup
+        blocks, and would send the caller's audio wherever DNS says)."""
+        version = _IP_VERSIONS.get(self.address_type)
+        if version is None:
+            raise SdpParseError(f"c= address type {self.address_type} is not IP4 or IP6")
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            raise SdpParseError(
+                f"c= must carry an IP address, got a host name {self.host!r}"
+            ) from None
+        if address.version != version:
+            raise SdpParseError(f"c= carries {self.host!r}, not an {self.address_type} address")
 
     def __str__(self) -> str:
         return f"{self.network_type} {self.address_type} {self.address}"
