@@ -25,14 +25,14 @@ from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
 from voice_agent.settings import SipAccount, SipSettings, SipTrunkSettings
-from voice_agent.transport.sip_udp import OutboundCallError, SipCall, SipEndpoint
+from voice_agent.transport.sip_udp import CallRunner, OutboundCallError, SipCall, SipEndpoint
 
 G729 = Codec("G729", 8000, 18)
 
 
 @asynccontextmanager
 async def agent(
-    session: Session | None = None,
+    session: CallRunner | None = None,
     clock: Clock | None = None,
     limiter: CallLimiter | None = None,
     register: bool = True,
@@ -452,6 +452,35 @@ def test_an_sdp_naming_a_host_instead_of_an_address_gets_400_and_the_line_keeps_
             probe.send(probe.request("OPTIONS"))
             assert (await peer.response(wait=2.0)).status == 200
             assert not session.calls
+
+    run(scenario)
+
+
+def test_the_line_is_free_again_as_soon_as_the_callers_bye_is_answered() -> None:
+    async def scenario() -> None:
+        session = Session()
+        cleaned_up = asyncio.Event()
+
+        async def slow_to_clean_up(call: SipCall, playout: Playout, caller_id: str) -> None:
+            await session(call, playout, caller_id)
+            await cleaned_up.wait()  # a real session goes on saving the call for a while
+
+        async with agent(slow_to_clean_up, limiter=CallLimiter(1)) as endpoint:
+            peer = await SipPeer.open()
+            first, _ = await _call(endpoint, peer, 40000)
+            await session.started.wait()
+            first.send(first.request("BYE"))
+            assert (await peer.response()).status == 200
+            second = Dialogue(peer, endpoint.address)
+            invite = second.request("INVITE", offer(40002), "application/sdp")
+            second.send(invite)
+            answer = await peer.response()
+            assert answer.status == 200, "the line was still busy with the call that ended"
+            second.to_tag = answer.to_addr.tag
+            second.send(second.ack(invite, answer))
+            second.send(second.request("BYE"))
+            assert (await peer.response()).status == 200
+            cleaned_up.set()
 
     run(scenario)
 

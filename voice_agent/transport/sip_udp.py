@@ -154,6 +154,7 @@ class SipCall:
         peer: Address,
         local: LocalMedia,
         outbound: bool,
+        slot: CallSlot,
     ) -> None:
         self.endpoint = endpoint
         self.dialog = dialog
@@ -163,6 +164,7 @@ class SipCall:
         self.peer = peer
         self.local = local
         self.outbound = outbound
+        self.slot = slot  # released when the call ends, though the session may still clean up
         self.ended: str | None = None
         self.retransmitter: AnswerRetransmitter | None = None
         self.ack: SipRequest | None = None  # outbound: the ACK every 2xx copy gets
@@ -643,6 +645,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             self.next_hop(dialog, pending.source),
             pending.local,
             outbound=False,
+            slot=pending.slot,
         )
         if pending.answer is None:
             call.offer = body
@@ -653,7 +656,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         logger.info(
             "answered call %s from %s (%s)", invite.call_id, call.caller_id, rtp.params.codec.name
         )
-        await self._run(call, pending.slot)
+        await self._run(call)
 
     def _refuse_pending(self, pending: _Pending, status: int, why: str) -> None:
         pending.cancelled = True
@@ -668,12 +671,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
             response = build_response(pending.invite, status, to_tag=pending.to_tag)
             self.respond(entry, response, why)
 
-    async def _run(self, call: SipCall, slot: CallSlot) -> None:
+    async def _run(self, call: SipCall) -> None:
         """Run the session on the call until either side ends it, then clean up."""
         rtp_task = asyncio.create_task(call.rtp.run())
 
         call.rtp.on_close = lambda reason: self.end_call(call, reason)
-        with slot:
+        with call.slot:
             try:
                 await self._run_call(call, call.playout, call.caller_id)
             except Exception:
@@ -794,9 +797,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def _end(self, call: SipCall, reason: str) -> None:
         if call.ended is None:
-            call.ended = reason
+            self._mark_ended(call, reason)
             call.dialog.terminate()
             call.rtp.close(reason)
+
+    def _mark_ended(self, call: SipCall, reason: str) -> None:
+        call.ended = reason
+        call.slot.release()  # the line is free for the next caller at once
 
     # --- requests we send ------------------------------------------------------------------
 
@@ -857,7 +864,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         """`hang_up` for callers that cannot await (the media's timeout)."""
         if call.ended is not None:
             return
-        call.ended = reason
+        self._mark_ended(call, reason)
         logger.info("hanging up call %s: %s", call.call_id, reason)
         call.rtp.close(reason)
         if call.dialog.state is DialogState.TERMINATED:
@@ -892,7 +899,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             slot.release()
             raise
         self._calls[call.dialog.id] = call
-        self._spawn(self._run(call, slot))
+        self._spawn(self._run(call))
         return call
 
     # --- plumbing --------------------------------------------------------------------------
@@ -1043,7 +1050,15 @@ class OutboundCall:
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: rtp, sock=self._sock)
         call = SipCall(
-            endpoint, dialog, rtp, playout, str(self._target), peer, self._local, outbound=True
+            endpoint,
+            dialog,
+            rtp,
+            playout,
+            str(self._target),
+            peer,
+            self._local,
+            outbound=True,
+            slot=self._slot,
         )
         call.ack = ack
         logger.info("call %s to %s answered (%s)", dialog.call_id, self._target, params.codec.name)
