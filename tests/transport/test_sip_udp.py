@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -483,6 +485,41 @@ def test_the_line_is_free_again_as_soon_as_the_callers_bye_is_answered() -> None
             cleaned_up.set()
 
     run(scenario)
+
+
+def test_the_sip_socket_has_a_large_receive_buffer_and_counts_what_overflows_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def overflow_warned() -> bool:
+        return any(
+            record.levelno == logging.WARNING and "receive buffer was full" in record.getMessage()
+            for record in caplog.records
+        )
+
+    async def scenario() -> None:
+        async with agent() as endpoint:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as burst:
+                default = burst.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                assert endpoint.receive_buffer_bytes > default
+                if sys.platform != "linux":
+                    assert endpoint.receive_drops() is None
+                    return
+                assert endpoint.receive_drops() == 0
+                # the endpoint cannot read while this coroutine holds the loop: twice its
+                # buffer's worth overflows it
+                for _ in range(2 * endpoint.receive_buffer_bytes // 60_000):
+                    burst.sendto(bytes(60_000), endpoint.address)
+            drops = endpoint.receive_drops()
+            assert drops is not None and drops > 0
+            for _ in range(50):  # the counter is read at most once a second
+                if overflow_warned():
+                    break
+                await asyncio.sleep(0.1)
+            assert overflow_warned()
+
+    with caplog.at_level(logging.INFO):
+        run(scenario)
+    assert any("receive buffer" in record.getMessage() for record in caplog.records)
 
 
 # --- registration and calls out ------------------------------------------------------------------

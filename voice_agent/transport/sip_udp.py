@@ -91,6 +91,7 @@ from voice_agent.transport.sip_access import (
     RateLimiter,
     bad_request_response,
 )
+from voice_agent.transport.udp_buffer import enlarge_receive_buffer, receive_drops
 
 if TYPE_CHECKING:
     from voice_agent.app import App
@@ -103,6 +104,7 @@ _KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE NOTIFY PUBLISH MESSAGE REFER UP
 _MAX_TIMER_SLEEP_S = 0.1
 _MIN_TIMER_SLEEP_S = 0.002
 _CLOSE_WAIT_S = 2.0
+_DROPS_CHECK_S = 1.0
 _FINISHED_KEPT = 20
 
 CallRunner = Callable[["SipCall", Playout, str], Awaitable[None]]
@@ -238,7 +240,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._timer_task: asyncio.Task[None] | None = None
         self._registration: Registration | None = None
         self._closing = False
+        self._drops_seen = 0
+        self._drops_checked_at: float | None = None
         self.address: Address = (settings.listen_host, settings.listen_port)
+        self.receive_buffer_bytes = 0
+        """The SIP socket's receive buffer, as the kernel granted it."""
         self.finished_calls: deque[SipCall] = deque(maxlen=_FINISHED_KEPT)
         """The last calls that ended (for tests and the CLI; bounded, a server runs long)."""
 
@@ -253,8 +259,15 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert self._transport is not None
         host, port = self._transport.get_extra_info("sockname")[:2]
         self.address = (host, port)
+        # a burst of requests (a trunk failing over, a scanner) must wait, not be dropped
+        self.receive_buffer_bytes = enlarge_receive_buffer(self._transport.get_extra_info("socket"))
         self._timer_task = asyncio.create_task(self._fire_timers())
-        logger.info("SIP listening on udp:%s:%d", host, port)
+        logger.info(
+            "SIP listening on udp:%s:%d (receive buffer %d bytes)",
+            host,
+            port,
+            self.receive_buffer_bytes,
+        )
         if self.settings.trunk is not None and register:
             self._registration = Registration(self, self.settings)
             await self._registration.start()
@@ -305,6 +318,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("SIP socket: %s", exc)
+
+    def receive_drops(self) -> int | None:
+        """Datagrams the kernel dropped because the SIP socket's buffer was full (None where
+        the system does not tell, or the socket is closed)."""
+        if self._transport is None or self._transport.is_closing():
+            return None
+        return receive_drops(self._transport.get_extra_info("socket"))
 
     # --- addresses -------------------------------------------------------------------------
 
@@ -383,11 +403,26 @@ class SipEndpoint(asyncio.DatagramProtocol):
             now = self._clock.now()
             try:
                 self._fire_due(now)
+                self._watch_drops(now)
             except Exception:
                 logger.exception("SIP timers failed")
             deadline = self._next_deadline()
             wait = _MAX_TIMER_SLEEP_S if deadline is None else deadline - now
             await self._clock.sleep(min(max(wait, _MIN_TIMER_SLEEP_S), _MAX_TIMER_SLEEP_S))
+
+    def _watch_drops(self, now: float) -> None:
+        """Warn when the kernel dropped datagrams since the last look (once a second)."""
+        if self._drops_checked_at is not None and now - self._drops_checked_at < _DROPS_CHECK_S:
+            return
+        self._drops_checked_at = now
+        drops = self.receive_drops()
+        if drops is not None and drops > self._drops_seen:
+            logger.warning(
+                "SIP socket: %d datagrams dropped, its receive buffer was full (%d in all)",
+                drops - self._drops_seen,
+                drops,
+            )
+            self._drops_seen = drops
 
     def _next_deadline(self) -> float | None:
         deadlines = [e.transaction.deadline for e in self._server.values()]
