@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import sys
 import time
@@ -18,11 +19,13 @@ from typing import Any
 import pytest
 
 from tests.transport.sip_support import Dialogue, RtpSink, Session, SipPeer, offer, sdp_of
+from voice_agent.agent.events import CallerSaid
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import Clock, FakeClock, RealClock
-from voice_agent.protocol.rtp import RtpPacket
+from voice_agent.protocol.dtmf import digit_packets
+from voice_agent.protocol.rtp import RtpPacket, RtpSender
 from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
@@ -58,9 +61,11 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-async def _call(endpoint: SipEndpoint, peer: SipPeer, rtp_port: int) -> tuple[Dialogue, SipRequest]:
-    """Place a call from the peer and acknowledge the answer."""
-    dialogue = Dialogue(peer, endpoint.address)
+async def _call(
+    endpoint: SipEndpoint, peer: SipPeer, rtp_port: int, user: str = "shopper"
+) -> tuple[Dialogue, SipRequest]:
+    """Place a call from the peer (as `user`) and acknowledge the answer."""
+    dialogue = Dialogue(peer, endpoint.address, user=user)
     invite = dialogue.request("INVITE", offer(rtp_port), "application/sdp")
     dialogue.send(invite)
     answer = await peer.response()
@@ -520,6 +525,47 @@ def test_the_sip_socket_has_a_large_receive_buffer_and_counts_what_overflows_it(
     with caplog.at_level(logging.INFO):
         run(scenario)
     assert any("receive buffer" in record.getMessage() for record in caplog.records)
+
+
+def test_the_callers_number_and_keypad_digits_stay_out_of_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    number, keys = "+447700900321", "8642"
+
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            sink = await RtpSink.open()
+            dialogue, _ = await _call(endpoint, peer, sink.port, user=number)
+            await session.started.wait()
+            call = session.calls[0]
+            assert call.caller_id == number
+            sender = RtpSender(0, ssrc=0x4242)
+            for key in keys:
+                for packet in digit_packets(sender, key, payload_type=101):
+                    sink.send(bytes(packet), ("127.0.0.1", call.rtp.local_port))
+                    await asyncio.sleep(0.005)
+            for _ in range(100):
+                if len(session.digits) == len(keys):
+                    break
+                await asyncio.sleep(0.02)
+            assert "".join(session.digits) == keys
+            call.publish(CallerSaid(endpoint.clock.now(), f"(keypad) {keys}"))  # as sessions do
+            dialogue.send(dialogue.request("BYE"))
+            assert (await peer.response()).status == 200
+            await call.wait()
+            sink.close()
+
+    with caplog.at_level(logging.DEBUG):
+        run(scenario)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("keypad digit received" in message for message in messages)
+    for message in messages:
+        assert number[1:] not in message
+        assert not re.search(r"(?<![0-9A-Za-z])0321(?![0-9A-Za-z])", message), message
+        assert keys not in message, message
+        assert not re.search(r"keypad[^0-9*#]*[0-9*#]", message), message
 
 
 # --- registration and calls out ------------------------------------------------------------------

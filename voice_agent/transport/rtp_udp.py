@@ -361,7 +361,8 @@ class RtpSession(asyncio.DatagramProtocol):
         if self.closed is not None:
             return
         self.stats.dtmf_digits += 1
-        logger.info("rtp %s: keypad digit %s", self.name, digit)
+        # not which one: callers type their verification factors
+        logger.info("rtp %s: keypad digit received", self.name)
         self._queue.put_nowait(DtmfInput(digit, self._clock.now()))
 
     # --- the line's clock ------------------------------------------------------------------

@@ -192,7 +192,8 @@ class SipCall:
 
     def publish(self, event: CallEvent) -> None:
         self.events.append(event)
-        logger.debug("sip call %s: %s", self.call_id, event)
+        # the kind only: what the caller said or typed is personal data
+        logger.debug("sip call %s: %s", self.call_id, type(event).__name__)
 
     async def wait(self) -> None:
         await self.finished.wait()
@@ -688,9 +689,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._pending.pop(pending.transaction.key, None)
         self._calls[dialog.id] = call
         self.respond(entry, response)
-        logger.info(
-            "answered call %s from %s (%s)", invite.call_id, call.caller_id, rtp.params.codec.name
-        )
+        logger.info("answered call %s (%s)", invite.call_id, rtp.params.codec.name)
         await self._run(call)
 
     def _refuse_pending(self, pending: _Pending, status: int, why: str) -> None:
@@ -1096,7 +1095,7 @@ class OutboundCall:
             slot=self._slot,
         )
         call.ack = ack
-        logger.info("call %s to %s answered (%s)", dialog.call_id, self._target, params.codec.name)
+        logger.info("call %s answered (%s)", dialog.call_id, params.codec.name)
         return call
 
 
