@@ -64,6 +64,7 @@ class _Chat:
     """One conversation: the engine, its state, and the store its replies are committed to."""
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+        from voice_agent.app import App
         from voice_agent.dialogue.engine import DialogueEngine
         from voice_agent.dialogue.policies import load_policies
         from voice_agent.store.db import open_database
@@ -71,9 +72,15 @@ class _Chat:
 
         self.fixed_now: datetime | None = args.now
         policies = load_policies(settings.paths.resolve(settings.dialogue.policies))
+        understand = App(settings).understander  # the intent classifier, as in a call
         self.database = open_database(settings.store, settings.paths)
         self.repository = Repository(self.database)
-        self.engine = DialogueEngine(self.repository, policies, settings.dialogue.language)
+        self.engine = DialogueEngine(
+            self.repository,
+            policies,
+            settings.dialogue.language,
+            understand=understand,
+        )
         started = self.now()
         self.conversation = self.repository.start_conversation(CHANNEL, None, started)
         self.state = self.engine.initial_state(self.conversation)
@@ -116,13 +123,15 @@ class _Chat:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.dialogue.classifier import ExemplarError
     from voice_agent.dialogue.policies import PolicyError
     from voice_agent.dialogue.replies import LanguageError
+    from voice_agent.models import ModelError
     from voice_agent.store.db import StoreError
 
     try:
         chat = _Chat(args, settings)
-    except (PolicyError, LanguageError, StoreError) as error:
+    except (PolicyError, LanguageError, ExemplarError, ModelError, StoreError) as error:
         raise CliError(str(error)) from None
     try:
         if args.script is None:
