@@ -23,6 +23,7 @@ from voice_agent.store.writes import (
     HandoffWrite,
     OrderLock,
     ReturnRequest,
+    ShopRequest,
     TurnWrite,
     VerificationAttempt,
     Write,
@@ -189,6 +190,8 @@ def describe(write: Write) -> dict[str, Any]:
                 "insured": write.insured,
                 "outcome": write.outcome,
                 "promised_by": write.promised_by.isoformat(),
+                "kind": write.kind,
+                "photos_needed": write.photos_needed,
             }
         case HandoffWrite():
             return {
@@ -205,6 +208,14 @@ def describe(write: Write) -> dict[str, Any]:
                 "reference": write.reference,
                 "order": write.order_number,
                 "reason": write.reason,
+            }
+        case ShopRequest():
+            return {
+                "type": write.kind,
+                "reference": write.reference,
+                "order": write.order_number,
+                "details": write.details,
+                "reply_by": None if write.reply_by is None else write.reply_by.isoformat(),
             }
         case AddressChange():
             return {
