@@ -35,12 +35,19 @@ def _answers_otherwise(text: str) -> bool:
 
 
 class CallDialogue:
-    def __init__(self, engine: DialogueEngine, conversation_id: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        conversation_id: int | None = None,
+        caller_id: str | None = None,
+    ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
+        self.caller_id = caller_id
+        """The line's caller ID: finds the orders of a caller without their order number."""
 
     def initial_state(self) -> DialogueState:
-        return self.engine.initial_state(self.conversation_id)
+        return self.engine.initial_state(self.conversation_id, self.caller_id)
 
     def greeting(self, state: DialogueState) -> Reply:
         return self.engine.greeting(state)
