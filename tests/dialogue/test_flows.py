@@ -3,13 +3,14 @@ each answers from the data and the policy, and what it records for the shop."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.nlu import Intent, Understanding, understand
 from voice_agent.dialogue.policies import Policies
-from voice_agent.dialogue.state import Awaiting
+from voice_agent.dialogue.state import Awaiting, DialogueState
 from voice_agent.stages.asr import Expect
 from voice_agent.store.repository import Repository
 
@@ -395,3 +396,17 @@ def test_injected_multi_part_understanding_is_answered_part_by_part(
     after = call.say("no").text  # one question at a time: the next request after its answer
     assert "Nothing sent, then." in after
     assert "Your refund of 40 euros 99 was paid" in after
+
+
+def test_a_cancellation_question_not_heard_is_not_answered_by_yes(call: Conversation) -> None:
+    from voice_agent.dialogue.call import CallDialogue
+
+    _verified(call, "Please cancel it", "10231", "10119")
+    dialogue = CallDialogue(call.engine)
+    cut = dialogue.heard(call.state, "Thank you, that matches. Sure.")
+    assert cut.awaiting is Awaiting.NOTHING
+    assert dialogue.entity_complete("anna dot schmidt at example dot com", replace_awaiting(cut))
+
+
+def replace_awaiting(state: DialogueState) -> DialogueState:
+    return dataclasses.replace(state, awaiting=Awaiting.LOOKUP)

@@ -23,6 +23,7 @@ _YES_NO_QUESTIONS = frozenset(
         Awaiting.CONFIRM_CLAIM,
         Awaiting.CONFIRM_RETURN,
         Awaiting.CONFIRM_ADDRESS,
+        Awaiting.CONFIRM_REQUEST,
         Awaiting.OFFER_HANDOFF,
         Awaiting.ANYTHING_ELSE,
     }
@@ -75,9 +76,11 @@ class CallDialogue:
             lengths = policies.verification.order_number_digits
             given = entities.order_number(text, None, lengths) is not None
             return given or _answers_otherwise(text)
-        if state.awaiting is Awaiting.FACTOR:
+        if state.awaiting in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
             given = verification.gives_factor(text, policies.verification)
             return given or _answers_otherwise(text)
+        if state.awaiting is Awaiting.LOOKUP:
+            return entities.email_address(text) is not None or _answers_otherwise(text)
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None
