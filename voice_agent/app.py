@@ -146,7 +146,7 @@ class App:
         conversation_id = self.repository.start_conversation(
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id)
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller_id)
         return dialogue, StoreRecorder(self.repository, conversation_id)
 
     def close_abandoned_conversations(self) -> int:

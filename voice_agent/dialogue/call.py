@@ -23,6 +23,7 @@ _YES_NO_QUESTIONS = frozenset(
         Awaiting.CONFIRM_CLAIM,
         Awaiting.CONFIRM_RETURN,
         Awaiting.CONFIRM_ADDRESS,
+        Awaiting.CONFIRM_REQUEST,
         Awaiting.OFFER_HANDOFF,
         Awaiting.ANYTHING_ELSE,
     }
@@ -35,12 +36,19 @@ def _answers_otherwise(text: str) -> bool:
 
 
 class CallDialogue:
-    def __init__(self, engine: DialogueEngine, conversation_id: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        conversation_id: int | None = None,
+        caller_id: str | None = None,
+    ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
+        self.caller_id = caller_id
+        """The line's caller ID: finds the orders of a caller without their order number."""
 
     def initial_state(self) -> DialogueState:
-        return self.engine.initial_state(self.conversation_id)
+        return self.engine.initial_state(self.conversation_id, self.caller_id)
 
     def greeting(self, state: DialogueState) -> Reply:
         return self.engine.greeting(state)
@@ -68,9 +76,11 @@ class CallDialogue:
             lengths = policies.verification.order_number_digits
             given = entities.order_number(text, None, lengths) is not None
             return given or _answers_otherwise(text)
-        if state.awaiting is Awaiting.FACTOR:
+        if state.awaiting in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
             given = verification.gives_factor(text, policies.verification)
             return given or _answers_otherwise(text)
+        if state.awaiting is Awaiting.LOOKUP:
+            return entities.email_address(text) is not None or _answers_otherwise(text)
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None

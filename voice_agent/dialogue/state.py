@@ -23,6 +23,7 @@ from voice_agent.store.writes import (
     HandoffWrite,
     OrderLock,
     ReturnRequest,
+    ShopRequest,
     TurnWrite,
     VerificationAttempt,
     Write,
@@ -53,6 +54,11 @@ class Awaiting(Enum):
     OFFER_HANDOFF = "offer_handoff"
     ANYTHING_ELSE = "anything_else"
     PRODUCT = "product"
+    CONFIRM_REQUEST = "confirm_request"
+    LOOKUP = "lookup"
+    """The e-mail address of a caller without their order number."""
+    LOOKUP_FACTOR = "lookup_factor"
+    """A second factor for the order found by caller ID or e-mail."""
 
 
 EXPECTS: Mapping[Awaiting, Expect] = {
@@ -66,6 +72,9 @@ EXPECTS: Mapping[Awaiting, Expect] = {
     Awaiting.OFFER_HANDOFF: Expect.YES_NO,
     Awaiting.ANYTHING_ELSE: Expect.YES_NO,
     Awaiting.PRODUCT: Expect.FREE,
+    Awaiting.CONFIRM_REQUEST: Expect.YES_NO,
+    Awaiting.LOOKUP: Expect.EMAIL,
+    Awaiting.LOOKUP_FACTOR: Expect.EMAIL,
 }
 """What ASR and endpointing should expect while the agent waits for each answer."""
 
@@ -80,6 +89,29 @@ class PendingClaim:
     evidence_missing: tuple[str, ...]
     outcome: OutcomeKind
     promised_by: date
+    kind: str = "lost_parcel"
+    """One of store.writes.CLAIM_KINDS."""
+    photos_needed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """A request for the shop (store.writes.SHOP_REQUEST_KINDS), recorded when they say yes."""
+
+    kind: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLookup:
+    """Orders found for a caller without their order number: the candidates (newest first,
+    possibly none: the caller is not told), how they were found, and the factors that may
+    confirm them (never the one they were found by)."""
+
+    orders: tuple[str, ...]
+    key: str
+    """What attempts and locks are counted on: "phone:…" or "email:…"."""
+    factors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +130,9 @@ class PendingHandoff:
     reason: str
 
 
-Pending = PendingClaim | PendingReturn | PendingAddress | PendingHandoff
+Pending = (
+    PendingClaim | PendingReturn | PendingAddress | PendingHandoff | PendingRequest | PendingLookup
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +165,15 @@ class DialogueState:
     facts: tuple[tuple[str, str], ...] = ()
     """What the call established, for a hand-off: ("order_number", "45067"), ..."""
     ended: bool = False
+    goals: tuple[Intent, ...] = ()
+    """Requests the caller made that are not answered yet, in order (a turn with several, or
+    a question asked while being verified); answered one by one before "anything else?"."""
+    frustrated: bool = False
+    """The caller sounded frustrated; acknowledged once, a person offered first."""
+    overdue_told: tuple[str, ...] = ()
+    """Orders whose overdue parcel the caller has been told about in this call."""
+    caller_id: str | None = None
+    """The caller's phone number where the line gives one (SIP); finds orders without a number."""
 
     def with_line(self, speaker: str, text: str) -> DialogueState:
         return replace(self, transcript=(*self.transcript, Line(speaker, text)))
@@ -189,6 +232,8 @@ def describe(write: Write) -> dict[str, Any]:
                 "insured": write.insured,
                 "outcome": write.outcome,
                 "promised_by": write.promised_by.isoformat(),
+                "kind": write.kind,
+                "photos_needed": write.photos_needed,
             }
         case HandoffWrite():
             return {
@@ -205,6 +250,14 @@ def describe(write: Write) -> dict[str, Any]:
                 "reference": write.reference,
                 "order": write.order_number,
                 "reason": write.reason,
+            }
+        case ShopRequest():
+            return {
+                "type": write.kind,
+                "reference": write.reference,
+                "order": write.order_number,
+                "details": write.details,
+                "reply_by": None if write.reply_by is None else write.reply_by.isoformat(),
             }
         case AddressChange():
             return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -26,11 +27,15 @@ from voice_agent.store.models import (
     OrderItem,
     OrderLockRow,
     Product,
+    Refund,
+    ReturnRecord,
     ReturnRequestRow,
     Shipment,
+    ShopRequestRow,
     TrackingEvent,
     Turn,
     VerificationAttemptRow,
+    phone_key,
 )
 from voice_agent.store.views import (
     ClaimView,
@@ -42,8 +47,12 @@ from voice_agent.store.views import (
     ItemView,
     OrderView,
     ProductView,
+    RefundStatus,
+    RefundView,
+    ReturnRecordView,
     ReturnView,
     ShipmentView,
+    ShopRequestView,
     Stage,
 )
 from voice_agent.store.writes import (
@@ -52,6 +61,7 @@ from voice_agent.store.writes import (
     HandoffWrite,
     OrderLock,
     ReturnRequest,
+    ShopRequest,
     TurnRecord,
     TurnWrite,
     VerificationAttempt,
@@ -76,7 +86,7 @@ class Repository:
     # --- reads the dialogue engine makes -------------------------------------------------
 
     def find_order(self, number: str) -> OrderView | None:
-        # Three indexed Core queries, no ORM objects: this is on every turn's critical path.
+        # Indexed Core queries, no ORM objects: this is on every turn's critical path.
         with self.database.transaction() as session:
             head = session.execute(_ORDER_HEAD.where(Order.number == number)).one_or_none()
             if head is None:
@@ -86,7 +96,41 @@ class Repository:
             if head.shipment_id is not None:
                 query = _SHIPMENT_EVENTS.where(TrackingEvent.shipment_id == head.shipment_id)
                 events = session.execute(query).all()
-        return _order_view(head, items, events)
+            returns = session.execute(_RETURNS.where(ReturnRecord.order_id == head.id)).all()
+            refunds = session.execute(_REFUNDS.where(Refund.order_id == head.id)).all()
+        view = _order_view(head, items, events)
+        return replace(
+            view,
+            returns=tuple(ReturnRecordView(row.requested_at, row.received_at) for row in returns),
+            refunds=tuple(
+                RefundView(row.amount, cast(RefundStatus, row.status), row.at) for row in refunds
+            ),
+        )
+
+    def orders_by_phone(self, phone: str) -> list[str]:
+        """The numbers of the orders placed with this phone number, newest first (matched on
+        its last digits, so "+49 30 5550 1234" and "030 55501234" are the same number)."""
+        key = phone_key(phone)
+        if len(key) < 6:
+            return []
+        query = (
+            select(Order.number)
+            .where(Order.phone_tail == key)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+        with self.database.transaction() as session:
+            return list(session.scalars(query))
+
+    def orders_by_email(self, email: str) -> list[str]:
+        """The numbers of the orders of the customer with this e-mail address, newest first."""
+        query = (
+            select(Order.number)
+            .join(Customer, Order.customer_id == Customer.id)
+            .where(Customer.email == email.strip().lower())
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+        with self.database.transaction() as session:
+            return list(session.scalars(query))
 
     def products(self) -> list[ProductView]:
         with self.database.transaction() as session:
@@ -222,6 +266,14 @@ class Repository:
         with self.database.transaction() as session:
             return [_return_view(row) for row in session.scalars(query)]
 
+    def shop_requests(self, order_number: str | None = None) -> list[ShopRequestView]:
+        query = select(ShopRequestRow).options(selectinload(ShopRequestRow.order))
+        if order_number is not None:
+            query = query.join(ShopRequestRow.order).where(Order.number == order_number)
+        with self.database.transaction() as session:
+            rows = session.scalars(query.order_by(ShopRequestRow.id))
+            return [_shop_request_view(row) for row in rows]
+
     def verification_attempts(self, order_number: str) -> list[VerificationAttempt]:
         query = (
             select(VerificationAttemptRow)
@@ -241,7 +293,8 @@ class Repository:
             ]
 
     def reference_taken(self, reference: str) -> bool:
-        """Whether a claim, hand-off or return request already carries this reference."""
+        """Whether a claim, hand-off, return request or shop request already carries this
+        reference."""
         with self.database.transaction() as session:
             return any(
                 session.scalar(select(func.count()).where(column == reference))
@@ -249,6 +302,7 @@ class Repository:
                     Claim.reference,
                     Handoff.reference,
                     ReturnRequestRow.reference,
+                    ShopRequestRow.reference,
                 )
             )
 
@@ -298,6 +352,23 @@ def _apply_one(session: Session, write: Write) -> None:
                     conversation_id=write.conversation_id,
                 )
             )
+        case ShopRequest():
+            order_id = None
+            if write.order_number is not None:
+                what = f"{write.kind} request {write.reference}"
+                order_id = _order(session, write.order_number, what).id
+            session.add(
+                ShopRequestRow(
+                    reference=write.reference,
+                    kind=write.kind,
+                    order_id=order_id,
+                    details=write.details,
+                    requested_at=write.requested_at,
+                    reply_by=write.reply_by,
+                    status="open",
+                    conversation_id=write.conversation_id,
+                )
+            )
         case AddressChange():
             _change_address(session, write)
         case TurnWrite():
@@ -327,6 +398,8 @@ def _claim_row(session: Session, write: ClaimWrite) -> Claim:
         status=write.status,
         opened_at=write.opened_at,
         conversation_id=write.conversation_id,
+        kind=write.kind,
+        photos_needed=write.photos_needed,
     )
 
 
@@ -367,9 +440,7 @@ def _change_address(session: Session, write: AddressChange) -> None:
 def _add_turn(session: Session, conversation_id: int, record: TurnRecord) -> Turn:
     if session.get(Conversation, conversation_id) is None:
         raise WriteError(f"turn for conversation {conversation_id}: no such conversation")
-    last = session.scalar(
-        select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id)
-    )
+    last = session.scalar(select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id))
     turn = Turn(
         conversation_id=conversation_id,
         seq=(last or 0) + 1,
@@ -418,6 +489,10 @@ _ORDER_ITEMS = (
     .join(Product, OrderItem.product_id == Product.id)
     .order_by(OrderItem.line)
 )
+_RETURNS = select(ReturnRecord.requested_at, ReturnRecord.received_at).order_by(
+    ReturnRecord.requested_at, ReturnRecord.id
+)
+_REFUNDS = select(Refund.amount, Refund.status, Refund.at).order_by(Refund.at, Refund.id)
 _SHIPMENT_EVENTS = select(
     TrackingEvent.at, TrackingEvent.stage, TrackingEvent.place, TrackingEvent.text
 ).order_by(TrackingEvent.at, TrackingEvent.id)
@@ -480,6 +555,21 @@ def _claim_view(row: Claim) -> ClaimView:
         promised_by=row.promised_by,
         status=row.status,
         opened_at=row.opened_at,
+        conversation_id=row.conversation_id,
+        kind=row.kind,
+        photos_needed=row.photos_needed,
+    )
+
+
+def _shop_request_view(row: ShopRequestRow) -> ShopRequestView:
+    return ShopRequestView(
+        reference=row.reference,
+        kind=row.kind,
+        order_number=None if row.order is None else row.order.number,
+        details=row.details,
+        requested_at=row.requested_at,
+        reply_by=row.reply_by,
+        status=row.status,
         conversation_id=row.conversation_id,
     )
 
