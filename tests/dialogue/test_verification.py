@@ -9,6 +9,7 @@ import pytest
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies
+from voice_agent.dialogue.state import Caller
 from voice_agent.dialogue.verification import check_factor
 from voice_agent.stages.asr import Expect
 from voice_agent.store.repository import Repository
@@ -18,6 +19,9 @@ from voice_agent.store.writes import OrderLock, VerificationAttempt
 # a DDP parcel at import customs in Leipzig, with YunExpress and DHL.
 NUMBER = "45069"
 RIGHT_POSTCODE = "my postcode is one oh one one nine"
+OWN_PHONE = "+49 30 5550 1234"  # the phone on order 45069 (the demo shop's)
+STRANGER = Caller("sip", "sip:+447700900123@203.0.113.5", "+447700900123")
+OWNER = Caller("sip", f"sip:{OWN_PHONE}@203.0.113.5", OWN_PHONE)
 
 
 def _order_details(repository: Repository, number: str) -> list[str]:
@@ -82,6 +86,7 @@ def test_any_one_factor_from_the_order_verifies(call: Conversation, factor: str)
         success=True,
         at=ANCHOR,
         conversation_id=call.state.conversation_id,
+        caller=f"conversation:{call.state.conversation_id}",
     )
 
 
@@ -116,12 +121,14 @@ def test_three_failures_lock_the_order_and_offer_a_person(
             order_number=NUMBER,
             until=ANCHOR + policies.verification.lock,
             conversation_id=call.state.conversation_id,
+            caller=f"conversation:{call.state.conversation_id}",
         )
     ]
     assert [action["type"] for action in third.actions] == ["verification", "lock"]
     assert "locked for 30 minutes" in third.text
     assert third.expect is Expect.YES_NO
-    assert repository.locked_until(NUMBER, ANCHOR) == ANCHOR + timedelta(minutes=30)
+    caller = f"conversation:{call.state.conversation_id}"
+    assert repository.locked_until(NUMBER, ANCHOR, caller) == ANCHOR + timedelta(minutes=30)
     # the right factor now does not help: the order is locked
     after = call.say(f"the order is {NUMBER}")
     assert "locked until" in after.text
@@ -133,30 +140,31 @@ def test_three_failures_lock_the_order_and_offer_a_person(
 def test_a_locked_order_stays_locked_in_a_new_conversation(
     engine: DialogueEngine, repository: Repository
 ) -> None:
-    first = new_call(engine, repository)
+    # The lock is the caller's: the same caller calling again (tests below: other callers).
+    first = new_call(engine, repository, caller=STRANGER)
     first.say(f"order {NUMBER}")
     for wrong in ("x y z", "q q q", "z z z"):
         first.say(wrong)
-    second = new_call(engine, repository, ANCHOR + timedelta(minutes=5))
+    second = new_call(engine, repository, ANCHOR + timedelta(minutes=5), STRANGER)
     reply = second.say(f"Hi, where's my order {NUMBER}?")
     assert "locked until 12:30 PM" in reply.text
     assert reply.expect is Expect.YES_NO
     second.say(RIGHT_POSTCODE)
     assert second.state.verified_order is None
     # once the lock has run out, the owner gets in
-    third = new_call(engine, repository, ANCHOR + timedelta(minutes=31))
+    third = new_call(engine, repository, ANCHOR + timedelta(minutes=31), STRANGER)
     third.say(f"Hi, where's my order {NUMBER}?")
     third.say(RIGHT_POSTCODE)
     assert third.state.verified_order == NUMBER
 
 
 def test_failures_count_across_calls(engine: DialogueEngine, repository: Repository) -> None:
-    first = new_call(engine, repository)
+    first = new_call(engine, repository, caller=STRANGER)
     first.say(f"order {NUMBER}")
     first.say("x y z")
     first.say("q q q")
     first.say("goodbye")
-    second = new_call(engine, repository, ANCHOR + timedelta(minutes=2))
+    second = new_call(engine, repository, ANCHOR + timedelta(minutes=2), STRANGER)
     second.say(f"order {NUMBER}")
     reply = second.say("z z z")
     assert any(isinstance(write, OrderLock) for write in reply.writes), reply.text

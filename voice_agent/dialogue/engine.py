@@ -26,6 +26,7 @@ from voice_agent.dialogue.replies import language as replies_for
 from voice_agent.dialogue.state import (
     EXPECTS,
     Awaiting,
+    Caller,
     DialogueState,
     PendingAddress,
     PendingClaim,
@@ -72,8 +73,10 @@ class DialogueEngine:
         """The product catalogue, read once (restart the agent after importing new products)."""
         return products.Catalogue(self.repository.products())
 
-    def initial_state(self, conversation_id: int | None = None) -> DialogueState:
-        return DialogueState(conversation_id=conversation_id)
+    def initial_state(
+        self, conversation_id: int | None = None, caller: Caller | None = None
+    ) -> DialogueState:
+        return DialogueState(conversation_id=conversation_id, caller=caller)
 
     def greeting(self, state: DialogueState) -> Reply:
         chunks = (
@@ -259,6 +262,8 @@ class DialogueEngine:
     # --- answers to the last question ------------------------------------------------------
 
     def _on_order_number(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         number = self._order_number(draft)
         intent = draft.heard.intent
         if number is not None:
@@ -271,7 +276,16 @@ class DialogueEngine:
         verification.order_number_unclear(draft)
         return True
 
+    def _on_read_back(self, draft: Draft) -> bool:
+        """The answer to "I heard 4, 7, 7, 0, 0. Is that right?"; False: a new answer instead."""
+        outcome = verification.answer_read_back(draft)
+        if outcome:
+            self._after_verified(draft)
+        return outcome is not None
+
     def _on_factor(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         said = " ".join(entities.tokens(draft.text))
         number = self._order_number(draft)
         if number is not None and "order" in said and number != draft.state.candidate_order:
