@@ -148,7 +148,8 @@ def _unlock(args: argparse.Namespace, settings: Settings) -> int:
     if not lifted:
         print(f"order {args.order}: no lock running; nothing lifted")
         return 0
-    print(f"order {args.order}: lifted {len(lifted)} lock(s); earlier failed attempts count no more")
+    count = len(lifted)
+    print(f"order {args.order}: lifted {count} lock(s); earlier failed attempts count no more")
     for lock in lifted:
         who = "every caller" if lock.caller is None else f"caller {lock.caller}"
         until = lock.until.astimezone(UTC).isoformat().replace("+00:00", "Z")
