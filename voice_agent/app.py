@@ -140,13 +140,14 @@ class App:
 
     def conversation(self, channel: str, caller_id: str) -> tuple[CallDialogue, StoreRecorder]:
         """A new stored conversation: the dialogue as the session uses it, and its recorder."""
-        from voice_agent.dialogue.call import CallDialogue
+        from voice_agent.dialogue.call import CallDialogue, caller_of
 
         instance_id = self.settings.server.resolved_instance_id()
         conversation_id = self.repository.start_conversation(
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller_id)
+        caller = caller_of(channel, caller_id)
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller)
         return dialogue, StoreRecorder(self.repository, conversation_id)
 
     def close_abandoned_conversations(self) -> int:

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Callable
 
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
+from voice_agent.dialogue.call import caller_of
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.nlu import Intent, Understanding, understand
 from voice_agent.dialogue.policies import Policies
@@ -257,7 +258,7 @@ def test_no_order_number_finds_it_by_caller_id(
 ) -> None:
     conversation = repository.start_conversation("sip", "+4930 5550 1234", ANCHOR)
     call = Conversation(engine, repository)
-    call.state = engine.initial_state(conversation, caller_id="sip:+493055501234@trunk")
+    call.state = engine.initial_state(conversation, caller_of("sip", "+493055501234@192.0.2.7"))
     reply = call.say("I want to cancel, but I don't have my order number")
     assert "I can look it up by the number you're calling from." in reply.text
     assert "phone number" not in reply.text  # the phone found it: it can't also prove it

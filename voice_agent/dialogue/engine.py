@@ -40,6 +40,7 @@ from voice_agent.dialogue.replies import language as replies_for
 from voice_agent.dialogue.state import (
     EXPECTS,
     Awaiting,
+    Caller,
     DialogueState,
     PendingAddress,
     PendingClaim,
@@ -109,11 +110,9 @@ class DialogueEngine:
         return products.Catalogue(self.repository.products())
 
     def initial_state(
-        self, conversation_id: int | None = None, caller_id: str | None = None
+        self, conversation_id: int | None = None, caller: Caller | None = None
     ) -> DialogueState:
-        """A new call's state; ``caller_id`` (a SIP caller's number) finds orders for a
-        caller without their order number."""
-        return DialogueState(conversation_id=conversation_id, caller_id=caller_id)
+        return DialogueState(conversation_id=conversation_id, caller=caller)
 
     def greeting(self, state: DialogueState) -> Reply:
         chunks = (
@@ -443,6 +442,8 @@ class DialogueEngine:
     # --- answers to the last question ------------------------------------------------------
 
     def _on_order_number(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         number = self._order_number(draft)
         intent = draft.heard.intent
         if number is not None:
@@ -455,7 +456,16 @@ class DialogueEngine:
         verification.order_number_unclear(draft)
         return True
 
+    def _on_read_back(self, draft: Draft) -> bool:
+        """The answer to "I heard 4, 7, 7, 0, 0. Is that right?"; False: a new answer instead."""
+        outcome = verification.answer_read_back(draft)
+        if outcome:
+            self._after_verified(draft)
+        return outcome is not None
+
     def _on_factor(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         said = " ".join(entities.tokens(draft.text))
         number = self._order_number(draft)
         if number is not None and "order" in said and number != draft.state.candidate_order:

@@ -24,22 +24,10 @@ from voice_agent.store.writes import OrderLock, VerificationAttempt
 
 logger = logging.getLogger(__name__)
 
-MIN_CALLER_DIGITS = 7
-"""Fewer digits than this in a caller ID is an extension or a placeholder, not a phone."""
-
-
-def caller_phone(caller_id: str | None) -> str | None:
-    """The phone number in a caller ID ("sip:+4930555012@trunk" -> "+4930555012"); None for
-    a web caller ("web:10.0.0.7") or one too short to be a phone number."""
-    if caller_id is None or caller_id.startswith("web:"):
-        return None
-    digits = sum(ch.isdigit() for ch in caller_id.split("@")[0])
-    return caller_id if digits >= MIN_CALLER_DIGITS else None
-
-
 def start(draft: Draft) -> None:
     """The caller has no order number: look it up by their phone, else ask for the e-mail."""
-    phone = caller_phone(draft.state.caller_id)
+    caller = draft.state.caller
+    phone = caller.number if caller is not None else None
     if phone is not None:
         found = tuple(draft.repository.orders_by_phone(phone))
         if found:

@@ -69,9 +69,22 @@ class VerificationPolicy:
     email_prefix_letters: int
     phone_digits: int
     max_failed_attempts: int
+    """Failed attempts by ONE caller on one order within ``attempt_window`` before that caller
+    is locked out of that order for ``lock`` (docs/verification.md)."""
     attempt_window: timedelta
     lock: timedelta
     order_number_digits: tuple[int, int]
+    order_max_failed_attempts: int = 10
+    """Failed attempts by ALL callers on one order within ``order_attempt_window`` before the
+    order is locked for ``order_lock`` (except for a call from the order's own phone)."""
+    order_attempt_window: timedelta = timedelta(hours=24)
+    order_lock: timedelta = timedelta(hours=24)
+    near_misses_forgiven: int = 2
+    """Near misses per order within ``order_attempt_window`` that do not count toward the
+    order's limit (they still count toward the caller's)."""
+    read_back_below_confidence: float = 0.5
+    """Speech heard with less ASR confidence than this (or with digits inferred) is read back
+    before it counts as an attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,8 +417,33 @@ def _verification(reader: _Reader, table: Mapping[str, Any]) -> VerificationPoli
             "attempt_window_minutes",
             "lock_minutes",
             "order_number_digits",
+            *_OPTIONAL_VERIFICATION,
         },
     )
+    defaults = VerificationPolicy(
+        factors=(), email_prefix_letters=3, phone_digits=4, max_failed_attempts=3,
+        attempt_window=timedelta(minutes=30), lock=timedelta(minutes=30),
+        order_number_digits=(5, 5),
+    )  # fmt: skip
+
+    def optional_minutes(name: str, fallback: timedelta) -> timedelta:
+        if name not in table:
+            return fallback
+        minutes = reader.integer(table, f"{key}.{name}", 1, 525_600)
+        return fallback if minutes is None else timedelta(minutes=minutes)
+
+    def optional_count(name: str, low: int, fallback: int) -> int:
+        if name not in table:
+            return fallback
+        return _or(reader.integer(table, f"{key}.{name}", low, 1000), fallback)
+
+    confidence = table.get("read_back_below_confidence", defaults.read_back_below_confidence)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        reader.problem(f"{key}.read_back_below_confidence", f"expected 0..1, got {confidence!r}")
+        confidence = defaults.read_back_below_confidence
+    elif not 0 <= confidence <= 1:
+        reader.problem(f"{key}.read_back_below_confidence", f"{confidence} is outside 0..1")
+        confidence = defaults.read_back_below_confidence
     return VerificationPolicy(
         factors=tuple(factor for factor in FACTORS if factor in factors),
         email_prefix_letters=_or(reader.integer(table, f"{key}.email_prefix_letters", 1, 10), 3),
@@ -416,7 +454,28 @@ def _verification(reader: _Reader, table: Mapping[str, Any]) -> VerificationPoli
         ),
         lock=timedelta(minutes=_or(reader.integer(table, f"{key}.lock_minutes", 1, 10_080), 30)),
         order_number_digits=lengths,
+        order_max_failed_attempts=optional_count(
+            "order_max_failed_attempts", 1, defaults.order_max_failed_attempts
+        ),
+        order_attempt_window=optional_minutes(
+            "order_attempt_window_minutes", defaults.order_attempt_window
+        ),
+        order_lock=optional_minutes("order_lock_minutes", defaults.order_lock),
+        near_misses_forgiven=optional_count(
+            "near_misses_forgiven", 0, defaults.near_misses_forgiven
+        ),
+        read_back_below_confidence=float(confidence),
     )
+
+
+_OPTIONAL_VERIFICATION = (
+    "order_max_failed_attempts",
+    "order_attempt_window_minutes",
+    "order_lock_minutes",
+    "near_misses_forgiven",
+    "read_back_below_confidence",
+)
+"""Keys added with the per-caller limits: a policy file written before them keeps working."""
 
 
 def _tracking(reader: _Reader, table: Mapping[str, Any]) -> TrackingPolicy:

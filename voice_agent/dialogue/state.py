@@ -39,6 +39,31 @@ class UserTurn:
     text: str
     dtmf: str | None = None
     confidence: float = 1.0
+    """The ASR's confidence in ``text`` (0..1); keypad digits are exact."""
+    rewritten: bool = False
+    """Digits in ``text`` were inferred by the ASR ("to" taken for 2, "double seven")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as verification limits count callers (docs/verification.md)."""
+
+    channel: str
+    """"sip", "webrtc", "chat", ..."""
+    key: str
+    """One caller for the limits: "sip:+4930123456@203.0.113.5", "web:198.51.100.7"."""
+    number: str | None = None
+    """The phone number the call comes from (the SIP caller ID), where there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """Digits or letters heard uncertainly, read back; they count once the caller says yes."""
+
+    text: str
+    """What the caller said (checked as their answer once confirmed)."""
+    value: str
+    """What was read back."""
 
 
 class Awaiting(Enum):
@@ -172,8 +197,12 @@ class DialogueState:
     """The caller sounded frustrated; acknowledged once, a person offered first."""
     overdue_told: tuple[str, ...] = ()
     """Orders whose overdue parcel the caller has been told about in this call."""
-    caller_id: str | None = None
-    """The caller's phone number where the line gives one (SIP); finds orders without a number."""
+    caller: Caller | None = None
+    """Who is calling (None: a conversation with no caller ID, counted on its own)."""
+    read_back: ReadBack | None = None
+    """An answer to the current question read back, awaiting the caller's yes or no."""
+    misheard: int = 0
+    """Read-backs the caller said were wrong, since the last order number."""
 
     def with_line(self, speaker: str, text: str) -> DialogueState:
         return replace(self, transcript=(*self.transcript, Line(speaker, text)))
@@ -187,7 +216,7 @@ class DialogueState:
 
     def asking(self, awaiting: Awaiting, pending: Pending | None = None) -> DialogueState:
         """The state after asking a new question (its retry count starts again)."""
-        return replace(self, awaiting=awaiting, pending=pending, retries=0)
+        return replace(self, awaiting=awaiting, pending=pending, retries=0, read_back=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -308,6 +308,9 @@ class VerificationAttemptRow(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    caller: Mapped[str | None] = mapped_column(String(200))
+    """The caller's key (docs/verification.md); NULL for attempts stored before 0004."""
+    near_miss: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OrderLockRow(Base):
@@ -320,6 +323,11 @@ class OrderLockRow(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    caller: Mapped[str | None] = mapped_column(String(200))
+    """The one caller locked out; NULL: every caller (the order-wide limit)."""
+    lifted_at: Mapped[datetime | None]
+    """When an operator lifted the lock (`voice-agent data unlock`); attempts before count no
+    more."""
 
 
 class Claim(Base):

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -147,16 +147,53 @@ class Repository:
         with self.database.transaction() as session:
             return session.scalar(query) or 0
 
-    def locked_until(self, order_number: str, now: datetime) -> datetime | None:
-        """The end of the latest lock on this order number still running at ``now``."""
+    def recent_failures(self, order_number: str, since: datetime) -> list[VerificationAttempt]:
+        """Failed verification attempts on this order number at or after ``since`` and after
+        the last time an operator lifted a lock on it (those before count no more)."""
+        lifted = (
+            select(func.max(OrderLockRow.lifted_at))
+            .where(OrderLockRow.order_number == order_number)
+            .scalar_subquery()
+        )
         query = (
-            select(OrderLockRow.until)
-            .where(OrderLockRow.order_number == order_number, OrderLockRow.until > now)
-            .order_by(OrderLockRow.until.desc())
-            .limit(1)
+            select(VerificationAttemptRow)
+            .where(
+                VerificationAttemptRow.order_number == order_number,
+                VerificationAttemptRow.success.is_(False),
+                VerificationAttemptRow.at >= since,
+                or_(lifted.is_(None), VerificationAttemptRow.at > lifted),
+            )
+            .order_by(VerificationAttemptRow.at, VerificationAttemptRow.id)
         )
         with self.database.transaction() as session:
-            return session.scalar(query)
+            return [_attempt(row) for row in session.scalars(query)]
+
+    def locks(self, order_number: str, now: datetime) -> list[OrderLock]:
+        """The locks on this order number running at ``now`` and not lifted, latest end first:
+        order-wide ones (``caller`` None) and those of single callers."""
+        query = (
+            select(OrderLockRow)
+            .where(
+                OrderLockRow.order_number == order_number,
+                OrderLockRow.until > now,
+                OrderLockRow.lifted_at.is_(None),
+            )
+            .order_by(OrderLockRow.until.desc(), OrderLockRow.id)
+        )
+        with self.database.transaction() as session:
+            return [_lock(row) for row in session.scalars(query)]
+
+    def locked_until(
+        self, order_number: str, now: datetime, caller: str | None = None
+    ) -> datetime | None:
+        """The end of the latest lock running at ``now`` that holds for ``caller`` (an
+        order-wide lock, or that caller's own); with no caller, order-wide locks only."""
+        ends = [
+            lock.until
+            for lock in self.locks(order_number, now)
+            if lock.caller is None or lock.caller == caller
+        ]
+        return max(ends, default=None)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -215,6 +252,21 @@ class Repository:
         with self.database.transaction(write=True) as session:
             result = session.execute(query, execution_options={"synchronize_session": False})
             return cast(CursorResult[Any], result).rowcount
+
+    def lift_locks(self, order_number: str, now: datetime) -> list[OrderLock]:
+        """Lift every lock on this order number running at ``now`` (an operator's decision:
+        `voice-agent data unlock`); failed attempts before ``now`` count no more. Returns the
+        locks lifted (none: nothing was running, and nothing changes)."""
+        query = select(OrderLockRow).where(
+            OrderLockRow.order_number == order_number,
+            OrderLockRow.until > now,
+            OrderLockRow.lifted_at.is_(None),
+        )
+        with self.database.transaction(write=True) as session:
+            rows = list(session.scalars(query.order_by(OrderLockRow.id)))
+            for row in rows:
+                row.lifted_at = now
+            return [_lock(row) for row in rows]
 
     def add_turn(self, conversation_id: int, record: TurnRecord) -> int:
         try:
@@ -281,16 +333,7 @@ class Repository:
             .order_by(VerificationAttemptRow.at, VerificationAttemptRow.id)
         )
         with self.database.transaction() as session:
-            return [
-                VerificationAttempt(
-                    order_number=row.order_number,
-                    factor=row.factor,
-                    success=row.success,
-                    at=row.at,
-                    conversation_id=row.conversation_id,
-                )
-                for row in session.scalars(query)
-            ]
+            return [_attempt(row) for row in session.scalars(query)]
 
     def reference_taken(self, reference: str) -> bool:
         """Whether a claim, hand-off, return request or shop request already carries this
@@ -326,6 +369,8 @@ def _apply_one(session: Session, write: Write) -> None:
                     success=write.success,
                     at=write.at,
                     conversation_id=write.conversation_id,
+                    caller=write.caller,
+                    near_miss=write.near_miss,
                 )
             )
         case OrderLock():
@@ -334,6 +379,7 @@ def _apply_one(session: Session, write: Write) -> None:
                     order_number=write.order_number,
                     until=write.until,
                     conversation_id=write.conversation_id,
+                    caller=write.caller,
                 )
             )
         case ClaimWrite():
@@ -527,6 +573,27 @@ def _order_view(head: Any, items: Sequence[Any], events: Sequence[Any]) -> Order
         customer=customer,
         items=tuple(ItemView(row.sku, row.name, row.qty, row.price) for row in items),
         shipment=shipment,
+    )
+
+
+def _attempt(row: VerificationAttemptRow) -> VerificationAttempt:
+    return VerificationAttempt(
+        order_number=row.order_number,
+        factor=row.factor,
+        success=row.success,
+        at=row.at,
+        conversation_id=row.conversation_id,
+        caller=row.caller,
+        near_miss=row.near_miss,
+    )
+
+
+def _lock(row: OrderLockRow) -> OrderLock:
+    return OrderLock(
+        order_number=row.order_number,
+        until=row.until,
+        conversation_id=row.conversation_id,
+        caller=row.caller,
     )
 
 

@@ -25,15 +25,21 @@ class VerificationAttempt:
     success: bool
     at: datetime
     conversation_id: int | None = None
+    caller: str | None = None
+    """Who tried, as limits count callers: "sip:+4930...@203.0.113.5", "web:198.51.100.7"."""
+    near_miss: bool = False
+    """A failure one digit off (or two neighbours swapped) from the order's value."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderLock:
-    """No verification for this order number until ``until`` (seen by every conversation)."""
+    """No verification for this order number until ``until``: for ``caller`` only, or for
+    every caller when ``caller`` is None (seen by every conversation)."""
 
     order_number: str
     until: datetime
     conversation_id: int | None = None
+    caller: str | None = None
 
 
 CLAIM_KINDS = ("lost_parcel", "not_received", "damaged_item", "wrong_item", "missing_item")

@@ -677,7 +677,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             dialog,
             rtp,
             playout,
-            _caller_id(invite),
+            _caller_id(invite, pending.source),
             self.next_hop(dialog, pending.source),
             pending.local,
             outbound=False,
@@ -1259,9 +1259,11 @@ def _algorithm_of(request: SipRequest) -> str:
     return (algorithm or "MD5").upper()
 
 
-def _caller_id(invite: SipRequest) -> str:
+def _caller_id(invite: SipRequest, source: Address) -> str:
+    """The caller ID and the address the INVITE came from ("+4930123456@203.0.113.5"): one
+    caller for the verification limits (docs/verification.md)."""
     uri = invite.from_addr.uri
-    return uri.user or str(uri)
+    return f"{uri.user or uri}@{source[0]}"
 
 
 def _info_digit(info: SipRequest) -> str | None:

@@ -39,7 +39,7 @@ from voice_agent.audio.resample import resample
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Expect, Transcript
-from voice_agent.stages.asr.digits import spoken_digits_to_text
+from voice_agent.stages.asr.digits import rewrite_digits
 from voice_agent.stages.asr.guards import (
     FallbackReason,
     fallback_reason,
@@ -154,14 +154,16 @@ class WhisperAsr:
             language = self._fixed_language(model, hint)
             decoded, path = self._decode(model, samples, language, hint.expect, timings)
             text = without_echoed_tail(decoded.text)
+            rewritten = False
             if hint.expect is Expect.DIGITS:
-                text = spoken_digits_to_text(text)
+                text, rewritten = rewrite_digits(text)
         return Transcript(
             text=text,
             language=decoded.language,
             confidence=math.exp(decoded.avg_logprob) if text else 0.0,
             timings=timings.values,
             path=path,
+            digits_rewritten=rewritten,
         )
 
     def _decode(
