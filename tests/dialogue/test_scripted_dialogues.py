@@ -109,7 +109,7 @@ def test_the_chat_command_accepts_each_script_for_each_shop(
         assert "{" not in "".join(caller + (dtmf or "") for caller, dtmf in turns)
 
 
-def test_every_script_ends_with_goodbye_or_says_why_not() -> None:
+def test_every_script_ends_with_goodbye() -> None:
     # A call that ends without goodbye would hide a reply that ends it too early.
     for path in PATHS:
         script = load_script(path)
