@@ -74,3 +74,22 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(ValueError):
         settings.asr.beam_size = 5
     assert isinstance(settings, Settings)
+
+
+def test_the_advertised_sip_address_must_be_an_address() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ={"VOICE_AGENT_SIP__ADVERTISED_HOST": "pbx.example.com"})
+    assert "sip.advertised_host = 'pbx.example.com'" in str(error.value)
+    assert "not a host name" in str(error.value)
+    settings = load_settings(environ={"VOICE_AGENT_SIP__ADVERTISED_HOST": "203.0.113.10"})
+    assert settings.sip.advertised_host == "203.0.113.10"
+
+
+def test_a_short_metrics_token_is_refused_and_instance_ids_default_to_host_and_port() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ={"VOICE_AGENT_SERVER__METRICS_TOKEN": "secret"})
+    assert "server.metrics_token" in str(error.value)
+    settings = load_settings(environ={"VOICE_AGENT_SERVER__PORT": "9100"})
+    assert settings.server.resolved_instance_id().endswith(":9100")
+    named = load_settings(environ={"VOICE_AGENT_SERVER__INSTANCE_ID": "agent-2"})
+    assert named.server.resolved_instance_id() == "agent-2"

@@ -22,7 +22,10 @@ from voice_agent.stages.vad import Vad
 if TYPE_CHECKING:
     from voice_agent.agent.session import CallParts, CallSession
     from voice_agent.dialogue.call import CallDialogue
+    from voice_agent.dialogue.classifier import IntentClassifier
+    from voice_agent.dialogue.embedding import SentenceEmbedder
     from voice_agent.dialogue.engine import DialogueEngine
+    from voice_agent.dialogue.understanding import Understander
     from voice_agent.stages.asr.whisper import WhisperAsr
     from voice_agent.stages.tts.piper import PiperTts
     from voice_agent.store.db import Database
@@ -69,6 +72,7 @@ class App:
         await self.asr.transcribe(AudioFrame.concat(spoken))
         self.new_vad(16_000)
         await asyncio.to_thread(lambda: self.dialogue_engine.catalogue)
+        await asyncio.to_thread(self.understander, "Where is my order, and can I get an invoice?")
         logger.info("models loaded and warmed up")
 
     def new_vad(self, rate: int) -> Vad:
@@ -102,22 +106,48 @@ class App:
         return Repository(self.database)
 
     @cached_property
+    def sentence_embedder(self) -> SentenceEmbedder:
+        from voice_agent.dialogue.embedding import SentenceEmbedder
+
+        return SentenceEmbedder(self.models)
+
+    @cached_property
+    def intent_classifier(self) -> IntentClassifier:
+        """Built once per process: the exemplars of the dialogue's language, embedded."""
+        from voice_agent.dialogue.classifier import IntentClassifier, load_exemplars
+
+        exemplars = load_exemplars(self.settings.dialogue.language)
+        return IntentClassifier(self.sentence_embedder, exemplars)
+
+    @cached_property
+    def understander(self) -> Understander:
+        from voice_agent.dialogue.understanding import Understander
+
+        return Understander(self.intent_classifier)
+
+    @cached_property
     def dialogue_engine(self) -> DialogueEngine:
         from voice_agent.dialogue.engine import DialogueEngine
         from voice_agent.dialogue.policies import load_policies
 
         policies = load_policies(self.settings.paths.resolve(self.settings.dialogue.policies))
-        return DialogueEngine(self.repository, policies, self.settings.dialogue.language)
+        return DialogueEngine(
+            self.repository,
+            policies,
+            self.settings.dialogue.language,
+            understand=self.understander,
+        )
 
     def conversation(self, channel: str, caller_id: str) -> tuple[CallDialogue, StoreRecorder]:
         """A new stored conversation: the dialogue as the session uses it, and its recorder."""
-        from voice_agent.dialogue.call import CallDialogue
+        from voice_agent.dialogue.call import CallDialogue, caller_of
 
         instance_id = self.settings.server.resolved_instance_id()
         conversation_id = self.repository.start_conversation(
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id)
+        caller = caller_of(channel, caller_id)
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller)
         return dialogue, StoreRecorder(self.repository, conversation_id)
 
     def close_abandoned_conversations(self) -> int:

@@ -300,7 +300,8 @@ class SipSettings(Section):
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=5060, ge=0, le=65535)
     advertised_host: str | None = None
-    """Address written in Contact, Via and SDP when it differs from listen_host (NAT)."""
+    """IP address written in Contact, Via and SDP when it differs from listen_host (NAT); an
+    address, not a name: SDP's c= line is read as an address by every peer, ours included."""
     rtp_port_min: int = Field(default=20_000, ge=1024, le=65535)
     rtp_port_max: int = Field(default=20_999, ge=1024, le=65535)
     codecs: tuple[Literal["PCMU", "PCMA"], ...] = Field(default=("PCMU", "PCMA"), min_length=1)
@@ -333,6 +334,16 @@ class SipSettings(Section):
     t1_ms: int = Field(default=500, ge=10, le=10_000)
     """RFC 3261 T1, the round-trip estimate that scales every SIP retransmission timer."""
     user_agent: str = "voice-agent"
+
+    @field_validator("advertised_host")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"expected an IP address, not a host name: {value!r}") from None
+        return value
 
     @field_validator("allowed_networks")
     @classmethod

@@ -42,6 +42,7 @@ def _call(
     settings: SessionSettings | None = None,
     vad: EnergyVad | None = None,
     max_s: float = 120,
+    dialogue: EchoDialogue | None = None,
 ) -> Run:
     clock = FakeClock(100.0)
     playout = Playout(clock)
@@ -49,7 +50,8 @@ def _call(
     transport = WavCallTransport(caller, playout, clock, Pacing.STEPPED, max_s=max_s)
     recorder = ListRecorder()
     tts = ToneTts()
-    parts = CallParts(transport, playout, vad or EnergyVad(), asr, tts, EchoDialogue(), recorder)
+    dialogue = dialogue or EchoDialogue()
+    parts = CallParts(transport, playout, vad or EnergyVad(), asr, tts, dialogue, recorder)
     session = CallSession(settings or SessionSettings(), parts, clock)
     transport.settle = session.settled
     asyncio.run(session.run())
@@ -78,6 +80,18 @@ def test_a_turn_is_answered_and_recorded_with_latency_marks() -> None:
     # in stepped time inference is instant: first audio comes right after the hold
     assert marks["first_audio_sent"] >= SessionSettings().turn.hold_complete_s * 1000
     assert speakers[-1] == ("agent", "Goodbye.")
+
+
+def test_the_transcripts_confidence_and_rewritten_digits_reach_the_dialogue() -> None:
+    dialogue = EchoDialogue()
+    _call(
+        [Line(burst(1.0), cue=Cue.AFTER_REPLY), Line(burst(0.6, seed=2))],
+        ScriptedAsr({0.0: "bye", 1.2: "four seven seven oh oh"}, confidence=0.4, rewritten=True),
+        dialogue=dialogue,
+    )
+    heard = [t for t in dialogue.transcripts if t is not None]
+    assert heard and heard[0].text == "four seven seven oh oh"
+    assert all(t.confidence == 0.4 and t.digits_rewritten for t in heard)
 
 
 def test_no_turn_commits_while_the_caller_is_audibly_going_on() -> None:

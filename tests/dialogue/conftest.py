@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies, load_policies
-from voice_agent.dialogue.state import DialogueState, Reply, UserTurn
+from voice_agent.dialogue.state import Caller, DialogueState, Reply, UserTurn
 from voice_agent.settings import PathsSettings, StoreSettings
 from voice_agent.store.db import Database, open_database
 from voice_agent.store.demo import demo_document
@@ -74,20 +74,31 @@ class Conversation:
     engine: DialogueEngine
     repository: Repository
     now: datetime = ANCHOR
+    caller: Caller | None = None
     state: DialogueState = field(init=False)
     replies: list[Reply] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        conversation = self.repository.start_conversation("test", None, self.now)
-        self.state = self.engine.initial_state(conversation)
+        channel = "test" if self.caller is None else self.caller.channel
+        number = None if self.caller is None else self.caller.number
+        conversation = self.repository.start_conversation(channel, number, self.now)
+        self.state = self.engine.initial_state(conversation, self.caller)
         self.commit(self.engine.greeting(self.state))
 
-    def say(self, text: str = "", dtmf: str | None = None) -> Reply:
-        return self.commit(self.speculate(text, dtmf))
+    def say(
+        self,
+        text: str = "",
+        dtmf: str | None = None,
+        confidence: float = 1.0,
+        rewritten: bool = False,
+    ) -> Reply:
+        return self.commit(self.speculate(UserTurn(text, dtmf, confidence, rewritten)))
 
-    def speculate(self, text: str = "", dtmf: str | None = None) -> Reply:
+    def speculate(self, turn: UserTurn | str = "", dtmf: str | None = None) -> Reply:
         """The reply to this turn, computed and NOT committed (as a discarded speculation)."""
-        return self.engine.respond(UserTurn(text, dtmf), self.state, self.now)
+        if isinstance(turn, str):
+            turn = UserTurn(turn, dtmf)
+        return self.engine.respond(turn, self.state, self.now)
 
     def commit(self, reply: Reply) -> Reply:
         self.repository.apply(reply.writes)
@@ -109,6 +120,9 @@ def call(engine: DialogueEngine, repository: Repository) -> Conversation:
 
 
 def new_call(
-    engine: DialogueEngine, repository: Repository, now: datetime = ANCHOR
+    engine: DialogueEngine,
+    repository: Repository,
+    now: datetime = ANCHOR,
+    caller: Caller | None = None,
 ) -> Conversation:
-    return Conversation(engine, repository, now)
+    return Conversation(engine, repository, now, caller)

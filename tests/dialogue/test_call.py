@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tests.dialogue.conftest import ANCHOR
 from voice_agent.agent.ports import Dialogue
-from voice_agent.dialogue.call import CallDialogue
+from voice_agent.dialogue.call import CallDialogue, caller_of
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.state import Awaiting, DialogueState
+from voice_agent.dialogue.state import Awaiting, Caller, DialogueState
+from voice_agent.stages.asr import Transcript
 from voice_agent.store.repository import Repository
 
 
@@ -70,3 +71,41 @@ def test_complete_answers_for_endpointing(engine: DialogueEngine) -> None:
     claim = _to_claim_question(dialogue)
     assert dialogue.entity_complete("yes", claim) is True
     assert dialogue.entity_complete("well", claim) is False
+
+
+def _heard(text: str, confidence: float, rewritten: bool = False) -> Transcript:
+    return Transcript(text, "en", confidence, digits_rewritten=rewritten)
+
+
+def test_the_transcripts_confidence_decides_a_read_back(engine: DialogueEngine) -> None:
+    dialogue = CallDialogue(engine)
+    state = dialogue.greeting(dialogue.initial_state()).state
+    state = dialogue.respond("where is my order", None, state, ANCHOR).state
+    sure = dialogue.respond("4 5 0 6 9", None, state, ANCHOR, _heard("4 5 0 6 9", 0.9))
+    assert sure.state.candidate_order == "45069"
+    unsure = dialogue.respond("4 5 0 6 9", None, state, ANCHOR, _heard("4 5 0 6 9", 0.3))
+    assert unsure.text == "I heard four, five, zero, six, nine. Is that right?"
+    rewritten = dialogue.respond("4 5 0 6 9", None, state, ANCHOR, _heard("4 5 0 6 9", 0.9, True))
+    assert rewritten.text == unsure.text
+    too_low = dialogue.respond("4 5 0 6 9", None, state, ANCHOR, _heard("4 5 0 6 9", 0.1))
+    assert too_low.text == "Sorry, I didn't catch that. Could you say that again?"
+
+
+def test_a_read_back_cut_short_is_not_confirmed_by_a_yes(engine: DialogueEngine) -> None:
+    dialogue = CallDialogue(engine, caller=caller_of("sip", "+447700900123@203.0.113.5"))
+    state = dialogue.greeting(dialogue.initial_state()).state
+    state = dialogue.respond("where is my order", None, state, ANCHOR).state
+    state = dialogue.respond("4 5 0 6 9", None, state, ANCHOR, _heard("4 5 0 6 9", 0.3)).state
+    cut = dialogue.heard(state, "I heard four, five,")
+    assert cut.read_back is None
+    reply = dialogue.respond("yes", None, cut, ANCHOR, _heard("yes", 0.9))
+    assert reply.state.candidate_order is None
+    assert "press hash" in reply.text  # asked for the number again, with the keypad offered
+
+
+def test_callers_as_the_limits_count_them() -> None:
+    phone = caller_of("sip", "+447700900123@203.0.113.5")
+    assert phone == Caller("sip", "sip:+447700900123@203.0.113.5", "+447700900123")
+    assert caller_of("sip", "anonymous@203.0.113.5").number is None
+    assert caller_of("webrtc", "web:198.51.100.7") == Caller("webrtc", "web:198.51.100.7")
+    assert caller_of("chat", None) == Caller("chat", "chat:unknown")

@@ -23,7 +23,7 @@ def _config(tmp_path: Path, database: Path, extra: str = "") -> Path:
     return config
 
 
-def _script(tmp_path: Path, *lines: dict[str, str]) -> Path:
+def _script(tmp_path: Path, *lines: dict[str, Any]) -> Path:
     script = tmp_path / "call.jsonl"
     script.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return script
@@ -72,6 +72,37 @@ def test_a_scripted_call_opens_a_claim_in_the_configured_database(
         turns_stored = repository.turns(conversation.id)
         assert [t.speaker for t in turns_stored] == ["agent"] + ["caller", "agent"] * 5
         assert turns_stored[3].text == "(keypad) 31146#"
+
+
+def test_a_script_states_how_surely_a_line_was_heard(tmp_path: Path, demo_db_path: Path) -> None:
+    script = _script(
+        tmp_path,
+        {"caller": "Where is my order?"},
+        {"caller": "4 7 7 0 0", "confidence": 0.4},
+        {"caller": "yes"},
+        {"caller": "the last four digits are 0 3 2 1", "confidence": 0.9, "rewritten": True},
+        {"caller": "no"},
+    )
+    config = _config(tmp_path, demo_db_path)
+    result = run_cli(["chat", "--config", str(config), "--now", NOW, "--script", str(script)])
+    assert result.returncode == 0, result.stderr
+    turns = _out(result.stdout)
+    assert turns[2]["agent"] == "I heard four, seven, seven, zero, zero. Is that right?"
+    assert turns[2]["actions"] == []
+    assert "To confirm it's you" in turns[3]["agent"]
+    assert turns[4]["agent"] == "I heard zero, three, two, one. Is that right?"
+    assert turns[5]["actions"] == []  # read back and turned down: no attempt
+    assert "To confirm it's you" in turns[5]["agent"]
+
+
+def test_a_script_line_with_a_bad_confidence_is_refused(
+    tmp_path: Path, demo_db_path: Path
+) -> None:
+    script = _script(tmp_path, {"caller": "hello", "confidence": 7})
+    config = _config(tmp_path, demo_db_path)
+    result = run_cli(["chat", "--config", str(config), "--now", NOW, "--script", str(script)])
+    assert result.returncode != 0
+    assert f"{script}:1: confidence must be a number from 0 to 1" in result.stderr
 
 
 def test_a_bad_script_line_is_named_and_nothing_is_stored(

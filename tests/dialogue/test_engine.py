@@ -21,7 +21,8 @@ SCRIPTS: dict[str, list[str]] = {
     "status": ["Where is my order?", "four five zero six nine", "one oh one one nine", "no, bye"],
     "lost": ["My parcel never arrived", "3 1 1 4 6", "3 3 1 3 0", "yes please", "bye"],
     "return": ["I want to return something", "58812", "c l a", "yes", "that's all"],
-    "duties": ["Do I have to pay customs fees?", "45067", "b e a", "no"],
+    # 45067 has been held at customs for 17 days: overdue, so a claim is offered too (declined)
+    "duties": ["Do I have to pay customs fees?", "45067", "b e a", "no", "no"],
     "address": [
         "I need to change my address",
         "10232",

@@ -36,7 +36,7 @@ PHRASES: list[tuple[str, Intent | None]] = [
     ("Sorry, what did you say?", Intent.REPEAT),
     ("Say that again please.", Intent.REPEAT),
     ("What was that?", Intent.REPEAT),
-    ("It says delivered but I didn't get it.", Intent.LOST_PARCEL),
+    ("It says delivered but I didn't get it.", Intent.NOT_RECEIVED),
     ("I'd like to know where my package is.", Intent.ORDER_STATUS),
     ("Bye!", Intent.GOODBYE),
     ("No, that's all, thanks.", Intent.GOODBYE),

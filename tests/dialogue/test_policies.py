@@ -148,3 +148,27 @@ def test_a_newer_version_is_refused() -> None:
     data = _raw()
     data["version"] = 2
     assert "version: 2 is outside 1..1" in _refused(data)
+
+
+def test_the_per_order_limits_and_read_back_are_optional_keys(policies: Policies) -> None:
+    shipped = policies.verification
+    assert shipped.order_max_failed_attempts == 10
+    assert shipped.order_attempt_window == shipped.order_lock == timedelta(hours=24)
+    assert shipped.near_misses_forgiven == 2
+    assert shipped.read_back_below_confidence == 0.5
+    data = _raw()
+    for key in (
+        "order_max_failed_attempts",
+        "order_attempt_window_minutes",
+        "order_lock_minutes",
+        "near_misses_forgiven",
+        "read_back_below_confidence",
+    ):
+        del data["verification"][key]
+    older = parse_policies(data, "older.toml").verification  # a file from before them
+    assert older == shipped
+    data["verification"]["read_back_below_confidence"] = 2
+    data["verification"]["order_max_failed_attempts"] = 0
+    message = _refused(data)
+    assert "verification.read_back_below_confidence: 2 is outside 0..1" in message
+    assert "verification.order_max_failed_attempts: 0 is outside 1..1000" in message

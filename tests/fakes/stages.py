@@ -57,8 +57,12 @@ class EnergyVad:
 class ScriptedAsr:
     """Answers each utterance by its duration: the longest script key not longer than it."""
 
-    def __init__(self, by_min_duration: dict[float, str]) -> None:
+    def __init__(
+        self, by_min_duration: dict[float, str], confidence: float = 0.9, rewritten: bool = False
+    ) -> None:
         self._table = sorted(by_min_duration.items())
+        self._confidence = confidence
+        self._rewritten = rewritten
         self.calls: list[tuple[float, AsrHint | None]] = []
 
     async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
@@ -67,7 +71,12 @@ class ScriptedAsr:
         for minimum, candidate in self._table:
             if audio.duration >= minimum:
                 text = candidate
-        return Transcript(text=text, language="en", confidence=0.9)
+        return Transcript(
+            text=text,
+            language="en",
+            confidence=self._confidence,
+            digits_rewritten=self._rewritten,
+        )
 
 
 class ToneTts:
@@ -107,13 +116,25 @@ class EchoReply:
 class EchoDialogue:
     """Repeats what it heard; "bye" ends the call; writes one marker per reply."""
 
+    def __init__(self) -> None:
+        self.transcripts: list[Transcript | None] = []
+        """The transcript each turn came with (None for keypad turns)."""
+
     def initial_state(self) -> EchoState:
         return EchoState()
 
     def greeting(self, state: Any) -> EchoReply:
         return EchoReply(("Hello.", "How can I help you today?"), state)
 
-    def respond(self, text: str, dtmf: str | None, state: Any, now: datetime) -> EchoReply:
+    def respond(
+        self,
+        text: str,
+        dtmf: str | None,
+        state: Any,
+        now: datetime,
+        transcript: Transcript | None = None,
+    ) -> EchoReply:
+        self.transcripts.append(transcript)
         heard = text or f"keys {dtmf}"
         next_state = replace(state, turns=state.turns + 1)
         if "bye" in heard.lower():

@@ -1,3 +1,6 @@
+import re
+from dataclasses import replace
+
 import pytest
 
 from tests.protocol.fixtures import sip_fixture
@@ -245,3 +248,59 @@ def test_unknown_lines_are_kept_in_place() -> None:
         "b=AS:64\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\ni=voice\r\nb=TIAS:64000\r\na=rtcp-mux\r\n"
     )
     assert str(SessionDescription.parse(text)) == text
+
+
+ALL_EVENTS = replace(AGENT, telephone_event=Codec("telephone-event", 8000, 101, fmtp="0-255"))
+
+
+@pytest.mark.parametrize(
+    ("offered", "answered"),
+    [
+        ("0-99999999", "0-255"),  # once expanded into a hundred million events: 14.6 s, GBs
+        ("0-" + "9" * 5000, "0-255"),  # too long for int() (Python's 4,300-digit limit)
+        ("250-300,1000-2000", "250-255"),
+        ("00003-0007,x,9-,12-11,7-\u00b2", "3-7"),  # malformed parts are ignored
+    ],
+)
+def test_telephone_event_ranges_are_read_within_rfc_4733s_0_to_255(
+    offered: str, answered: str
+) -> None:
+    offer = _offer(
+        "m=audio 6000 RTP/AVP 0 101\r\n"
+        f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 {offered}\r\n"
+    )
+    _, audio = create_answer(offer, ALL_EVENTS)
+    assert audio.telephone_event is not None and audio.telephone_event.fmtp == answered
+
+
+@pytest.mark.parametrize(
+    ("connection", "complaint"),
+    [
+        (
+            "IN IP4 pbx.example.com",
+            "c= must carry an IP address, got a host name 'pbx.example.com'",
+        ),
+        ("IN IP6 pbx.example.com", "c= must carry an IP address, got a host name"),
+        ("IN IP4 2001:db8::1", "not an IP4 address"),
+        ("IN IP6 192.0.2.9", "not an IP6 address"),
+        ("IN IP4 192.0.2.256", "c= must carry an IP address"),
+        ("IN ATM 192.0.2.9", "address type ATM"),
+    ],
+)
+def test_a_connection_must_carry_an_ip_address_of_its_type(connection: str, complaint: str) -> None:
+    session_level = f"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc={connection}\r\nt=0 0\r\n"
+    with pytest.raises(SdpParseError, match=re.escape(complaint)):
+        SessionDescription.parse(session_level)
+    media_level = (
+        f"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\nc={connection}\r\n"
+    )
+    with pytest.raises(SdpParseError, match=re.escape(complaint)):
+        SessionDescription.parse(media_level)
+
+
+@pytest.mark.parametrize(
+    "connection", ["IN IP4 0.0.0.0", "IN IP6 ::", "IN IP6 2001:DB8::1", "IN IP4 224.2.1.1/127/3"]
+)
+def test_connections_with_ip_addresses_are_read(connection: str) -> None:
+    sdp = SessionDescription.parse(f"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc={connection}\r\nt=0 0\r\n")
+    assert str(sdp.connection) == connection

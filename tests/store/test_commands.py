@@ -1,8 +1,9 @@
-"""`voice-agent data import` and `voice-agent data demo`, run as an operator runs them."""
+"""`voice-agent data import`, `demo` and `unlock`, run as an operator runs them."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -12,6 +13,7 @@ from voice_agent.settings import PathsSettings, StoreSettings
 from voice_agent.store.db import open_database
 from voice_agent.store.demo import ORDERS
 from voice_agent.store.repository import Repository
+from voice_agent.store.writes import OrderLock, VerificationAttempt
 
 
 def orders_in(url: str, numbers: list[str]) -> dict[str, bool]:
@@ -95,3 +97,36 @@ def test_the_url_setting_points_a_command_at_postgresql(
     assert result.returncode == 0, result.stderr
     assert f"127.0.0.1:{postgres_server.port}" in result.stdout
     assert orders_in(url, ["10231", "58815"]) == {"10231": True, "58815": True}
+
+
+def test_unlock_lifts_an_orders_locks_and_says_which(isolated_data_dir: dict[str, str]) -> None:
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    at = datetime(2025, 3, 20, 14, 0, tzinfo=UTC)
+    caller = "sip:+447700900123@203.0.113.5"
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        Repository(database).apply(
+            [
+                VerificationAttempt(
+                    order_number="45069", factor="postcode", success=False, at=at, caller=caller
+                ),
+                OrderLock(order_number="45069", until=at + timedelta(minutes=30), caller=caller),
+                OrderLock(order_number="45069", until=at + timedelta(hours=24)),
+                OrderLock(order_number="45070", until=at + timedelta(hours=24)),
+            ]
+        )
+    later = (at + timedelta(minutes=5)).isoformat()
+    result = run_cli(["data", "unlock", "45069", "--now", later], env=isolated_data_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "order 45069: lifted 2 lock(s); earlier failed attempts count no more",
+        f"  caller {caller}, locked until 2025-03-20T14:30:00Z",
+        "  every caller, locked until 2025-03-21T14:00:00Z",
+    ]
+    again = run_cli(["data", "unlock", "45069", "--now", later], env=isolated_data_dir)
+    assert again.stdout == "order 45069: no lock running; nothing lifted\n"
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        repository = Repository(database)
+        now = at + timedelta(minutes=6)
+        assert repository.locks("45069", now) == []
+        assert repository.recent_failures("45069", at - timedelta(hours=1)) == []
+        assert [lock.order_number for lock in repository.locks("45070", now)] == ["45070"]

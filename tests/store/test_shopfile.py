@@ -122,7 +122,7 @@ BAD_RECORDS: list[tuple[str, Callable[[Document], None], str, str]] = [
     ("empty name", _set("products.0.name", ""), "$.products[0].name", "must not be empty"),
     ("unknown field", _set("orders.0.notes", "gift"), "$.orders[0].notes",
      "unknown field (expected one of number, placed_at, currency, insured, incoterm, customer, "
-     "items, shipment)"),
+     "items, shipment, returns, refunds)"),
     ("duplicate order number", _set("orders.1.number", "4567"), "$.orders[1].number",
      "duplicate order number '4567' (first at $.orders[0])"),
     ("duplicate SKU", _set("products.2", {"sku": "PB-10K", "name": "Again", "attributes": {}}),

@@ -107,6 +107,8 @@ class Dialogue:
     from_tag: str = field(default_factory=new_tag)
     to_tag: str | None = None
     seq: int = 0
+    user: str = "shopper"
+    """The caller's user part (a phone number from a trunk)."""
 
     def request(
         self,
@@ -125,11 +127,11 @@ class Dialogue:
         fields = [
             ("Via", f"SIP/2.0/UDP {host}:{port};branch={branch or new_branch()};rport"),
             ("Max-Forwards", "70"),
-            ("From", f'"Shopper" <sip:shopper@{host}:{port}>;tag={self.from_tag}'),
+            ("From", f'"Shopper" <sip:{self.user}@{host}:{port}>;tag={self.from_tag}'),
             ("To", to if self.to_tag is None else f"{to};tag={self.to_tag}"),
             ("Call-ID", self.call_id),
             ("CSeq", f"{seq} {method}"),
-            ("Contact", f"<sip:shopper@{host}:{port}>"),
+            ("Contact", f"<sip:{self.user}@{host}:{port}>"),
             *headers,
         ]
         if content_type is not None:
@@ -180,12 +182,12 @@ class Session:
 
 
 class RtpSink(asyncio.DatagramProtocol):
-    """Counts the RTP packets that reach a port."""
+    """Counts the RTP packets that reach a port (and sends the caller's, from it)."""
 
     def __init__(self) -> None:
         self.packets: list[bytes] = []
         self.port = 0
-        self.transport: asyncio.BaseTransport | None = None
+        self.transport: asyncio.DatagramTransport | None = None
 
     @classmethod
     async def open(cls) -> RtpSink:
@@ -200,6 +202,10 @@ class RtpSink(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         self.packets.append(data)
+
+    def send(self, data: bytes, to: Address) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data, to)
 
     def close(self) -> None:
         if self.transport is not None:

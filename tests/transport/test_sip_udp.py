@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import socket
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,23 +19,25 @@ from typing import Any
 import pytest
 
 from tests.transport.sip_support import Dialogue, RtpSink, Session, SipPeer, offer, sdp_of
+from voice_agent.agent.events import CallerSaid
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import Clock, FakeClock, RealClock
-from voice_agent.protocol.rtp import RtpPacket
+from voice_agent.protocol.dtmf import digit_packets
+from voice_agent.protocol.rtp import RtpPacket, RtpSender
 from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
 from voice_agent.settings import SipAccount, SipSettings, SipTrunkSettings
-from voice_agent.transport.sip_udp import OutboundCallError, SipCall, SipEndpoint
+from voice_agent.transport.sip_udp import CallRunner, OutboundCallError, SipCall, SipEndpoint
 
 G729 = Codec("G729", 8000, 18)
 
 
 @asynccontextmanager
 async def agent(
-    session: Session | None = None,
+    session: CallRunner | None = None,
     clock: Clock | None = None,
     limiter: CallLimiter | None = None,
     register: bool = True,
@@ -55,9 +61,11 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-async def _call(endpoint: SipEndpoint, peer: SipPeer, rtp_port: int) -> tuple[Dialogue, SipRequest]:
-    """Place a call from the peer and acknowledge the answer."""
-    dialogue = Dialogue(peer, endpoint.address)
+async def _call(
+    endpoint: SipEndpoint, peer: SipPeer, rtp_port: int, user: str = "shopper"
+) -> tuple[Dialogue, SipRequest]:
+    """Place a call from the peer (as `user`) and acknowledge the answer."""
+    dialogue = Dialogue(peer, endpoint.address, user=user)
     invite = dialogue.request("INVITE", offer(rtp_port), "application/sdp")
     dialogue.send(invite)
     answer = await peer.response()
@@ -396,6 +404,168 @@ def test_requests_for_a_call_that_does_not_exist_get_481() -> None:
             assert (await peer.response()).status == 481
 
     run(scenario)
+
+
+def test_an_offer_of_a_hundred_million_keypad_events_is_answered_and_the_line_keeps_answering() -> (
+    None
+):
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            dialogue = Dialogue(peer, endpoint.address)
+            body = offer(40000).replace(b"a=fmtp:101 0-16", b"a=fmtp:101 0-99999999")
+            assert b"0-99999999" in body
+            invite = dialogue.request("INVITE", body, "application/sdp")
+            # expanding the range once stalled the line for 14.6 s; a stalled loop fires its
+            # own timeouts late, so the deadline is checked against the wall clock
+            deadline = time.monotonic() + 2.0
+            dialogue.send(invite)
+            probe = Dialogue(peer, endpoint.address)
+            probe.send(probe.request("OPTIONS"))
+            answers: dict[str, SipResponse] = {}
+            while len(answers) < 2:
+                response = await peer.response(wait=2.0)
+                answers[response.cseq.method] = response
+            assert time.monotonic() < deadline, "the line stalled"
+            assert answers["OPTIONS"].status == 200
+            answer = answers["INVITE"]
+            assert answer.status == 200
+            events = sdp_of(answer).media[0].codecs()[1]
+            assert (events.name, events.fmtp) == ("telephone-event", "0-16")
+            dialogue.to_tag = answer.to_addr.tag
+            dialogue.send(dialogue.ack(invite, answer))
+            await session.started.wait()
+            dialogue.send(dialogue.request("BYE"))
+            assert (await peer.response()).status == 200
+
+    run(scenario)
+
+
+def test_an_sdp_naming_a_host_instead_of_an_address_gets_400_and_the_line_keeps_answering() -> None:
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            dialogue = Dialogue(peer, endpoint.address)
+            body = offer(40000).replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 pbx.example.com")
+            assert b"pbx.example.com" in body
+            invite = dialogue.request("INVITE", body, "application/sdp")
+            dialogue.send(invite)
+            refusal = await peer.response()
+            assert (refusal.status, refusal.reason) == (400, "Malformed SDP")
+            dialogue.send(dialogue.ack(invite, refusal))
+            probe = Dialogue(peer, endpoint.address)
+            probe.send(probe.request("OPTIONS"))
+            assert (await peer.response(wait=2.0)).status == 200
+            assert not session.calls
+
+    run(scenario)
+
+
+def test_the_line_is_free_again_as_soon_as_the_callers_bye_is_answered() -> None:
+    async def scenario() -> None:
+        session = Session()
+        cleaned_up = asyncio.Event()
+
+        async def slow_to_clean_up(call: SipCall, playout: Playout, caller_id: str) -> None:
+            await session(call, playout, caller_id)
+            await cleaned_up.wait()  # a real session goes on saving the call for a while
+
+        async with agent(slow_to_clean_up, limiter=CallLimiter(1)) as endpoint:
+            peer = await SipPeer.open()
+            first, _ = await _call(endpoint, peer, 40000)
+            await session.started.wait()
+            first.send(first.request("BYE"))
+            assert (await peer.response()).status == 200
+            second = Dialogue(peer, endpoint.address)
+            invite = second.request("INVITE", offer(40002), "application/sdp")
+            second.send(invite)
+            answer = await peer.response()
+            assert answer.status == 200, "the line was still busy with the call that ended"
+            second.to_tag = answer.to_addr.tag
+            second.send(second.ack(invite, answer))
+            second.send(second.request("BYE"))
+            assert (await peer.response()).status == 200
+            cleaned_up.set()
+
+    run(scenario)
+
+
+def test_the_sip_socket_has_a_large_receive_buffer_and_counts_what_overflows_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def overflow_warned() -> bool:
+        return any(
+            record.levelno == logging.WARNING and "receive buffer was full" in record.getMessage()
+            for record in caplog.records
+        )
+
+    async def scenario() -> None:
+        async with agent() as endpoint:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as burst:
+                default = burst.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                assert endpoint.receive_buffer_bytes > default
+                if sys.platform != "linux":
+                    assert endpoint.receive_drops() is None
+                    return
+                assert endpoint.receive_drops() == 0
+                # the endpoint cannot read while this coroutine holds the loop: twice its
+                # buffer's worth overflows it
+                for _ in range(2 * endpoint.receive_buffer_bytes // 60_000):
+                    burst.sendto(bytes(60_000), endpoint.address)
+            drops = endpoint.receive_drops()
+            assert drops is not None and drops > 0
+            for _ in range(50):  # the counter is read at most once a second
+                if overflow_warned():
+                    break
+                await asyncio.sleep(0.1)
+            assert overflow_warned()
+
+    with caplog.at_level(logging.INFO):
+        run(scenario)
+    assert any("receive buffer" in record.getMessage() for record in caplog.records)
+
+
+def test_the_callers_number_and_keypad_digits_stay_out_of_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    number, keys = "+447700900321", "8642"
+
+    async def scenario() -> None:
+        session = Session()
+        async with agent(session) as endpoint:
+            peer = await SipPeer.open()
+            sink = await RtpSink.open()
+            dialogue, _ = await _call(endpoint, peer, sink.port, user=number)
+            await session.started.wait()
+            call = session.calls[0]
+            assert call.caller_id == number
+            sender = RtpSender(0, ssrc=0x4242)
+            for key in keys:
+                for packet in digit_packets(sender, key, payload_type=101):
+                    sink.send(bytes(packet), ("127.0.0.1", call.rtp.local_port))
+                    await asyncio.sleep(0.005)
+            for _ in range(100):
+                if len(session.digits) == len(keys):
+                    break
+                await asyncio.sleep(0.02)
+            assert "".join(session.digits) == keys
+            call.publish(CallerSaid(endpoint.clock.now(), f"(keypad) {keys}"))  # as sessions do
+            dialogue.send(dialogue.request("BYE"))
+            assert (await peer.response()).status == 200
+            await call.wait()
+            sink.close()
+
+    with caplog.at_level(logging.DEBUG):
+        run(scenario)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("keypad digit received" in message for message in messages)
+    for message in messages:
+        assert number[1:] not in message
+        assert not re.search(r"(?<![0-9A-Za-z])0321(?![0-9A-Za-z])", message), message
+        assert keys not in message, message
+        assert not re.search(r"keypad[^0-9*#]*[0-9*#]", message), message
 
 
 # --- registration and calls out ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from voice_agent.agent.events import CallEvent
 from voice_agent.audio import AudioFrame
-from voice_agent.stages.asr import Expect
+from voice_agent.stages.asr import Expect, Transcript
 from voice_agent.store.writes import TurnRecord
 
 
@@ -58,7 +58,17 @@ class Dialogue(Protocol):
 
     def greeting(self, state: Any) -> DialogueReply: ...
 
-    def respond(self, text: str, dtmf: str | None, state: Any, now: datetime) -> DialogueReply: ...
+    def respond(
+        self,
+        text: str,
+        dtmf: str | None,
+        state: Any,
+        now: datetime,
+        transcript: Transcript | None = None,
+    ) -> DialogueReply:
+        """The reply to a turn: ``text`` heard (with the ``transcript`` it came from, whose
+        confidence and rewritten digits the dialogue weighs) or ``dtmf`` keys typed."""
+        ...
 
     def initial_state(self) -> Any: ...
 

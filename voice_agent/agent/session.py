@@ -379,7 +379,9 @@ class CallSession:
         state = self._dialogue_state
         dialogue = self._parts.dialogue
         now = self._parts.wall_clock()
-        reply = await self._work(asyncio.to_thread(dialogue.respond, text, None, state, now))
+        reply = await self._work(
+            asyncio.to_thread(dialogue.respond, text, None, state, now, transcript)
+        )
         marks["reply_first_text"] = self._clock.now()
         complete = dialogue.entity_complete(text, state)
         first_audio: list[AudioFrame] = []

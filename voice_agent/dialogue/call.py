@@ -9,12 +9,14 @@ caller has finished giving what was asked for (all digits of an order number, a 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime
 
 from voice_agent.dialogue import entities, nlu, verification
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.state import Awaiting, DialogueState, Line, Reply, UserTurn
+from voice_agent.dialogue.state import Awaiting, Caller, DialogueState, Line, Reply, UserTurn
+from voice_agent.stages.asr import Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +25,26 @@ _YES_NO_QUESTIONS = frozenset(
         Awaiting.CONFIRM_CLAIM,
         Awaiting.CONFIRM_RETURN,
         Awaiting.CONFIRM_ADDRESS,
+        Awaiting.CONFIRM_REQUEST,
         Awaiting.OFFER_HANDOFF,
         Awaiting.ANYTHING_ELSE,
     }
 )
+
+
+def caller_of(channel: str, caller_id: str | None) -> Caller:
+    """The caller as verification limits count them, from the transport's caller ID: on the
+    phone "+4930123456@203.0.113.5" (the SIP caller ID and the address the call came from),
+    on the web "web:198.51.100.7" (the client's address)."""
+    if not caller_id:
+        return Caller(channel, f"{channel}:unknown")
+    prefixed = caller_id.startswith(("web:", f"{channel}:"))
+    key = caller_id if prefixed else f"{channel}:{caller_id}"
+    number = None
+    if channel == "sip":
+        user = caller_id.split("@")[0]
+        number = user if re.fullmatch(r"\+?[\d\s().-]{7,}", user) else None
+    return Caller(channel, key, number)
 
 
 def _answers_otherwise(text: str) -> bool:
@@ -35,18 +53,36 @@ def _answers_otherwise(text: str) -> bool:
 
 
 class CallDialogue:
-    def __init__(self, engine: DialogueEngine, conversation_id: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        conversation_id: int | None = None,
+        caller: Caller | None = None,
+    ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
+        self.caller = caller
 
     def initial_state(self) -> DialogueState:
-        return self.engine.initial_state(self.conversation_id)
+        return self.engine.initial_state(self.conversation_id, self.caller)
 
     def greeting(self, state: DialogueState) -> Reply:
         return self.engine.greeting(state)
 
-    def respond(self, text: str, dtmf: str | None, state: DialogueState, now: datetime) -> Reply:
-        return self.engine.respond(UserTurn(text, dtmf), state, now)
+    def respond(
+        self,
+        text: str,
+        dtmf: str | None,
+        state: DialogueState,
+        now: datetime,
+        transcript: Transcript | None = None,
+    ) -> Reply:
+        if transcript is None:  # typed on the keypad, or text with nothing to doubt
+            return self.engine.respond(UserTurn(text, dtmf), state, now)
+        turn = UserTurn(
+            text, dtmf, confidence=transcript.confidence, rewritten=transcript.digits_rewritten
+        )
+        return self.engine.respond(turn, state, now)
 
     def heard(self, state: DialogueState, played_text: str) -> DialogueState:
         """The state after the last reply was interrupted with ``played_text`` heard."""
@@ -57,6 +93,9 @@ class CallDialogue:
         heard_question = bool(question) and question.strip() in played_text
         if state.awaiting in _YES_NO_QUESTIONS and not heard_question:
             return replace(state, transcript=transcript, awaiting=Awaiting.NOTHING, pending=None)
+        if state.read_back is not None and not heard_question:
+            # "Is that right?" unheard: a "yes" must not confirm digits they never heard.
+            return replace(state, transcript=transcript, read_back=None)
         return replace(state, transcript=transcript)
 
     def entity_complete(self, text: str, state: DialogueState) -> bool | None:
@@ -68,9 +107,11 @@ class CallDialogue:
             lengths = policies.verification.order_number_digits
             given = entities.order_number(text, None, lengths) is not None
             return given or _answers_otherwise(text)
-        if state.awaiting is Awaiting.FACTOR:
+        if state.awaiting in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
             given = verification.gives_factor(text, policies.verification)
             return given or _answers_otherwise(text)
+        if state.awaiting is Awaiting.LOOKUP:
+            return entities.email_address(text) is not None or _answers_otherwise(text)
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None

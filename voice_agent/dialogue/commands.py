@@ -2,7 +2,10 @@
 
 Interactive by default (type as the caller; ``dtmf: 4567#`` types on the keypad). With
 ``--script FILE`` (``-`` for stdin) it reads JSON lines ``{"caller": "..."}`` or
-``{"dtmf": "4567#"}`` and prints one JSON line per agent turn, the greeting first:
+``{"dtmf": "4567#"}`` and prints one JSON line per agent turn, the greeting first. A caller
+line may say how the ASR heard it, as a call's transcript would: ``{"caller": "4 7 7 0 0",
+"confidence": 0.4, "rewritten": true}`` (defaults 1.0 and false).
+Output:
 ``{"agent": "...", "actions": [{"type": "claim", ...}], "expect": "yes_no", "end_call": false}``.
 
 Every reply is committed as it is given (its writes and both turns, in one transaction), as a
@@ -16,6 +19,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -43,7 +47,8 @@ def add_commands(
         "--script",
         type=Path,
         metavar="FILE",
-        help='JSON lines {"caller": "..."} or {"dtmf": "..."} ("-" for stdin); '
+        help='JSON lines {"caller": "..."} (optionally with "confidence": 0.4, '
+        '"rewritten": true) or {"dtmf": "..."} ("-" for stdin); '
         "prints one JSON line per agent turn",
     )
     chat.add_argument(
@@ -64,6 +69,7 @@ class _Chat:
     """One conversation: the engine, its state, and the store its replies are committed to."""
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+        from voice_agent.app import App
         from voice_agent.dialogue.engine import DialogueEngine
         from voice_agent.dialogue.policies import load_policies
         from voice_agent.store.db import open_database
@@ -71,9 +77,15 @@ class _Chat:
 
         self.fixed_now: datetime | None = args.now
         policies = load_policies(settings.paths.resolve(settings.dialogue.policies))
+        understand = App(settings).understander  # the intent classifier, as in a call
         self.database = open_database(settings.store, settings.paths)
         self.repository = Repository(self.database)
-        self.engine = DialogueEngine(self.repository, policies, settings.dialogue.language)
+        self.engine = DialogueEngine(
+            self.repository,
+            policies,
+            settings.dialogue.language,
+            understand=understand,
+        )
         started = self.now()
         self.conversation = self.repository.start_conversation(CHANNEL, None, started)
         self.state = self.engine.initial_state(self.conversation)
@@ -92,12 +104,14 @@ class _Chat:
         self.state = reply.state
         return reply
 
-    def turn(self, text: str, dtmf: str | None) -> Reply:
+    def turn(self, line: ScriptLine) -> Reply:
         from voice_agent.dialogue.state import UserTurn
         from voice_agent.store.writes import TurnRecord, TurnWrite
 
         at = self.now()
-        reply = self.engine.respond(UserTurn(text, dtmf), self.state, at)
+        text, dtmf = line.caller, line.dtmf
+        turn = UserTurn(text, dtmf, confidence=line.confidence, rewritten=line.rewritten)
+        reply = self.engine.respond(turn, self.state, at)
         said = text or f"(keypad) {dtmf}"
         turns = [
             TurnWrite(
@@ -116,13 +130,15 @@ class _Chat:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.dialogue.classifier import ExemplarError
     from voice_agent.dialogue.policies import PolicyError
     from voice_agent.dialogue.replies import LanguageError
+    from voice_agent.models import ModelError
     from voice_agent.store.db import StoreError
 
     try:
         chat = _Chat(args, settings)
-    except (PolicyError, LanguageError, StoreError) as error:
+    except (PolicyError, LanguageError, ExemplarError, ModelError, StoreError) as error:
         raise CliError(str(error)) from None
     try:
         if args.script is None:
@@ -141,8 +157,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _scripted(chat: _Chat, lines: TextIO, source: str) -> int:
     turns = list(_script_turns(lines, source))  # all checked before the first turn is stored
     _print_json(chat.greeting())
-    for index, (text, dtmf) in enumerate(turns):
-        reply = chat.turn(text, dtmf)
+    for index, line in enumerate(turns):
+        reply = chat.turn(line)
         _print_json(reply)
         if reply.end_call:
             left = len(turns) - index - 1
@@ -154,7 +170,17 @@ def _scripted(chat: _Chat, lines: TextIO, source: str) -> int:
     return 0
 
 
-def _script_turns(lines: TextIO, source: str) -> Iterator[tuple[str, str | None]]:
+@dataclass(frozen=True, slots=True)
+class ScriptLine:
+    """One caller turn of a script: what they said (and how surely it was heard) or typed."""
+
+    caller: str
+    dtmf: str | None = None
+    confidence: float = 1.0
+    rewritten: bool = False
+
+
+def _script_turns(lines: TextIO, source: str) -> Iterator[ScriptLine]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -170,7 +196,16 @@ def _script_turns(lines: TextIO, source: str) -> Iterator[tuple[str, str | None]
             )
         if not caller.strip() and not dtmf:
             raise CliError(f"{source}:{number}: the line says nothing")
-        yield caller, dtmf
+        assert isinstance(entry, dict)
+        confidence = entry.get("confidence", 1.0)
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+            raise CliError(f"{source}:{number}: confidence must be a number from 0 to 1")
+        if not 0 <= confidence <= 1:
+            raise CliError(f"{source}:{number}: confidence must be a number from 0 to 1")
+        rewritten = entry.get("rewritten", False)
+        if not isinstance(rewritten, bool):
+            raise CliError(f"{source}:{number}: rewritten must be true or false")
+        yield ScriptLine(caller, dtmf, float(confidence), rewritten)
 
 
 def _print_json(reply: Reply) -> None:
@@ -194,7 +229,7 @@ def _interactive(chat: _Chat) -> int:
         if not said:
             continue
         dtmf = said.split(":", 1)[1].strip() if said.lower().startswith("dtmf:") else None
-        reply = chat.turn("" if dtmf else said, dtmf)
+        reply = chat.turn(ScriptLine("" if dtmf else said, dtmf))
         print(f"agent: {reply.text}", flush=True)
         for action in reply.actions:
             details = ", ".join(f"{key}={value}" for key, value in action.items() if key != "type")

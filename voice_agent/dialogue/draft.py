@@ -45,6 +45,8 @@ class Draft:
     chunks: list[str] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
     end_call: bool = False
+    answered: list[str] = field(default_factory=list)
+    """The orders an order flow answered about in this turn (for the overdue check)."""
     _orders: dict[str, OrderView | None] = field(default_factory=dict)
 
     @property

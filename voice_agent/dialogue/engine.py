@@ -6,30 +6,46 @@ state; both count only once the caller of ``respond`` commits the turn.
 
 A turn is routed in this order: asking for a person, saying goodbye or asking for a repeat
 always win; then the answer to the question the agent asked last (an order number, a second
-factor, a yes or no, an address, a product name); otherwise the turn is a new request.
+factor, a yes or no, an address, a product name); otherwise the turn is a new request, or
+several (docs/requests.md): each is answered in turn, those needing the order after one
+verification. A request made while the caller is being verified waits for it (``goals``).
+After the flows: the requests still waiting are answered, an overdue parcel is said to be
+overdue (and a claim offered) whatever was asked, and a frustrated caller is offered a person.
+No request ends the call; only a goodbye does.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 
-from voice_agent.dialogue import entities, handoff, orders, products, verification
+from voice_agent.dialogue import entities, flows, handoff, lookup, orders, products, verification
 from voice_agent.dialogue.draft import Draft, random_reference
-from voice_agent.dialogue.nlu import ORDER_INTENTS, Intent, Understand, is_thanks, understand
+from voice_agent.dialogue.nlu import (
+    ITEM_INTENTS,
+    ORDER_INTENTS,
+    Intent,
+    Understand,
+    is_frustrated,
+    is_thanks,
+    understand,
+)
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.replies import language as replies_for
 from voice_agent.dialogue.state import (
     EXPECTS,
     Awaiting,
+    Caller,
     DialogueState,
     PendingAddress,
     PendingClaim,
     PendingHandoff,
+    PendingRequest,
     PendingReturn,
     Reply,
     UserTurn,
@@ -44,12 +60,33 @@ logger = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.2
 """Below this ASR confidence a turn is asked again rather than acted on."""
 
-_CONFIRMS = {
-    Awaiting.CONFIRM_CLAIM: Intent.LOST_PARCEL,
-    Awaiting.CONFIRM_RETURN: Intent.RETURN,
-    Awaiting.CONFIRM_ADDRESS: Intent.ADDRESS_CHANGE,
+_CONFIRMS: dict[Awaiting, frozenset[Intent]] = {
+    Awaiting.CONFIRM_CLAIM: frozenset({Intent.LOST_PARCEL, Intent.NOT_RECEIVED, *ITEM_INTENTS}),
+    Awaiting.CONFIRM_RETURN: frozenset({Intent.RETURN}),
+    Awaiting.CONFIRM_ADDRESS: frozenset({Intent.ADDRESS_CHANGE}),
+    Awaiting.CONFIRM_REQUEST: frozenset({Intent.CANCEL}),
 }
-"""The request a confirmation question is about: naming it again means yes."""
+"""The requests a confirmation question is about: naming one again means yes."""
+
+_VERIFYING = frozenset(
+    {Awaiting.ORDER_NUMBER, Awaiting.FACTOR, Awaiting.LOOKUP, Awaiting.LOOKUP_FACTOR}
+)
+"""Questions of verification: a request made meanwhile waits until it is done."""
+
+_ACT_NOW = frozenset({Intent.NO_ORDER_NUMBER, Intent.SLOWER, Intent.OUT_OF_SCOPE})
+"""Requests that are not kept waiting for verification (they are about it, or about speech)."""
+
+_FACTOR_WORD = re.compile(
+    r"\b(?:post ?code|postal code|zip(?: code)?|e-?mail|phone|mobile)\b", re.IGNORECASE
+)
+_CORRECTION = re.compile(
+    r"\b(?:i said|i meant|i say|wrong (?:order|number)|it's order|the order number is)\b",
+    re.IGNORECASE,
+)
+_JUST_NO = frozenset(
+    "no nope nah thanks thank you that's that it all i'm im good fine ok okay not now really "
+    "so much bye nothing else cheers great for today i think".split()
+)
 
 
 class DialogueEngine:
@@ -72,8 +109,10 @@ class DialogueEngine:
         """The product catalogue, read once (restart the agent after importing new products)."""
         return products.Catalogue(self.repository.products())
 
-    def initial_state(self, conversation_id: int | None = None) -> DialogueState:
-        return DialogueState(conversation_id=conversation_id)
+    def initial_state(
+        self, conversation_id: int | None = None, caller: Caller | None = None
+    ) -> DialogueState:
+        return DialogueState(conversation_id=conversation_id, caller=caller)
 
     def greeting(self, state: DialogueState) -> Reply:
         chunks = (
@@ -131,10 +170,19 @@ class DialogueEngine:
         mentioned = entities.mentioned_date(turn.text, draft.now.date())
         if mentioned is not None:
             draft.fact("date_mentioned", mentioned.isoformat())  # for a person reading on
+        angry = not draft.state.frustrated and is_frustrated(turn.text)
+        if angry:
+            draft.update(frustrated=True)
+            draft.fact("frustrated", "yes")
+            draft.say("ack.frustrated")
+        if self._answer_not_request(draft):
+            draft.heard = replace(draft.heard, intent=None, intents=())
         intent = draft.heard.intent
         if intent is Intent.HUMAN:
             pending = draft.state.pending
             reason = pending.reason if isinstance(pending, PendingHandoff) else "asked for a person"
+            if draft.state.frustrated:
+                draft.fact("priority", "high")
             handoff.create(draft, reason=reason)
             return
         if intent is Intent.GOODBYE:
@@ -143,9 +191,17 @@ class DialogueEngine:
         if intent is Intent.REPEAT:
             self._repeat(draft)
             return
-        if self._answer(draft):
+        if intent is Intent.SLOWER:
+            self._slower(draft)
             return
-        self._request(draft, intent)
+        if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
+            if angry and intent is None and not self._order_number(draft):
+                self._offer_priority(draft)
+                return
+            self._request(draft, intent)
+        self._finish(draft)
+        if angry:
+            self._one_sorry(draft)
 
     def _answer(self, draft: Draft) -> bool:
         """Handle the turn as the answer to the last question; False when it is not one."""
@@ -161,10 +217,22 @@ class DialogueEngine:
                 return False
             products.answer(draft, self.catalogue, asked=True)
             return True
+        if awaiting is Awaiting.LOOKUP:
+            if draft.heard.intent is Intent.NO_ORDER_NUMBER:
+                return False
+            return lookup.on_email(draft)
+        if awaiting is Awaiting.LOOKUP_FACTOR:
+            outcome = lookup.on_factor(draft)
+            if outcome is None:
+                return False
+            if outcome:
+                self._after_verified(draft)
+            return True
         if awaiting in (
             Awaiting.CONFIRM_CLAIM,
             Awaiting.CONFIRM_RETURN,
             Awaiting.CONFIRM_ADDRESS,
+            Awaiting.CONFIRM_REQUEST,
             Awaiting.OFFER_HANDOFF,
             Awaiting.ANYTHING_ELSE,
         ):
@@ -172,17 +240,25 @@ class DialogueEngine:
         return False
 
     def _request(self, draft: Draft, intent: Intent | None) -> None:
-        """A new request (not an answer to the last question)."""
+        """A new request (not an answer to the last question), or several in one turn."""
         if intent is None and self._about_a_product(draft):
             intent = Intent.PRODUCT
-        if intent in ORDER_INTENTS:
-            assert intent is not None
-            draft.update(intent=intent)
-            draft.fact("request", draft.text)
-            self._order_request(draft, intent)
-            return
-        if intent is Intent.PRODUCT:
-            products.answer(draft, self.catalogue, asked=draft.heard.intent is Intent.PRODUCT)
+        if intent is not None:
+            said = [heard for heard in draft.heard.intents if heard is not None]
+            intents = said if intent in said else [intent, *said]
+            if draft.state.awaiting in _VERIFYING and not _ACT_NOW.intersection(intents):
+                self._wait_for_verification(draft, intents)
+                return
+            if Intent.NO_ORDER_NUMBER in intents and draft.state.verified_order is None:
+                # "I want to cancel, but I don't have the order number": find it first.
+                intents.remove(Intent.NO_ORDER_NUMBER)
+                intents.insert(0, Intent.NO_ORDER_NUMBER)
+            first, rest = intents[0], tuple(i for i in intents[1:] if i is not intents[0])
+            draft.update(goals=(*rest, *draft.state.goals))
+            if rest:
+                draft.fact("request", draft.text)
+                draft.fact("goals_text", draft.text)
+            self._run_goal(draft, first)
             return
         if verification.names_factor(draft.text) and draft.state.verified_order is None:
             verification.ask_order_number(draft)  # a postcode before any order number
@@ -208,6 +284,100 @@ class DialogueEngine:
             draft.ask(Awaiting.ANYTHING_ELSE)
             return
         self._out_of_scope(draft)
+
+    def _answer_not_request(self, draft: Draft) -> bool:
+        """ "Order 45069, postcode 10119" while being verified for a request already made: the
+        word "order" makes it no new request (the caller's goal survives verification)."""
+        state = draft.state
+        return (
+            state.awaiting in _VERIFYING
+            and state.intent is not None
+            and draft.heard.intent is Intent.ORDER_STATUS
+            and len(draft.heard.intents) <= 1
+            and (
+                self._order_number(draft) is not None
+                or verification.names_factor(draft.text)
+                or bool(entities.digit_runs(draft.text))
+            )
+        )
+
+    def _run_goal(self, draft: Draft, intent: Intent, waited: bool = False) -> None:
+        """Answer one request; what it needs (verification, a confirmation) it asks for.
+        ``waited``: a request from an earlier turn (this turn's words are not about it)."""
+        if intent in ORDER_INTENTS:
+            draft.update(intent=intent)
+            verified = draft.state.verified_order
+            if waited and verified is not None:
+                self._run_order_flow(draft, verified, intent)
+                return
+            if not waited:
+                draft.fact("request", draft.text)
+            self._order_request(draft, intent)
+        elif waited and draft.state.fact("goals_text"):
+            # Asked in an earlier turn: answer from the words it was asked in.
+            turn, heard = draft.turn, draft.heard
+            said = draft.state.fact("goals_text") or ""
+            draft.turn, draft.heard = replace(turn, text=said), self.understand(said)
+            self._run_goal(draft, intent)
+            draft.turn, draft.heard = turn, heard
+        elif intent is Intent.PRODUCT:
+            if self._delivery_time_only(draft):
+                flows.delivery_time(draft, self.catalogue)
+                return
+            products.answer(draft, self.catalogue, asked=draft.heard.intent is Intent.PRODUCT)
+        elif intent is Intent.DELIVERY_TIME:
+            flows.delivery_time(draft, self.catalogue)
+        elif intent is Intent.NO_ORDER_NUMBER:
+            if draft.state.verified_order is not None:
+                self._run_order_flow_or_ask(draft)
+                return
+            lookup.start(draft)
+        elif intent is Intent.COMPLAINT:
+            flows.complaint(draft)
+        elif intent is Intent.HUMAN:
+            handoff.create(draft, reason="asked for a person")
+        elif intent is Intent.GOODBYE:
+            self._goodbye(draft)
+        elif intent is Intent.REPEAT:
+            self._repeat(draft)
+        elif intent is Intent.SLOWER:
+            self._slower(draft)
+        else:
+            self._out_of_scope(draft)
+
+    def _run_order_flow_or_ask(self, draft: Draft) -> None:
+        draft.say("ack.no_problem")
+        draft.say("verify.what_now")
+        draft.ask(Awaiting.NOTHING)
+
+    def _delivery_time_only(self, draft: Draft) -> bool:
+        """ "How long does shipping to Canada take?" with no product named or talked about."""
+        return (
+            self.catalogue.find(draft.text) is None
+            and draft.state.product_sku is None
+            and draft.state.awaiting is not Awaiting.PRODUCT
+            and self.catalogue.country(draft.text) is not None
+            and products.asks_shipping(draft.text)
+        )
+
+    def _wait_for_verification(self, draft: Draft, intents: list[Intent]) -> None:
+        """A request while the caller is being verified: kept, answered once verified; the
+        question is asked again."""
+        waiting = [*draft.state.goals]
+        for intent in intents:
+            if intent is not draft.state.intent and intent not in waiting:
+                waiting.append(intent)
+        draft.update(goals=tuple(waiting))
+        draft.fact("goals_text", draft.text)
+        draft.say("ack.got_it")
+        draft.say("goals.after_verify")
+        awaiting = draft.state.awaiting
+        if awaiting is Awaiting.ORDER_NUMBER:
+            draft.say("verify.ask_number")
+        elif awaiting is Awaiting.LOOKUP:
+            draft.say("lookup.ask_email")
+        elif draft.state.last_reply:
+            draft.chunks.append(draft.state.last_reply[-1])
 
     def _about_a_product(self, draft: Draft) -> bool:
         """A product named, or a question on the last one's attributes ("is it washable?")."""
@@ -240,6 +410,13 @@ class DialogueEngine:
         verified = draft.state.verified_order
         assert verified is not None
         intent = draft.state.intent
+        if intent is None and draft.state.goals:
+            intent, *rest = draft.state.goals
+            draft.update(goals=tuple(rest))
+            if intent not in ORDER_INTENTS:
+                self._run_goal(draft, intent, waited=True)
+                return
+            draft.update(intent=intent)
         if intent is None:
             draft.say("verify.what_now")
             draft.ask(Awaiting.NOTHING)
@@ -254,11 +431,19 @@ class DialogueEngine:
             draft.say("verify.offer_person")
             draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff(f"order {number} not found"))
             return
-        orders.run(draft, intent, order)
+        draft.answered.append(number)
+        if intent in (Intent.LOST_PARCEL, Intent.NOT_RECEIVED):
+            self._told_overdue(draft, number)  # these flows say it themselves
+        if intent in _ORDERS_FLOWS:
+            orders.run(draft, intent, order)
+        else:
+            flows.run(draft, intent, order)
 
     # --- answers to the last question ------------------------------------------------------
 
     def _on_order_number(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         number = self._order_number(draft)
         intent = draft.heard.intent
         if number is not None:
@@ -271,7 +456,16 @@ class DialogueEngine:
         verification.order_number_unclear(draft)
         return True
 
+    def _on_read_back(self, draft: Draft) -> bool:
+        """The answer to "I heard 4, 7, 7, 0, 0. Is that right?"; False: a new answer instead."""
+        outcome = verification.answer_read_back(draft)
+        if outcome:
+            self._after_verified(draft)
+        return outcome is not None
+
     def _on_factor(self, draft: Draft) -> bool:
+        if draft.state.read_back is not None and self._on_read_back(draft):
+            return True
         said = " ".join(entities.tokens(draft.text))
         number = self._order_number(draft)
         if number is not None and "order" in said and number != draft.state.candidate_order:
@@ -308,7 +502,7 @@ class DialogueEngine:
         answer = draft.heard.yes_no
         intent = draft.heard.intent
         if intent is not None:
-            if intent is not _CONFIRMS.get(state.awaiting) or answer is False:
+            if intent not in _CONFIRMS.get(state.awaiting, ()) or answer is False:
                 return False  # a new request replaces the question ("no, I want to return it")
             answer = True  # "open a claim, please" answers "shall I open a claim?"
         if answer is None:
@@ -325,8 +519,10 @@ class DialogueEngine:
                 draft.say("ack.sure")
                 draft.say("general.what_else")
                 draft.ask(Awaiting.NOTHING)
-            else:
+            elif _only_no(draft.text):
                 self._goodbye(draft)
+            else:
+                return False  # "no, that's not what I asked": not a goodbye
             return True
         if not answer:
             self._declined(draft)
@@ -343,6 +539,8 @@ class DialogueEngine:
             orders.open_return(draft, order, pending)
         elif isinstance(pending, PendingAddress):
             orders.change_address(draft, order, pending)
+        elif isinstance(pending, PendingRequest):
+            flows.record(draft, order.number, pending.kind, pending.details)
         return True
 
     def _verified_order(self, draft: Draft) -> OrderView | None:
@@ -354,6 +552,7 @@ class DialogueEngine:
             Awaiting.CONFIRM_CLAIM: "claim.declined",
             Awaiting.CONFIRM_RETURN: "return.declined",
             Awaiting.CONFIRM_ADDRESS: "address.declined",
+            Awaiting.CONFIRM_REQUEST: "request.declined",
         }.get(draft.state.awaiting)
         if key is None:
             draft.say("ack.all_right")
@@ -385,6 +584,132 @@ class DialogueEngine:
             return
         draft.chunks.extend(last)
 
+    def _slower(self, draft: Draft) -> None:
+        """The last reply again, clause by clause (each a chunk: a pause between them)."""
+        last = draft.state.last_reply
+        draft.say("ack.slower")
+        if not last:
+            draft.say("greeting.ask")
+            return
+        for chunk in last:
+            draft.chunks.extend(part.strip() for part in re.split(r"(?<=,) ", chunk) if part)
+
+    # --- a turn with an order number and a second factor; a corrected order number --------
+
+    def _number_and_factor(self, draft: Draft) -> bool:
+        """ "Order 45069, postcode 10119": the number, then the factor, as two answers."""
+        if draft.state.awaiting not in (
+            Awaiting.NOTHING,
+            Awaiting.ORDER_NUMBER,
+            Awaiting.ANYTHING_ELSE,
+        ):
+            return False
+        turn = draft.turn
+        found = _FACTOR_WORD.search(turn.text)
+        if found is None or found.start() == 0:
+            return False
+        before, after = turn.text[: found.start()], turn.text[found.start() :]
+        number = entities.order_number(before, None, self.policies.verification.order_number_digits)
+        if number is None or number == draft.state.verified_order:
+            return False
+        if not verification.gives_factor(after, self.policies.verification):
+            return False
+        heard = draft.heard
+        draft.turn = replace(turn, text=before)
+        if not self._answer(draft):
+            self._request(draft, heard.intent)
+        if _asking_factor_for(draft.state, number):
+            draft.chunks.pop()  # "please tell me the postcode": they already did
+            draft.turn = replace(turn, text=after)
+            draft.heard = self.understand(after)
+            self._answer(draft)
+        draft.turn, draft.heard = turn, heard
+        return True
+
+    def _correction(self, draft: Draft) -> bool:
+        """ "No, I said four seven seven oh oh" while a factor is asked for: the new number."""
+        if draft.state.awaiting is not Awaiting.FACTOR or not _CORRECTION.search(draft.text):
+            return False
+        number = self._order_number(draft)
+        if number is None or number == draft.state.candidate_order:
+            return False
+        self._verify(draft, number)
+        return True
+
+    # --- after the flows -----------------------------------------------------------------
+
+    def _finish(self, draft: Draft) -> None:
+        """The requests still waiting, an overdue parcel, a person for a frustrated caller."""
+        anything_else = self.speech.say("general.anything_else")
+        while (
+            draft.state.goals
+            and draft.state.awaiting is Awaiting.ANYTHING_ELSE
+            and not draft.end_call
+            and draft.chunks
+            and draft.chunks[-1] == anything_else
+        ):
+            draft.chunks.pop()
+            goal, *rest = draft.state.goals
+            draft.update(goals=tuple(rest))
+            self._run_goal(draft, goal, waited=True)
+        number = draft.state.verified_order
+        if (
+            number is not None
+            and number in draft.answered
+            and number not in draft.state.overdue_told
+            and self._only_an_offer_left(draft)
+        ):
+            order = draft.order(number)
+            self._told_overdue(draft, number)
+            if order is not None and flows.is_overdue(draft, order):
+                draft.chunks.pop()  # "anything else?": the claim question comes instead
+                late = self.speech.say("status.late_claim")
+                if draft.chunks and draft.chunks[-1] == late:
+                    draft.chunks.pop()  # "if it's lost, I can check": it is, and we say so
+                flows.tell_overdue(draft, order)
+        if (
+            draft.state.frustrated
+            and draft.state.fact("priority_offered") is None
+            and draft.state.awaiting in (Awaiting.ANYTHING_ELSE, Awaiting.NOTHING)
+            and not draft.end_call
+        ):
+            if draft.chunks and draft.chunks[-1] == anything_else:
+                draft.chunks.pop()
+            self._offer_priority(draft)
+
+    def _only_an_offer_left(self, draft: Draft) -> bool:
+        """The reply ends with "anything else?" or an offer (a tracking link) that a more
+        urgent question may replace."""
+        state = draft.state
+        if not draft.chunks:
+            return False
+        if state.awaiting is Awaiting.ANYTHING_ELSE:
+            return draft.chunks[-1] == self.speech.say("general.anything_else")
+        pending = state.pending
+        return (
+            state.awaiting is Awaiting.CONFIRM_REQUEST
+            and isinstance(pending, PendingRequest)
+            and pending.kind == "tracking_link"
+            and draft.chunks[-1] == self.speech.say("tracking.offer_link")
+        )
+
+    def _offer_priority(self, draft: Draft) -> None:
+        draft.fact("priority_offered", "yes")
+        draft.fact("priority", "high")
+        draft.say("frustrated.offer")
+        draft.say("frustrated.offer_ask")
+        draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("priority: frustrated caller"))
+
+    def _one_sorry(self, draft: Draft) -> None:
+        """The acknowledgement opens the reply; a flow's own "I'm sorry." right after it goes."""
+        sorry = self.speech.say("ack.sorry")
+        if len(draft.chunks) > 1 and draft.chunks[1] == sorry:
+            del draft.chunks[1]
+
+    def _told_overdue(self, draft: Draft, number: str) -> None:
+        if number not in draft.state.overdue_told:
+            draft.update(overdue_told=(*draft.state.overdue_told, number))
+
     def _out_of_scope(self, draft: Draft) -> None:
         draft.say("ack.sorry")
         draft.say("scope.cannot")
@@ -392,3 +717,25 @@ class DialogueEngine:
         draft.say("scope.person")
         draft.fact("unanswered", draft.text)
         draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff(f"out of scope: {draft.text}"))
+
+
+_ORDERS_FLOWS = frozenset(
+    {
+        Intent.ORDER_STATUS,
+        Intent.LOST_PARCEL,
+        Intent.RETURN,
+        Intent.DUTIES,
+        Intent.ADDRESS_CHANGE,
+    }
+)
+"""The order intents orders.py answers; flows.py answers the rest."""
+
+
+def _asking_factor_for(state: DialogueState, number: str) -> bool:
+    return state.awaiting is Awaiting.FACTOR and state.candidate_order == number
+
+
+def _only_no(text: str) -> bool:
+    """A plain "no" ("no thanks, that's it"), not a no followed by something else."""
+    words = [word for word in entities.tokens(text) if word.isalnum() or "'" in word]
+    return sum(word not in _JUST_NO for word in words) <= 1

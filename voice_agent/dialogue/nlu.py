@@ -50,13 +50,43 @@ class Intent(Enum):
 ORDER_INTENTS = frozenset(
     {
         Intent.ORDER_STATUS,
+        Intent.TRACKING,
         Intent.LOST_PARCEL,
+        Intent.NOT_RECEIVED,
+        Intent.DELIVERY_LOCATION,
+        Intent.DAMAGED_ITEM,
+        Intent.WRONG_ITEM,
+        Intent.MISSING_ITEM,
         Intent.RETURN,
-        Intent.DUTIES,
+        Intent.REFUND_STATUS,
+        Intent.CANCEL,
         Intent.ADDRESS_CHANGE,
+        Intent.DUTIES,
+        Intent.INVOICE,
+        Intent.CHARGED_TWICE,
     }
 )
 """Intents about one order: they need the caller verified first."""
+
+ITEM_INTENTS = frozenset({Intent.DAMAGED_ITEM, Intent.WRONG_ITEM, Intent.MISSING_ITEM})
+"""A wrong, damaged or missing item: a claim with photos (docs/requests.md)."""
+
+_SUBSUMES: dict[Intent, frozenset[Intent]] = {
+    Intent.LOST_PARCEL: frozenset({Intent.ORDER_STATUS}),
+    Intent.NOT_RECEIVED: frozenset({Intent.ORDER_STATUS, Intent.LOST_PARCEL}),
+    Intent.DELIVERY_LOCATION: frozenset(
+        {Intent.ORDER_STATUS, Intent.NOT_RECEIVED, Intent.LOST_PARCEL}
+    ),
+    Intent.REFUND_STATUS: frozenset({Intent.RETURN}),
+    Intent.CANCEL: frozenset({Intent.ORDER_STATUS, Intent.RETURN}),
+    Intent.DUTIES: frozenset({Intent.ORDER_STATUS}),
+    **{
+        intent: frozenset({Intent.ORDER_STATUS, Intent.LOST_PARCEL, Intent.RETURN})
+        for intent in (Intent.DAMAGED_ITEM, Intent.WRONG_ITEM, Intent.MISSING_ITEM)
+    },
+}
+"""A request whose answer already covers another said in the same turn ("my parcel never
+arrived, where is it": the lost-parcel answer reads the last scan)."""
 
 
 def _patterns(*alternatives: str) -> re.Pattern[str]:
@@ -81,6 +111,16 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"call me back",
             r"(?:speak|talk|chat) (?:to|with) (?:someone|somebody|an agent|a colleague|staff)",
             r"someone from (?:the|your) (?:team|shop|store)",
+        ),
+    ),
+    (
+        Intent.SLOWER,
+        _patterns(
+            r"(?:speak|talk|go|say it|read it|say that) (?:a bit |a little )?(?:more )?"
+            r"slow(?:er|ly)",
+            r"slow down",
+            r"(?:too|so) fast",
+            r"more slowly",
         ),
     ),
     (
@@ -113,6 +153,110 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"have a (?:good|nice|great) (?:day|one|evening)",
             r"i'm done",
             r"we're done",
+        ),
+    ),
+    (
+        Intent.NO_ORDER_NUMBER,
+        _patterns(
+            r"(?:don't|do not|didn't|did not|can't|cannot|can not|couldn't) (?:have|know|find|"
+            r"remember|see|got)(?: \w+){0,3} order number",
+            r"no order number",
+            r"(?:lost|forgot|forgotten) (?:my|the) order number",
+            r"without (?:the|an|my) order number",
+        ),
+    ),
+    (
+        Intent.COMPLAINT,
+        _patterns(
+            r"(?:make|file|lodge|raise|register|submit) a (?:formal )?complaint",
+            r"i (?:want|would like|'d like) to complain",
+            r"complaint about",
+        ),
+    ),
+    (
+        Intent.CHARGED_TWICE,
+        _patterns(
+            r"charged (?:me )?(?:twice|two times|double)",
+            r"double (?:charge|charged|payment|billed)",
+            r"(?:paid|billed) (?:it )?twice",
+            r"(?:two|duplicate) (?:charges|payments)",
+            r"duplicate (?:charge|payment)",
+        ),
+    ),
+    (
+        Intent.REFUND_STATUS,
+        _patterns(
+            r"(?:where|when) (?:is|will|do|does|can|am|are)(?: \w+){0,3} refund",
+            r"refund status",
+            r"status of (?:my|the) refund",
+            r"(?:haven't|have not|didn't|did not|not) (?:yet )?(?:received|got|gotten|seen) "
+            r"(?:my|the|a|any) refund",
+            r"(?:has|was|is) (?:my|the) refund",
+            r"still (?:no|waiting for (?:my|the|a)) refund",
+            r"refund (?:yet|already)",
+        ),
+    ),
+    (
+        Intent.INVOICE,
+        _patterns(
+            r"(?<!customs )(?<!commercial )invoice",
+            r"(?<!duty )(?<!tax )receipt",
+        ),
+    ),
+    (
+        Intent.CANCEL,
+        _patterns(r"cancel", r"cancell?(?:ed|ing|ation)"),
+    ),
+    (
+        Intent.WRONG_ITEM,
+        _patterns(
+            r"wrong (?:item|items|size|colou?r|product|thing|one|model|article)",
+            r"(?:not|isn't|is not|wasn't|was not) what i (?:ordered|bought|paid for)",
+            r"(?:sent|got|received|gave) (?:me )?(?:the|a) wrong",
+            r"(?:sent|got|received) (?:me )?(?:something|a different) ",
+        ),
+    ),
+    (
+        Intent.MISSING_ITEM,
+        _patterns(
+            r"(?:item|items|piece|pieces|part|parts|something|one of (?:the|them)) "
+            r"(?:is |are |was |were )?missing",
+            r"missing (?:an |one |a )?(?:item|items|piece|pieces|part|parts)",
+            r"missing from (?:the|my) (?:parcel|package|order|box)",
+            r"only (?:got|received) (?:one|two|part|half)",
+            r"(?:parcel|package|box) was (?:empty|incomplete)",
+        ),
+    ),
+    (
+        Intent.DAMAGED_ITEM,
+        _patterns(
+            r"damaged",
+            r"broken",
+            r"cracked",
+            r"smashed",
+            r"defective",
+            r"faulty",
+            r"stopped working",
+            r"dead on arrival",
+        ),
+    ),
+    (
+        Intent.DELIVERY_LOCATION,
+        _patterns(
+            r"where (?:was|did|have) (?:it|they|he|she|the (?:parcel|package|courier|driver))"
+            r"(?: \w+)? (?:left|leave|put|drop|dropped)",
+            r"left (?:it |them )?with (?:a |my |the )?neighbou?r",
+            r"which neighbou?r",
+            r"safe place",
+        ),
+    ),
+    (
+        Intent.NOT_RECEIVED,
+        _patterns(
+            r"(?:says|said|shows|showing|marked|marked as|tracking says) (?:it(?:'s| is| was| has"
+            r" been)? )?(?:as )?(?:been )?delivered",
+            r"delivered but",
+            r"supposedly delivered",
         ),
     ),
     (
@@ -175,6 +319,16 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        Intent.TRACKING,
+        _patterns(
+            r"tracking (?:number|code|id|link|details)",
+            r"(?:which|what) (?:company|carrier|courier|delivery company|delivery service|"
+            r"shipping company|postal service)",
+            r"who(?:'s| is) (?:delivering|bringing|shipping|carrying)",
+            r"who (?:delivers|ships|is the carrier|is the courier)",
+        ),
+    ),
+    (
         Intent.ORDER_STATUS,
         _patterns(
             r"where(?:'s| is| are) (?:my|the|our|it|they)",
@@ -191,6 +345,14 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"update on (?:my|the)",
             r"my (?:order|parcel|package|delivery|shipment)",
             r"order number",
+        ),
+    ),
+    (
+        Intent.DELIVERY_TIME,
+        _patterns(
+            r"(?:do|can|will|would) you (?:ship|deliver|send) to",
+            r"how long (?:does|will|would) (?:it|delivery|shipping|a parcel|an order) take to "
+            r"(?:get to|reach|arrive in|go to)",
         ),
     ),
     (
@@ -260,10 +422,82 @@ def classify(text: str) -> Intent | None:
     return None
 
 
+_CLAUSE_BREAK = re.compile(
+    r"[?!;]|\.(?:\s|$)|\b(?:and also|and then|and|but|also|plus|another thing|oh and|as well as)\b",
+    re.IGNORECASE,
+)
+
+
+def _specific(text: str) -> Intent | None:
+    """Like ``classify`` without the last-resort rule (a clause naming only "my order")."""
+    said = normalise(text)
+    for intent, pattern in _RULES[:-1]:
+        if pattern.search(said):
+            return intent
+    return None
+
+
+def requests_in(text: str) -> tuple[Intent, ...]:
+    """Every request in ``text``, in the order said, leaving out one whose answer an earlier
+    or later request of the turn covers. Asking for a person wins over everything; a goodbye
+    or a "repeat" said along with requests is not one of them."""
+    first = classify(text)
+    if first is None or first is Intent.HUMAN:
+        return () if first is None else (first,)
+    found: list[Intent] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        intent = _specific(clause)
+        if intent is None or intent in found or intent in _CONTROL:
+            continue
+        if any(intent in _SUBSUMES.get(earlier, ()) for earlier in found):
+            continue
+        found = [earlier for earlier in found if earlier not in _SUBSUMES.get(intent, ())]
+        found.append(intent)
+    return tuple(found) if found else (first,)
+
+
+_CONTROL = frozenset({Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE})
+"""Said in passing ("thanks, bye") they do not make a second request of a turn."""
+
+_FRUSTRATED = _patterns(
+    r"ridiculous",
+    r"unacceptable",
+    r"outrageous",
+    r"disgrace(?:ful)?",
+    r"furious",
+    r"angry",
+    r"fed up",
+    r"sick (?:of|and tired)",
+    r"fuming",
+    r"useless",
+    r"pathetic",
+    r"terrible",
+    r"worst",
+    r"a joke",
+    r"scam",
+    r"rip ?off",
+    r"what the hell",
+    r"waste of (?:my )?time",
+    r"(?:third|fourth|fifth|tenth) time",
+    r"how many times",
+    r"(?:nobody|no one|no-one) (?:helps|answers|replies|cares)",
+    r"had enough",
+    r"getting nowhere",
+    r"frustrat\w*",
+    r"annoy\w*",
+    r"upset",
+)
+
+
+def is_frustrated(text: str) -> bool:
+    """Whether the caller sounds angry or fed up (acknowledged once, with a person offered)."""
+    return bool(_FRUSTRATED.search(normalise(text)))
+
+
 def understand(text: str) -> Understanding:
     said = normalise(text)
-    intent = classify(text)
-    return Understanding(said, intent, yes_or_no(text), (intent,) if intent else ())
+    intents = requests_in(text)
+    return Understanding(said, intents[0] if intents else None, yes_or_no(text), intents)
 
 
 Understand = Callable[[str], Understanding]

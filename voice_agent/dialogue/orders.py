@@ -113,8 +113,15 @@ def _held(condition: str, stage: StagePolicy, order: OrderView, tracking: Tracki
         "delivered": lambda: delivered_event(order, tracking) is not None,
         "insured": lambda: order.insured,
         "compensation": lambda: shipment is not None and shipment.compensation,
+        "from_shopper": lambda: False,
     }
     return checks[condition]()
+
+
+def held_now(condition: str, order: OrderView, policies: Policies) -> bool:
+    """Whether evidence under ``condition`` is held for ``order`` (an item claim's evidence:
+    a stage's scans count as at the last mile)."""
+    return _held(condition, policies.stages["last_mile"], order, policies.tracking)
 
 
 def party_name(speech: Speech, party: Party, order: OrderView, short: bool = False) -> str:
@@ -234,7 +241,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
             _not_lost_yet(draft, stage, event)
             return
         draft.say("lost.presumed", days=speech.days(stage.lost_after.days))
-    _propose_claim(draft, order, stage, policies)
+    propose_claim(draft, order, stage, policies)
 
 
 def _not_lost_yet(draft: Draft, stage: StagePolicy, event: EventView) -> None:
@@ -249,7 +256,7 @@ def _not_lost_yet(draft: Draft, stage: StagePolicy, event: EventView) -> None:
     _anything_else(draft)
 
 
-def _propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: Policies) -> None:
+def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: Policies) -> None:
     speech = draft.speech
     party = stage.responsible_for(order.incoterm)
     held, missing = evidence_for(stage, order, policies.tracking)
@@ -293,12 +300,16 @@ def open_claim(draft: Draft, order: OrderView, pending: PendingClaim) -> None:
             promised_by=pending.promised_by,
             opened_at=draft.now,
             conversation_id=draft.state.conversation_id,
+            kind=pending.kind,
+            photos_needed=pending.photos_needed,
         )
     )
     draft.fact("claim_reference", reference)
     draft.say("ack.done")
     draft.say("claim.opened")
     draft.say("claim.reference", reference=speech.digits(reference))
+    if pending.photos_needed:
+        draft.say("claim.photos_needed")
     draft.say(
         f"claim.outcome.{pending.outcome}",
         date=speech.date(pending.promised_by),

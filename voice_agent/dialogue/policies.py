@@ -35,7 +35,7 @@ Party = Literal[
 ]
 PARTIES: tuple[Party, ...] = get_args(Party)
 
-OutcomeKind = Literal["reship_or_refund", "investigation", "release_guidance"]
+OutcomeKind = Literal["reship_or_refund", "investigation", "release_guidance", "replace_or_refund"]
 OUTCOME_KINDS: tuple[OutcomeKind, ...] = get_args(OutcomeKind)
 
 Payer = Literal["seller", "shopper"]
@@ -50,6 +50,7 @@ EVIDENCE_CONDITIONS = (
     "delivered",
     "insured",
     "compensation",
+    "from_shopper",
     *(f"incoterm:{incoterm}" for incoterm in INCOTERMS),
 )
 """When a piece of evidence counts as held by the seller (see config/policies.toml)."""
@@ -68,15 +69,30 @@ class VerificationPolicy:
     email_prefix_letters: int
     phone_digits: int
     max_failed_attempts: int
+    """Failed attempts by ONE caller on one order within ``attempt_window`` before that caller
+    is locked out of that order for ``lock`` (docs/verification.md)."""
     attempt_window: timedelta
     lock: timedelta
     order_number_digits: tuple[int, int]
+    order_max_failed_attempts: int = 10
+    """Failed attempts by ALL callers on one order within ``order_attempt_window`` before the
+    order is locked for ``order_lock`` (except for a call from the order's own phone)."""
+    order_attempt_window: timedelta = timedelta(hours=24)
+    order_lock: timedelta = timedelta(hours=24)
+    near_misses_forgiven: int = 2
+    """Near misses per order within ``order_attempt_window`` that do not count toward the
+    order's limit (they still count toward the caller's)."""
+    read_back_below_confidence: float = 0.5
+    """Speech heard with less ASR confidence than this (or with digits inferred) is read back
+    before it counts as an attempt."""
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingPolicy:
     delivered: re.Pattern[str]
     picked_up: re.Pattern[str]
+    left_with: re.Pattern[str] = re.compile(r"(?!x)x")
+    """A delivery scan that says where the parcel was left (a neighbour, a safe place)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +182,25 @@ class AddressChangePolicy:
     after_dispatch_options: tuple[str, ...]
 
 
+ItemKind = Literal["damaged_item", "wrong_item", "missing_item"]
+ITEM_KINDS: tuple[ItemKind, ...] = get_args(ItemKind)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemClaimPolicy:
+    """A damaged, wrong or missing item: who answers for it, the evidence, the outcome."""
+
+    kind: ItemKind
+    responsible: Party
+    evidence: tuple[Evidence, ...]
+    outcome: Outcome
+
+    @property
+    def photos_needed(self) -> bool:
+        """Whether the shopper must send evidence (photos) before the shop decides."""
+        return any(item.held == "from_shopper" for item in self.evidence)
+
+
 @dataclass(frozen=True, slots=True)
 class Policies:
     source: str
@@ -178,6 +213,9 @@ class Policies:
     returns: ReturnsPolicy
     duties: Mapping[Incoterm, DutiesPolicy]
     address_change: AddressChangePolicy
+    item_claims: Mapping[ItemKind, ItemClaimPolicy]
+    request_reply_days: int
+    """Days within which the shop's team answers a request recorded for it."""
 
 
 def load_policies(path: Path) -> Policies:
@@ -215,6 +253,9 @@ def parse_policies(data: Mapping[str, Any], source: str) -> Policies:
                 reader.table(data, "address_change"), "address_change.after_dispatch_options"
             )
         ),
+        # Optional tables (added later): a file written before them gets the defaults below.
+        item_claims=_item_claims(reader, data.get("item_claims", DEFAULT_ITEM_CLAIMS)),
+        request_reply_days=_requests(reader, data.get("requests", DEFAULT_REQUESTS)),
     )
     reader.unknown_keys(
         data,
@@ -230,6 +271,8 @@ def parse_policies(data: Mapping[str, Any], source: str) -> Policies:
             "returns",
             "duties",
             "address_change",
+            "item_claims",
+            "requests",
         },
     )
     reader.raise_problems()
@@ -374,8 +417,33 @@ def _verification(reader: _Reader, table: Mapping[str, Any]) -> VerificationPoli
             "attempt_window_minutes",
             "lock_minutes",
             "order_number_digits",
+            *_OPTIONAL_VERIFICATION,
         },
     )
+    defaults = VerificationPolicy(
+        factors=(), email_prefix_letters=3, phone_digits=4, max_failed_attempts=3,
+        attempt_window=timedelta(minutes=30), lock=timedelta(minutes=30),
+        order_number_digits=(5, 5),
+    )  # fmt: skip
+
+    def optional_minutes(name: str, fallback: timedelta) -> timedelta:
+        if name not in table:
+            return fallback
+        minutes = reader.integer(table, f"{key}.{name}", 1, 525_600)
+        return fallback if minutes is None else timedelta(minutes=minutes)
+
+    def optional_count(name: str, low: int, fallback: int) -> int:
+        if name not in table:
+            return fallback
+        return _or(reader.integer(table, f"{key}.{name}", low, 1000), fallback)
+
+    confidence = table.get("read_back_below_confidence", defaults.read_back_below_confidence)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        reader.problem(f"{key}.read_back_below_confidence", f"expected 0..1, got {confidence!r}")
+        confidence = defaults.read_back_below_confidence
+    elif not 0 <= confidence <= 1:
+        reader.problem(f"{key}.read_back_below_confidence", f"{confidence} is outside 0..1")
+        confidence = defaults.read_back_below_confidence
     return VerificationPolicy(
         factors=tuple(factor for factor in FACTORS if factor in factors),
         email_prefix_letters=_or(reader.integer(table, f"{key}.email_prefix_letters", 1, 10), 3),
@@ -386,15 +454,106 @@ def _verification(reader: _Reader, table: Mapping[str, Any]) -> VerificationPoli
         ),
         lock=timedelta(minutes=_or(reader.integer(table, f"{key}.lock_minutes", 1, 10_080), 30)),
         order_number_digits=lengths,
+        order_max_failed_attempts=optional_count(
+            "order_max_failed_attempts", 1, defaults.order_max_failed_attempts
+        ),
+        order_attempt_window=optional_minutes(
+            "order_attempt_window_minutes", defaults.order_attempt_window
+        ),
+        order_lock=optional_minutes("order_lock_minutes", defaults.order_lock),
+        near_misses_forgiven=optional_count(
+            "near_misses_forgiven", 0, defaults.near_misses_forgiven
+        ),
+        read_back_below_confidence=float(confidence),
     )
+
+
+_OPTIONAL_VERIFICATION = (
+    "order_max_failed_attempts",
+    "order_attempt_window_minutes",
+    "order_lock_minutes",
+    "near_misses_forgiven",
+    "read_back_below_confidence",
+)
+"""Keys added with the per-caller limits: a policy file written before them keeps working."""
 
 
 def _tracking(reader: _Reader, table: Mapping[str, Any]) -> TrackingPolicy:
-    reader.unknown_keys(table, "tracking", {"delivered_pattern", "picked_up_pattern"})
+    reader.unknown_keys(
+        table, "tracking", {"delivered_pattern", "picked_up_pattern", "left_with_pattern"}
+    )
+    left_with = {"left_with_pattern": table.get("left_with_pattern", DEFAULT_LEFT_WITH)}
     return TrackingPolicy(
         delivered=reader.pattern(table, "tracking.delivered_pattern"),
         picked_up=reader.pattern(table, "tracking.picked_up_pattern"),
+        left_with=reader.pattern(left_with, "tracking.left_with_pattern"),
     )
+
+
+DEFAULT_LEFT_WITH = (
+    r"(?i)\bneighbou?r\b|\bsafe place\b|\bporch\b|\breception\b|\bmailbox\b|\bletterbox\b|"
+    r"\bparcel locker\b|\bpickup point\b|\bconcierge\b|\bfront door\b"
+)
+DEFAULT_REQUESTS: Mapping[str, Any] = {"reply_days": 2}
+DEFAULT_ITEM_CLAIMS: Mapping[str, Any] = {
+    "damaged_item": {
+        "responsible": "seller",
+        "days": 7,
+        "evidence": [
+            {"name": "photos of the damaged item", "held": "from_shopper"},
+            {"name": "photos of the packaging and its label", "held": "from_shopper"},
+            {"name": "dispatch photos with weight and dimensions", "held": "always"},
+        ],
+    },
+    "wrong_item": {
+        "responsible": "seller",
+        "days": 7,
+        "evidence": [
+            {"name": "a photo of the item you received", "held": "from_shopper"},
+            {"name": "a photo of the parcel label", "held": "from_shopper"},
+            {"name": "the packing list", "held": "always"},
+        ],
+    },
+    "missing_item": {
+        "responsible": "seller",
+        "days": 7,
+        "evidence": [
+            {"name": "a photo of the parcel's contents", "held": "from_shopper"},
+            {"name": "a photo of the parcel label", "held": "from_shopper"},
+            {"name": "dispatch photos with weight and dimensions", "held": "always"},
+        ],
+    },
+}
+"""What config/policies.toml says where a policy file leaves the tables out."""
+
+
+def _item_claims(reader: _Reader, raw: Any) -> Mapping[ItemKind, ItemClaimPolicy]:
+    if not isinstance(raw, dict):
+        reader.problem("item_claims", f"expected a table, got {raw!r}")
+        raw = {}
+    claims: dict[ItemKind, ItemClaimPolicy] = {}
+    for kind in ITEM_KINDS:
+        key = f"item_claims.{kind}"
+        table = reader.table(raw, key)
+        reader.unknown_keys(table, key, {"responsible", "days", "evidence"})
+        claims[kind] = ItemClaimPolicy(
+            kind=kind,
+            responsible=_or(reader.choice(table, f"{key}.responsible", PARTIES), "seller"),
+            evidence=_evidence(reader, key, table),
+            outcome=Outcome(
+                "replace_or_refund", _or(reader.integer(table, f"{key}.days", 0, 365), 7)
+            ),
+        )
+    reader.unknown_keys(raw, "item_claims", set(ITEM_KINDS))
+    return MappingProxyType(claims)
+
+
+def _requests(reader: _Reader, raw: Any) -> int:
+    if not isinstance(raw, dict):
+        reader.problem("requests", f"expected a table, got {raw!r}")
+        return 2
+    reader.unknown_keys(raw, "requests", {"reply_days"})
+    return _or(reader.integer(raw, "requests.reply_days", 0, 60), 2)
 
 
 def _stages(reader: _Reader, table: Mapping[str, Any]) -> Mapping[Stage, StagePolicy]:

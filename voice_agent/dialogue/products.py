@@ -268,6 +268,11 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
     _done(draft)
 
 
+def asks_shipping(text: str) -> bool:
+    """Whether ``text`` asks how long shipping or delivery takes."""
+    return bool(_SHIPPING.search(" ".join(entities.tokens(text))))
+
+
 def _unknown(draft: Draft, product: ProductView) -> None:
     known = [name for name in product.attributes if not name.startswith("ship_time.")]
     draft.say("ack.sorry")

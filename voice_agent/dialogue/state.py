@@ -23,6 +23,7 @@ from voice_agent.store.writes import (
     HandoffWrite,
     OrderLock,
     ReturnRequest,
+    ShopRequest,
     TurnWrite,
     VerificationAttempt,
     Write,
@@ -38,6 +39,31 @@ class UserTurn:
     text: str
     dtmf: str | None = None
     confidence: float = 1.0
+    """The ASR's confidence in ``text`` (0..1); keypad digits are exact."""
+    rewritten: bool = False
+    """Digits in ``text`` were inferred by the ASR ("to" taken for 2, "double seven")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as verification limits count callers (docs/verification.md)."""
+
+    channel: str
+    """"sip", "webrtc", "chat", ..."""
+    key: str
+    """One caller for the limits: "sip:+4930123456@203.0.113.5", "web:198.51.100.7"."""
+    number: str | None = None
+    """The phone number the call comes from (the SIP caller ID), where there is one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """Digits or letters heard uncertainly, read back; they count once the caller says yes."""
+
+    text: str
+    """What the caller said (checked as their answer once confirmed)."""
+    value: str
+    """What was read back."""
 
 
 class Awaiting(Enum):
@@ -53,6 +79,11 @@ class Awaiting(Enum):
     OFFER_HANDOFF = "offer_handoff"
     ANYTHING_ELSE = "anything_else"
     PRODUCT = "product"
+    CONFIRM_REQUEST = "confirm_request"
+    LOOKUP = "lookup"
+    """The e-mail address of a caller without their order number."""
+    LOOKUP_FACTOR = "lookup_factor"
+    """A second factor for the order found by caller ID or e-mail."""
 
 
 EXPECTS: Mapping[Awaiting, Expect] = {
@@ -66,6 +97,9 @@ EXPECTS: Mapping[Awaiting, Expect] = {
     Awaiting.OFFER_HANDOFF: Expect.YES_NO,
     Awaiting.ANYTHING_ELSE: Expect.YES_NO,
     Awaiting.PRODUCT: Expect.FREE,
+    Awaiting.CONFIRM_REQUEST: Expect.YES_NO,
+    Awaiting.LOOKUP: Expect.EMAIL,
+    Awaiting.LOOKUP_FACTOR: Expect.EMAIL,
 }
 """What ASR and endpointing should expect while the agent waits for each answer."""
 
@@ -80,6 +114,29 @@ class PendingClaim:
     evidence_missing: tuple[str, ...]
     outcome: OutcomeKind
     promised_by: date
+    kind: str = "lost_parcel"
+    """One of store.writes.CLAIM_KINDS."""
+    photos_needed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """A request for the shop (store.writes.SHOP_REQUEST_KINDS), recorded when they say yes."""
+
+    kind: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLookup:
+    """Orders found for a caller without their order number: the candidates (newest first,
+    possibly none: the caller is not told), how they were found, and the factors that may
+    confirm them (never the one they were found by)."""
+
+    orders: tuple[str, ...]
+    key: str
+    """What attempts and locks are counted on: "phone:…" or "email:…"."""
+    factors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +155,9 @@ class PendingHandoff:
     reason: str
 
 
-Pending = PendingClaim | PendingReturn | PendingAddress | PendingHandoff
+Pending = (
+    PendingClaim | PendingReturn | PendingAddress | PendingHandoff | PendingRequest | PendingLookup
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +190,19 @@ class DialogueState:
     facts: tuple[tuple[str, str], ...] = ()
     """What the call established, for a hand-off: ("order_number", "45067"), ..."""
     ended: bool = False
+    goals: tuple[Intent, ...] = ()
+    """Requests the caller made that are not answered yet, in order (a turn with several, or
+    a question asked while being verified); answered one by one before "anything else?"."""
+    frustrated: bool = False
+    """The caller sounded frustrated; acknowledged once, a person offered first."""
+    overdue_told: tuple[str, ...] = ()
+    """Orders whose overdue parcel the caller has been told about in this call."""
+    caller: Caller | None = None
+    """Who is calling (None: a conversation with no caller ID, counted on its own)."""
+    read_back: ReadBack | None = None
+    """An answer to the current question read back, awaiting the caller's yes or no."""
+    misheard: int = 0
+    """Read-backs the caller said were wrong, since the last order number."""
 
     def with_line(self, speaker: str, text: str) -> DialogueState:
         return replace(self, transcript=(*self.transcript, Line(speaker, text)))
@@ -144,7 +216,7 @@ class DialogueState:
 
     def asking(self, awaiting: Awaiting, pending: Pending | None = None) -> DialogueState:
         """The state after asking a new question (its retry count starts again)."""
-        return replace(self, awaiting=awaiting, pending=pending, retries=0)
+        return replace(self, awaiting=awaiting, pending=pending, retries=0, read_back=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +261,8 @@ def describe(write: Write) -> dict[str, Any]:
                 "insured": write.insured,
                 "outcome": write.outcome,
                 "promised_by": write.promised_by.isoformat(),
+                "kind": write.kind,
+                "photos_needed": write.photos_needed,
             }
         case HandoffWrite():
             return {
@@ -205,6 +279,14 @@ def describe(write: Write) -> dict[str, Any]:
                 "reference": write.reference,
                 "order": write.order_number,
                 "reason": write.reason,
+            }
+        case ShopRequest():
+            return {
+                "type": write.kind,
+                "reference": write.reference,
+                "order": write.order_number,
+                "details": write.details,
+                "reply_by": None if write.reply_by is None else write.reply_by.isoformat(),
             }
         case AddressChange():
             return {

@@ -9,6 +9,7 @@ the SIP transport answers with 488 Not Acceptable Here.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -118,6 +119,9 @@ class Origin:
         )
 
 
+_IP_VERSIONS = {"IP4": 4, "IP6": 6}
+
+
 @dataclass(frozen=True)
 class Connection:
     address: str  # may carry /ttl or /count for multicast, kept as written
@@ -129,7 +133,24 @@ class Connection:
         parts = text.split()
         if len(parts) != 3:
             raise SdpParseError(f"bad c= line {text!r}")
-        return cls(parts[2], parts[1], parts[0])
+        connection = cls(parts[2], parts[1], parts[0])
+        connection._check_address()
+        return connection
+
+    def _check_address(self) -> None:
+        """An IP address of the stated type: the media path never resolves names (a lookup
+        blocks, and would send the caller's audio wherever DNS says)."""
+        version = _IP_VERSIONS.get(self.address_type)
+        if version is None:
+            raise SdpParseError(f"c= address type {self.address_type} is not IP4 or IP6")
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            raise SdpParseError(
+                f"c= must carry an IP address, got a host name {self.host!r}"
+            ) from None
+        if address.version != version:
+            raise SdpParseError(f"c= carries {self.host!r}, not an {self.address_type} address")
 
     def __str__(self) -> str:
         return f"{self.network_type} {self.address_type} {self.address}"
@@ -478,6 +499,10 @@ def _negotiate(
     )
 
 
+_MAX_EVENT = 255  # RFC 4733 §2.3: an event is one octet
+_EVENT_RANGE = re.compile(r"([0-9]+)(?:-([0-9]+))?")
+
+
 def _is_event(codec: Codec) -> bool:
     return codec.name.lower() == "telephone-event"
 
@@ -497,12 +522,27 @@ def _answer_events(offered: list[Codec], clock_rate: int, ours: Codec | None) ->
 
 
 def _event_set(fmtp: str) -> set[int]:
-    events: set[int] = set()
+    """The events an fmtp lists (`0-15,66`) within RFC 4733's 0-255; malformed parts ignored.
+
+    Each range is clipped before it is expanded, and the ranges are merged as bits: an offer
+    may claim `0-99999999`, or list thousands of ranges, and still costs 256 values."""
+    listed = 0
     for part in fmtp.replace(" ", "").split(","):
-        low, _, high = part.partition("-")
-        if low.isdigit() and (not high or high.isdigit()):
-            events.update(range(int(low), int(high or low) + 1))
-    return events
+        match = _EVENT_RANGE.fullmatch(part)
+        if match is None:
+            continue
+        low = _event_number(match[1])
+        high = min(_event_number(match[2] or match[1]), _MAX_EVENT)
+        if low <= high:
+            listed |= ((1 << (high - low + 1)) - 1) << low
+    return {event for event in range(_MAX_EVENT + 1) if listed >> event & 1}
+
+
+def _event_number(digits: str) -> int:
+    """The number, or just past the last event when it is larger (int() of thousands of
+    digits is slow, and refused past 4,300)."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= 3 else _MAX_EVENT + 1
 
 
 def _event_ranges(events: set[int]) -> str:

@@ -1,4 +1,4 @@
-"""The `voice-agent data` command: `import FILE.json` and `demo`.
+"""The `voice-agent data` command: `import FILE.json`, `demo` and `unlock ORDER`.
 
 The store's modules are imported when a command runs, not when the CLI parses its arguments,
 so that other commands do not pay for SQLAlchemy, Alembic and jsonschema.
@@ -52,6 +52,21 @@ def add_commands(
         help="write the demo shop file there instead of importing it",
     )
     demo.set_defaults(command=_demo)
+
+    unlock = actions.add_parser(
+        "unlock",
+        parents=[common],
+        help="lift the verification locks on an order (after checking who is calling)",
+    )
+    unlock.add_argument("order", metavar="ORDER", help="the order number, as callers say it")
+    unlock.add_argument(
+        "--now",
+        type=aware_time,
+        default=None,
+        metavar="TIME",
+        help="ISO 8601 time to lift them at (default: now)",
+    )
+    unlock.set_defaults(command=_unlock)
 
 
 def aware_time(text: str) -> datetime:
@@ -115,6 +130,30 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(error, file=sys.stderr)
         return 1
     print(f"demo shop loaded into {where} ({summary}; anchor {anchor.isoformat()})")
+    return 0
+
+
+def _unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.store.db import StoreError, open_database
+    from voice_agent.store.repository import Repository
+
+    # The wall clock is read here, at the edge, and nowhere in the store.
+    now: datetime = (args.now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        with open_database(settings.store, settings.paths) as database:
+            lifted = Repository(database).lift_locks(args.order, now)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if not lifted:
+        print(f"order {args.order}: no lock running; nothing lifted")
+        return 0
+    count = len(lifted)
+    print(f"order {args.order}: lifted {count} lock(s); earlier failed attempts count no more")
+    for lock in lifted:
+        who = "every caller" if lock.caller is None else f"caller {lock.caller}"
+        until = lock.until.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        print(f"  {who}, locked until {until}")
     return 0
 
 

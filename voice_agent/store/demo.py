@@ -346,6 +346,10 @@ class _Order:
     parcel: _Parcel | None
     placed_days_ago: float = 0.0
     """For orders not yet shipped: when they were placed."""
+    returned: tuple[float, float | None] | None = None
+    """The shop's return record: (requested, received) in days before the anchor."""
+    refund: tuple[str, float] | None = None
+    """The shop's refund record for the whole order: (status, days before the anchor)."""
 
 
 def _c(
@@ -548,6 +552,7 @@ _HOLD_DUTY = "Held at import customs: duties and taxes to be paid by the recipie
 _HOLD_SELLER = "Held at import customs: documents requested from the sender"
 _EXPORT_HOLD = "Export declaration under review: contents description requested"
 _NOT_HOME = "Delivery attempted: recipient not at home, card left"
+_NEIGHBOUR = "Delivered: left with a neighbour at number 16"
 
 # Every stage has orders moving on time and orders stalled for long (insured and not);
 # plus delivered orders, orders not yet shipped, DDP and DAP, and eleven destinations.
@@ -785,6 +790,45 @@ ORDERS: tuple[_Order, ...] = (
         "DAP",
         _Parcel("DHL eCommerce", "Canada Post", "GM5881500001234", True, "delivered", 8.0),
     ),
+    # delivered, then returned: refund paid, refund approved, return on its way back
+    _Order(
+        "58816",
+        GIULIA,
+        (("DRESS-LINEN", 1),),
+        False,
+        "DDP",
+        _Parcel("YunExpress", "Poste Italiane", "YT2415881600016", True, "delivered", 25.0),
+        returned=(20.0, 12.0),
+        refund=("paid", 5.0),
+    ),
+    _Order(
+        "58817",
+        SOPHIE,
+        (("SHOE-RUN", 1),),
+        False,
+        "DDP",
+        _Parcel("Cainiao", "PostNL", "CNNLD0058817000", True, "delivered", 18.0),
+        returned=(14.0, 4.0),
+        refund=("approved", 2.0),
+    ),
+    _Order(
+        "58818",
+        ETHAN,
+        (("LED-STRIP5", 1),),
+        False,
+        "DAP",
+        _Parcel("4PX", "USPS", "9400100000000058818", False, "delivered", 9.0),
+        returned=(3.0, None),
+    ),
+    # delivered, left with a neighbour (the scan says where)
+    _Order(
+        "58819",
+        HUGO,
+        (("MUG-350", 1), ("BAND-22", 1)),
+        False,
+        "DDP",
+        _Parcel("Cainiao", "La Poste", "CNFRLP5881900019", True, "delivered", 2.0, _NEIGHBOUR),
+    ),
 )
 
 
@@ -848,6 +892,24 @@ def _order_document(order: _Order, anchor: datetime) -> dict[str, Any]:
                 for at, stage, place, text in events
             ],
         }
+    if order.returned is not None:
+        requested, received = order.returned
+        document["returns"] = [
+            {
+                "requested_at": _time(anchor - timedelta(days=requested)),
+                "received_at": None
+                if received is None
+                else _time(anchor - timedelta(days=received)),
+            }
+        ]
+    if order.refund is not None:
+        status, days = order.refund
+        total = sum(
+            (_price(sku, destination.currency) * qty for sku, qty in order.items), Decimal(0)
+        )
+        document["refunds"] = [
+            {"amount": total, "status": status, "at": _time(anchor - timedelta(days=days))}
+        ]
     return document
 
 

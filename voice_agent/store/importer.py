@@ -21,8 +21,11 @@ from voice_agent.store.models import (
     Order,
     OrderItem,
     Product,
+    Refund,
+    ReturnRecord,
     Shipment,
     TrackingEvent,
+    phone_key,
 )
 from voice_agent.store.shopfile import (
     CustomerRecord,
@@ -107,9 +110,7 @@ def _upsert_products(session: Session, records: tuple[ProductRecord, ...]) -> tu
 def _upsert_orders(session: Session, records: tuple[OrderRecord, ...]) -> tuple[int, int]:
     orders = _orders_by_number(session, [record.number for record in records])
     customers = _customers_by_email(session, [record.customer.email for record in records])
-    products = _products_by_sku(
-        session, (item.sku for record in records for item in record.items)
-    )
+    products = _products_by_sku(session, (item.sku for record in records for item in record.items))
     added = 0
     for record in records:
         order = orders.get(record.number)
@@ -127,6 +128,17 @@ def _upsert_orders(session: Session, records: tuple[OrderRecord, ...]) -> tuple[
             for line, item in enumerate(record.items, start=1)
         )
         _set_shipment(order, record.shipment)
+        # Left out of the file: the stored records stay (files written before they existed).
+        if record.returns is not None:
+            order.return_records = [
+                ReturnRecord(requested_at=entry.requested_at, received_at=entry.received_at)
+                for entry in record.returns
+            ]
+        if record.refunds is not None:
+            order.refunds = [
+                Refund(amount=entry.amount, status=entry.status, at=entry.at)
+                for entry in record.refunds
+            ]
     return added, len(records) - added
 
 
@@ -139,6 +151,8 @@ def _orders_by_number(session: Session, numbers: list[str]) -> dict[str, Order]:
             .options(
                 selectinload(Order.items),
                 selectinload(Order.shipment).selectinload(Shipment.events),
+                selectinload(Order.return_records),
+                selectinload(Order.refunds),
             )
         )
         for order in session.scalars(query):
@@ -154,9 +168,7 @@ def _customers_by_email(session: Session, emails: list[str]) -> dict[str, Custom
     return found
 
 
-def _customer(
-    session: Session, customers: dict[str, Customer], record: CustomerRecord
-) -> Customer:
+def _customer(session: Session, customers: dict[str, Customer], record: CustomerRecord) -> Customer:
     email = record.email.lower()
     customer = customers.get(email)
     if customer is None:
@@ -173,6 +185,7 @@ def _fill_order(order: Order, record: OrderRecord) -> None:
     order.insured = record.insured
     order.incoterm = record.incoterm
     order.phone = record.customer.phone
+    order.phone_tail = phone_key(record.customer.phone)
     order.postcode = record.customer.postcode
     order.country = record.customer.country
     order.address = record.customer.address

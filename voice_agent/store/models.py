@@ -26,11 +26,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
-from voice_agent.store.views import INCOTERMS, STAGES
+from voice_agent.store.views import INCOTERMS, REFUND_STATUSES, STAGES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -144,6 +145,9 @@ class Order(Base):
     postcode: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2))
     address: Mapped[str | None] = mapped_column(String(500))
+    phone_tail: Mapped[str | None] = mapped_column(String(20), index=True)
+    """The phone number's last digits (``phone_key``): finds an order by the caller's number,
+    whether it is written with a country code or without."""
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(
@@ -152,6 +156,49 @@ class Order(Base):
     shipment: Mapped[Shipment | None] = relationship(
         back_populates="order", cascade="all, delete-orphan"
     )
+    return_records: Mapped[list[ReturnRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="ReturnRecord.requested_at"
+    )
+    refunds: Mapped[list[Refund]] = relationship(cascade="all, delete-orphan", order_by="Refund.at")
+
+
+PHONE_TAIL_DIGITS = 9
+"""Enough digits to tell phone numbers apart, few enough to leave out any country code."""
+
+
+def phone_key(phone: str) -> str:
+    """The last digits of a phone number, however it is written ("+49 30 5550 1234",
+    "030 55501234" and "sip:+493055501234@host" give the same key)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits[-PHONE_TAIL_DIGITS:]
+
+
+class ReturnRecord(Base):
+    """A return in the shop's own records (imported): asked for, and received back."""
+
+    __tablename__ = "return_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    requested_at: Mapped[datetime]
+    received_at: Mapped[datetime | None]
+
+
+REFUND_STATUS_CHECK = _one_of("status", REFUND_STATUSES)
+
+
+class Refund(Base):
+    """A refund in the shop's own records (imported): how much, where it stands, since when."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint(REFUND_STATUS_CHECK, name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    """When the refund reached its status (paid: the day it was paid)."""
 
 
 class OrderItem(Base):
@@ -176,9 +223,7 @@ class Shipment(Base):
     __tablename__ = "shipments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), unique=True
-    )
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     carrier: Mapped[str] = mapped_column(String(100))
     last_mile: Mapped[str | None] = mapped_column(String(100))
     tracking: Mapped[str] = mapped_column(String(64), index=True)
@@ -236,9 +281,7 @@ class Turn(Base):
     __table_args__ = (UniqueConstraint("conversation_id", "seq", name="uq_turns_conversation_seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
@@ -265,6 +308,9 @@ class VerificationAttemptRow(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    caller: Mapped[str | None] = mapped_column(String(200))
+    """The caller's key (docs/verification.md); NULL for attempts stored before 0004."""
+    near_miss: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OrderLockRow(Base):
@@ -277,15 +323,26 @@ class OrderLockRow(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    caller: Mapped[str | None] = mapped_column(String(200))
+    """The one caller locked out; NULL: every caller (the order-wide limit)."""
+    lifted_at: Mapped[datetime | None]
+    """When an operator lifted the lock (`voice-agent data unlock`); attempts before count no
+    more."""
 
 
 class Claim(Base):
+    """One claim type for every kind: a lost parcel, one delivered but not received, and a
+    damaged, wrong or missing item (CLAIM_KINDS)."""
+
     __tablename__ = "claims"
     __table_args__ = (CheckConstraint(STAGE_CHECK, name="stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), server_default="lost_parcel")
+    photos_needed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """The shop must ask the shopper for photos (of the item, of the label) before deciding."""
     stage: Mapped[str] = mapped_column(String(20))
     responsible_party: Mapped[str] = mapped_column(String(200))
     evidence_held: Mapped[list[str]] = mapped_column(JSON)
@@ -336,6 +393,27 @@ class ReturnRequestRow(Base):
     )
 
     order: Mapped[Order] = relationship()
+
+
+class ShopRequestRow(Base):
+    """Something the agent cannot do itself, recorded for the shop's team: a cancellation, an
+    invoice, a double charge to look into, a complaint, a tracking link to send (``kind``)."""
+
+    __tablename__ = "shop_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    details: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    reply_by: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+    order: Mapped[Order | None] = relationship()
 
 
 class AddressChangeRow(Base):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,11 +27,15 @@ from voice_agent.store.models import (
     OrderItem,
     OrderLockRow,
     Product,
+    Refund,
+    ReturnRecord,
     ReturnRequestRow,
     Shipment,
+    ShopRequestRow,
     TrackingEvent,
     Turn,
     VerificationAttemptRow,
+    phone_key,
 )
 from voice_agent.store.views import (
     ClaimView,
@@ -42,8 +47,12 @@ from voice_agent.store.views import (
     ItemView,
     OrderView,
     ProductView,
+    RefundStatus,
+    RefundView,
+    ReturnRecordView,
     ReturnView,
     ShipmentView,
+    ShopRequestView,
     Stage,
 )
 from voice_agent.store.writes import (
@@ -52,6 +61,7 @@ from voice_agent.store.writes import (
     HandoffWrite,
     OrderLock,
     ReturnRequest,
+    ShopRequest,
     TurnRecord,
     TurnWrite,
     VerificationAttempt,
@@ -76,7 +86,7 @@ class Repository:
     # --- reads the dialogue engine makes -------------------------------------------------
 
     def find_order(self, number: str) -> OrderView | None:
-        # Three indexed Core queries, no ORM objects: this is on every turn's critical path.
+        # Indexed Core queries, no ORM objects: this is on every turn's critical path.
         with self.database.transaction() as session:
             head = session.execute(_ORDER_HEAD.where(Order.number == number)).one_or_none()
             if head is None:
@@ -86,7 +96,41 @@ class Repository:
             if head.shipment_id is not None:
                 query = _SHIPMENT_EVENTS.where(TrackingEvent.shipment_id == head.shipment_id)
                 events = session.execute(query).all()
-        return _order_view(head, items, events)
+            returns = session.execute(_RETURNS.where(ReturnRecord.order_id == head.id)).all()
+            refunds = session.execute(_REFUNDS.where(Refund.order_id == head.id)).all()
+        view = _order_view(head, items, events)
+        return replace(
+            view,
+            returns=tuple(ReturnRecordView(row.requested_at, row.received_at) for row in returns),
+            refunds=tuple(
+                RefundView(row.amount, cast(RefundStatus, row.status), row.at) for row in refunds
+            ),
+        )
+
+    def orders_by_phone(self, phone: str) -> list[str]:
+        """The numbers of the orders placed with this phone number, newest first (matched on
+        its last digits, so "+49 30 5550 1234" and "030 55501234" are the same number)."""
+        key = phone_key(phone)
+        if len(key) < 6:
+            return []
+        query = (
+            select(Order.number)
+            .where(Order.phone_tail == key)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+        with self.database.transaction() as session:
+            return list(session.scalars(query))
+
+    def orders_by_email(self, email: str) -> list[str]:
+        """The numbers of the orders of the customer with this e-mail address, newest first."""
+        query = (
+            select(Order.number)
+            .join(Customer, Order.customer_id == Customer.id)
+            .where(Customer.email == email.strip().lower())
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+        with self.database.transaction() as session:
+            return list(session.scalars(query))
 
     def products(self) -> list[ProductView]:
         with self.database.transaction() as session:
@@ -103,16 +147,53 @@ class Repository:
         with self.database.transaction() as session:
             return session.scalar(query) or 0
 
-    def locked_until(self, order_number: str, now: datetime) -> datetime | None:
-        """The end of the latest lock on this order number still running at ``now``."""
+    def recent_failures(self, order_number: str, since: datetime) -> list[VerificationAttempt]:
+        """Failed verification attempts on this order number at or after ``since`` and after
+        the last time an operator lifted a lock on it (those before count no more)."""
+        lifted = (
+            select(func.max(OrderLockRow.lifted_at))
+            .where(OrderLockRow.order_number == order_number)
+            .scalar_subquery()
+        )
         query = (
-            select(OrderLockRow.until)
-            .where(OrderLockRow.order_number == order_number, OrderLockRow.until > now)
-            .order_by(OrderLockRow.until.desc())
-            .limit(1)
+            select(VerificationAttemptRow)
+            .where(
+                VerificationAttemptRow.order_number == order_number,
+                VerificationAttemptRow.success.is_(False),
+                VerificationAttemptRow.at >= since,
+                or_(lifted.is_(None), VerificationAttemptRow.at > lifted),
+            )
+            .order_by(VerificationAttemptRow.at, VerificationAttemptRow.id)
         )
         with self.database.transaction() as session:
-            return session.scalar(query)
+            return [_attempt(row) for row in session.scalars(query)]
+
+    def locks(self, order_number: str, now: datetime) -> list[OrderLock]:
+        """The locks on this order number running at ``now`` and not lifted, latest end first:
+        order-wide ones (``caller`` None) and those of single callers."""
+        query = (
+            select(OrderLockRow)
+            .where(
+                OrderLockRow.order_number == order_number,
+                OrderLockRow.until > now,
+                OrderLockRow.lifted_at.is_(None),
+            )
+            .order_by(OrderLockRow.until.desc(), OrderLockRow.id)
+        )
+        with self.database.transaction() as session:
+            return [_lock(row) for row in session.scalars(query)]
+
+    def locked_until(
+        self, order_number: str, now: datetime, caller: str | None = None
+    ) -> datetime | None:
+        """The end of the latest lock running at ``now`` that holds for ``caller`` (an
+        order-wide lock, or that caller's own); with no caller, order-wide locks only."""
+        ends = [
+            lock.until
+            for lock in self.locks(order_number, now)
+            if lock.caller is None or lock.caller == caller
+        ]
+        return max(ends, default=None)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -172,6 +253,21 @@ class Repository:
             result = session.execute(query, execution_options={"synchronize_session": False})
             return cast(CursorResult[Any], result).rowcount
 
+    def lift_locks(self, order_number: str, now: datetime) -> list[OrderLock]:
+        """Lift every lock on this order number running at ``now`` (an operator's decision:
+        `voice-agent data unlock`); failed attempts before ``now`` count no more. Returns the
+        locks lifted (none: nothing was running, and nothing changes)."""
+        query = select(OrderLockRow).where(
+            OrderLockRow.order_number == order_number,
+            OrderLockRow.until > now,
+            OrderLockRow.lifted_at.is_(None),
+        )
+        with self.database.transaction(write=True) as session:
+            rows = list(session.scalars(query.order_by(OrderLockRow.id)))
+            for row in rows:
+                row.lifted_at = now
+            return [_lock(row) for row in rows]
+
     def add_turn(self, conversation_id: int, record: TurnRecord) -> int:
         try:
             with self.database.transaction(write=True) as session:
@@ -222,6 +318,14 @@ class Repository:
         with self.database.transaction() as session:
             return [_return_view(row) for row in session.scalars(query)]
 
+    def shop_requests(self, order_number: str | None = None) -> list[ShopRequestView]:
+        query = select(ShopRequestRow).options(selectinload(ShopRequestRow.order))
+        if order_number is not None:
+            query = query.join(ShopRequestRow.order).where(Order.number == order_number)
+        with self.database.transaction() as session:
+            rows = session.scalars(query.order_by(ShopRequestRow.id))
+            return [_shop_request_view(row) for row in rows]
+
     def verification_attempts(self, order_number: str) -> list[VerificationAttempt]:
         query = (
             select(VerificationAttemptRow)
@@ -229,19 +333,11 @@ class Repository:
             .order_by(VerificationAttemptRow.at, VerificationAttemptRow.id)
         )
         with self.database.transaction() as session:
-            return [
-                VerificationAttempt(
-                    order_number=row.order_number,
-                    factor=row.factor,
-                    success=row.success,
-                    at=row.at,
-                    conversation_id=row.conversation_id,
-                )
-                for row in session.scalars(query)
-            ]
+            return [_attempt(row) for row in session.scalars(query)]
 
     def reference_taken(self, reference: str) -> bool:
-        """Whether a claim, hand-off or return request already carries this reference."""
+        """Whether a claim, hand-off, return request or shop request already carries this
+        reference."""
         with self.database.transaction() as session:
             return any(
                 session.scalar(select(func.count()).where(column == reference))
@@ -249,6 +345,7 @@ class Repository:
                     Claim.reference,
                     Handoff.reference,
                     ReturnRequestRow.reference,
+                    ShopRequestRow.reference,
                 )
             )
 
@@ -272,6 +369,8 @@ def _apply_one(session: Session, write: Write) -> None:
                     success=write.success,
                     at=write.at,
                     conversation_id=write.conversation_id,
+                    caller=write.caller,
+                    near_miss=write.near_miss,
                 )
             )
         case OrderLock():
@@ -280,6 +379,7 @@ def _apply_one(session: Session, write: Write) -> None:
                     order_number=write.order_number,
                     until=write.until,
                     conversation_id=write.conversation_id,
+                    caller=write.caller,
                 )
             )
         case ClaimWrite():
@@ -294,6 +394,23 @@ def _apply_one(session: Session, write: Write) -> None:
                     reason=write.reason,
                     skus=list(write.skus),
                     requested_at=write.requested_at,
+                    status="open",
+                    conversation_id=write.conversation_id,
+                )
+            )
+        case ShopRequest():
+            order_id = None
+            if write.order_number is not None:
+                what = f"{write.kind} request {write.reference}"
+                order_id = _order(session, write.order_number, what).id
+            session.add(
+                ShopRequestRow(
+                    reference=write.reference,
+                    kind=write.kind,
+                    order_id=order_id,
+                    details=write.details,
+                    requested_at=write.requested_at,
+                    reply_by=write.reply_by,
                     status="open",
                     conversation_id=write.conversation_id,
                 )
@@ -327,6 +444,8 @@ def _claim_row(session: Session, write: ClaimWrite) -> Claim:
         status=write.status,
         opened_at=write.opened_at,
         conversation_id=write.conversation_id,
+        kind=write.kind,
+        photos_needed=write.photos_needed,
     )
 
 
@@ -367,9 +486,7 @@ def _change_address(session: Session, write: AddressChange) -> None:
 def _add_turn(session: Session, conversation_id: int, record: TurnRecord) -> Turn:
     if session.get(Conversation, conversation_id) is None:
         raise WriteError(f"turn for conversation {conversation_id}: no such conversation")
-    last = session.scalar(
-        select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id)
-    )
+    last = session.scalar(select(func.max(Turn.seq)).where(Turn.conversation_id == conversation_id))
     turn = Turn(
         conversation_id=conversation_id,
         seq=(last or 0) + 1,
@@ -418,6 +535,10 @@ _ORDER_ITEMS = (
     .join(Product, OrderItem.product_id == Product.id)
     .order_by(OrderItem.line)
 )
+_RETURNS = select(ReturnRecord.requested_at, ReturnRecord.received_at).order_by(
+    ReturnRecord.requested_at, ReturnRecord.id
+)
+_REFUNDS = select(Refund.amount, Refund.status, Refund.at).order_by(Refund.at, Refund.id)
 _SHIPMENT_EVENTS = select(
     TrackingEvent.at, TrackingEvent.stage, TrackingEvent.place, TrackingEvent.text
 ).order_by(TrackingEvent.at, TrackingEvent.id)
@@ -455,6 +576,27 @@ def _order_view(head: Any, items: Sequence[Any], events: Sequence[Any]) -> Order
     )
 
 
+def _attempt(row: VerificationAttemptRow) -> VerificationAttempt:
+    return VerificationAttempt(
+        order_number=row.order_number,
+        factor=row.factor,
+        success=row.success,
+        at=row.at,
+        conversation_id=row.conversation_id,
+        caller=row.caller,
+        near_miss=row.near_miss,
+    )
+
+
+def _lock(row: OrderLockRow) -> OrderLock:
+    return OrderLock(
+        order_number=row.order_number,
+        until=row.until,
+        conversation_id=row.conversation_id,
+        caller=row.caller,
+    )
+
+
 def _turn_record(row: Turn) -> TurnRecord:
     return TurnRecord(
         speaker=row.speaker,
@@ -480,6 +622,21 @@ def _claim_view(row: Claim) -> ClaimView:
         promised_by=row.promised_by,
         status=row.status,
         opened_at=row.opened_at,
+        conversation_id=row.conversation_id,
+        kind=row.kind,
+        photos_needed=row.photos_needed,
+    )
+
+
+def _shop_request_view(row: ShopRequestRow) -> ShopRequestView:
+    return ShopRequestView(
+        reference=row.reference,
+        kind=row.kind,
+        order_number=None if row.order is None else row.order.number,
+        details=row.details,
+        requested_at=row.requested_at,
+        reply_by=row.reply_by,
+        status=row.status,
         conversation_id=row.conversation_id,
     )
 

@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.store.db import StoreError
-from voice_agent.store.views import Incoterm, Stage
+from voice_agent.store.views import Incoterm, RefundStatus, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,19 @@ class ShipmentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnRecordData:
+    requested_at: datetime
+    received_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    amount: Decimal
+    status: RefundStatus
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     number: str
     placed_at: datetime
@@ -109,6 +122,9 @@ class OrderRecord:
     customer: CustomerRecord
     items: tuple[ItemRecord, ...]
     shipment: ShipmentRecord | None
+    returns: tuple[ReturnRecordData, ...] | None = None
+    """The shop's return records; None when the file leaves them out (the stored ones stay)."""
+    refunds: tuple[RefundRecord, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,8 +345,9 @@ def _duplicates(
         if not isinstance(value, str):
             continue
         if value in first:
-            yield (where, index, key), (
-                f"duplicate {what} {value!r} (first at {_render((where, first[value]))})"
+            yield (
+                (where, index, key),
+                (f"duplicate {what} {value!r} (first at {_render((where, first[value]))})"),
             )
         else:
             first[value] = index
@@ -342,18 +359,46 @@ def _order_problems(
     for index, item in enumerate(_list(order.get("items"))):
         sku = item.get("sku")
         if skus is not None and isinstance(sku, str) and sku and sku not in skus:
-            yield (*path, "items", index, "sku"), (
-                f"unknown SKU {sku!r} (not in this file's products nor already imported)"
+            yield (
+                (*path, "items", index, "sku"),
+                (f"unknown SKU {sku!r} (not in this file's products nor already imported)"),
             )
     placed_at = _time_or_none(order.get("placed_at"))
+    for index, entry in enumerate(_list(order.get("returns"))):
+        requested = _time_or_none(entry.get("requested_at"))
+        received = _time_or_none(entry.get("received_at"))
+        if requested is not None and received is not None and received < requested:
+            yield (
+                (*path, "returns", index, "received_at"),
+                (
+                    f"received at {entry['received_at']}, before the return was requested "
+                    f"({entry['requested_at']})"
+                ),
+            )
+        if placed_at is not None and requested is not None and requested < placed_at:
+            yield (
+                (*path, "returns", index, "requested_at"),
+                (
+                    f"return requested at {entry['requested_at']}, before the order was placed "
+                    f"({order['placed_at']})"
+                ),
+            )
+    for index, entry in enumerate(_list(order.get("refunds"))):
+        at = _time_or_none(entry.get("at"))
+        if placed_at is not None and at is not None and at < placed_at:
+            yield (
+                (*path, "refunds", index, "at"),
+                (f"refund at {entry['at']} is before the order was placed ({order['placed_at']})"),
+            )
     shipment = order.get("shipment")
     if placed_at is None or not isinstance(shipment, dict):
         return
     for index, event in enumerate(_list(shipment.get("events"))):
         at = _time_or_none(event.get("at"))
         if at is not None and at < placed_at:
-            yield (*path, "shipment", "events", index, "at"), (
-                f"event at {event['at']} is before the order was placed ({order['placed_at']})"
+            yield (
+                (*path, "shipment", "events", index, "at"),
+                (f"event at {event['at']} is before the order was placed ({order['placed_at']})"),
             )
 
 
@@ -405,6 +450,8 @@ def _order(raw: dict[str, Any]) -> OrderRecord:
             ItemRecord(item["sku"], item["qty"], Decimal(item["price"])) for item in raw["items"]
         ),
         shipment=None if shipment is None else _shipment(shipment),
+        returns=None if "returns" not in raw else tuple(_return(entry) for entry in raw["returns"]),
+        refunds=None if "refunds" not in raw else tuple(_refund(entry) for entry in raw["refunds"]),
     )
 
 
@@ -421,3 +468,15 @@ def _shipment(raw: dict[str, Any]) -> ShipmentRecord:
             for event in raw["events"]
         ),
     )
+
+
+def _return(raw: dict[str, Any]) -> ReturnRecordData:
+    received = raw.get("received_at")
+    return ReturnRecordData(
+        requested_at=parse_time(raw["requested_at"]),
+        received_at=None if received is None else parse_time(received),
+    )
+
+
+def _refund(raw: dict[str, Any]) -> RefundRecord:
+    return RefundRecord(Decimal(raw["amount"]), raw["status"], parse_time(raw["at"]))

@@ -69,6 +69,27 @@ class ShipmentView:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnRecordView:
+    """A return in the shop's records: when it was asked for, when the items came back."""
+
+    requested_at: datetime
+    received_at: datetime | None
+
+
+RefundStatus = Literal["pending", "approved", "paid", "refused"]
+REFUND_STATUSES: tuple[RefundStatus, ...] = get_args(RefundStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    """A refund in the shop's records; ``at`` is when it reached ``status``."""
+
+    amount: Decimal
+    status: RefundStatus
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
     number: str
     placed_at: datetime
@@ -79,6 +100,10 @@ class OrderView:
     items: tuple[ItemView, ...]
     shipment: ShipmentView | None
     """None until the order is handed to a carrier."""
+    returns: tuple[ReturnRecordView, ...] = ()
+    """The shop's return records, oldest first."""
+    refunds: tuple[RefundView, ...] = ()
+    """The shop's refund records, oldest first."""
 
     @property
     def total(self) -> Decimal:
@@ -107,6 +132,20 @@ class ClaimView:
     promised_by: date
     status: str
     opened_at: datetime
+    conversation_id: int | None
+    kind: str = "lost_parcel"
+    photos_needed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRequestView:
+    reference: str
+    kind: str
+    order_number: str | None
+    details: str
+    requested_at: datetime
+    reply_by: date | None
+    status: str
     conversation_id: int | None
 
 

@@ -25,15 +25,25 @@ class VerificationAttempt:
     success: bool
     at: datetime
     conversation_id: int | None = None
+    caller: str | None = None
+    """Who tried, as limits count callers: "sip:+4930...@203.0.113.5", "web:198.51.100.7"."""
+    near_miss: bool = False
+    """A failure one digit off (or two neighbours swapped) from the order's value."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderLock:
-    """No verification for this order number until ``until`` (seen by every conversation)."""
+    """No verification for this order number until ``until``: for ``caller`` only, or for
+    every caller when ``caller`` is None (seen by every conversation)."""
 
     order_number: str
     until: datetime
     conversation_id: int | None = None
+    caller: str | None = None
+
+
+CLAIM_KINDS = ("lost_parcel", "not_received", "damaged_item", "wrong_item", "missing_item")
+"""What a claim is about; every kind is one ``ClaimWrite`` (and one row in ``claims``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +60,10 @@ class ClaimWrite:
     opened_at: datetime
     conversation_id: int | None = None
     status: str = "open"
+    kind: str = "lost_parcel"
+    """One of CLAIM_KINDS."""
+    photos_needed: bool = False
+    """The shop must ask the shopper for photos before deciding (the agent cannot)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +86,34 @@ class ReturnRequest:
     skus: tuple[str, ...]
     """The items to return; empty for the whole order."""
     requested_at: datetime
+    conversation_id: int | None = None
+
+
+SHOP_REQUEST_KINDS = (
+    "cancellation",
+    "invoice",
+    "duplicate_charge",
+    "complaint",
+    "tracking_link",
+)
+"""What the shop's team is asked to do: the agent records it, never does it itself."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShopRequest:
+    """Something only the shop can do, recorded for its team with a reference the caller
+    keeps: cancel an order, send an invoice or a tracking link, look into a double charge,
+    answer a complaint."""
+
+    reference: str
+    kind: str
+    """One of SHOP_REQUEST_KINDS."""
+    order_number: str | None
+    details: str
+    """What the caller said and what the agent found, for the person who acts on it."""
+    requested_at: datetime
+    reply_by: date | None = None
+    """The day by which the caller was told the shop would answer."""
     conversation_id: int | None = None
 
 
@@ -117,6 +159,7 @@ Write = (
     | ClaimWrite
     | HandoffWrite
     | ReturnRequest
+    | ShopRequest
     | AddressChange
     | TurnWrite
 )

@@ -324,9 +324,9 @@ class RtpSession(asyncio.DatagramProtocol):
         if self._latched is not None:
             return (addr[0], addr[1]) == self._latched
         # Latch on the first packet from the negotiated host (or from anywhere when the SDP
-        # named a host we cannot compare, e.g. a name): symmetric RTP through NAT.
+        # gave no address: hold, or no offer yet): symmetric RTP through NAT.
         sdp_host = self._params.remote_address
-        if _is_ip(sdp_host) and addr[0] != sdp_host and not _is_unspecified(sdp_host):
+        if addr[0] != sdp_host and not _is_unspecified(sdp_host):
             return False
         self._latched = (addr[0], addr[1])
         logger.debug("rtp %s: caller's media comes from %s:%d", self.name, *self._latched)
@@ -361,7 +361,8 @@ class RtpSession(asyncio.DatagramProtocol):
         if self.closed is not None:
             return
         self.stats.dtmf_digits += 1
-        logger.info("rtp %s: keypad digit %s", self.name, digit)
+        # not which one: callers type their verification factors
+        logger.info("rtp %s: keypad digit received", self.name)
         self._queue.put_nowait(DtmfInput(digit, self._clock.now()))
 
     # --- the line's clock ------------------------------------------------------------------
@@ -481,14 +482,6 @@ class RtpSession(asyncio.DatagramProtocol):
         self.stats.lost += jitter.lost
         self.stats.late += jitter.late
         self.stats.concealed_ms += self._concealer.concealed_samples / LINE_RATE * 1000
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
-        return False
-    return True
 
 
 def _is_unspecified(host: str) -> bool:

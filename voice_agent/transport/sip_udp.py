@@ -91,6 +91,7 @@ from voice_agent.transport.sip_access import (
     RateLimiter,
     bad_request_response,
 )
+from voice_agent.transport.udp_buffer import enlarge_receive_buffer, receive_drops
 
 if TYPE_CHECKING:
     from voice_agent.app import App
@@ -103,6 +104,7 @@ _KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE NOTIFY PUBLISH MESSAGE REFER UP
 _MAX_TIMER_SLEEP_S = 0.1
 _MIN_TIMER_SLEEP_S = 0.002
 _CLOSE_WAIT_S = 2.0
+_DROPS_CHECK_S = 1.0
 _FINISHED_KEPT = 20
 
 CallRunner = Callable[["SipCall", Playout, str], Awaitable[None]]
@@ -154,6 +156,7 @@ class SipCall:
         peer: Address,
         local: LocalMedia,
         outbound: bool,
+        slot: CallSlot,
     ) -> None:
         self.endpoint = endpoint
         self.dialog = dialog
@@ -163,6 +166,7 @@ class SipCall:
         self.peer = peer
         self.local = local
         self.outbound = outbound
+        self.slot = slot  # released when the call ends, though the session may still clean up
         self.ended: str | None = None
         self.retransmitter: AnswerRetransmitter | None = None
         self.ack: SipRequest | None = None  # outbound: the ACK every 2xx copy gets
@@ -188,7 +192,8 @@ class SipCall:
 
     def publish(self, event: CallEvent) -> None:
         self.events.append(event)
-        logger.debug("sip call %s: %s", self.call_id, event)
+        # the kind only: what the caller said or typed is personal data
+        logger.debug("sip call %s: %s", self.call_id, type(event).__name__)
 
     async def wait(self) -> None:
         await self.finished.wait()
@@ -236,7 +241,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._timer_task: asyncio.Task[None] | None = None
         self._registration: Registration | None = None
         self._closing = False
+        self._drops_seen = 0
+        self._drops_checked_at: float | None = None
         self.address: Address = (settings.listen_host, settings.listen_port)
+        self.receive_buffer_bytes = 0
+        """The SIP socket's receive buffer, as the kernel granted it."""
         self.finished_calls: deque[SipCall] = deque(maxlen=_FINISHED_KEPT)
         """The last calls that ended (for tests and the CLI; bounded, a server runs long)."""
 
@@ -251,8 +260,15 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert self._transport is not None
         host, port = self._transport.get_extra_info("sockname")[:2]
         self.address = (host, port)
+        # a burst of requests (a trunk failing over, a scanner) must wait, not be dropped
+        self.receive_buffer_bytes = enlarge_receive_buffer(self._transport.get_extra_info("socket"))
         self._timer_task = asyncio.create_task(self._fire_timers())
-        logger.info("SIP listening on udp:%s:%d", host, port)
+        logger.info(
+            "SIP listening on udp:%s:%d (receive buffer %d bytes)",
+            host,
+            port,
+            self.receive_buffer_bytes,
+        )
         if self.settings.trunk is not None and register:
             self._registration = Registration(self, self.settings)
             await self._registration.start()
@@ -303,6 +319,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("SIP socket: %s", exc)
+
+    def receive_drops(self) -> int | None:
+        """Datagrams the kernel dropped because the SIP socket's buffer was full (None where
+        the system does not tell, or the socket is closed)."""
+        if self._transport is None or self._transport.is_closing():
+            return None
+        return receive_drops(self._transport.get_extra_info("socket"))
 
     # --- addresses -------------------------------------------------------------------------
 
@@ -381,11 +404,26 @@ class SipEndpoint(asyncio.DatagramProtocol):
             now = self._clock.now()
             try:
                 self._fire_due(now)
+                self._watch_drops(now)
             except Exception:
                 logger.exception("SIP timers failed")
             deadline = self._next_deadline()
             wait = _MAX_TIMER_SLEEP_S if deadline is None else deadline - now
             await self._clock.sleep(min(max(wait, _MIN_TIMER_SLEEP_S), _MAX_TIMER_SLEEP_S))
+
+    def _watch_drops(self, now: float) -> None:
+        """Warn when the kernel dropped datagrams since the last look (once a second)."""
+        if self._drops_checked_at is not None and now - self._drops_checked_at < _DROPS_CHECK_S:
+            return
+        self._drops_checked_at = now
+        drops = self.receive_drops()
+        if drops is not None and drops > self._drops_seen:
+            logger.warning(
+                "SIP socket: %d datagrams dropped, its receive buffer was full (%d in all)",
+                drops - self._drops_seen,
+                drops,
+            )
+            self._drops_seen = drops
 
     def _next_deadline(self) -> float | None:
         deadlines = [e.transaction.deadline for e in self._server.values()]
@@ -639,10 +677,11 @@ class SipEndpoint(asyncio.DatagramProtocol):
             dialog,
             rtp,
             playout,
-            _caller_id(invite),
+            _caller_id(invite, pending.source),
             self.next_hop(dialog, pending.source),
             pending.local,
             outbound=False,
+            slot=pending.slot,
         )
         if pending.answer is None:
             call.offer = body
@@ -650,10 +689,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._pending.pop(pending.transaction.key, None)
         self._calls[dialog.id] = call
         self.respond(entry, response)
-        logger.info(
-            "answered call %s from %s (%s)", invite.call_id, call.caller_id, rtp.params.codec.name
-        )
-        await self._run(call, pending.slot)
+        logger.info("answered call %s (%s)", invite.call_id, rtp.params.codec.name)
+        await self._run(call)
 
     def _refuse_pending(self, pending: _Pending, status: int, why: str) -> None:
         pending.cancelled = True
@@ -668,12 +705,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
             response = build_response(pending.invite, status, to_tag=pending.to_tag)
             self.respond(entry, response, why)
 
-    async def _run(self, call: SipCall, slot: CallSlot) -> None:
+    async def _run(self, call: SipCall) -> None:
         """Run the session on the call until either side ends it, then clean up."""
         rtp_task = asyncio.create_task(call.rtp.run())
 
         call.rtp.on_close = lambda reason: self.end_call(call, reason)
-        with slot:
+        with call.slot:
             try:
                 await self._run_call(call, call.playout, call.caller_id)
             except Exception:
@@ -794,9 +831,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def _end(self, call: SipCall, reason: str) -> None:
         if call.ended is None:
-            call.ended = reason
+            self._mark_ended(call, reason)
             call.dialog.terminate()
             call.rtp.close(reason)
+
+    def _mark_ended(self, call: SipCall, reason: str) -> None:
+        call.ended = reason
+        call.slot.release()  # the line is free for the next caller at once
 
     # --- requests we send ------------------------------------------------------------------
 
@@ -857,7 +898,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         """`hang_up` for callers that cannot await (the media's timeout)."""
         if call.ended is not None:
             return
-        call.ended = reason
+        self._mark_ended(call, reason)
         logger.info("hanging up call %s: %s", call.call_id, reason)
         call.rtp.close(reason)
         if call.dialog.state is DialogState.TERMINATED:
@@ -892,7 +933,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             slot.release()
             raise
         self._calls[call.dialog.id] = call
-        self._spawn(self._run(call, slot))
+        self._spawn(self._run(call))
         return call
 
     # --- plumbing --------------------------------------------------------------------------
@@ -1043,10 +1084,18 @@ class OutboundCall:
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: rtp, sock=self._sock)
         call = SipCall(
-            endpoint, dialog, rtp, playout, str(self._target), peer, self._local, outbound=True
+            endpoint,
+            dialog,
+            rtp,
+            playout,
+            str(self._target),
+            peer,
+            self._local,
+            outbound=True,
+            slot=self._slot,
         )
         call.ack = ack
-        logger.info("call %s to %s answered (%s)", dialog.call_id, self._target, params.codec.name)
+        logger.info("call %s answered (%s)", dialog.call_id, params.codec.name)
         return call
 
 
@@ -1210,9 +1259,11 @@ def _algorithm_of(request: SipRequest) -> str:
     return (algorithm or "MD5").upper()
 
 
-def _caller_id(invite: SipRequest) -> str:
+def _caller_id(invite: SipRequest, source: Address) -> str:
+    """The caller ID and the address the INVITE came from ("+4930123456@203.0.113.5"): one
+    caller for the verification limits (docs/verification.md)."""
     uri = invite.from_addr.uri
-    return uri.user or str(uri)
+    return f"{uri.user or uri}@{source[0]}"
 
 
 def _info_digit(info: SipRequest) -> str | None:

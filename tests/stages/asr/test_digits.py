@@ -2,7 +2,7 @@
 
 import pytest
 
-from voice_agent.stages.asr.digits import spoken_digits_to_text
+from voice_agent.stages.asr.digits import rewrite_digits, spoken_digits_to_text
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,21 @@ def test_digit_runs_become_spaced_digits(heard: str, written: str) -> None:
 )
 def test_words_that_only_sound_like_digits_stay_words(text: str) -> None:
     assert spoken_digits_to_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("heard", "inferred"),
+    [
+        ("four five six", False),
+        ("My order is 45600.", False),
+        ("4, 5, 6", False),
+        ("four seven seven oh oh", True),  # "oh" taken for zero
+        ("4 to 5", True),  # "to" taken for two
+        ("double seven", True),
+        ("forty two", True),
+        ("fifteen", True),
+        ("no digits here", False),
+    ],
+)
+def test_digits_inferred_rather_than_heard_are_flagged(heard: str, inferred: bool) -> None:
+    assert rewrite_digits(heard) == (spoken_digits_to_text(heard), inferred)

@@ -34,6 +34,10 @@ class Transcript:
     """Milliseconds per step, e.g. features_ms, encode_ms, decode_ms, total_ms."""
     path: str = "fast"
     """Which decoding path produced the text: "fast" or "stock"."""
+    digits_rewritten: bool = False
+    """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
+    like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
+    (``digits.rewrite_digits``). The dialogue reads such digits back before they count."""
 
 
 class Asr(Protocol):

@@ -38,7 +38,16 @@ class _Token:
 
 def spoken_digits_to_text(text: str) -> str:
     """`text` with every spoken or written digit run rewritten as single spaced digits."""
+    return rewrite_digits(text)[0]
+
+
+def rewrite_digits(text: str) -> tuple[str, bool]:
+    """`text` with every digit run as single spaced digits, and whether any digit was inferred
+    rather than heard as one: a soundalike word taken for a digit ("to", "for", "oh"), a
+    repeat expanded ("double seven"), or a number word split into digits ("forty two",
+    "fifteen"). Plain digit words and numerals ("four five six", "456") are not inferred."""
     tokens = _expand_repeats(_accept_soundalikes(_join_tens(_tokens(text))))
+    inferred = any(_inferred(token) for token in tokens)
     out: list[str] = []
     for index, token in enumerate(tokens):
         if not token.digits:
@@ -47,7 +56,14 @@ def spoken_digits_to_text(text: str) -> str:
         run_goes_on = index + 1 < len(tokens) and bool(tokens[index + 1].digits)
         # Commas inside a digit run are Whisper's grouping ("7, 7, 3"), not the caller's.
         out.append(" ".join(token.digits) + ("" if run_goes_on else token.trailing))
-    return " ".join(out)
+    return " ".join(out), inferred
+
+
+def _inferred(token: _Token) -> bool:
+    if not token.digits:
+        return False
+    heard_as = token.text if token.text.isdigit() else str(_UNITS.get(token.text.lower(), ""))
+    return token.digits != heard_as
 
 
 def _tokens(text: str) -> list[_Token]:

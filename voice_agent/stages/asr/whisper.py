@@ -39,8 +39,14 @@ from voice_agent.audio.resample import resample
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Expect, Transcript
-from voice_agent.stages.asr.digits import spoken_digits_to_text
-from voice_agent.stages.asr.guards import fallback_reason, without_echoed_tail
+from voice_agent.stages.asr.digits import rewrite_digits
+from voice_agent.stages.asr.guards import (
+    FallbackReason,
+    fallback_reason,
+    is_loop,
+    without_echoed_tail,
+    words_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +154,16 @@ class WhisperAsr:
             language = self._fixed_language(model, hint)
             decoded, path = self._decode(model, samples, language, hint.expect, timings)
             text = without_echoed_tail(decoded.text)
+            rewritten = False
             if hint.expect is Expect.DIGITS:
-                text = spoken_digits_to_text(text)
+                text, rewritten = rewrite_digits(text)
         return Transcript(
             text=text,
             language=decoded.language,
             confidence=math.exp(decoded.avg_logprob) if text else 0.0,
             timings=timings.values,
             path=path,
+            digits_rewritten=rewritten,
         )
 
     def _decode(
@@ -172,20 +180,28 @@ class WhisperAsr:
         samples = np.concatenate([lead_in, samples])
         duration = len(samples) / PIPELINE_RATE
         window = max(duration + self._settings.window_padding_s, self._settings.min_window_s)
+        fast: _Decoded | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            decoded, reason = self._fast(model, samples, window, language, expect, timings)
+            fast, reason = self._fast(model, samples, window, language, expect, timings)
             if reason is None:
-                return decoded, "fast"
+                return fast, "fast"
             logger.info(
                 "fast path output %r rejected (%s) for %.2f s of audio; using the stock path",
-                decoded.text,
+                fast.text,
                 reason,
                 duration,
             )
-            language = decoded.language
+            language = fast.language
+            if reason != FallbackReason.LOOP.value:
+                fast = None
         with timings.measure("stock_ms"):
             prompt = self._prompt_for(expect, language)
-            return self._stock(model, samples, language, prompt), "stock"
+            stock = self._stock(model, samples, language, prompt)
+        if fast is not None and is_loop(stock.text) and _shorter(fast.text, stock.text):
+            # A caller who says "no, no, no" repeats themselves: when the stock path loops
+            # too, and longer, the short window's reading was the truer one.
+            return fast, "fast"
+        return stock, "stock"
 
     def _fast(
         self,
@@ -330,6 +346,10 @@ class WhisperAsr:
             )
             self._model = shared_model(key)
         return self._model
+
+
+def _shorter(text: str, than: str) -> bool:
+    return len(words_of(text)) < len(words_of(than))
 
 
 def _average_logprob(score: float, token_count: int) -> float:

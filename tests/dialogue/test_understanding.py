@@ -1,0 +1,92 @@
+"""Rules and classifier together: decisive phrases win, answers hold no request, every request
+of a multi-part turn is listed in the order said, and the old rules catch what the classifier
+cannot place."""
+
+from __future__ import annotations
+
+from tests.fakes.embedder import BagOfWordsEmbedder
+from voice_agent.dialogue.classifier import NONE_LABEL, Exemplars, IntentClassifier, Tuning
+from voice_agent.dialogue.nlu import Intent, understand
+from voice_agent.dialogue.understanding import DECISIVE, Understander, decisive
+
+PHRASES = {
+    "order_status": ("where is my order", "has my parcel shipped"),
+    "return": ("i want to return it", "send it back for a refund"),
+    "invoice": ("can i get an invoice", "send me a receipt"),
+    # A classifier that reads asking for a person as something else: the rule must win.
+    "complaint": ("i want a real person right now this is terrible", "this is terrible"),
+    NONE_LABEL: ("yes", "thank you", "it is 0", "yes please"),
+}
+
+
+def understander() -> Understander:
+    tuning = Tuning(
+        top_k=1,
+        min_score=0.5,
+        min_margin=0.0,
+        part_min_score=0.5,
+        single_score=1.01,
+        none_penalty=0,
+    )
+    return Understander(IntentClassifier(BagOfWordsEmbedder(), Exemplars(("en",), PHRASES), tuning))
+
+
+def test_decisive_rules_win_over_the_classifier() -> None:
+    heard = understander()("I want to speak to a real person right now!")
+    assert heard.intent is Intent.HUMAN
+    assert heard.intents == (Intent.HUMAN,)
+    assert understander()("Sorry, could you repeat that?").intent is Intent.REPEAT
+    assert understander()("No, that's all. Bye!").intent is Intent.GOODBYE
+
+
+def test_only_unmistakable_rules_are_decisive() -> None:
+    assert {Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE} == DECISIVE
+    assert decisive("operator please") is Intent.HUMAN
+    assert decisive("I want to return it") is None  # a broad rule: the classifier decides
+
+
+def test_answers_hold_no_request() -> None:
+    for said, yes_no in (("Yes please.", True), ("It is 31146.", None), ("Thank you", None)):
+        heard = understander()(said)
+        assert heard.intent is None, said
+        assert heard.intents == ()
+        assert heard.yes_no is yes_no
+
+
+def test_a_confident_answer_is_not_handed_to_the_broad_rules() -> None:
+    # nlu's rules read "order number" as a status question; the answer class says otherwise.
+    assert understand("It is 31146").intent is None
+    assert understander()("it is 31146").intent is None
+
+
+def test_every_request_in_the_order_said() -> None:
+    heard = understander()("Where is my order? And can I get an invoice?")
+    assert heard.intents == (Intent.ORDER_STATUS, Intent.INVOICE)
+    assert heard.intent is Intent.ORDER_STATUS
+    heard = understander()("I want to return it, and also send me a receipt.")
+    assert heard.intents == (Intent.RETURN, Intent.INVOICE)
+
+
+def test_rules_and_classifier_share_a_multi_part_turn() -> None:
+    heard = understander()("Where is my order? Then let me talk to a real person.")
+    assert heard.intents == (Intent.ORDER_STATUS, Intent.HUMAN)
+    heard = understander()("Can I get an invoice? That's all, bye.")
+    assert heard.intents == (Intent.INVOICE, Intent.GOODBYE)
+
+
+def test_the_broad_rules_catch_what_the_classifier_cannot_place() -> None:
+    heard = understander()("these lovely shoes doesn't fit")
+    assert heard.intent is Intent.RETURN  # nlu: "doesn't fit" / "don't fit" is a return
+    assert understander()("tell me a joke").intent is None
+
+
+def test_the_text_and_yes_no_are_as_the_rules_give_them() -> None:
+    heard = understander()("No, I want to return it.")
+    assert heard.text == "no i want to return it"
+    assert heard.yes_no is False
+    assert heard.intent is Intent.RETURN
+
+
+def test_without_a_classifier_it_is_the_rules() -> None:
+    for said in ("Where is my order?", "yes", "I want to return the dress", "tell me a joke"):
+        assert Understander()(said) == understand(said)
