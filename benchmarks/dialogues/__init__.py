@@ -23,10 +23,14 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
+
+if TYPE_CHECKING:
+    from voice_agent.dialogue.nlu import Understand
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ EXPECT_KEYS = frozenset(
         "acknowledges",
     }
 )
-LINE_KEYS = frozenset({"caller", "dtmf", "expect", "covers", "note"})
+LINE_KEYS = frozenset({"caller", "dtmf", "confidence", "rewritten", "expect", "covers", "note"})
 
 OVERDUE_WORDS = (
     "overdue",
@@ -507,9 +511,27 @@ def build_database(shop: Shop, path: Path) -> Path:
     return path
 
 
-def run_script(script: Script, shop: Shop, template: Path, workdir: Path) -> Outcome:
-    """One call: the script's lines through the chat command's own session, checked."""
-    from voice_agent.dialogue.commands import _Chat
+@cache
+def shared_understander() -> Understand:
+    """The intent classifier the chat command builds (``App(settings).understander``), built
+    once per process: loading the sentence encoder and embedding the exemplars for every
+    script would take most of a run."""
+    from voice_agent.app import App
+    from voice_agent.settings import Settings
+
+    return App(Settings()).understander
+
+
+def run_script(
+    script: Script,
+    shop: Shop,
+    template: Path,
+    workdir: Path,
+    understand: Understand | None = None,
+) -> Outcome:
+    """One call: the script's lines through the chat command's own session, checked.
+    ``understand`` defaults to the chat command's own classifier (``shared_understander``)."""
+    from voice_agent.dialogue.commands import ScriptLine, _Chat
     from voice_agent.settings import Settings, StoreSettings
 
     outcome = Outcome(script, shop.name)
@@ -517,15 +539,23 @@ def run_script(script: Script, shop: Shop, template: Path, workdir: Path) -> Out
     shutil.copy(template, path)
     checker = _Checker(script, shop, outcome)
     chat = _Chat(
-        argparse.Namespace(now=shop.now), Settings(store=StoreSettings(url=f"sqlite:///{path}"))
+        argparse.Namespace(now=shop.now),
+        Settings(store=StoreSettings(url=f"sqlite:///{path}")),
+        understand if understand is not None else shared_understander(),
     )
     try:
         checker.previous = chat.greeting().text
         for index, line in enumerate(script.lines):
             entry = resolve(dict(line.entry), shop, f"{script.name}:{line.number}")
             text, dtmf = str(entry.get("caller", "")), entry.get("dtmf")
+            heard = ScriptLine(
+                text,
+                dtmf,
+                float(entry.get("confidence", 1.0)),
+                bool(entry.get("rewritten", False)),
+            )
             try:
-                reply = chat.turn(text, dtmf)
+                reply = chat.turn(heard)
             except Exception as error:  # an engine crash fails this script, not the run
                 logger.exception("%s:%d on %s", script.name, line.number, shop.name)
                 outcome.failures.append(
@@ -699,9 +729,14 @@ class _Checker:
 
 
 def _matches(pattern: Mapping[str, Any], action: Mapping[str, Any]) -> bool:
+    """Every key of ``pattern`` holds in ``action``; a nested object (``"facts": {...}``) is
+    itself a pattern for the action's object at that key."""
     for key, wanted in pattern.items():
         actual = action.get(key)
-        if wanted is True:
+        if isinstance(wanted, Mapping):
+            if not isinstance(actual, Mapping) or not _matches(wanted, actual):
+                return False
+        elif wanted is True:
             if not actual:
                 return False
         elif wanted is False:
@@ -765,4 +800,5 @@ __all__ = [
     "resolve",
     "run_all",
     "run_script",
+    "shared_understander",
 ]

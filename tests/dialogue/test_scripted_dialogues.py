@@ -38,8 +38,10 @@ from benchmarks.dialogues import (
     resolved_script_text,
     run_script,
     script_paths,
+    shared_understander,
 )
 from voice_agent.dialogue.commands import _script_turns
+from voice_agent.dialogue.nlu import Understand
 from voice_agent.dialogue.policies import Policies
 
 MIN_PER_SITUATION = 2
@@ -63,6 +65,12 @@ def templates(shops: dict[str, Shop], tmp_path_factory: pytest.TempPathFactory) 
     return {name: build_database(shop, folder / f"{name}.sqlite3") for name, shop in shops.items()}
 
 
+@pytest.fixture(scope="session")
+def understand() -> Understand:
+    """The chat command's intent classifier (the App's), built once for every script."""
+    return shared_understander()
+
+
 def _report(outcome: Outcome) -> str:
     lines = [f"{outcome.script.name} against the {outcome.shop} shop:"]
     lines += [f"  {failure}" for failure in outcome.failures]
@@ -76,9 +84,11 @@ def test_scripted_dialogue(
     shop_name: str,
     shops: dict[str, Shop],
     templates: dict[str, Path],
+    understand: Understand,
     tmp_path: Path,
 ) -> None:
-    outcome = run_script(load_script(path), shops[shop_name], templates[shop_name], tmp_path)
+    script = load_script(path)
+    outcome = run_script(script, shops[shop_name], templates[shop_name], tmp_path, understand)
     if not outcome.passed:
         pytest.fail(_report(outcome), pytrace=False)
 
@@ -106,7 +116,7 @@ def test_the_chat_command_accepts_each_script_for_each_shop(
         text = resolved_script_text(script, shop)  # every placeholder known for this shop
         turns = list(_script_turns(io.StringIO(text), path.name))
         assert len(turns) == len(script.lines)
-        assert "{" not in "".join(caller + (dtmf or "") for caller, dtmf in turns)
+        assert "{" not in "".join(turn.caller + (turn.dtmf or "") for turn in turns)
 
 
 def test_every_script_ends_with_goodbye() -> None:
