@@ -158,11 +158,16 @@ def test_overdue_is_said_once_and_not_for_a_parcel_on_time(
     assert "overdue" not in _verified(on_time, "Where is my order?", "45069", "10119")
 
 
-def test_delivered_with_a_neighbour_reads_the_scan(call: Conversation) -> None:
+def test_delivered_with_a_neighbour_reads_the_scan(
+    call: Conversation, repository: Repository
+) -> None:
     text = _verified(call, "It says delivered but I didn't get it", "58819", "69002")
     assert "The delivery scan reads: Delivered: left with a neighbour at number 16." in text
     assert "Please check there first." in text
     assert text.endswith("Shall I open a claim?")
+    call.say("yes")
+    # Not a parcel lost on the way: the courier's proof of delivery is what the shop disputes.
+    assert [claim.kind for claim in repository.claims("58819")] == ["not_received"]
 
 
 def test_where_was_it_left(call: Conversation) -> None:

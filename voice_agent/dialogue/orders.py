@@ -271,6 +271,9 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
     else:
         draft.say("lost.missing_nothing")
     draft.say("lost.confirm")
+    # Marked delivered but not there is its own kind for the shop's team: the courier's proof
+    # of delivery is what is disputed, not where the parcel went missing on the way.
+    delivered = delivered_event(order, policies.tracking) is not None
     pending = PendingClaim(
         stage=stage.stage,
         party=party,
@@ -278,6 +281,7 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
         evidence_missing=missing,
         outcome=outcome.kind,
         promised_by=draft.now.date() + timedelta(days=outcome.days),
+        kind="not_received" if delivered else "lost_parcel",
     )
     draft.fact("stage", stage.stage)
     draft.fact("responsible_party", party)
