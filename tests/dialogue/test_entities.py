@@ -154,6 +154,7 @@ def test_email_letters_as_spelled(said: str, letters: str | None) -> None:
         ("sw1a 1aa", "SW1A 1AA"),
         ("It is E H one one Y Z", "EH1 1YZ"),
         ("M one, one A E", "M1 1AE"),
+        ("postcode M one one A E, I want to complain", "M1 1AE"),
         ("M five V two T six", "M5V 2T6"),
         ("my postcode is 10119", "10119"),
         ("one oh one one nine", "10119"),

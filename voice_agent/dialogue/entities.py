@@ -451,7 +451,11 @@ def postcode(text: str) -> str | None:
     code = spelled_code(text)
     if code is None:
         return None
-    return _written_postcode(code) or code
+    written = _written_postcode(code)
+    if written is None and code[-1:] == "I":
+        # "postcode M one one A E, I want to complain": the caller's "I" is no letter of it.
+        written = _written_postcode(code[:-1])
+    return written or code
 
 
 def is_postcode(code: str) -> bool:
