@@ -30,6 +30,7 @@ from voice_agent.dialogue.nlu import (
     ORDER_INTENTS,
     Intent,
     Understand,
+    classify,
     is_frustrated,
     is_thanks,
     understand,
@@ -67,6 +68,20 @@ _CONFIRMS: dict[Awaiting, frozenset[Intent]] = {
     Awaiting.CONFIRM_REQUEST: frozenset({Intent.CANCEL}),
 }
 """The requests a confirmation question is about: naming one again means yes."""
+
+_YES_NO_QUESTIONS = frozenset(
+    {
+        Awaiting.CONFIRM_CLAIM,
+        Awaiting.CONFIRM_RETURN,
+        Awaiting.CONFIRM_ADDRESS,
+        Awaiting.CONFIRM_REQUEST,
+        Awaiting.OFFER_HANDOFF,
+    }
+)
+"""Questions a plain yes answers."""
+
+_DECISIVE = frozenset({Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE})
+"""Rule intents that are (nearly) unmistakable (as voice_agent.dialogue.understanding)."""
 
 _VERIFYING = frozenset(
     {Awaiting.ORDER_NUMBER, Awaiting.FACTOR, Awaiting.LOOKUP, Awaiting.LOOKUP_FACTOR}
@@ -175,8 +190,9 @@ class DialogueEngine:
             draft.update(frustrated=True)
             draft.fact("frustrated", "yes")
             draft.say("ack.frustrated")
-        if self._answer_not_request(draft):
+        if self._answer_not_request(draft) or self._yes_not_goodbye(draft):
             draft.heard = replace(draft.heard, intent=None, intents=())
+        self._factor_not_request(draft)
         intent = draft.heard.intent
         if intent is Intent.HUMAN:
             pending = draft.state.pending
@@ -218,8 +234,10 @@ class DialogueEngine:
             products.answer(draft, self.catalogue, asked=True)
             return True
         if awaiting is Awaiting.LOOKUP:
-            if draft.heard.intent is Intent.NO_ORDER_NUMBER:
-                return False
+            if draft.heard.intent is Intent.NO_ORDER_NUMBER and not lookup.gives_contact(
+                draft.text
+            ):
+                return False  # "I told you, I don't have it": asked again
             return lookup.on_email(draft)
         if awaiting is Awaiting.LOOKUP_FACTOR:
             outcome = lookup.on_factor(draft)
@@ -299,6 +317,45 @@ class DialogueEngine:
                 or verification.names_factor(draft.text)
                 or bool(entities.digit_runs(draft.text))
             )
+        )
+
+    def _factor_not_request(self, draft: Draft) -> None:
+        """A second factor given while one is asked for is the answer ("S W one A one A A",
+        "sorry, phone ends 0186"), whatever request a classifier reads into its letters and
+        digits; a request the rules find in it too ("postcode M1 1AE, and I want to make a
+        complaint") waits until the caller is verified. A decisive phrase (a person, goodbye)
+        stays a request."""
+        state = draft.state
+        if state.awaiting not in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
+            return
+        heard = draft.heard
+        if heard.intent is None or classify(draft.text) in _DECISIVE:
+            return
+        if not verification.gives_factor(draft.text, self.policies.verification):
+            return
+        ruled = classify(draft.text)
+        waiting = [
+            intent
+            for intent in heard.intents
+            if intent is not None
+            and intent is ruled
+            and intent is not state.intent
+            and intent not in state.goals
+        ]
+        if waiting:
+            draft.update(goals=(*state.goals, *waiting))
+            draft.fact("goals_text", draft.text)
+        draft.heard = replace(heard, intent=None, intents=())
+
+    def _yes_not_goodbye(self, draft: Draft) -> bool:
+        """ "OK yes, do it" to a question awaiting a yes is that yes: a goodbye only the
+        classifier reads into it does not end the call (the rules' goodbye would)."""
+        heard = draft.heard
+        return (
+            heard.intent is Intent.GOODBYE
+            and heard.yes_no is True
+            and draft.state.awaiting in _YES_NO_QUESTIONS
+            and classify(draft.text) is not Intent.GOODBYE
         )
 
     def _run_goal(self, draft: Draft, intent: Intent, waited: bool = False) -> None:
@@ -501,6 +558,14 @@ class DialogueEngine:
         state = draft.state
         answer = draft.heard.yes_no
         intent = draft.heard.intent
+        if (
+            state.awaiting is Awaiting.CONFIRM_ADDRESS
+            and answer is not True
+            and isinstance(state.pending, PendingAddress)
+            and entities.postcode(draft.text) is not None
+        ):
+            orders.correct_address(draft, state.pending)  # "no wait, the postcode is 10437"
+            return True
         if intent is not None:
             if intent not in _CONFIRMS.get(state.awaiting, ()) or answer is False:
                 return False  # a new request replaces the question ("no, I want to return it")
@@ -622,6 +687,7 @@ class DialogueEngine:
             draft.chunks.pop()  # "please tell me the postcode": they already did
             draft.turn = replace(turn, text=after)
             draft.heard = self.understand(after)
+            self._factor_not_request(draft)
             self._answer(draft)
         draft.turn, draft.heard = turn, heard
         return True
@@ -685,6 +751,9 @@ class DialogueEngine:
             return False
         if state.awaiting is Awaiting.ANYTHING_ELSE:
             return draft.chunks[-1] == self.speech.say("general.anything_else")
+        if state.awaiting is Awaiting.OFFER_HANDOFF:
+            # A dispatched parcel's address: a person to redirect it, unless it is lost.
+            return draft.chunks[-1] == self.speech.say("address.offer_person")
         pending = state.pending
         return (
             state.awaiting is Awaiting.CONFIRM_REQUEST

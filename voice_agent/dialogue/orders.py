@@ -456,6 +456,31 @@ def new_address(draft: Draft) -> bool:
     return True
 
 
+_POSTCODE_ONLY = re.compile(
+    r"^(?:no|wait|sorry|actually|i mean|i said|not that|the|my|new|it s|it is|is|post ?code|"
+    r"zip(?: code)?|postal code|should be|"
+    r"[\s,.:!-])*$",
+    re.IGNORECASE,
+)
+"""What may surround a postcode said alone to correct one ("no wait, the postcode is ...")."""
+
+
+def correct_address(draft: Draft, pending: PendingAddress) -> None:
+    """A postcode (or a whole address) said instead of yes to "shall I change it?": the
+    corrected address is read back and confirmed again; nothing is changed yet."""
+    code = entities.postcode(draft.text)
+    assert code is not None
+    rest = entities.without_postcode(draft.text.strip(), code).replace("'", " ")
+    if rest == draft.text.strip().replace("'", " ") or not _POSTCODE_ONLY.match(rest):
+        new_address(draft)  # a new address, postcode and all
+        return
+    address = pending.address.replace(pending.postcode, code)  # "..., 10435 Berlin" too
+    draft.say("ack.thanks")
+    draft.say("address.read_back", address=address, postcode=draft.speech.spell(code))
+    draft.say("address.confirm")
+    draft.ask(Awaiting.CONFIRM_ADDRESS, PendingAddress(address, code))
+
+
 def change_address(draft: Draft, order: OrderView, pending: PendingAddress) -> None:
     draft.write(
         AddressChange(

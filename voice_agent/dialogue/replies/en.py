@@ -204,6 +204,7 @@ TEMPLATES: dict[str, str] = {
     "lookup.spell": "You can spell it letter by letter.",
     "lookup.email_unclear": "I didn't get an e-mail address.",
     "lookup.email_read_back": "That's {email}.",
+    "lookup.phone_read_back": "That's {phone}.",
     "lookup.ask_factor": "To find your order, please tell me {factors}.",
     "lookup.found": "I've found your order, number {number}.",
     "lookup.no_match": "That doesn't match what I have.",
