@@ -597,6 +597,7 @@ class _Checker:
         self.verified: set[str] = set()
         self.replies: dict[int, str] = {}
         self.previous = ""
+        self.said_so_far = ""
         said = " ".join(
             str(resolve(line.entry.get("caller", ""), shop, script.name)) for line in script.lines
         )
@@ -608,6 +609,7 @@ class _Checker:
 
     def check(self, line: Line, entry: Mapping[str, Any], turn: Mapping[str, Any]) -> None:
         expect: Mapping[str, Any] = entry.get("expect", {})
+        self.said_so_far += " " + str(entry.get("caller", ""))
         text = str(turn["agent"])
         actions: list[dict[str, Any]] = list(turn["actions"])
         self.actions_so_far.extend(actions)
@@ -640,7 +642,9 @@ class _Checker:
                 fail(f"should not say {value!r}")
         for role in expect.get("private", []):
             for value in self.shop.private.get(role, ()):
-                if mentions(text, value):
+                # Reading back what the caller just said ("that's jack dot wilson at ...")
+                # discloses nothing.
+                if mentions(text, value) and not mentions(self.said_so_far, value):
                     fail(f"says {value!r} of order role {role} (no order detail here)")
         if expect.get("flags_overdue") and not any(mentions(text, w) for w in OVERDUE_WORDS):
             fail("should say the parcel is overdue")
