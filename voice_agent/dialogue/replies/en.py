@@ -257,6 +257,7 @@ TEMPLATES: dict[str, str] = {
     "product.not_found": "I couldn't find that product in our catalogue.",
     "product.say_name": "Could you tell me its name?",
     "product.fact": "The {product}: {attribute}, {value}.",
+    "product.fact_more": "{attribute}, {value}.",
     "product.ship_time": "Shipping the {product} to {country} takes {value}.",
     "product.ship_time_default": "Shipping the {product} usually takes {value}.",
     "product.unknown": "I don't have that information for the {product}.",
