@@ -258,6 +258,20 @@ def test_an_unknown_email_sounds_the_same_and_fails_like_a_wrong_factor(
     assert unknown.state.verified_order is None
 
 
+def test_an_order_number_found_during_the_lookup_is_verified_as_usual(
+    call: Conversation, repository: Repository
+) -> None:
+    call.say("I don't have the order number")
+    reply = call.say("oh wait here it is, five eight eight one four")
+    assert call.state.awaiting is Awaiting.FACTOR
+    assert call.state.candidate_order == "58814"
+    assert call.state.verified_order is None
+    assert "e-mail address" not in reply.text.split(".")[0]
+    assert reply.writes == ()
+    call.say("the postcode is M1 1AE")
+    assert call.state.verified_order == "58814"
+
+
 def test_no_order_number_finds_it_by_caller_id(
     engine: DialogueEngine, repository: Repository
 ) -> None:

@@ -238,6 +238,10 @@ class DialogueEngine:
                 draft.text
             ):
                 return False  # "I told you, I don't have it": asked again
+            number = None if lookup.gives_contact(draft.text) else self._order_number(draft)
+            if number is not None:
+                self._verify(draft, number)  # "oh wait, here it is: 58814": verified as usual
+                return True
             return lookup.on_email(draft)
         if awaiting is Awaiting.LOOKUP_FACTOR:
             outcome = lookup.on_factor(draft)
