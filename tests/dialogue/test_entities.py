@@ -90,6 +90,9 @@ def test_separate_numbers_stay_separate_runs() -> None:
         ("", "4506#7", None),  # the hash ends the entry
         ("", "*45067", "45067"),
         ("order one oh four, five seven", None, "10457"),
+        ("zero eight eight one four no sorry five eight eight one four", None, "58814"),
+        ("oh wait here it is, 58814", None, "58814"),
+        ("45069, no wait", None, "45069"),
     ],
 )
 def test_order_numbers_of_the_expected_length(

@@ -701,8 +701,11 @@ class DialogueEngine:
         if draft.state.awaiting is not Awaiting.FACTOR or not _CORRECTION.search(draft.text):
             return False
         number = self._order_number(draft)
-        if number is None or number == draft.state.candidate_order:
+        candidate = draft.state.candidate_order
+        if number is None or number == candidate:
             return False
+        if _corrects_factor(draft, number, candidate):
+            return False  # "sorry, I meant 33130" after a wrong postcode: a new attempt
         self._verify(draft, number)
         return True
 
@@ -802,6 +805,18 @@ _ORDERS_FLOWS = frozenset(
     }
 )
 """The order intents orders.py answers; flows.py answers the rest."""
+
+
+def _corrects_factor(draft: Draft, number: str, candidate: str | None) -> bool:
+    """After a failed factor, "I meant ..." corrects the factor just given, unless the caller
+    says it is the order number or it is one digit off the order number we heard."""
+    if draft.state.failed_attempts == 0 or "order" in entities.tokens(draft.text):
+        return False
+    if not verification.gives_factor(draft.text, draft.policies.verification):
+        return False
+    if candidate is not None and len(candidate) == len(number):
+        return sum(a != b for a, b in zip(candidate, number, strict=True)) > 1
+    return True
 
 
 def _asking_factor_for(state: DialogueState, number: str) -> bool:

@@ -230,12 +230,26 @@ def spoken_digits(text: str, dtmf: str | None = None) -> str:
     return "".join(digit_runs(text))
 
 
+_CORRECTED = re.compile(r"\b(?:no|nope|sorry|sorry i mean|i mean|i meant|actually|wait|rather)\b")
+
+
 def order_number(text: str, dtmf: str | None, lengths: tuple[int, int]) -> str | None:
-    """An order number of ``lengths`` (min, max digits) said or typed in this turn."""
+    """An order number of ``lengths`` (min, max digits) said or typed in this turn; the one
+    after a correction when the caller corrected themselves ("0 8 8 1 4, no sorry, 5 8 8 1 4")."""
     low, high = lengths
     if dtmf:
         digits = dtmf_digits(dtmf)
         return digits if low <= len(digits) <= high else None
+    said = " ".join(tokens(text))
+    parts = _CORRECTED.split(said)
+    if len(parts) > 1 and digit_runs(" ".join(parts[:-1])):
+        corrected = _order_number_in(parts[-1], low, high)
+        if corrected is not None:
+            return corrected
+    return _order_number_in(text, low, high)
+
+
+def _order_number_in(text: str, low: int, high: int) -> str | None:
     runs = digit_runs(text)
     for run in runs:
         if low <= len(run) <= high:
