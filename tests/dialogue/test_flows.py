@@ -201,6 +201,21 @@ def test_a_complaint_is_recorded_without_verification(
     assert "complaint about your service" in request.details
 
 
+def test_a_complaint_and_a_person_in_one_turn_are_both_recorded(
+    call: Conversation, repository: Repository
+) -> None:
+    reply = call.say("I want to file a complaint and I want to speak to a manager about it")
+    assert [action["type"] for action in reply.actions] == ["complaint", "handoff"]
+    (request,) = repository.shop_requests()
+    (ticket,) = repository.handoffs()
+    assert request.kind == "complaint"
+    assert ticket.facts["complaint_reference"] == request.reference
+    assert reply.text.count("Is there anything else") == 1
+    assert call.state.awaiting is Awaiting.ANYTHING_ELSE
+    person_only = call.say("can I talk to a real person")
+    assert [action["type"] for action in person_only.actions] == ["handoff"]
+
+
 def test_delivery_time_to_a_country_before_buying(call: Conversation) -> None:
     reply = call.say("Do you ship to Canada?")
     assert "Delivery to Canada takes 12 to 18 days for most items." in reply.text

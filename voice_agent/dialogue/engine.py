@@ -33,6 +33,7 @@ from voice_agent.dialogue.nlu import (
     classify,
     is_frustrated,
     is_thanks,
+    requests_besides_person,
     understand,
 )
 from voice_agent.dialogue.policies import Policies
@@ -199,6 +200,7 @@ class DialogueEngine:
             reason = pending.reason if isinstance(pending, PendingHandoff) else "asked for a person"
             if draft.state.frustrated:
                 draft.fact("priority", "high")
+            self._complaint_with_person(draft)
             handoff.create(draft, reason=reason)
             return
         if intent is Intent.GOODBYE:
@@ -218,6 +220,16 @@ class DialogueEngine:
         self._finish(draft)
         if angry:
             self._one_sorry(draft)
+
+    def _complaint_with_person(self, draft: Draft) -> None:
+        """ "I want to file a complaint and speak to a manager": the complaint is recorded for
+        the shop too, before the hand-off (whose ticket then carries its reference)."""
+        said = (*draft.heard.intents, *requests_besides_person(draft.text))
+        if Intent.COMPLAINT not in said:
+            return
+        flows.complaint(draft)
+        if draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+            draft.chunks.pop()  # the hand-off's own question ends the reply
 
     def _answer(self, draft: Draft) -> bool:
         """Handle the turn as the answer to the last question; False when it is not one."""

@@ -456,6 +456,17 @@ def requests_in(text: str) -> tuple[Intent, ...]:
     return tuple(found) if found else (first,)
 
 
+def requests_besides_person(text: str) -> tuple[Intent, ...]:
+    """The requests of a turn that also asks for a person ("I want to file a complaint and
+    speak to a manager"): what the person's ticket goes with, in the order said."""
+    found: list[Intent] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        intent = _specific(clause)
+        if intent is not None and intent not in _CONTROL and intent not in found:
+            found.append(intent)
+    return tuple(found)
+
+
 _CONTROL = frozenset({Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE})
 """Said in passing ("thanks, bye") they do not make a second request of a turn."""
 
