@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import pytest
+
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
+from voice_agent.dialogue import flows
 from voice_agent.dialogue.call import caller_of
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.nlu import Intent, Understanding, understand
@@ -175,6 +178,22 @@ def test_where_was_it_left(call: Conversation) -> None:
     assert "left with a neighbour at number 16" in text
     plain = _verified(call, "where was it left? order 58812", "58812", "75011")
     assert "doesn't say where it was left" in plain
+
+
+@pytest.mark.parametrize(
+    ("scan", "read"),
+    [
+        ("Delivered, signed by the recipient", True),
+        ("Delivered: left with a neighbour at number 16", True),
+        ("Entregue, deixado na caixa de correio", True),
+        ("Delivered", False),
+        ("Delivered.", False),
+    ],
+)
+def test_a_delivery_scan_is_read_whenever_it_says_more_than_delivered(
+    policies: Policies, scan: str, read: bool
+) -> None:
+    assert flows.says_more_than_delivered(scan, policies.tracking) is read
 
 
 def test_invoice_and_double_charge_are_requests_for_the_shop(

@@ -11,13 +11,14 @@ for it as a write, and said as recorded, never as done.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from datetime import timedelta
 
 from voice_agent.dialogue import orders
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.nlu import Intent
-from voice_agent.dialogue.policies import ItemKind
+from voice_agent.dialogue.policies import ItemKind, TrackingPolicy
 from voice_agent.dialogue.products import Catalogue
 from voice_agent.dialogue.state import Awaiting, PendingClaim, PendingHandoff, PendingRequest
 from voice_agent.store.views import OrderView
@@ -129,12 +130,21 @@ def delivery_location(draft: Draft, order: OrderView) -> None:
         date=speech.date(delivered.at.date()),
         place=orders.spoken_place(delivered.place, order.customer.country, speech),
     )
-    if draft.policies.tracking.left_with.search(delivered.text):
+    if says_more_than_delivered(delivered.text, draft.policies.tracking):
+        # The scan's own words, whatever they say ("signed by the recipient", "in the porch").
         draft.say("where.left", text=delivered.text.strip().rstrip("."))
     else:
         draft.say("where.no_detail")
     draft.say("where.if_missing")
     anything_else(draft)
+
+
+def says_more_than_delivered(text: str, policy: TrackingPolicy) -> bool:
+    """Whether a delivery scan says anything besides "delivered" (worth reading out)."""
+    if policy.left_with.search(text):
+        return True
+    rest = policy.delivered.sub(" ", text)
+    return any(word.isalpha() for word in re.findall(r"[^\W\d_]+", rest))
 
 
 # --- damaged, wrong or missing item -------------------------------------------------------------
