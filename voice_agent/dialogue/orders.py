@@ -169,14 +169,22 @@ def status(draft: Draft, order: OrderView) -> None:
         draft.say("status.delivered", date=speech.date(event.at.date()))
         _anything_else(draft)
         return
+    _holder(draft, order, event)
+    _window(draft, shipment.expected_delivery)
+    _anything_else(draft)
+
+
+def _holder(draft: Draft, order: OrderView, event: EventView) -> None:
+    """Who has the parcel now: the carrier, the customs, the last-mile courier."""
+    shipment = order.shipment
+    if shipment is None:
+        return
     draft.say(
         f"status.holder.{event.stage}",
         carrier=shipment.carrier,
         courier=shipment.last_mile or shipment.carrier,
-        country=speech.country(country),
+        country=draft.speech.country(order.customer.country),
     )
-    _window(draft, shipment.expected_delivery)
-    _anything_else(draft)
 
 
 def _window(draft: Draft, expected: date | None) -> None:
@@ -238,6 +246,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
         )
         draft.say("lost.scan_text", text=event.text.strip().rstrip("."))
         if age < stage.lost_after:
+            _holder(draft, order, event)  # "tried to deliver, where is it now?": who has it
             _not_lost_yet(draft, stage, event)
             return
         draft.say("lost.presumed", days=speech.days(stage.lost_after.days))
