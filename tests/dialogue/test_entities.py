@@ -235,3 +235,11 @@ def test_keypad_digits() -> None:
     assert entities.dtmf_digits("4567#") == "4567"
     assert entities.dtmf_digits("*45#67") == "45"
     assert entities.spoken_digits("ignored", dtmf="4567#") == "4567"
+
+
+def test_an_email_address_after_words_naming_it() -> None:
+    said = "you can look it up with my email, fiona dot campbell at example dot com"
+    assert entities.email_address(said) == "fiona.campbell@example.com"
+    assert entities.email_address("my email is anna dot schmidt at example dot com") == (
+        "anna.schmidt@example.com"
+    )

@@ -343,6 +343,24 @@ _PREAMBLE = frozenset(
 _CASE_WORDS = frozenset({"capital", "uppercase", "lowercase", "small", "big", "letter"})
 
 
+_EMAIL_NAMED = frozenset({"email", "mail", "address", "is", "it's", "that's"})
+
+
+def _after_email_named(words: list[str]) -> list[str]:
+    """The words after the last one naming the address before its "at" ("you can look it up
+    with my email, fiona dot campbell at ...": "fiona dot campbell at ...")."""
+    at = next((i for i, word in enumerate(words) if word in ("at", "@")), len(words))
+    joiners = ("dot", "underscore", "dash", "hyphen", ".", "_")
+    named = [
+        i
+        for i, word in enumerate(words[:at])
+        if word in _EMAIL_NAMED
+        and (i + 1 >= len(words) or words[i + 1] not in joiners)
+        and (i == 0 or words[i - 1] not in joiners)
+    ]
+    return words[named[-1] + 1 :] if named else words
+
+
 def _strip_preamble(words: list[str]) -> list[str]:
     i = 0
     while i < len(words) and words[i] in _PREAMBLE:
@@ -406,7 +424,7 @@ def email_address(text: str) -> str | None:
     written = _EMAIL_WRITTEN.search(text.lower().replace(" @ ", "@"))
     if written:
         return written.group(0).rstrip(".")
-    spelled = _spelled_email(_strip_preamble(tokens(text)))
+    spelled = _spelled_email(_strip_preamble(_after_email_named(tokens(text))))
     if spelled.count("@") != 1:
         return None
     local, domain = spelled.split("@")
