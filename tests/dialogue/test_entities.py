@@ -243,3 +243,15 @@ def test_an_email_address_after_words_naming_it() -> None:
     assert entities.email_address("my email is anna dot schmidt at example dot com") == (
         "anna.schmidt@example.com"
     )
+
+
+@pytest.mark.parametrize(
+    ("said", "letters"),
+    [
+        ("my e-mail starts with i s a", "isa"),
+        ("it starts with i, s, a", "isa"),
+        ("i think a n n", "ann"),
+    ],
+)
+def test_a_spelled_i_is_a_letter_not_the_caller(said: str, letters: str) -> None:
+    assert entities.spelled_letters(said) == letters

@@ -370,6 +370,10 @@ def _strip_preamble(words: list[str]) -> list[str]:
             i + 1 < len(words) and words[i + 1] in ("digits", "letters")
         ):
             break
+        # "i" before another spelled letter is a letter too ("starts with i s a").
+        following = [word for word in words[i + 1 : i + 3] if word != ","]
+        if words[i] == "i" and following and len(following[0]) == 1 and following[0].isalpha():
+            break
         i += 1
     return words[i:]
 
