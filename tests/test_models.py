@@ -17,7 +17,13 @@ def _store(tmp_path: Path, manifest: Path | None = None) -> ModelStore:
 def test_every_model_file_verifies(tmp_path: Path) -> None:
     files = _store(tmp_path).verify_all()
     models = {entry.model for entry in files}
-    assert models == {"whisper-tiny-en", "whisper-base", "piper-joe-medium", "silero-vad"}
+    assert models == {
+        "whisper-tiny-en",
+        "whisper-base",
+        "piper-joe-medium",
+        "silero-vad",
+        "use-multilingual-v3",
+    }
     assert all(entry.path.is_file() for entry in files)
 
 

@@ -113,7 +113,8 @@ class App:
 
     @cached_property
     def intent_classifier(self) -> IntentClassifier:
-        """Built once per process: the exemplars of the dialogue's language, embedded."""
+        """Built once per process: the exemplars and labelled turns of the dialogue's language,
+        embedded, and the classifier's softmax head trained on them."""
         from voice_agent.dialogue.classifier import IntentClassifier, load_exemplars
 
         exemplars = load_exemplars(self.settings.dialogue.language)

@@ -27,6 +27,7 @@ def understander() -> Understander:
         part_min_score=0.5,
         single_score=1.01,
         none_penalty=0,
+        head="nearest",
     )
     return Understander(IntentClassifier(BagOfWordsEmbedder(), Exemplars(("en",), PHRASES), tuning))
 

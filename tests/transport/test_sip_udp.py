@@ -540,7 +540,7 @@ def test_the_callers_number_and_keypad_digits_stay_out_of_the_logs(
             dialogue, _ = await _call(endpoint, peer, sink.port, user=number)
             await session.started.wait()
             call = session.calls[0]
-            assert call.caller_id == number
+            assert call.caller_id == f"{number}@127.0.0.1"  # the number, and where it came from
             sender = RtpSender(0, ssrc=0x4242)
             for key in keys:
                 for packet in digit_packets(sender, key, payload_type=101):

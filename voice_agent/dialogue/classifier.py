@@ -1,10 +1,16 @@
 """Requests by meaning: a turn's text against example phrasings of each request.
 
-Every exemplar phrase (voice_agent/dialogue/exemplars/<language>.toml) is embedded once, when
-the classifier is built. A turn is embedded with the same sentence encoder and scored against
-each request type: the mean cosine of its ``top_k`` nearest exemplars. The best type wins when
-its score clears ``min_score`` and beats the runner-up by ``min_margin``; otherwise the
+Every phrase of a language (voice_agent/dialogue/exemplars/<language>.toml, the exemplars,
+and <language>_training.tsv, labelled caller turns) is embedded once, when the classifier is
+built, and a linear softmax head is trained on them there (multinomial logistic regression,
+L2-penalised, from zero weights: the same phrases always give the same head, in about a
+second). Its features are the sentence embedding and hashed words and character n-grams of
+the text (voice_agent/dialogue/embedding.py; ``lexical``). A turn is embedded with the same
+encoder and scored by the head: each request type's probability. The best type wins when its
+probability clears ``min_score`` and beats the runner-up by ``min_margin``; otherwise the
 classifier is unsure and says so (the caller of the classifier decides what unsure means).
+``Tuning(head="nearest")`` scores by the exemplars instead: the mean cosine of each type's
+``top_k`` nearest phrases.
 
 Answers that carry no request ("yes", "it's four seven seven zero zero", "thank you") have a
 class of their own, ``none``: a turn nearest to it is confidently *not* a request, which is
@@ -21,9 +27,11 @@ languages, and the sentence encoder maps them all into one space.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import tomllib
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -71,8 +79,10 @@ class Exemplars:
 _LABELS = frozenset({intent.value for intent in Intent} | {NONE_LABEL})
 
 
-def load_exemplars(language: str) -> Exemplars:
-    """The bundled exemplars of one language (``exemplars/<language>.toml``)."""
+def load_exemplars(language: str, training: bool = True) -> Exemplars:
+    """The bundled exemplars of one language (``exemplars/<language>.toml``), and with
+    ``training`` its labelled caller turns too (``exemplars/<language>_training.tsv``, where
+    there is one), which the softmax head learns from beside the exemplars."""
     if not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z]{2,4})?", language):
         raise ExemplarError(f"{language!r} is not a language code (expected e.g. 'en')")
     name = f"{language}.toml"
@@ -89,7 +99,32 @@ def load_exemplars(language: str) -> Exemplars:
             f"no intent exemplars for language {language!r} (voice_agent/dialogue/exemplars/"
             f"{name}); languages with exemplars: {', '.join(known) or 'none'}"
         ) from None
-    return parse_exemplars(text, language, name)
+    exemplars = parse_exemplars(text, language, name)
+    lines = resources.files("voice_agent.dialogue") / "exemplars" / f"{language}_training.tsv"
+    if training and lines.is_file():
+        tsv = lines.read_text(encoding="utf-8")
+        merged = exemplars.plus(parse_training(tsv, language, lines.name))
+        exemplars = Exemplars(exemplars.languages, merged.phrases)
+    return exemplars
+
+
+def parse_training(text: str, language: str, source: str = "<training>") -> Exemplars:
+    """``label<TAB>utterance`` lines under a ``label<TAB>utterance`` header; lines starting
+    with ``#`` are comments."""
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    if not lines or lines[0].split("\t") != ["label", "utterance"]:
+        raise ExemplarError(f"{source}: the first line must be the header label<TAB>utterance")
+    phrases: dict[str, list[str]] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        label, tab, phrase = line.partition("\t")
+        if not tab or not phrase.strip() or "\t" in phrase:
+            raise ExemplarError(f"{source}:{number}: expected label<TAB>utterance")
+        if label not in _LABELS:
+            raise ExemplarError(f"{source}:{number}: {label!r} is not a request type")
+        phrases.setdefault(label, []).append(phrase.strip())
+    return Exemplars((language,), {label: tuple(found) for label, found in phrases.items()})
 
 
 def parse_exemplars(text: str, language: str, source: str = "<exemplars>") -> Exemplars:
@@ -130,6 +165,89 @@ def prepare(text: str, collapse_digits: bool = True) -> str:
     if collapse_digits:
         said = _DIGIT_RUN.sub(NUMBER_PLACEHOLDER, said)
     return said
+
+
+# --- words and character n-grams --------------------------------------------------------
+
+LEXICAL_DIMENSIONS = 2048
+"""Hashed word, word-pair and character n-gram counts: the head's second feature block."""
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def lexical(texts: Sequence[str], dimensions: int = LEXICAL_DIMENSIONS) -> Vectors:
+    """(texts, dimensions): each text's words, word pairs and 3-5 character pieces of words,
+    hashed (crc32, the same in every process), log-counted and L2-normalised.
+
+    They carry what a sentence embedding blurs: a keyword ("customs", "invoice") and its
+    misheard spellings ("in voice", "costumes") share pieces.
+    """
+    rows = np.zeros((len(texts), dimensions), dtype=np.float32)
+    for row, text in enumerate(texts):
+        words = _WORD.findall(text.lower())
+        features = [f"w {word}" for word in words]
+        features += [f"b {first} {second}" for first, second in itertools.pairwise(words)]
+        for word in words:
+            padded = f"<{word}>"
+            features += [
+                f"c {padded[i : i + n]}" for n in (3, 4, 5) for i in range(len(padded) - n + 1)
+            ]
+        for feature in features:
+            rows[row, zlib.crc32(feature.encode()) % dimensions] += 1.0
+    np.log1p(rows, out=rows)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    rows /= np.where(norms > 0, norms, 1.0)
+    return rows
+
+
+# --- the softmax head --------------------------------------------------------------------
+
+
+def train_softmax(
+    features: Vectors, targets: npt.NDArray[np.intp], classes: int, l2: float, iterations: int
+) -> Vectors:
+    """Multinomial logistic regression with an L2 penalty (not on the bias), by Nesterov's
+    accelerated full-batch gradient descent from zero weights with the step 1/L (L bounds the
+    loss's curvature): deterministic, and converged enough in a few hundred steps.
+
+    Gradient descent from zero keeps the weights in the span of the phrases' features
+    (W = X^T A), so it runs on the phrases' Gram matrix, (phrases x phrases), with the very
+    same steps, and costs far less than on (features x classes) weights when features
+    outnumber phrases. Returns (features + 1, classes) weights, the last row the bias.
+    """
+    count = len(features)
+    gram: Vectors = features @ features.T
+    onehot = np.zeros((count, classes), dtype=np.float32)
+    onehot[np.arange(count), targets] = 1.0
+    # The largest squared singular value of [features, 1]: that of its Gram matrix plus ones.
+    largest = float(np.linalg.eigvalsh(gram.astype(np.float64) + 1.0)[-1])
+    step = np.float32(1.0 / (0.5 * largest / count + l2))
+    penalty = np.float32(l2)
+    share = np.float32(1.0 / count)
+    dual: Vectors = np.zeros((count, classes), dtype=np.float32)
+    bias: Vectors = np.zeros(classes, dtype=np.float32)
+    dual_ahead, bias_ahead = dual.copy(), bias.copy()
+    momentum = 1.0
+    for _ in range(iterations):
+        logits: Vectors = gram @ dual_ahead + bias_ahead
+        residual: Vectors = (_softmax(logits) - onehot) * share
+        gradient: Vectors = residual + dual_ahead * penalty
+        dual_next: Vectors = dual_ahead - gradient * step
+        bias_next: Vectors = bias_ahead - residual.sum(axis=0) * step
+        following = (1.0 + (1.0 + 4.0 * momentum * momentum) ** 0.5) / 2.0
+        carry = np.float32((momentum - 1.0) / following)
+        dual_ahead = dual_next + carry * (dual_next - dual)
+        bias_ahead = bias_next + carry * (bias_next - bias)
+        dual, bias, momentum = dual_next, bias_next, following
+    weights: Vectors = np.vstack([features.T @ dual, bias[None, :]])
+    return weights
+
+
+def _softmax(logits: Vectors) -> Vectors:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exponentials: Vectors = np.exp(shifted)
+    probabilities: Vectors = exponentials / exponentials.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 # --- clauses -----------------------------------------------------------------------------
@@ -173,23 +291,43 @@ def clauses(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    """Chosen on benchmarks/intents/tune.tsv and multi.tsv (python -m benchmarks.intents)."""
+    """Chosen by 5-fold cross-validation on benchmarks/intents/tune.tsv and on two-request
+    turns made of its lines (python -m benchmarks.intents --tune).
+
+    With the softmax head (the default) a score is the class's probability; with ``nearest``
+    it is the mean cosine of the class's ``top_k`` nearest exemplars.
+    """
 
     top_k: int = 3
-    """A class scores the mean cosine of this many of its nearest exemplars."""
-    min_score: float = 0.3
+    """Nearest scoring: a class scores the mean cosine of this many of its nearest exemplars."""
+    min_score: float = 0.1
     """Below this the classifier is unsure."""
     min_margin: float = 0.0
     """The best class must beat the runner-up by this much, else unsure."""
-    part_min_score: float = 0.45
+    part_min_score: float = 0.7
     """A clause of a multi-part turn counts as a request of its own from this score."""
-    single_score: float = 0.55
+    single_score: float = 0.8
     """A turn whose whole reading scores this much is one request, whatever its clauses say
-    (two requests in one turn embed between the two, so neither scores high)."""
-    none_penalty: float = 0.2
-    """Taken off the answer class's score: a request that scores near an answer is a request
-    (answers are short and alike, so their class lies close to many turns)."""
+    (two requests in one turn read between the two, so neither scores high)."""
+    none_penalty: float = 0.0
+    """Taken off the answer class's score (nearest) or logit (softmax): a request that scores
+    near an answer is a request (answers are short and alike, so their class lies close to
+    many turns)."""
     collapse_digits: bool = True
+    head: str = "softmax"
+    """``softmax``: a linear softmax head over the sentence embedding and hashed words and
+    character n-grams, trained on every phrase when the classifier is built; ``nearest``: the
+    nearest exemplars' cosines."""
+    l2: float = 1e-3
+    """The softmax head's L2 penalty on its weights."""
+    lexical_weight: float = 1.0
+    """The hashed word and character n-gram features' length beside the embedding's (1)."""
+    feature_scale: float = 8.0
+    """Both feature blocks are multiplied by this before the head (a unit vector's logits
+    would need large weights otherwise)."""
+    iterations: int = 200
+    """Full-batch accelerated gradient steps of the head's training (from zero weights, so
+    the same phrases always give the same head)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,19 +404,53 @@ class IntentClassifier:
             texts.extend(phrases)
         self._bounds = tuple(bounds)
         self._none = self.classes.index(None) if None in self.classes else None
-        self._matrix: Vectors = np.ascontiguousarray(embedder.encode(texts).T)
+        if self.tuning.head not in ("softmax", "nearest"):
+            raise ValueError(f"unknown classifier head {self.tuning.head!r}")
+        vectors = _batched_encode(embedder, texts)
+        self._matrix: Vectors = np.ascontiguousarray(vectors.T)
+        self._weights: Vectors | None = None
+        if self.tuning.head == "softmax":
+            targets = np.repeat(
+                np.arange(len(bounds)), [end - start for start, end in bounds]
+            ).astype(np.intp)
+            self._weights = train_softmax(
+                self._features(vectors, texts),
+                targets,
+                len(bounds),
+                self.tuning.l2,
+                self.tuning.iterations,
+            )
         logger.info(
-            "intent classifier: %d exemplars over %d classes (%s)",
+            "intent classifier: %d phrases over %d classes (%s), %s head",
             len(texts),
             len(labels),
             ", ".join(self.languages),
+            self.tuning.head,
         )
 
     def _prepare(self, text: str) -> str:
         return prepare(text, self.tuning.collapse_digits)
 
-    def class_scores(self, vectors: Vectors) -> npt.NDArray[np.float32]:
-        """(texts, classes): per class, the mean cosine of its top_k nearest exemplars."""
+    def _features(self, vectors: Vectors, texts: Sequence[str]) -> Vectors:
+        tuning = self.tuning
+        blocks = [vectors, np.float32(tuning.lexical_weight) * lexical(texts)]
+        features: Vectors = np.hstack(blocks) * np.float32(tuning.feature_scale)
+        return features
+
+    def class_scores(
+        self, vectors: Vectors, texts: Sequence[str] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """(texts, classes): per class, the softmax head's probability (``texts``, as
+        prepared, are needed for the head's word features), or with the nearest head the mean
+        cosine of its top_k nearest exemplars."""
+        if self._weights is not None:
+            if texts is None:
+                raise ValueError("the softmax head needs the texts beside their vectors")
+            features = self._features(vectors, texts)
+            logits = features @ self._weights[:-1] + self._weights[-1]
+            if self._none is not None:
+                logits[:, self._none] -= np.float32(self.tuning.none_penalty)
+            return _softmax(logits)
         similarities = vectors @ self._matrix
         scores = np.empty((len(vectors), len(self._bounds)), dtype=np.float32)
         for column, (start, end) in enumerate(self._bounds):
@@ -301,8 +473,8 @@ class IntentClassifier:
     def read(self, text: str) -> Reading:
         """The whole turn and each of its clauses, scored (one encode for all of them)."""
         parts = clauses(text) or (text,)
-        texts = [text] if len(parts) == 1 else [text, *parts]
-        scores = self.class_scores(self._embedder.encode([self._prepare(t) for t in texts]))
+        texts = [self._prepare(t) for t in ([text] if len(parts) == 1 else [text, *parts])]
+        scores = self.class_scores(self._embedder.encode(texts), texts)
         whole = self._scored(scores[0], self.tuning.min_score)
         if len(parts) == 1:
             return Reading(whole, ((text, whole),), self.tuning.single_score)
@@ -314,8 +486,9 @@ class IntentClassifier:
 
     def score(self, text: str) -> Scored:
         """The whole turn's best class, confident or not."""
-        vectors = self._embedder.encode([self._prepare(text)])
-        return self._scored(self.class_scores(vectors)[0], self.tuning.min_score)
+        said = [self._prepare(text)]
+        vectors = self._embedder.encode(said)
+        return self._scored(self.class_scores(vectors, said)[0], self.tuning.min_score)
 
     def classify(self, text: str) -> tuple[Intent, float] | None:
         """The request the whole turn makes, or None (an answer, or unsure)."""
@@ -325,3 +498,15 @@ class IntentClassifier:
     def classify_all(self, text: str) -> tuple[tuple[Intent, float], ...]:
         """Every request in the turn, in the order said."""
         return self.read(text).requests
+
+
+ENCODE_BATCH = 64
+"""Phrases per encode call when the classifier is built (bounded memory, same vectors)."""
+
+
+def _batched_encode(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    if len(texts) <= ENCODE_BATCH:
+        return embedder.encode(texts)
+    return np.vstack(
+        [embedder.encode(texts[i : i + ENCODE_BATCH]) for i in range(0, len(texts), ENCODE_BATCH)]
+    )
