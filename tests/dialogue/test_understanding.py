@@ -91,3 +91,13 @@ def test_the_text_and_yes_no_are_as_the_rules_give_them() -> None:
 def test_without_a_classifier_it_is_the_rules() -> None:
     for said in ("Where is my order?", "yes", "I want to return the dress", "tell me a joke"):
         assert Understander()(said) == understand(said)
+
+
+def test_a_goodbye_ending_the_turn_comes_after_its_request() -> None:
+    heard = understander()("Can I get an invoice, bye")
+    assert heard.intents == (Intent.INVOICE, Intent.GOODBYE)
+
+
+def test_a_request_called_off_is_none() -> None:
+    heard = understander()("no don't send me a receipt, I want to return it")
+    assert heard.intents == (Intent.RETURN,)
