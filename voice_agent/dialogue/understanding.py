@@ -25,6 +25,7 @@ from voice_agent.dialogue.nlu import (
     Intent,
     Understanding,
     classify,
+    is_frustrated,
     normalise,
     understand,
 )
@@ -109,6 +110,7 @@ class Understander:
                     for part, scored in reading.parts
                     if part not in negated
                     and isinstance(intent := _decide(part, scored), Intent)
+                    and not _only_anger(part, intent)
                     and (not single or _sure_part(part, intent, scored))
                 )
             )
@@ -150,6 +152,12 @@ def _sure_part(part: str, intent: Intent, scored: Scored) -> bool:
     return scored.score >= SURE_PART or (
         scored.score >= STRONG_PART and classify(part) is intent
     )
+
+
+def _only_anger(part: str, intent: Intent) -> bool:
+    """A clause that vents ("I am so fed up") read as a complaint: anger, acknowledged by the
+    engine, is no request for the shop unless the caller names a complaint."""
+    return intent is Intent.COMPLAINT and is_frustrated(part) and classify(part) is not intent
 
 
 def _uncovered(intents: tuple[Intent, ...]) -> tuple[Intent, ...]:
