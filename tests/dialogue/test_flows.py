@@ -464,3 +464,20 @@ def test_a_cancellation_question_not_heard_is_not_answered_by_yes(call: Conversa
 
 def replace_awaiting(state: DialogueState) -> DialogueState:
     return dataclasses.replace(state, awaiting=Awaiting.LOOKUP)
+
+
+def test_a_goodbye_ending_a_request_closes_the_call(
+    repository: Repository, policies: Policies
+) -> None:
+    # A question that needs no order is answered, then the call ends.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.DELIVERY_TIME, Intent.GOODBYE)
+    )
+    reply = new_call(engine, repository).say("to Germany then, ciao")
+    assert "Germany" in reply.text and reply.end_call
+    # One that would ask the leaving caller for an order number is not started.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.TRACKING, Intent.GOODBYE)
+    )
+    reply = new_call(engine, repository).say("the thing with the numbers then, ciao")
+    assert reply.end_call and "order number" not in reply.text

@@ -24,6 +24,7 @@ from datetime import datetime
 from functools import cached_property
 
 from voice_agent.dialogue import entities, flows, handoff, lookup, orders, products, verification
+from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
 from voice_agent.dialogue.nlu import (
     ITEM_INTENTS,
@@ -194,6 +195,13 @@ class DialogueEngine:
         if self._answer_not_request(draft) or self._yes_not_goodbye(draft):
             draft.heard = replace(draft.heard, intent=None, intents=())
         self._factor_not_request(draft)
+        intents = draft.heard.intents
+        leaving = len(intents) > 1 and intents[-1] is Intent.GOODBYE
+        if leaving:
+            # "..., I'll call back, bye": the request first, then the goodbye closes the call.
+            draft.heard = replace(draft.heard, intents=intents[:-1])
+            self._route_and_leave(draft, angry)
+            return
         intent = draft.heard.intent
         if intent is Intent.HUMAN:
             pending = draft.state.pending
@@ -220,6 +228,22 @@ class DialogueEngine:
         self._finish(draft)
         if angry:
             self._one_sorry(draft)
+
+    def _route_and_leave(self, draft: Draft, angry: bool) -> None:
+        """A request and a goodbye in one turn: the request is answered, then the call ends;
+        a request that would need the leaving caller to answer a question (an order number,
+        an e-mail) is not started."""
+        chunks, writes, state = list(draft.chunks), list(draft.writes), draft.state
+        if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
+            self._request(draft, draft.heard.intent)
+        asks = draft.state.awaiting in _VERIFYING or draft.state.awaiting is Awaiting.NEW_ADDRESS
+        if asks and len(draft.writes) == len(writes):
+            draft.chunks[:], draft.state = chunks, state
+        elif draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+            draft.chunks.pop()
+        if angry:
+            self._one_sorry(draft)
+        self._goodbye(draft)
 
     def _complaint_with_person(self, draft: Draft) -> None:
         """ "I want to file a complaint and speak to a manager": the complaint is recorded for
@@ -287,6 +311,9 @@ class DialogueEngine:
                 # "I want to cancel, but I don't have the order number": find it first.
                 intents.remove(Intent.NO_ORDER_NUMBER)
                 intents.insert(0, Intent.NO_ORDER_NUMBER)
+            if Intent.PRODUCT in intents and self.catalogue.find(draft.text) is not None:
+                # The product's own shipping time answers "how long does shipping take".
+                intents = [i for i in intents if i is not Intent.DELIVERY_TIME] or [intent]
             first, rest = intents[0], tuple(i for i in intents[1:] if i is not intents[0])
             draft.update(goals=(*rest, *draft.state.goals))
             if rest:
@@ -696,13 +723,28 @@ class DialogueEngine:
         if not verification.gives_factor(after, self.policies.verification):
             return False
         heard = draft.heard
-        draft.turn = replace(turn, text=before)
+        # The request is read without the factor, whose letters and digits mislead ("where is
+        # order 31144, the postcode is S W one A ...": no address change).
+        pieces = clauses(after)
+        factor, rest = pieces[0], " ".join(pieces[1:])
+        request = " ".join(part for part in (before, rest) if part.strip())
+        if heard.intent is not None or rest.strip():
+            draft.heard = self.understand(rest if rest.strip() else before)
+        said = [intent for intent in draft.heard.intents if intent not in ORDER_INTENTS]
+        if said and draft.state.awaiting is not Awaiting.ORDER_NUMBER:
+            # "Order 58814, postcode ..., I want to make a complaint": answered once verified.
+            draft.update(goals=(*said, *draft.state.goals))
+            draft.fact("goals_text", request)
+            draft.turn = replace(turn, text=before)
+            draft.heard = replace(draft.heard, intent=None, intents=())
+        else:
+            draft.turn = replace(turn, text=request)
         if not self._answer(draft):
-            self._request(draft, heard.intent)
+            self._request(draft, draft.heard.intent)
         if _asking_factor_for(draft.state, number):
             draft.chunks.pop()  # "please tell me the postcode": they already did
-            draft.turn = replace(turn, text=after)
-            draft.heard = self.understand(after)
+            draft.turn = replace(turn, text=factor)
+            draft.heard = self.understand(factor)
             self._factor_not_request(draft)
             self._answer(draft)
         draft.turn, draft.heard = turn, heard

@@ -268,7 +268,15 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     draft.fact("product", product.sku)
     draft.fact("product_question", question)
     if _SHIPPING.search(" ".join(entities.tokens(question))):
+        # "What is it made of, and how long does shipping to Canada take?": both.
+        names = [name for name in attributes_asked(question, product) if "ship" not in name]
+        if names:
+            draft.say("ack.sure")
+            _facts(draft, product, names)
+            sure = len(draft.chunks)
         _ship_time(draft, catalogue, product, question)
+        if names and draft.chunks[sure] == draft.speech.say("ack.sure"):
+            del draft.chunks[sure]
         return
     several = catalogue.find_each(question)
     if several:
