@@ -80,6 +80,8 @@ SUBSUMES: dict[Intent, frozenset[Intent]] = {
     Intent.REFUND_STATUS: frozenset({Intent.RETURN}),
     Intent.CANCEL: frozenset({Intent.ORDER_STATUS, Intent.RETURN}),
     Intent.DUTIES: frozenset({Intent.ORDER_STATUS}),
+    # "you charged me twice, I want it back": the duplicate-charge request is for that money
+    Intent.CHARGED_TWICE: frozenset({Intent.REFUND_STATUS, Intent.RETURN}),
     **{
         intent: frozenset({Intent.ORDER_STATUS, Intent.LOST_PARCEL, Intent.RETURN})
         for intent in (Intent.DAMAGED_ITEM, Intent.WRONG_ITEM, Intent.MISSING_ITEM)

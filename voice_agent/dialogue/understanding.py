@@ -118,6 +118,14 @@ class Understander:
                 return found
             if len(found) >= 2 and (whole in found or isinstance(whole, _Unsure)):
                 return found
+            if found and _blend(whole, reading.parts, found):
+                return found
+        if whole is Intent.COMPLAINT and _only_anger(text, whole):
+            # Anger read as a complaint: the request the rules name behind it ("this is the
+            # worst service, my parcel is lost") is the turn's; the engine acknowledges the anger.
+            rule = classify(text)
+            if rule is not None and rule not in DECISIVE:
+                return (rule,)
         if isinstance(whole, Intent):
             return (whole,)
         if whole is None:
@@ -152,6 +160,20 @@ def _sure_part(part: str, intent: Intent, scored: Scored) -> bool:
     return scored.score >= SURE_PART or (
         scored.score >= STRONG_PART and classify(part) is intent
     )
+
+
+def _blend(
+    whole: Intent | _Unsure | None,
+    parts: tuple[tuple[str, Scored], ...],
+    found: tuple[Intent, ...],
+) -> bool:
+    """Whether the whole turn's request is only a blend of its clauses': no clause reads as it,
+    and each request found is one a clause is sure of by itself ("you took my money twice, I
+    want it back" reads whole as a refund; its first clause is sure of a double charge)."""
+    if not isinstance(whole, Intent) or any(scored.intent is whole for _, scored in parts):
+        return False
+    sure = {scored.intent for _, scored in parts if scored.confident and scored.score >= SURE_PART}
+    return all(intent in sure for intent in found)
 
 
 def _only_anger(part: str, intent: Intent) -> bool:
