@@ -446,10 +446,28 @@ def test_injected_multi_part_understanding_is_answered_part_by_part(
     call.say("58816")
     text = call.say("20121").text
     assert "The tracking number is" in text
+    # An offer decides nothing the next request needs: that request is answered first, and
+    # the offer is made again last.
+    assert "Your refund of 40 euros 99 was paid" in text
+    assert text.index("The tracking number is") < text.index("Your refund")
     assert text.endswith("Shall I ask the shop to e-mail you the tracking link?")
-    after = call.say("no").text  # one question at a time: the next request after its answer
-    assert "Nothing sent, then." in after
-    assert "Your refund of 40 euros 99 was paid" in after
+    assert text.count("tracking link") == 1
+    assert "Nothing sent, then." in call.say("no").text
+
+
+def test_a_question_a_request_needs_still_holds_back_the_next(
+    repository: Repository, policies: Policies
+) -> None:
+    # Not an offer: "shall I open a claim?" is answered before the next request.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.LOST_PARCEL, Intent.TRACKING)
+    )
+    call = new_call(engine, repository)
+    call.say("it never came, and who has it")
+    call.say("31146")
+    text = call.say("33130").text
+    assert text.endswith("Shall I open a claim?")
+    assert "The tracking number is" not in text
 
 
 def test_a_cancellation_question_not_heard_is_not_answered_by_yes(call: Conversation) -> None:

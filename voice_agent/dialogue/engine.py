@@ -768,6 +768,7 @@ class DialogueEngine:
     def _finish(self, draft: Draft) -> None:
         """The requests still waiting, an overdue parcel, a person for a frustrated caller."""
         anything_else = self.speech.say("general.anything_else")
+        offer = self._set_offer_aside(draft)
         while (
             draft.state.goals
             and draft.state.awaiting is Awaiting.ANYTHING_ELSE
@@ -779,6 +780,15 @@ class DialogueEngine:
             goal, *rest = draft.state.goals
             draft.update(goals=tuple(rest))
             self._run_goal(draft, goal, waited=True)
+        if (
+            offer is not None
+            and draft.state.awaiting is Awaiting.ANYTHING_ELSE
+            and draft.chunks
+            and draft.chunks[-1] == anything_else
+        ):
+            # Every waiting request answered: the offer is made again, last.
+            draft.chunks[-1] = offer[0]
+            draft.ask(Awaiting.CONFIRM_REQUEST, offer[1])
         number = draft.state.verified_order
         if (
             number is not None
@@ -803,6 +813,27 @@ class DialogueEngine:
             if draft.chunks and draft.chunks[-1] == anything_else:
                 draft.chunks.pop()
             self._offer_priority(draft)
+
+    def _set_offer_aside(self, draft: Draft) -> tuple[str, PendingRequest] | None:
+        """An offer (the tracking link) ending the reply while requests still wait: set aside,
+        so the waiting requests are answered first (an offer decides nothing they need); it is
+        made again at the end when nothing else asks a question. The offer and its request."""
+        state = draft.state
+        pending = state.pending
+        if (
+            not state.goals
+            or draft.end_call
+            or state.awaiting is not Awaiting.CONFIRM_REQUEST
+            or not isinstance(pending, PendingRequest)
+            or pending.kind != "tracking_link"
+            or not draft.chunks
+            or draft.chunks[-1] != self.speech.say("tracking.offer_link")
+        ):
+            return None
+        offer = draft.chunks[-1]
+        draft.chunks[-1] = self.speech.say("general.anything_else")
+        draft.ask(Awaiting.ANYTHING_ELSE)
+        return offer, pending
 
     def _only_an_offer_left(self, draft: Draft) -> bool:
         """The reply ends with "anything else?" or an offer (a tracking link) that a more
