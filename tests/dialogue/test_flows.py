@@ -499,3 +499,31 @@ def test_a_goodbye_ending_a_request_closes_the_call(
     )
     reply = new_call(engine, repository).say("the thing with the numbers then, ciao")
     assert reply.end_call and "order number" not in reply.text
+
+
+def test_a_complaint_about_a_delivery_is_recorded_against_the_verified_order(
+    call: Conversation, repository: Repository
+) -> None:
+    asked = call.say("I want to make a complaint about the courier, he was very rude")
+    assert call.state.awaiting is Awaiting.ORDER_NUMBER
+    assert [action["type"] for action in asked.actions] == []
+    call.say("58812")
+    reply = call.say("75011")
+    assert call.state.verified_order == "58812"
+    assert "I've recorded your complaint for the shop's team." in reply.text
+    (request,) = repository.shop_requests()
+    assert (request.kind, request.order_number) == ("complaint", "58812")
+    assert "the courier, he was very rude" in request.details  # the complaint's own words
+
+
+def test_a_complaint_about_an_order_is_recorded_without_it_when_the_caller_declines(
+    call: Conversation, repository: Repository
+) -> None:
+    call.say("I want to complain about how my order was delivered")
+    assert call.state.awaiting is Awaiting.ORDER_NUMBER
+    reply = call.say("no, I would rather not")
+    assert "I've recorded your complaint for the shop's team." in reply.text
+    (request,) = repository.shop_requests()
+    assert (request.kind, request.order_number) == ("complaint", None)
+    after = call.state  # read anew: the reply changed it
+    assert after.awaiting is Awaiting.ANYTHING_ELSE

@@ -433,6 +433,16 @@ class DialogueEngine:
                 return
             lookup.start(draft)
         elif intent is Intent.COMPLAINT:
+            if (
+                draft.state.verified_order is None
+                and draft.state.fact("complaint_declined") is None
+                and flows.about_an_order(draft.text)
+            ):
+                # About a parcel, an order or its delivery: recorded against the order.
+                draft.update(intent=intent)
+                draft.fact("complaint_text", draft.text)
+                verification.ask_order_number(draft, opener="ack.sorry")
+                return
             flows.complaint(draft)
         elif intent is Intent.HUMAN:
             handoff.create(draft, reason="asked for a person")
@@ -553,6 +563,12 @@ class DialogueEngine:
             return True
         if intent is not None:
             return False
+        if draft.state.intent is Intent.COMPLAINT and draft.heard.yes_no is False:
+            # The caller would rather not give the order: the complaint is recorded without.
+            draft.fact("complaint_declined", "yes")
+            draft.update(intent=None)
+            flows.complaint(draft)
+            return True
         verification.order_number_unclear(draft)
         return True
 

@@ -54,6 +54,8 @@ def run(draft: Draft, intent: Intent, order: OrderView) -> None:
         draft.say("ack.sorry")
         draft.say("charge.cannot_see")
         record(draft, order.number, "duplicate_charge", draft.state.fact("request") or draft.text)
+    elif intent is Intent.COMPLAINT:
+        complaint(draft)
     else:
         raise ValueError(f"not an order intent of this module: {intent}")
 
@@ -302,11 +304,30 @@ def record(draft: Draft, order_number: str | None, kind: str, details: str) -> N
     anything_else(draft)
 
 
+_ABOUT_AN_ORDER = re.compile(
+    r"\b(?:parcels?|packages?|orders?|deliver(?:y|ies|ed|ing)?|drivers?|couriers?|"
+    r"shipments?|shipping|postm[ae]n|delivery (?:man|men|guy))\b",
+    re.IGNORECASE,
+)
+
+
+def about_an_order(text: str) -> bool:
+    """Whether a complaint is about a parcel, an order or its delivery (the driver, the
+    courier): the shop's team needs the order to act on it, so the caller is verified first."""
+    return bool(_ABOUT_AN_ORDER.search(text))
+
+
 def complaint(draft: Draft) -> None:
-    lines = [line.text for line in draft.state.transcript if line.speaker == "caller"]
+    """The complaint recorded for the shop (against the verified order, if any), in the words
+    it was made in: those said before verification when it waited for it, else the last
+    turns."""
+    said = draft.state.fact("complaint_text")
+    if said is None:
+        lines = [line.text for line in draft.state.transcript if line.speaker == "caller"]
+        said = "\n".join(lines[-3:])
     draft.say("ack.sorry")
     draft.say("complaint.heard")
-    record(draft, draft.state.verified_order, "complaint", "\n".join(lines[-3:]))
+    record(draft, draft.state.verified_order, "complaint", said)
 
 
 # --- delivery time before buying -------------------------------------------------------------
