@@ -113,6 +113,14 @@ def test_exemplars_are_embedded_once_at_construction() -> None:
             ("I want to return it", "send me a receipt"),
         ),
         ("Do you have it in black and white?", ("Do you have it in black and white?",)),
+        (
+            "what's the tracking number, do I pay the tax, and I need an invoice",
+            ("what's the tracking number", "do I pay the tax", "I need an invoice"),
+        ),
+        (
+            "where's my parcel and can I also get an invoice",
+            ("where's my parcel", "can I also get an invoice"),
+        ),
         ("Yes, and where is my order?", ("Yes, and where is my order?",)),
         ("Also, where is my order?", ("Also, where is my order?",)),
         ("", ()),

@@ -90,6 +90,9 @@ def test_separate_numbers_stay_separate_runs() -> None:
         ("", "4506#7", None),  # the hash ends the entry
         ("", "*45067", "45067"),
         ("order one oh four, five seven", None, "10457"),
+        ("zero eight eight one four no sorry five eight eight one four", None, "58814"),
+        ("oh wait here it is, 58814", None, "58814"),
+        ("45069, no wait", None, "45069"),
     ],
 )
 def test_order_numbers_of_the_expected_length(
@@ -154,6 +157,7 @@ def test_email_letters_as_spelled(said: str, letters: str | None) -> None:
         ("sw1a 1aa", "SW1A 1AA"),
         ("It is E H one one Y Z", "EH1 1YZ"),
         ("M one, one A E", "M1 1AE"),
+        ("postcode M one one A E, I want to complain", "M1 1AE"),
         ("M five V two T six", "M5V 2T6"),
         ("my postcode is 10119", "10119"),
         ("one oh one one nine", "10119"),
@@ -231,3 +235,23 @@ def test_keypad_digits() -> None:
     assert entities.dtmf_digits("4567#") == "4567"
     assert entities.dtmf_digits("*45#67") == "45"
     assert entities.spoken_digits("ignored", dtmf="4567#") == "4567"
+
+
+def test_an_email_address_after_words_naming_it() -> None:
+    said = "you can look it up with my email, fiona dot campbell at example dot com"
+    assert entities.email_address(said) == "fiona.campbell@example.com"
+    assert entities.email_address("my email is anna dot schmidt at example dot com") == (
+        "anna.schmidt@example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "letters"),
+    [
+        ("my e-mail starts with i s a", "isa"),
+        ("it starts with i, s, a", "isa"),
+        ("i think a n n", "ann"),
+    ],
+)
+def test_a_spelled_i_is_a_letter_not_the_caller(said: str, letters: str) -> None:
+    assert entities.spelled_letters(said) == letters

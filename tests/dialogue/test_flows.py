@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import pytest
+
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
+from voice_agent.dialogue import flows
 from voice_agent.dialogue.call import caller_of
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.nlu import Intent, Understanding, understand
@@ -158,11 +161,16 @@ def test_overdue_is_said_once_and_not_for_a_parcel_on_time(
     assert "overdue" not in _verified(on_time, "Where is my order?", "45069", "10119")
 
 
-def test_delivered_with_a_neighbour_reads_the_scan(call: Conversation) -> None:
+def test_delivered_with_a_neighbour_reads_the_scan(
+    call: Conversation, repository: Repository
+) -> None:
     text = _verified(call, "It says delivered but I didn't get it", "58819", "69002")
     assert "The delivery scan reads: Delivered: left with a neighbour at number 16." in text
     assert "Please check there first." in text
     assert text.endswith("Shall I open a claim?")
+    call.say("yes")
+    # Not a parcel lost on the way: the courier's proof of delivery is what the shop disputes.
+    assert [claim.kind for claim in repository.claims("58819")] == ["not_received"]
 
 
 def test_where_was_it_left(call: Conversation) -> None:
@@ -170,6 +178,22 @@ def test_where_was_it_left(call: Conversation) -> None:
     assert "left with a neighbour at number 16" in text
     plain = _verified(call, "where was it left? order 58812", "58812", "75011")
     assert "doesn't say where it was left" in plain
+
+
+@pytest.mark.parametrize(
+    ("scan", "read"),
+    [
+        ("Delivered, signed by the recipient", True),
+        ("Delivered: left with a neighbour at number 16", True),
+        ("Entregue, deixado na caixa de correio", True),
+        ("Delivered", False),
+        ("Delivered.", False),
+    ],
+)
+def test_a_delivery_scan_is_read_whenever_it_says_more_than_delivered(
+    policies: Policies, scan: str, read: bool
+) -> None:
+    assert flows.says_more_than_delivered(scan, policies.tracking) is read
 
 
 def test_invoice_and_double_charge_are_requests_for_the_shop(
@@ -194,6 +218,21 @@ def test_a_complaint_is_recorded_without_verification(
     (request,) = repository.shop_requests()
     assert (request.kind, request.order_number) == ("complaint", None)
     assert "complaint about your service" in request.details
+
+
+def test_a_complaint_and_a_person_in_one_turn_are_both_recorded(
+    call: Conversation, repository: Repository
+) -> None:
+    reply = call.say("I want to file a complaint and I want to speak to a manager about it")
+    assert [action["type"] for action in reply.actions] == ["complaint", "handoff"]
+    (request,) = repository.shop_requests()
+    (ticket,) = repository.handoffs()
+    assert request.kind == "complaint"
+    assert ticket.facts["complaint_reference"] == request.reference
+    assert reply.text.count("Is there anything else") == 1
+    assert call.state.awaiting is Awaiting.ANYTHING_ELSE
+    person_only = call.say("can I talk to a real person")
+    assert [action["type"] for action in person_only.actions] == ["handoff"]
 
 
 def test_delivery_time_to_a_country_before_buying(call: Conversation) -> None:
@@ -251,6 +290,20 @@ def test_an_unknown_email_sounds_the_same_and_fails_like_a_wrong_factor(
     assert a.replace("anna dot schmidt", "X") == b.replace("nobody", "X")
     assert known.say("postcode 99999").text == unknown.say("postcode 99999").text
     assert unknown.state.verified_order is None
+
+
+def test_an_order_number_found_during_the_lookup_is_verified_as_usual(
+    call: Conversation, repository: Repository
+) -> None:
+    call.say("I don't have the order number")
+    reply = call.say("oh wait here it is, five eight eight one four")
+    assert call.state.awaiting is Awaiting.FACTOR
+    assert call.state.candidate_order == "58814"
+    assert call.state.verified_order is None
+    assert "e-mail address" not in reply.text.split(".")[0]
+    assert reply.writes == ()
+    call.say("the postcode is M1 1AE")
+    assert call.state.verified_order == "58814"
 
 
 def test_no_order_number_finds_it_by_caller_id(
@@ -393,10 +446,28 @@ def test_injected_multi_part_understanding_is_answered_part_by_part(
     call.say("58816")
     text = call.say("20121").text
     assert "The tracking number is" in text
+    # An offer decides nothing the next request needs: that request is answered first, and
+    # the offer is made again last.
+    assert "Your refund of 40 euros 99 was paid" in text
+    assert text.index("The tracking number is") < text.index("Your refund")
     assert text.endswith("Shall I ask the shop to e-mail you the tracking link?")
-    after = call.say("no").text  # one question at a time: the next request after its answer
-    assert "Nothing sent, then." in after
-    assert "Your refund of 40 euros 99 was paid" in after
+    assert text.count("tracking link") == 1
+    assert "Nothing sent, then." in call.say("no").text
+
+
+def test_a_question_a_request_needs_still_holds_back_the_next(
+    repository: Repository, policies: Policies
+) -> None:
+    # Not an offer: "shall I open a claim?" is answered before the next request.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.LOST_PARCEL, Intent.TRACKING)
+    )
+    call = new_call(engine, repository)
+    call.say("it never came, and who has it")
+    call.say("31146")
+    text = call.say("33130").text
+    assert text.endswith("Shall I open a claim?")
+    assert "The tracking number is" not in text
 
 
 def test_a_cancellation_question_not_heard_is_not_answered_by_yes(call: Conversation) -> None:
@@ -411,3 +482,48 @@ def test_a_cancellation_question_not_heard_is_not_answered_by_yes(call: Conversa
 
 def replace_awaiting(state: DialogueState) -> DialogueState:
     return dataclasses.replace(state, awaiting=Awaiting.LOOKUP)
+
+
+def test_a_goodbye_ending_a_request_closes_the_call(
+    repository: Repository, policies: Policies
+) -> None:
+    # A question that needs no order is answered, then the call ends.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.DELIVERY_TIME, Intent.GOODBYE)
+    )
+    reply = new_call(engine, repository).say("to Germany then, ciao")
+    assert "Germany" in reply.text and reply.end_call
+    # One that would ask the leaving caller for an order number is not started.
+    engine = DialogueEngine(
+        repository, policies, understand=_always(Intent.TRACKING, Intent.GOODBYE)
+    )
+    reply = new_call(engine, repository).say("the thing with the numbers then, ciao")
+    assert reply.end_call and "order number" not in reply.text
+
+
+def test_a_complaint_about_a_delivery_is_recorded_against_the_verified_order(
+    call: Conversation, repository: Repository
+) -> None:
+    asked = call.say("I want to make a complaint about the courier, he was very rude")
+    assert call.state.awaiting is Awaiting.ORDER_NUMBER
+    assert [action["type"] for action in asked.actions] == []
+    call.say("58812")
+    reply = call.say("75011")
+    assert call.state.verified_order == "58812"
+    assert "I've recorded your complaint for the shop's team." in reply.text
+    (request,) = repository.shop_requests()
+    assert (request.kind, request.order_number) == ("complaint", "58812")
+    assert "the courier, he was very rude" in request.details  # the complaint's own words
+
+
+def test_a_complaint_about_an_order_is_recorded_without_it_when_the_caller_declines(
+    call: Conversation, repository: Repository
+) -> None:
+    call.say("I want to complain about how my order was delivered")
+    assert call.state.awaiting is Awaiting.ORDER_NUMBER
+    reply = call.say("no, I would rather not")
+    assert "I've recorded your complaint for the shop's team." in reply.text
+    (request,) = repository.shop_requests()
+    assert (request.kind, request.order_number) == ("complaint", None)
+    after = call.state  # read anew: the reply changed it
+    assert after.awaiting is Awaiting.ANYTHING_ELSE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.dialogue.nlu import Intent, classify, is_thanks, understand
+from voice_agent.dialogue.nlu import Intent, classify, is_frustrated, is_thanks, understand
 
 PHRASES: list[tuple[str, Intent | None]] = [
     ("Where is my order?", Intent.ORDER_STATUS),
@@ -72,3 +72,29 @@ def test_understanding_carries_the_yes_or_no() -> None:
     assert heard.intent is Intent.RETURN
     assert heard.yes_no is False
     assert heard.text == "no i want to return it"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "honestly this is unbelievable",
+        "I want my money back right now",
+        "no one tells me anything",
+        "oh great, just great, another delay",
+        "this is the second time I ring about it",
+        "for god's sake where is it",
+        "what the hell is going on, it's still nothing",
+        "my parcel is LOST",
+        "are you kidding me",
+    ],
+)
+def test_anger_and_impatience_are_frustration(said: str) -> None:
+    assert is_frustrated(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["where is my order", "it came with DHL", "yes please", "perfect, thank you", "hello"],
+)
+def test_calm_turns_are_not_frustration(said: str) -> None:
+    assert not is_frustrated(said)

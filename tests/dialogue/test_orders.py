@@ -163,6 +163,14 @@ def test_a_parcel_not_yet_overdue_gets_no_claim(call: Conversation, policies: Po
     assert call.say("yes").writes == ()
 
 
+def test_a_missed_delivery_names_the_courier_who_has_it(call: Conversation) -> None:
+    # 47703: delivery attempted a day ago, nobody at home; Royal Mail delivers.
+    text = _verified(call, "they tried to deliver, I think my parcel is lost", "47703", "EH1 1YZ")
+    assert "Delivery attempted: recipient not at home, card left." in text
+    assert "It's now with Royal Mail for delivery." in text
+    assert "Shall I open a claim?" not in text
+
+
 def test_a_claim_declined_is_not_opened(call: Conversation, repository: Repository) -> None:
     _verified(call, "my parcel is lost", "31146", "three three one three oh")
     reply = call.say("No, not now.")

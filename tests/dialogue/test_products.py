@@ -88,3 +88,28 @@ def test_an_unknown_fact_is_not_invented(call: Conversation, repository: Reposit
     handoff = repository.handoffs()[0]
     assert handoff.reason == "product question about Moon lamp 15 cm"
     assert handoff.facts["product"] == "LAMP-MOON"
+
+
+def test_every_attribute_asked_is_answered(catalogue: Catalogue, call: Conversation) -> None:
+    mug = catalogue.products["MUG-350"]
+    question = "how big is the mug what's it made of and can I wash it in the dishwasher"
+    assert attributes_asked(question, mug) == ["size", "material", "care"]
+    reply = call.say(f"tell me about the ceramic mug, {question}")
+    for name in ("size", "material", "care"):
+        assert mug.attributes[name] in reply.text
+    assert reply.text.count(mug.name) == 1  # each further answer a short clause
+
+
+def test_several_products_in_one_question(catalogue: Catalogue, call: Conversation) -> None:
+    named = catalogue.find_each("how big is the yoga mat, and what is the travel backpack made of")
+    assert [(product.sku, about) for product, about in named] == [
+        ("YOGA-MAT6", "how big is the yoga mat"),
+        ("BACKPACK-20", "what is the travel backpack made of"),
+    ]
+    assert catalogue.find_each("what is the yoga mat made of, and how heavy is it") == []
+    reply = call.say("how big is the yoga mat, and what is the travel backpack made of")
+    mat, backpack = catalogue.products["YOGA-MAT6"], catalogue.products["BACKPACK-20"]
+    assert mat.attributes["size"] in reply.text
+    assert backpack.attributes["material"] in reply.text
+    assert backpack.attributes["size"] not in reply.text
+    assert reply.writes == ()

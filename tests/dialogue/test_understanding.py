@@ -5,7 +5,14 @@ cannot place."""
 from __future__ import annotations
 
 from tests.fakes.embedder import BagOfWordsEmbedder
-from voice_agent.dialogue.classifier import NONE_LABEL, Exemplars, IntentClassifier, Tuning
+from voice_agent.dialogue.classifier import (
+    NONE_LABEL,
+    Exemplars,
+    IntentClassifier,
+    Reading,
+    Scored,
+    Tuning,
+)
 from voice_agent.dialogue.nlu import Intent, understand
 from voice_agent.dialogue.understanding import DECISIVE, Understander, decisive
 
@@ -91,3 +98,67 @@ def test_the_text_and_yes_no_are_as_the_rules_give_them() -> None:
 def test_without_a_classifier_it_is_the_rules() -> None:
     for said in ("Where is my order?", "yes", "I want to return the dress", "tell me a joke"):
         assert Understander()(said) == understand(said)
+
+
+def test_a_goodbye_ending_the_turn_comes_after_its_request() -> None:
+    heard = understander()("Can I get an invoice, bye")
+    assert heard.intents == (Intent.INVOICE, Intent.GOODBYE)
+
+
+def test_a_request_called_off_is_none() -> None:
+    heard = understander()("no don't send me a receipt, I want to return it")
+    assert heard.intents == (Intent.RETURN,)
+
+
+class _Reads:
+    """A classifier stub: every turn reads as the given whole and clauses."""
+
+    def __init__(self, whole: Scored, *parts: tuple[str, Scored]) -> None:
+        self.reading = Reading(whole, parts or (("", whole),), single_score=0.8)
+
+    def read(self, text: str) -> Reading:
+        return self.reading
+
+
+def _scored(intent: Intent, score: float) -> Scored:
+    return Scored(intent, score, score - 0.05, confident=score >= 0.7)
+
+
+def test_anger_read_as_a_complaint_gives_way_to_the_request_the_rules_name() -> None:
+    angry = _Reads(_scored(Intent.COMPLAINT, 0.7))
+    for said, request in (
+        ("this is ridiculous, my order never arrived", Intent.LOST_PARCEL),
+        ("I am fed up, my parcel is lost", Intent.LOST_PARCEL),
+        ("this is a joke, I was charged twice", Intent.CHARGED_TWICE),
+    ):
+        assert Understander(angry)(said).intents == (request,), said  # type: ignore[arg-type]
+    # Only venting, or a complaint named as one: the complaint stays.
+    assert Understander(angry)("this is ridiculous").intents == (Intent.COMPLAINT,)  # type: ignore[arg-type]
+    said = "this is ridiculous, I want to make a complaint about my parcel"
+    assert Understander(angry)(said).intents == (Intent.COMPLAINT,)  # type: ignore[arg-type]
+
+
+def test_a_whole_reading_that_only_blends_sure_clauses_gives_way_to_them() -> None:
+    money = _Reads(
+        _scored(Intent.REFUND_STATUS, 0.75),
+        ("you took the payment two times", _scored(Intent.CHARGED_TWICE, 0.98)),
+        ("I want it back", _scored(Intent.RETURN, 0.97)),
+    )
+    # The money back is the duplicate charge's own request: no return besides it.
+    heard = Understander(money)("you took the payment two times, I want it back")  # type: ignore[arg-type]
+    assert heard.intents == (Intent.CHARGED_TWICE,)
+    two = _Reads(
+        _scored(Intent.ORDER_STATUS, 0.7),
+        ("send me an invoice", _scored(Intent.INVOICE, 0.98)),
+        ("and who delivers it", _scored(Intent.TRACKING, 0.97)),
+    )
+    heard = Understander(two)("send me an invoice and who delivers it")  # type: ignore[arg-type]
+    assert heard.intents == (Intent.INVOICE, Intent.TRACKING)
+    # A clause that reads as the whole's request: the whole turn is that request.
+    named = _Reads(
+        _scored(Intent.ORDER_STATUS, 0.75),
+        ("send me an invoice", _scored(Intent.INVOICE, 0.98)),
+        ("where is it", _scored(Intent.ORDER_STATUS, 0.6)),
+    )
+    heard = Understander(named)("send me an invoice, where is it")  # type: ignore[arg-type]
+    assert heard.intents == (Intent.ORDER_STATUS,)

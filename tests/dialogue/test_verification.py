@@ -475,3 +475,33 @@ def test_the_keypad_is_offered_on_the_phone_only(
     web = new_call(engine, repository, caller=WEB_CUSTOMER)
     web.say("where is my order")
     assert "press hash" not in web.say("hmm").text
+
+
+def test_a_corrected_factor_is_a_new_attempt_not_a_new_order_number(
+    call: Conversation, repository: Repository
+) -> None:
+    # Order 58813: a US zip code, 33130, as long as an order number.
+    call.say("I want to return something")
+    call.say("five eight eight one three")
+    wrong = call.say("postcode one zero one one nine")
+    assert wrong.actions[0]["success"] is False
+    corrected = call.say("sorry I meant three three one three zero")
+    assert call.state.verified_order == "58813"
+    assert corrected.actions[0] == {
+        "type": "verification",
+        "order": "58813",
+        "factor": "postcode",
+        "success": True,
+    }
+    assert [a.success for a in repository.verification_attempts("58813")] == [False, True]
+
+
+def test_a_corrected_order_number_after_a_failed_factor_is_still_the_order_number(
+    call: Conversation,
+) -> None:
+    call.say("where is my order")
+    call.say("4 5 0 6 8")
+    call.say("my postcode is one oh one one nine")
+    call.say("no, I said 4 5 0 6 9")  # one digit off the number heard: the number misheard
+    assert call.state.candidate_order == NUMBER
+    assert call.state.failed_attempts == 0

@@ -254,18 +254,28 @@ def _softmax(logits: Vectors) -> Vectors:
 
 _CLAUSE_BREAK = re.compile(
     r"(?<=[.?!;])\s+"  # sentence ends
-    r"|\s*,?\s+\b(?:and also|and then|and another thing|oh and|and|also|plus)\b\s*,?\s*",
+    r"|\s*,?\s+\b(?:and also|and then|and another thing|oh and|and|also|plus)\b\s*,?\s*"
+    r"|\s*,\s*",  # a comma: "what's the tracking number, do I pay the tax"
     re.IGNORECASE,
 )
 MIN_CLAUSE_WORDS = 3
 """A shorter piece ("and black") stays with the clause before it."""
 
+_OPENERS = frozenset(
+    "can could would will may do does did is are please i i'd i'm what where when how who why"
+    .split()
+)
+"""First words of a short piece that opens the next clause ("and can I also get an invoice":
+"can I" goes with "get an invoice", not with the clause before)."""
+
 
 def clauses(text: str) -> tuple[str, ...]:
-    """The turn cut where a new request may start: sentence ends, "and", "also", "plus".
+    """The turn cut where a new request may start: sentence ends, commas, "and", "also",
+    "plus".
 
     A piece of fewer than MIN_CLAUSE_WORDS words stays joined, as said, to the clause before
-    it (or after, for the first), so "black and white" or "yes, and ..." never stand alone.
+    it (or after, for the first, or for one that opens a question, "can I"), so "black and
+    white" or "yes, and ..." never stand alone.
     """
     spans: list[tuple[int, int]] = []
     start = 0
@@ -275,10 +285,18 @@ def clauses(text: str) -> tuple[str, ...]:
     spans.append((start, len(text)))
     spans = [(a, b) for a, b in spans if text[a:b].strip(" ,")]
     merged: list[tuple[int, int]] = []
-    for a, b in spans:
+    forward: int | None = None
+    for index, (a, b) in enumerate(spans):
+        if forward is not None:
+            a, forward = forward, None
+        piece = text[a:b].split()
+        short = len(piece) < MIN_CLAUSE_WORDS
+        opens = bool(piece) and piece[0].lower().strip(",") in _OPENERS
+        if short and opens and merged and index + 1 < len(spans):
+            forward = a  # "can I" + "get an invoice"
+            continue
         if merged and (
-            len(text[a:b].split()) < MIN_CLAUSE_WORDS
-            or len(text[slice(*merged[-1])].split()) < MIN_CLAUSE_WORDS
+            short or len(text[slice(*merged[-1])].split()) < MIN_CLAUSE_WORDS
         ):
             merged[-1] = (merged[-1][0], b)
         else:

@@ -30,6 +30,7 @@ from voice_agent.settings import Settings
 from voice_agent.store.commands import aware_time
 
 if TYPE_CHECKING:
+    from voice_agent.dialogue.nlu import Understand
     from voice_agent.dialogue.state import Reply
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,14 @@ def _time(text: str) -> datetime:
 class _Chat:
     """One conversation: the engine, its state, and the store its replies are committed to."""
 
-    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        settings: Settings,
+        understand: Understand | None = None,
+    ) -> None:
+        """``understand``: the App's intent classifier, built here unless one is given (a
+        harness running many chats shares one; it is the same classifier a call uses)."""
         from voice_agent.app import App
         from voice_agent.dialogue.engine import DialogueEngine
         from voice_agent.dialogue.policies import load_policies
@@ -77,7 +85,8 @@ class _Chat:
 
         self.fixed_now: datetime | None = args.now
         policies = load_policies(settings.paths.resolve(settings.dialogue.policies))
-        understand = App(settings).understander  # the intent classifier, as in a call
+        if understand is None:
+            understand = App(settings).understander  # the intent classifier, as in a call
         self.database = open_database(settings.store, settings.paths)
         self.repository = Repository(self.database)
         self.engine = DialogueEngine(

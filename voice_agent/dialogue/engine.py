@@ -24,14 +24,17 @@ from datetime import datetime
 from functools import cached_property
 
 from voice_agent.dialogue import entities, flows, handoff, lookup, orders, products, verification
+from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
 from voice_agent.dialogue.nlu import (
     ITEM_INTENTS,
     ORDER_INTENTS,
     Intent,
     Understand,
+    classify,
     is_frustrated,
     is_thanks,
+    requests_besides_person,
     understand,
 )
 from voice_agent.dialogue.policies import Policies
@@ -67,6 +70,20 @@ _CONFIRMS: dict[Awaiting, frozenset[Intent]] = {
     Awaiting.CONFIRM_REQUEST: frozenset({Intent.CANCEL}),
 }
 """The requests a confirmation question is about: naming one again means yes."""
+
+_YES_NO_QUESTIONS = frozenset(
+    {
+        Awaiting.CONFIRM_CLAIM,
+        Awaiting.CONFIRM_RETURN,
+        Awaiting.CONFIRM_ADDRESS,
+        Awaiting.CONFIRM_REQUEST,
+        Awaiting.OFFER_HANDOFF,
+    }
+)
+"""Questions a plain yes answers."""
+
+_DECISIVE = frozenset({Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE})
+"""Rule intents that are (nearly) unmistakable (as voice_agent.dialogue.understanding)."""
 
 _VERIFYING = frozenset(
     {Awaiting.ORDER_NUMBER, Awaiting.FACTOR, Awaiting.LOOKUP, Awaiting.LOOKUP_FACTOR}
@@ -175,14 +192,23 @@ class DialogueEngine:
             draft.update(frustrated=True)
             draft.fact("frustrated", "yes")
             draft.say("ack.frustrated")
-        if self._answer_not_request(draft):
+        if self._answer_not_request(draft) or self._yes_not_goodbye(draft):
             draft.heard = replace(draft.heard, intent=None, intents=())
+        self._factor_not_request(draft)
+        intents = draft.heard.intents
+        leaving = len(intents) > 1 and intents[-1] is Intent.GOODBYE
+        if leaving:
+            # "..., I'll call back, bye": the request first, then the goodbye closes the call.
+            draft.heard = replace(draft.heard, intents=intents[:-1])
+            self._route_and_leave(draft, angry)
+            return
         intent = draft.heard.intent
         if intent is Intent.HUMAN:
             pending = draft.state.pending
             reason = pending.reason if isinstance(pending, PendingHandoff) else "asked for a person"
             if draft.state.frustrated:
                 draft.fact("priority", "high")
+            self._complaint_with_person(draft)
             handoff.create(draft, reason=reason)
             return
         if intent is Intent.GOODBYE:
@@ -203,6 +229,32 @@ class DialogueEngine:
         if angry:
             self._one_sorry(draft)
 
+    def _route_and_leave(self, draft: Draft, angry: bool) -> None:
+        """A request and a goodbye in one turn: the request is answered, then the call ends;
+        a request that would need the leaving caller to answer a question (an order number,
+        an e-mail) is not started."""
+        chunks, writes, state = list(draft.chunks), list(draft.writes), draft.state
+        if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
+            self._request(draft, draft.heard.intent)
+        asks = draft.state.awaiting in _VERIFYING or draft.state.awaiting is Awaiting.NEW_ADDRESS
+        if asks and len(draft.writes) == len(writes):
+            draft.chunks[:], draft.state = chunks, state
+        elif draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+            draft.chunks.pop()
+        if angry:
+            self._one_sorry(draft)
+        self._goodbye(draft)
+
+    def _complaint_with_person(self, draft: Draft) -> None:
+        """ "I want to file a complaint and speak to a manager": the complaint is recorded for
+        the shop too, before the hand-off (whose ticket then carries its reference)."""
+        said = (*draft.heard.intents, *requests_besides_person(draft.text))
+        if Intent.COMPLAINT not in said:
+            return
+        flows.complaint(draft)
+        if draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+            draft.chunks.pop()  # the hand-off's own question ends the reply
+
     def _answer(self, draft: Draft) -> bool:
         """Handle the turn as the answer to the last question; False when it is not one."""
         awaiting = draft.state.awaiting
@@ -218,8 +270,14 @@ class DialogueEngine:
             products.answer(draft, self.catalogue, asked=True)
             return True
         if awaiting is Awaiting.LOOKUP:
-            if draft.heard.intent is Intent.NO_ORDER_NUMBER:
-                return False
+            if draft.heard.intent is Intent.NO_ORDER_NUMBER and not lookup.gives_contact(
+                draft.text
+            ):
+                return False  # "I told you, I don't have it": asked again
+            number = None if lookup.gives_contact(draft.text) else self._order_number(draft)
+            if number is not None:
+                self._verify(draft, number)  # "oh wait, here it is: 58814": verified as usual
+                return True
             return lookup.on_email(draft)
         if awaiting is Awaiting.LOOKUP_FACTOR:
             outcome = lookup.on_factor(draft)
@@ -253,6 +311,9 @@ class DialogueEngine:
                 # "I want to cancel, but I don't have the order number": find it first.
                 intents.remove(Intent.NO_ORDER_NUMBER)
                 intents.insert(0, Intent.NO_ORDER_NUMBER)
+            if Intent.PRODUCT in intents and self.catalogue.find(draft.text) is not None:
+                # The product's own shipping time answers "how long does shipping take".
+                intents = [i for i in intents if i is not Intent.DELIVERY_TIME] or [intent]
             first, rest = intents[0], tuple(i for i in intents[1:] if i is not intents[0])
             draft.update(goals=(*rest, *draft.state.goals))
             if rest:
@@ -301,6 +362,45 @@ class DialogueEngine:
             )
         )
 
+    def _factor_not_request(self, draft: Draft) -> None:
+        """A second factor given while one is asked for is the answer ("S W one A one A A",
+        "sorry, phone ends 0186"), whatever request a classifier reads into its letters and
+        digits; a request the rules find in it too ("postcode M1 1AE, and I want to make a
+        complaint") waits until the caller is verified. A decisive phrase (a person, goodbye)
+        stays a request."""
+        state = draft.state
+        if state.awaiting not in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
+            return
+        heard = draft.heard
+        if heard.intent is None or classify(draft.text) in _DECISIVE:
+            return
+        if not verification.gives_factor(draft.text, self.policies.verification):
+            return
+        ruled = classify(draft.text)
+        waiting = [
+            intent
+            for intent in heard.intents
+            if intent is not None
+            and intent is ruled
+            and intent is not state.intent
+            and intent not in state.goals
+        ]
+        if waiting:
+            draft.update(goals=(*state.goals, *waiting))
+            draft.fact("goals_text", draft.text)
+        draft.heard = replace(heard, intent=None, intents=())
+
+    def _yes_not_goodbye(self, draft: Draft) -> bool:
+        """ "OK yes, do it" to a question awaiting a yes is that yes: a goodbye only the
+        classifier reads into it does not end the call (the rules' goodbye would)."""
+        heard = draft.heard
+        return (
+            heard.intent is Intent.GOODBYE
+            and heard.yes_no is True
+            and draft.state.awaiting in _YES_NO_QUESTIONS
+            and classify(draft.text) is not Intent.GOODBYE
+        )
+
     def _run_goal(self, draft: Draft, intent: Intent, waited: bool = False) -> None:
         """Answer one request; what it needs (verification, a confirmation) it asks for.
         ``waited``: a request from an earlier turn (this turn's words are not about it)."""
@@ -333,6 +433,16 @@ class DialogueEngine:
                 return
             lookup.start(draft)
         elif intent is Intent.COMPLAINT:
+            if (
+                draft.state.verified_order is None
+                and draft.state.fact("complaint_declined") is None
+                and flows.about_an_order(draft.text)
+            ):
+                # About a parcel, an order or its delivery: recorded against the order.
+                draft.update(intent=intent)
+                draft.fact("complaint_text", draft.text)
+                verification.ask_order_number(draft, opener="ack.sorry")
+                return
             flows.complaint(draft)
         elif intent is Intent.HUMAN:
             handoff.create(draft, reason="asked for a person")
@@ -453,6 +563,12 @@ class DialogueEngine:
             return True
         if intent is not None:
             return False
+        if draft.state.intent is Intent.COMPLAINT and draft.heard.yes_no is False:
+            # The caller would rather not give the order: the complaint is recorded without.
+            draft.fact("complaint_declined", "yes")
+            draft.update(intent=None)
+            flows.complaint(draft)
+            return True
         verification.order_number_unclear(draft)
         return True
 
@@ -501,6 +617,14 @@ class DialogueEngine:
         state = draft.state
         answer = draft.heard.yes_no
         intent = draft.heard.intent
+        if (
+            state.awaiting is Awaiting.CONFIRM_ADDRESS
+            and answer is not True
+            and isinstance(state.pending, PendingAddress)
+            and entities.postcode(draft.text) is not None
+        ):
+            orders.correct_address(draft, state.pending)  # "no wait, the postcode is 10437"
+            return True
         if intent is not None:
             if intent not in _CONFIRMS.get(state.awaiting, ()) or answer is False:
                 return False  # a new request replaces the question ("no, I want to return it")
@@ -615,13 +739,29 @@ class DialogueEngine:
         if not verification.gives_factor(after, self.policies.verification):
             return False
         heard = draft.heard
-        draft.turn = replace(turn, text=before)
+        # The request is read without the factor, whose letters and digits mislead ("where is
+        # order 31144, the postcode is S W one A ...": no address change).
+        pieces = clauses(after)
+        factor, rest = pieces[0], " ".join(pieces[1:])
+        request = " ".join(part for part in (before, rest) if part.strip())
+        if heard.intent is not None or rest.strip():
+            draft.heard = self.understand(rest if rest.strip() else before)
+        said = [intent for intent in draft.heard.intents if intent not in ORDER_INTENTS]
+        if said and draft.state.awaiting is not Awaiting.ORDER_NUMBER:
+            # "Order 58814, postcode ..., I want to make a complaint": answered once verified.
+            draft.update(goals=(*said, *draft.state.goals))
+            draft.fact("goals_text", request)
+            draft.turn = replace(turn, text=before)
+            draft.heard = replace(draft.heard, intent=None, intents=())
+        else:
+            draft.turn = replace(turn, text=request)
         if not self._answer(draft):
-            self._request(draft, heard.intent)
+            self._request(draft, draft.heard.intent)
         if _asking_factor_for(draft.state, number):
             draft.chunks.pop()  # "please tell me the postcode": they already did
-            draft.turn = replace(turn, text=after)
-            draft.heard = self.understand(after)
+            draft.turn = replace(turn, text=factor)
+            draft.heard = self.understand(factor)
+            self._factor_not_request(draft)
             self._answer(draft)
         draft.turn, draft.heard = turn, heard
         return True
@@ -631,8 +771,11 @@ class DialogueEngine:
         if draft.state.awaiting is not Awaiting.FACTOR or not _CORRECTION.search(draft.text):
             return False
         number = self._order_number(draft)
-        if number is None or number == draft.state.candidate_order:
+        candidate = draft.state.candidate_order
+        if number is None or number == candidate:
             return False
+        if _corrects_factor(draft, number, candidate):
+            return False  # "sorry, I meant 33130" after a wrong postcode: a new attempt
         self._verify(draft, number)
         return True
 
@@ -641,6 +784,7 @@ class DialogueEngine:
     def _finish(self, draft: Draft) -> None:
         """The requests still waiting, an overdue parcel, a person for a frustrated caller."""
         anything_else = self.speech.say("general.anything_else")
+        offer = self._set_offer_aside(draft)
         while (
             draft.state.goals
             and draft.state.awaiting is Awaiting.ANYTHING_ELSE
@@ -652,6 +796,15 @@ class DialogueEngine:
             goal, *rest = draft.state.goals
             draft.update(goals=tuple(rest))
             self._run_goal(draft, goal, waited=True)
+        if (
+            offer is not None
+            and draft.state.awaiting is Awaiting.ANYTHING_ELSE
+            and draft.chunks
+            and draft.chunks[-1] == anything_else
+        ):
+            # Every waiting request answered: the offer is made again, last.
+            draft.chunks[-1] = offer[0]
+            draft.ask(Awaiting.CONFIRM_REQUEST, offer[1])
         number = draft.state.verified_order
         if (
             number is not None
@@ -677,6 +830,27 @@ class DialogueEngine:
                 draft.chunks.pop()
             self._offer_priority(draft)
 
+    def _set_offer_aside(self, draft: Draft) -> tuple[str, PendingRequest] | None:
+        """An offer (the tracking link) ending the reply while requests still wait: set aside,
+        so the waiting requests are answered first (an offer decides nothing they need); it is
+        made again at the end when nothing else asks a question. The offer and its request."""
+        state = draft.state
+        pending = state.pending
+        if (
+            not state.goals
+            or draft.end_call
+            or state.awaiting is not Awaiting.CONFIRM_REQUEST
+            or not isinstance(pending, PendingRequest)
+            or pending.kind != "tracking_link"
+            or not draft.chunks
+            or draft.chunks[-1] != self.speech.say("tracking.offer_link")
+        ):
+            return None
+        offer = draft.chunks[-1]
+        draft.chunks[-1] = self.speech.say("general.anything_else")
+        draft.ask(Awaiting.ANYTHING_ELSE)
+        return offer, pending
+
     def _only_an_offer_left(self, draft: Draft) -> bool:
         """The reply ends with "anything else?" or an offer (a tracking link) that a more
         urgent question may replace."""
@@ -685,6 +859,9 @@ class DialogueEngine:
             return False
         if state.awaiting is Awaiting.ANYTHING_ELSE:
             return draft.chunks[-1] == self.speech.say("general.anything_else")
+        if state.awaiting is Awaiting.OFFER_HANDOFF:
+            # A dispatched parcel's address: a person to redirect it, unless it is lost.
+            return draft.chunks[-1] == self.speech.say("address.offer_person")
         pending = state.pending
         return (
             state.awaiting is Awaiting.CONFIRM_REQUEST
@@ -729,6 +906,18 @@ _ORDERS_FLOWS = frozenset(
     }
 )
 """The order intents orders.py answers; flows.py answers the rest."""
+
+
+def _corrects_factor(draft: Draft, number: str, candidate: str | None) -> bool:
+    """After a failed factor, "I meant ..." corrects the factor just given, unless the caller
+    says it is the order number or it is one digit off the order number we heard."""
+    if draft.state.failed_attempts == 0 or "order" in entities.tokens(draft.text):
+        return False
+    if not verification.gives_factor(draft.text, draft.policies.verification):
+        return False
+    if candidate is not None and len(candidate) == len(number):
+        return sum(a != b for a, b in zip(candidate, number, strict=True)) > 1
+    return True
 
 
 def _asking_factor_for(state: DialogueState, number: str) -> bool:

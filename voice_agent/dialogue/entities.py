@@ -230,12 +230,26 @@ def spoken_digits(text: str, dtmf: str | None = None) -> str:
     return "".join(digit_runs(text))
 
 
+_CORRECTED = re.compile(r"\b(?:no|nope|sorry|sorry i mean|i mean|i meant|actually|wait|rather)\b")
+
+
 def order_number(text: str, dtmf: str | None, lengths: tuple[int, int]) -> str | None:
-    """An order number of ``lengths`` (min, max digits) said or typed in this turn."""
+    """An order number of ``lengths`` (min, max digits) said or typed in this turn; the one
+    after a correction when the caller corrected themselves ("0 8 8 1 4, no sorry, 5 8 8 1 4")."""
     low, high = lengths
     if dtmf:
         digits = dtmf_digits(dtmf)
         return digits if low <= len(digits) <= high else None
+    said = " ".join(tokens(text))
+    parts = _CORRECTED.split(said)
+    if len(parts) > 1 and digit_runs(" ".join(parts[:-1])):
+        corrected = _order_number_in(parts[-1], low, high)
+        if corrected is not None:
+            return corrected
+    return _order_number_in(text, low, high)
+
+
+def _order_number_in(text: str, low: int, high: int) -> str | None:
     runs = digit_runs(text)
     for run in runs:
         if low <= len(run) <= high:
@@ -329,6 +343,24 @@ _PREAMBLE = frozenset(
 _CASE_WORDS = frozenset({"capital", "uppercase", "lowercase", "small", "big", "letter"})
 
 
+_EMAIL_NAMED = frozenset({"email", "mail", "address", "is", "it's", "that's"})
+
+
+def _after_email_named(words: list[str]) -> list[str]:
+    """The words after the last one naming the address before its "at" ("you can look it up
+    with my email, fiona dot campbell at ...": "fiona dot campbell at ...")."""
+    at = next((i for i, word in enumerate(words) if word in ("at", "@")), len(words))
+    joiners = ("dot", "underscore", "dash", "hyphen", ".", "_")
+    named = [
+        i
+        for i, word in enumerate(words[:at])
+        if word in _EMAIL_NAMED
+        and (i + 1 >= len(words) or words[i + 1] not in joiners)
+        and (i == 0 or words[i - 1] not in joiners)
+    ]
+    return words[named[-1] + 1 :] if named else words
+
+
 def _strip_preamble(words: list[str]) -> list[str]:
     i = 0
     while i < len(words) and words[i] in _PREAMBLE:
@@ -337,6 +369,10 @@ def _strip_preamble(words: list[str]) -> list[str]:
         if words[i] in ("four", "three") and not (
             i + 1 < len(words) and words[i + 1] in ("digits", "letters")
         ):
+            break
+        # "i" before another spelled letter is a letter too ("starts with i s a").
+        following = [word for word in words[i + 1 : i + 3] if word != ","]
+        if words[i] == "i" and following and len(following[0]) == 1 and following[0].isalpha():
             break
         i += 1
     return words[i:]
@@ -392,7 +428,7 @@ def email_address(text: str) -> str | None:
     written = _EMAIL_WRITTEN.search(text.lower().replace(" @ ", "@"))
     if written:
         return written.group(0).rstrip(".")
-    spelled = _spelled_email(_strip_preamble(tokens(text)))
+    spelled = _spelled_email(_strip_preamble(_after_email_named(tokens(text))))
     if spelled.count("@") != 1:
         return None
     local, domain = spelled.split("@")
@@ -451,7 +487,11 @@ def postcode(text: str) -> str | None:
     code = spelled_code(text)
     if code is None:
         return None
-    return _written_postcode(code) or code
+    written = _written_postcode(code)
+    if written is None and code[-1:] == "I":
+        # "postcode M one one A E, I want to complain": the caller's "I" is no letter of it.
+        written = _written_postcode(code[:-1])
+    return written or code
 
 
 def is_postcode(code: str) -> bool:

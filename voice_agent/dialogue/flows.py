@@ -11,13 +11,14 @@ for it as a write, and said as recorded, never as done.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from datetime import timedelta
 
 from voice_agent.dialogue import orders
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.nlu import Intent
-from voice_agent.dialogue.policies import ItemKind
+from voice_agent.dialogue.policies import ItemKind, TrackingPolicy
 from voice_agent.dialogue.products import Catalogue
 from voice_agent.dialogue.state import Awaiting, PendingClaim, PendingHandoff, PendingRequest
 from voice_agent.store.views import OrderView
@@ -53,6 +54,8 @@ def run(draft: Draft, intent: Intent, order: OrderView) -> None:
         draft.say("ack.sorry")
         draft.say("charge.cannot_see")
         record(draft, order.number, "duplicate_charge", draft.state.fact("request") or draft.text)
+    elif intent is Intent.COMPLAINT:
+        complaint(draft)
     else:
         raise ValueError(f"not an order intent of this module: {intent}")
 
@@ -129,12 +132,21 @@ def delivery_location(draft: Draft, order: OrderView) -> None:
         date=speech.date(delivered.at.date()),
         place=orders.spoken_place(delivered.place, order.customer.country, speech),
     )
-    if draft.policies.tracking.left_with.search(delivered.text):
+    if says_more_than_delivered(delivered.text, draft.policies.tracking):
+        # The scan's own words, whatever they say ("signed by the recipient", "in the porch").
         draft.say("where.left", text=delivered.text.strip().rstrip("."))
     else:
         draft.say("where.no_detail")
     draft.say("where.if_missing")
     anything_else(draft)
+
+
+def says_more_than_delivered(text: str, policy: TrackingPolicy) -> bool:
+    """Whether a delivery scan says anything besides "delivered" (worth reading out)."""
+    if policy.left_with.search(text):
+        return True
+    rest = policy.delivered.sub(" ", text)
+    return any(word.isalpha() for word in re.findall(r"[^\W\d_]+", rest))
 
 
 # --- damaged, wrong or missing item -------------------------------------------------------------
@@ -292,11 +304,30 @@ def record(draft: Draft, order_number: str | None, kind: str, details: str) -> N
     anything_else(draft)
 
 
+_ABOUT_AN_ORDER = re.compile(
+    r"\b(?:parcels?|packages?|orders?|deliver(?:y|ies|ed|ing)?|drivers?|couriers?|"
+    r"shipments?|shipping|postm[ae]n|delivery (?:man|men|guy))\b",
+    re.IGNORECASE,
+)
+
+
+def about_an_order(text: str) -> bool:
+    """Whether a complaint is about a parcel, an order or its delivery (the driver, the
+    courier): the shop's team needs the order to act on it, so the caller is verified first."""
+    return bool(_ABOUT_AN_ORDER.search(text))
+
+
 def complaint(draft: Draft) -> None:
-    lines = [line.text for line in draft.state.transcript if line.speaker == "caller"]
+    """The complaint recorded for the shop (against the verified order, if any), in the words
+    it was made in: those said before verification when it waited for it, else the last
+    turns."""
+    said = draft.state.fact("complaint_text")
+    if said is None:
+        lines = [line.text for line in draft.state.transcript if line.speaker == "caller"]
+        said = "\n".join(lines[-3:])
     draft.say("ack.sorry")
     draft.say("complaint.heard")
-    record(draft, draft.state.verified_order, "complaint", "\n".join(lines[-3:]))
+    record(draft, draft.state.verified_order, "complaint", said)
 
 
 # --- delivery time before buying -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A caller without their order number: find the order by the number they call from (SIP
-caller ID) or by the e-mail address they ordered with, then verify as usual.
+caller ID), by the e-mail address they ordered with or by the phone number they say, then
+verify as usual.
 
 The order found is a candidate only; nothing about it (not even its number) is said before
 a second factor matches. The factor that found it does not count as the second one (an
@@ -24,6 +25,7 @@ from voice_agent.store.writes import OrderLock, VerificationAttempt
 
 logger = logging.getLogger(__name__)
 
+
 def start(draft: Draft) -> None:
     """The caller has no order number: look it up by their phone, else ask for the e-mail."""
     caller = draft.state.caller
@@ -44,9 +46,36 @@ def start(draft: Draft) -> None:
     draft.ask(Awaiting.LOOKUP)
 
 
+MIN_PHONE_DIGITS = 7
+"""A run of digits this long, said when asked how to find the order, is a phone number."""
+
+
+def spoken_phone(text: str) -> str | None:
+    """A phone number the caller said ("plus four four one three one ..."), its digits."""
+    runs = [run for run in entities.digit_runs(text) if len(run) >= MIN_PHONE_DIGITS]
+    return runs[-1] if runs else None
+
+
+def gives_contact(text: str) -> bool:
+    """Whether ``text`` holds an e-mail address or a phone number to look the order up by."""
+    return entities.email_address(text) is not None or spoken_phone(text) is not None
+
+
 def on_email(draft: Draft) -> bool:
-    """The answer to "what's the e-mail address?"; False when the turn is something else."""
+    """The answer to "what's the e-mail address?" (or the phone number the caller ordered
+    with, said instead); False when the turn is something else."""
     address = entities.email_address(draft.text)
+    phone = spoken_phone(draft.text) if address is None else None
+    if phone is not None:
+        found = tuple(draft.repository.orders_by_phone(phone))
+        draft.fact("phone_given", phone)
+        draft.say("ack.thanks")
+        draft.say("lookup.phone_read_back", phone=draft.speech.digits(phone))
+        # The same words whether the number has orders or not.
+        _ask_factor(
+            draft, PendingLookup(found, f"phone:{phone_key(phone)}", _factors(draft, "phone_last4"))
+        )
+        return True
     if address is None:
         if draft.heard.intent is not None:
             return False

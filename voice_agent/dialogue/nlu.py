@@ -71,7 +71,7 @@ ORDER_INTENTS = frozenset(
 ITEM_INTENTS = frozenset({Intent.DAMAGED_ITEM, Intent.WRONG_ITEM, Intent.MISSING_ITEM})
 """A wrong, damaged or missing item: a claim with photos (docs/requests.md)."""
 
-_SUBSUMES: dict[Intent, frozenset[Intent]] = {
+SUBSUMES: dict[Intent, frozenset[Intent]] = {
     Intent.LOST_PARCEL: frozenset({Intent.ORDER_STATUS}),
     Intent.NOT_RECEIVED: frozenset({Intent.ORDER_STATUS, Intent.LOST_PARCEL}),
     Intent.DELIVERY_LOCATION: frozenset(
@@ -80,6 +80,8 @@ _SUBSUMES: dict[Intent, frozenset[Intent]] = {
     Intent.REFUND_STATUS: frozenset({Intent.RETURN}),
     Intent.CANCEL: frozenset({Intent.ORDER_STATUS, Intent.RETURN}),
     Intent.DUTIES: frozenset({Intent.ORDER_STATUS}),
+    # "you charged me twice, I want it back": the duplicate-charge request is for that money
+    Intent.CHARGED_TWICE: frozenset({Intent.REFUND_STATUS, Intent.RETURN}),
     **{
         intent: frozenset({Intent.ORDER_STATUS, Intent.LOST_PARCEL, Intent.RETURN})
         for intent in (Intent.DAMAGED_ITEM, Intent.WRONG_ITEM, Intent.MISSING_ITEM)
@@ -449,11 +451,22 @@ def requests_in(text: str) -> tuple[Intent, ...]:
         intent = _specific(clause)
         if intent is None or intent in found or intent in _CONTROL:
             continue
-        if any(intent in _SUBSUMES.get(earlier, ()) for earlier in found):
+        if any(intent in SUBSUMES.get(earlier, ()) for earlier in found):
             continue
-        found = [earlier for earlier in found if earlier not in _SUBSUMES.get(intent, ())]
+        found = [earlier for earlier in found if earlier not in SUBSUMES.get(intent, ())]
         found.append(intent)
     return tuple(found) if found else (first,)
+
+
+def requests_besides_person(text: str) -> tuple[Intent, ...]:
+    """The requests of a turn that also asks for a person ("I want to file a complaint and
+    speak to a manager"): what the person's ticket goes with, in the order said."""
+    found: list[Intent] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        intent = _specific(clause)
+        if intent is not None and intent not in _CONTROL and intent not in found:
+            found.append(intent)
+    return tuple(found)
 
 
 _CONTROL = frozenset({Intent.HUMAN, Intent.REPEAT, Intent.SLOWER, Intent.GOODBYE})
@@ -486,12 +499,44 @@ _FRUSTRATED = _patterns(
     r"frustrat\w*",
     r"annoy\w*",
     r"upset",
+    # disbelief, disgust and plain anger
+    r"unbelievable",
+    r"incredible",
+    r"(?:absolutely |completely )?(?:awful|horrible|appalling|shocking|disgusting|disgusted)",
+    r"incompetent",
+    r"(?:are|you) (?:you )?(?:kidding|joking)(?: me)?",
+    r"(?:for god's|for heaven's|for christ's|for pete's) sake",
+    r"(?:bloody|damn|damned|dammit|goddamn|hell|crap|crappy|shit\w*|fuck\w*|bullshit)",
+    r"i'm (?:so |really |very )?(?:mad|livid|cross|pissed(?: off)?)",
+    r"(?:nobody|no one|no-one) (?:tells|told|tell|gets back|got back|calls|called|helped)",
+    r"thanks for nothing",
+    # impatience
+    r"(?:right|straight) (?:now|away)",
+    r"immediately",
+    r"again and again",
+    r"(?:yet|once) again",
+    r"still (?:nothing|no answer|no reply|waiting)",
+    r"every (?:single )?time",
+    r"(?:second|2nd|3rd|4th|5th) time",
+    r"how (?:hard|difficult) (?:can|is) it",
+    r"enough is enough",
+    r"(?:weeks|months) (?:and weeks|and months|now)",
+    # sarcasm
+    r"(?:oh |just )?(?:great|brilliant|fantastic|wonderful|perfect),? (?:just|another|really) "
+    r"(?:great|brilliant|fantastic|wonderful|perfect)",
+    r"(?:great|brilliant|fantastic|lovely|wonderful) service",
+    r"thanks a lot for nothing",
+    r"(?:oh )?what a surprise",
 )
+_SHOUTED = re.compile(r"\b[A-Z]{4,}\b")
+"""A word written in capitals (a chat caller shouting): "it's LOST"."""
+_NOT_SHOUTED = frozenset({"DHL", "UPS", "USPS", "TNT", "DPD", "GLS", "VAT", "GST", "DDP", "DAP"})
 
 
 def is_frustrated(text: str) -> bool:
     """Whether the caller sounds angry or fed up (acknowledged once, with a person offered)."""
-    return bool(_FRUSTRATED.search(normalise(text)))
+    shouted = any(word not in _NOT_SHOUTED for word in _SHOUTED.findall(text))
+    return shouted or bool(_FRUSTRATED.search(normalise(text)))
 
 
 def understand(text: str) -> Understanding:

@@ -169,14 +169,22 @@ def status(draft: Draft, order: OrderView) -> None:
         draft.say("status.delivered", date=speech.date(event.at.date()))
         _anything_else(draft)
         return
+    _holder(draft, order, event)
+    _window(draft, shipment.expected_delivery)
+    _anything_else(draft)
+
+
+def _holder(draft: Draft, order: OrderView, event: EventView) -> None:
+    """Who has the parcel now: the carrier, the customs, the last-mile courier."""
+    shipment = order.shipment
+    if shipment is None:
+        return
     draft.say(
         f"status.holder.{event.stage}",
         carrier=shipment.carrier,
         courier=shipment.last_mile or shipment.carrier,
-        country=speech.country(country),
+        country=draft.speech.country(order.customer.country),
     )
-    _window(draft, shipment.expected_delivery)
-    _anything_else(draft)
 
 
 def _window(draft: Draft, expected: date | None) -> None:
@@ -238,6 +246,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
         )
         draft.say("lost.scan_text", text=event.text.strip().rstrip("."))
         if age < stage.lost_after:
+            _holder(draft, order, event)  # "tried to deliver, where is it now?": who has it
             _not_lost_yet(draft, stage, event)
             return
         draft.say("lost.presumed", days=speech.days(stage.lost_after.days))
@@ -271,6 +280,9 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
     else:
         draft.say("lost.missing_nothing")
     draft.say("lost.confirm")
+    # Marked delivered but not there is its own kind for the shop's team: the courier's proof
+    # of delivery is what is disputed, not where the parcel went missing on the way.
+    delivered = delivered_event(order, policies.tracking) is not None
     pending = PendingClaim(
         stage=stage.stage,
         party=party,
@@ -278,6 +290,7 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
         evidence_missing=missing,
         outcome=outcome.kind,
         promised_by=draft.now.date() + timedelta(days=outcome.days),
+        kind="not_received" if delivered else "lost_parcel",
     )
     draft.fact("stage", stage.stage)
     draft.fact("responsible_party", party)
@@ -450,6 +463,31 @@ def new_address(draft: Draft) -> bool:
     draft.say("address.confirm")
     draft.ask(Awaiting.CONFIRM_ADDRESS, PendingAddress(street, code))
     return True
+
+
+_POSTCODE_ONLY = re.compile(
+    r"^(?:no|wait|sorry|actually|i mean|i said|not that|the|my|new|it s|it is|is|post ?code|"
+    r"zip(?: code)?|postal code|should be|"
+    r"[\s,.:!-])*$",
+    re.IGNORECASE,
+)
+"""What may surround a postcode said alone to correct one ("no wait, the postcode is ...")."""
+
+
+def correct_address(draft: Draft, pending: PendingAddress) -> None:
+    """A postcode (or a whole address) said instead of yes to "shall I change it?": the
+    corrected address is read back and confirmed again; nothing is changed yet."""
+    code = entities.postcode(draft.text)
+    assert code is not None
+    rest = entities.without_postcode(draft.text.strip(), code).replace("'", " ")
+    if rest == draft.text.strip().replace("'", " ") or not _POSTCODE_ONLY.match(rest):
+        new_address(draft)  # a new address, postcode and all
+        return
+    address = pending.address.replace(pending.postcode, code)  # "..., 10435 Berlin" too
+    draft.say("ack.thanks")
+    draft.say("address.read_back", address=address, postcode=draft.speech.spell(code))
+    draft.say("address.confirm")
+    draft.ask(Awaiting.CONFIRM_ADDRESS, PendingAddress(address, code))
 
 
 def change_address(draft: Draft, order: OrderView, pending: PendingAddress) -> None:

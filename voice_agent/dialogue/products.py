@@ -128,6 +128,25 @@ class Catalogue:
                 best, found = score, entry.product
         return found
 
+    def find_each(self, text: str) -> list[tuple[ProductView, str]]:
+        """Every product ``text`` names, in the order named, each with the parts of the text
+        about it ("how big is the mug, and what is the bowl made of"); a part naming no
+        product is about the one named before it (or after it, at the start)."""
+        about: list[tuple[ProductView | None, str]] = [
+            (self.find(clause), clause) for clause in clauses(text)
+        ]
+        named = [product for product, _ in about if product is not None]
+        if len({product.sku for product in named}) < 2:
+            return []
+        current: ProductView = named[0]
+        parts: dict[str, list[str]] = {}
+        found: dict[str, ProductView] = {}
+        for product, clause in about:
+            current = product or current
+            found.setdefault(current.sku, current)
+            parts.setdefault(current.sku, []).append(clause)
+        return [(found[sku], " ".join(words)) for sku, words in parts.items()]
+
     def country(self, text: str) -> str | None:
         said = " ".join(entities.tokens(text))
         for name in sorted(self._countries, key=len, reverse=True):
@@ -168,9 +187,34 @@ def _entry(product: ProductView) -> _Entry:
     return _Entry(product, tuple(dict.fromkeys(content + joined)), frozenset(heads))
 
 
+_CLAUSE_BREAK = frozenset({",", ".", "and", "also", "plus"})
+_CLAUSE_START = frozenset("what what's whats how which can".split())
+
+
+def clauses(question: str) -> list[str]:
+    """The question's parts: split at commas and "and", and before a new question word
+    ("how big is it what's it made of and can I wash it": three parts)."""
+    parts: list[list[str]] = [[]]
+    for word in entities.tokens(question):
+        if word in _CLAUSE_BREAK:
+            parts.append([])
+            continue
+        if word in _CLAUSE_START and parts[-1]:
+            parts.append([])
+        parts[-1].append(word)
+    return [" ".join(part) for part in parts if part]
+
+
 def attributes_asked(question: str, product: ProductView) -> list[str]:
-    """The product's attribute names the question asks about, best first (at most two)."""
-    said = " ".join(word for word in entities.tokens(question) if word not in (",", "."))
+    """The product's attribute names the question asks about, in the order asked: for each
+    part of the question the best matches (at most two a part)."""
+    names: list[str] = []
+    for clause in clauses(question):
+        names.extend(name for name in _clause_attributes(clause, product) if name not in names)
+    return names
+
+
+def _clause_attributes(said: str, product: ProductView) -> list[str]:
     scored: list[tuple[int, str]] = []
     for name in product.attributes:
         if name.startswith("ship_time."):
@@ -224,15 +268,24 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     draft.fact("product", product.sku)
     draft.fact("product_question", question)
     if _SHIPPING.search(" ".join(entities.tokens(question))):
+        # "What is it made of, and how long does shipping to Canada take?": both.
+        names = [name for name in attributes_asked(question, product) if "ship" not in name]
+        if names:
+            draft.say("ack.sure")
+            _facts(draft, product, names)
+            sure = len(draft.chunks)
         _ship_time(draft, catalogue, product, question)
+        if names and draft.chunks[sure] == draft.speech.say("ack.sure"):
+            del draft.chunks[sure]
+        return
+    several = catalogue.find_each(question)
+    if several:
+        _several(draft, several, question)
         return
     names = attributes_asked(question, product)
     if names:
         draft.say("ack.sure")
-        for name in names:
-            draft.say(
-                "product.fact", product=product.name, attribute=name, value=product.attributes[name]
-            )
+        _facts(draft, product, names)
         _done(draft)
         return
     if not asked:
@@ -241,6 +294,31 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
         draft.ask(Awaiting.NOTHING)
         return
     _unknown(draft, product)
+
+
+def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
+    """One short clause an attribute; the product is named once."""
+    for index, name in enumerate(names):
+        value = product.attributes[name]
+        if index == 0:
+            draft.say("product.fact", product=product.name, attribute=name, value=value)
+        else:
+            draft.say("product.fact_more", attribute=name.capitalize(), value=value)
+
+
+def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: str) -> None:
+    """A question about several products: what was asked about each, product by product."""
+    draft.say("ack.sure")
+    for product, about in named:
+        names = attributes_asked(about, product) or attributes_asked(question, product)
+        if names:
+            _facts(draft, product, names)
+        else:
+            draft.say("product.unknown", product=product.name)
+    last = named[-1][0]
+    draft.update(product_sku=last.sku)
+    draft.fact("product", last.sku)
+    _done(draft)
 
 
 def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, question: str) -> None:

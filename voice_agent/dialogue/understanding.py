@@ -15,11 +15,20 @@ Without a classifier (unit tests, a language without exemplars) it is nlu.unders
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from voice_agent.dialogue.classifier import IntentClassifier, Scored
 from voice_agent.dialogue.entities import yes_or_no
-from voice_agent.dialogue.nlu import Intent, Understanding, classify, normalise, understand
+from voice_agent.dialogue.nlu import (
+    SUBSUMES,
+    Intent,
+    Understanding,
+    classify,
+    is_frustrated,
+    normalise,
+    understand,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,24 +81,115 @@ class Understander:
         return Understanding(said, intents[0] if intents else None, yes_or_no(text), intents)
 
     def intents(self, text: str) -> tuple[Intent, ...]:
-        """Every request in the turn, in the order said."""
+        """Every request in the turn, in the order said; a goodbye that ends the turn after
+        a request ("..., I'll call back, bye") comes last."""
+        request, farewell = _ending_goodbye(text)
+        if farewell:
+            found = self._intents(request)
+            if found and found[-1] is not Intent.GOODBYE:
+                return (*found, Intent.GOODBYE)
+        return self._intents(text)
+
+    def _intents(self, text: str) -> tuple[Intent, ...]:
         assert self.classifier is not None
         reading = self.classifier.read(text)
         whole = _decide(text, reading.whole)
-        if len(reading.parts) > 1 and reading.whole.score < reading.single_score:
-            found = _unique(
-                intent
-                for part, scored in reading.parts
-                if isinstance(intent := _decide(part, scored), Intent)
+        if len(reading.parts) > 1:
+            # Each clause confident of its own request counts, even when the whole turn
+            # reads as one of them ("where's my order, and how long does shipping take").
+            # A clause that calls a request off ("don't cancel it, just change the address")
+            # is none.
+            # When the whole turn reads clearly as one request, a clause counts only when it is
+            # sure of its own by itself (or the rules name the same request in it): a clause
+            # that only sets the scene ("I got the confirmation e-mail") must not add one.
+            single = reading.whole.score >= reading.single_score
+            negated = [part for part, _ in reading.parts if _CALLED_OFF.match(part)]
+            found = _uncovered(
+                _unique(
+                    intent
+                    for part, scored in reading.parts
+                    if part not in negated
+                    and isinstance(intent := _decide(part, scored), Intent)
+                    and not _only_anger(part, intent)
+                    and (not single or _sure_part(part, intent, scored))
+                )
             )
+            if negated and found:
+                return found
             if len(found) >= 2 and (whole in found or isinstance(whole, _Unsure)):
                 return found
+            if found and _blend(whole, reading.parts, found):
+                return found
+        if whole is Intent.COMPLAINT and _only_anger(text, whole):
+            # Anger read as a complaint: the request the rules name behind it ("this is the
+            # worst service, my parcel is lost") is the turn's; the engine acknowledges the anger.
+            rule = classify(text)
+            if rule is not None and rule not in DECISIVE:
+                return (rule,)
         if isinstance(whole, Intent):
             return (whole,)
         if whole is None:
             return ()
         fallback = classify(text)
         return () if fallback is None else (fallback,)
+
+
+_CALLED_OFF = re.compile(
+    r"^\W*(?:(?:actually|no|oh|wait|sorry|please|so)\W+)*"
+    r"(?:don't|do not|no need to|i'm not \w+ing|i am not \w+ing)\b",
+    re.IGNORECASE,
+)
+_GOODBYE_END = re.compile(r"[,.;!?]\s*([^,.;!?]+?)[.!]*\s*$")
+
+
+def _ending_goodbye(text: str) -> tuple[str, bool]:
+    """The turn without its last piece, and whether that piece is a goodbye ("..., bye")."""
+    found = _GOODBYE_END.search(text)
+    if found is None or not text[: found.start()].strip():
+        return text, False
+    return text[: found.start()], classify(found.group(1)) is Intent.GOODBYE
+
+
+STRONG_PART = 0.85
+"""In a turn that reads as one request, a clause scoring this much is a request of its own when
+the rules name the same request in it; from SURE_PART, whatever the rules say."""
+SURE_PART = 0.97
+
+
+def _sure_part(part: str, intent: Intent, scored: Scored) -> bool:
+    return scored.score >= SURE_PART or (
+        scored.score >= STRONG_PART and classify(part) is intent
+    )
+
+
+def _blend(
+    whole: Intent | _Unsure | None,
+    parts: tuple[tuple[str, Scored], ...],
+    found: tuple[Intent, ...],
+) -> bool:
+    """Whether the whole turn's request is only a blend of its clauses': no clause reads as it,
+    and each request found is one a clause is sure of by itself ("you took my money twice, I
+    want it back" reads whole as a refund; its first clause is sure of a double charge)."""
+    if not isinstance(whole, Intent) or any(scored.intent is whole for _, scored in parts):
+        return False
+    sure = {scored.intent for _, scored in parts if scored.confident and scored.score >= SURE_PART}
+    return all(intent in sure for intent in found)
+
+
+def _only_anger(part: str, intent: Intent) -> bool:
+    """A clause that vents ("I am so fed up") read as a complaint: anger, acknowledged by the
+    engine, is no request for the shop unless the caller names a complaint."""
+    return intent is Intent.COMPLAINT and is_frustrated(part) and classify(part) is not intent
+
+
+def _uncovered(intents: tuple[Intent, ...]) -> tuple[Intent, ...]:
+    """Leaving out a request whose answer another of the turn covers (nlu's ``SUBSUMES``:
+    "it never arrived, where is it" is one lost-parcel answer)."""
+    return tuple(
+        intent
+        for intent in intents
+        if not any(intent in SUBSUMES.get(other, ()) for other in intents if other is not intent)
+    )
 
 
 def _unique(intents: Iterable[Intent]) -> tuple[Intent, ...]:
