@@ -144,7 +144,7 @@ class StoreSettings(Section):
 
 class DialogueSettings(Section):
     policies: Path = Path("config/policies.toml")
-    """Verification, lost-parcel thresholds, responsibility and outcomes (see DOMAIN.md)."""
+    """Verification, lost-parcel thresholds, responsibility and outcomes (config/policies.toml)."""
     language: str = "en"
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal, get_args
 
 Stage = Literal["pickup", "export_customs", "international", "import_customs", "last_mile"]
-"""The five stages of a cross-border shipment (DOMAIN.md), in the order a parcel passes them."""
+"""The five stages of a cross-border shipment, in the order a parcel passes them."""
 
 STAGES: tuple[Stage, ...] = get_args(Stage)
 
