@@ -186,6 +186,42 @@ def test_a_call_beyond_the_limit_is_answered_busy() -> None:
     _with_server(check, settings)
 
 
+class _SlowToWindDown(FakeAgent):
+    """A session that, once the caller has gone, takes a while to store and wind down."""
+
+    def __init__(self) -> None:
+        super().__init__(ScriptedAsr({}))
+        self.caller_gone = asyncio.Event()
+
+    async def run_call(self, transport: Any, playout: Playout, caller_id: str) -> None:
+        async for _ in transport.inputs():
+            pass
+        self.caller_gone.set()
+        await asyncio.sleep(2.0)
+
+
+def test_the_line_is_free_as_soon_as_the_caller_hangs_up() -> None:
+    settings = loopback_settings().model_copy(
+        update={"session": SessionSettings(max_concurrent_calls=1)}
+    )
+    agent = _SlowToWindDown()
+
+    async def scenario() -> None:
+        async with agent_server(agent, settings) as (url, gateway), aiohttp.ClientSession() as http:
+
+            async def offer() -> int:
+                body = {"type": "offer", "sdp": await _browser_like_offer()}
+                async with http.post(f"{url}/webrtc/offer", json=body) as response:
+                    return response.status
+
+            assert await offer() == 200
+            gateway.active[0].end("caller hung up")
+            await asyncio.wait_for(agent.caller_gone.wait(), 5)
+            assert await offer() == 200  # not 503 while the first session winds down
+
+    asyncio.run(scenario())
+
+
 def test_cors_lets_allowed_shops_call_and_refuses_others() -> None:
     settings = Settings(
         webrtc=WebRtcSettings(loopback_only=True, allowed_origins=("https://shop.example",))

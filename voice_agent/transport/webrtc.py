@@ -415,6 +415,9 @@ class WebRtcCall:
         self._last_audio = self._created
         self.ended: str | None = None
         self.stats = CallStats()
+        self.slot: CallSlot | None = None
+        """The line this call holds: free again the moment the call ends, not once its
+        session has stored its turns and wound down."""
 
     # --- CallTransport ---------------------------------------------------------------------
 
@@ -449,6 +452,8 @@ class WebRtcCall:
             self.stats.end_reason = reason
             logger.info("web call %s ends: %s", self.call_id, reason)
             self._frames.put_nowait(None)
+            if self.slot is not None:
+                self.slot.release()
 
     def attach_channel(self, channel: RTCDataChannel) -> None:
         self._channel = channel
@@ -621,6 +626,7 @@ class WebRtcGateway:
             logger.info("offer refused while answering: %s", error)
             return _refusal(400, f"the offer could not be answered: {error}")
         caller_id = f"web:{request.remote or 'unknown'}"
+        call.slot = slot
         task = asyncio.create_task(self._run(call, slot, caller_id))
         self._calls[call.call_id] = (call, task)
         self._idle.clear()
