@@ -68,6 +68,11 @@ class Draft:
     def ask(self, awaiting: Awaiting, pending: Pending | None = None) -> None:
         self.state = self.state.asking(awaiting, pending)
 
+    def anything_else(self) -> None:
+        """End the reply asking whether there is anything else (the turn's request is done)."""
+        self.say("general.anything_else")
+        self.ask(Awaiting.ANYTHING_ELSE)
+
     def update(self, **changes: Any) -> None:
         self.state = replace(self.state, **changes)
 

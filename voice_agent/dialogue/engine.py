@@ -331,8 +331,7 @@ class DialogueEngine:
             return
         if is_thanks(draft.text):
             draft.say("ack.welcome")
-            draft.say("general.anything_else")
-            draft.ask(Awaiting.ANYTHING_ELSE)
+            draft.anything_else()
             return
         if draft.heard.yes_no is True:
             draft.say("ack.sure")
@@ -341,8 +340,7 @@ class DialogueEngine:
             return
         if draft.heard.yes_no is False:
             draft.say("ack.all_right")
-            draft.say("general.anything_else")
-            draft.ask(Awaiting.ANYTHING_ELSE)
+            draft.anything_else()
             return
         self._out_of_scope(draft)
 
@@ -684,8 +682,7 @@ class DialogueEngine:
             return
         draft.say("ack.all_right")
         draft.say(key)
-        draft.say("general.anything_else")
-        draft.ask(Awaiting.ANYTHING_ELSE)
+        draft.anything_else()
 
     # --- the rest --------------------------------------------------------------------------
 

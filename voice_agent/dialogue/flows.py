@@ -60,11 +60,6 @@ def run(draft: Draft, intent: Intent, order: OrderView) -> None:
         raise ValueError(f"not an order intent of this module: {intent}")
 
 
-def anything_else(draft: Draft) -> None:
-    draft.say("general.anything_else")
-    draft.ask(Awaiting.ANYTHING_ELSE)
-
-
 # --- tracking number and carrier ---------------------------------------------------------------
 
 
@@ -75,7 +70,7 @@ def tracking(draft: Draft, order: OrderView) -> None:
         draft.say("ack.checking")
         draft.say("tracking.none")
         draft.say("status.placed", date=speech.date(order.placed_at.date()))
-        anything_else(draft)
+        draft.anything_else()
         return
     draft.say("ack.sure")
     draft.say("tracking.number", number=speech.spell(_groups(shipment.tracking)))
@@ -138,7 +133,7 @@ def delivery_location(draft: Draft, order: OrderView) -> None:
     else:
         draft.say("where.no_detail")
     draft.say("where.if_missing")
-    anything_else(draft)
+    draft.anything_else()
 
 
 def says_more_than_delivered(text: str, policy: TrackingPolicy) -> bool:
@@ -162,7 +157,7 @@ def item_claim(draft: Draft, order: OrderView, kind: ItemKind) -> None:
     if existing:
         draft.say("ack.checking")
         draft.say("item.existing", reference=speech.digits(existing[-1].reference))
-        anything_else(draft)
+        draft.anything_else()
         return
     policy = draft.policies.item_claims[kind]
     held: list[str] = []
@@ -213,7 +208,7 @@ def refund_status(draft: Draft, order: OrderView) -> None:
             draft.say("refund.offer_person")
             draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("refund refused: caller asks why"))
             return
-        anything_else(draft)
+        draft.anything_else()
         return
     if order.returns:
         record = order.returns[-1]
@@ -225,19 +220,19 @@ def refund_status(draft: Draft, order: OrderView) -> None:
         else:
             draft.say("refund.return_registered", date=speech.date(record.requested_at.date()))
             draft.say("refund.after_receipt", days=speech.days(refund_days))
-        anything_else(draft)
+        draft.anything_else()
         return
     requests = draft.repository.return_requests(order.number)
     if requests:
         draft.say("ack.checking")
         draft.say("refund.request_open", reference=speech.digits(requests[-1].reference))
         draft.say("refund.after_receipt", days=speech.days(refund_days))
-        anything_else(draft)
+        draft.anything_else()
         return
     draft.say("ack.checking")
     draft.say("refund.nothing")
     draft.say("refund.how")
-    anything_else(draft)
+    draft.anything_else()
 
 
 # --- cancellation ----------------------------------------------------------------------------
@@ -253,7 +248,7 @@ def cancel(draft: Draft, order: OrderView) -> None:
     if existing:
         draft.say("ack.checking")
         draft.say("cancel.existing", reference=speech.digits(existing[-1].reference))
-        anything_else(draft)
+        draft.anything_else()
         return
     if not orders.dispatched(order, draft.policies.tracking):
         draft.say("ack.sure")
@@ -273,7 +268,7 @@ def cancel(draft: Draft, order: OrderView) -> None:
         return
     draft.say("cancel.return_path", days=speech.days(draft.policies.returns.window_days))
     draft.say(f"return.shipping.{draft.policies.returns.return_shipping_paid_by}")
-    anything_else(draft)
+    draft.anything_else()
 
 
 # --- requests recorded for the shop -----------------------------------------------------------
@@ -301,7 +296,7 @@ def record(draft: Draft, order_number: str | None, kind: str, details: str) -> N
     draft.say(f"request.recorded.{kind}")
     draft.say("claim.reference", reference=speech.digits(reference))
     draft.say("request.reply_by", date=speech.date(reply_by))
-    anything_else(draft)
+    draft.anything_else()
 
 
 _ABOUT_AN_ORDER = re.compile(
@@ -372,7 +367,7 @@ def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
     )
     if faster:
         draft.say("delivery_time.others", products=speech.join(faster))
-    anything_else(draft)
+    draft.anything_else()
 
 
 # --- an overdue parcel, whatever was asked ----------------------------------------------------

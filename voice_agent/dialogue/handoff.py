@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from voice_agent.dialogue.draft import Draft
-from voice_agent.dialogue.state import Awaiting, DialogueState
+from voice_agent.dialogue.state import DialogueState
 from voice_agent.store.writes import HandoffWrite
 
 logger = logging.getLogger(__name__)
@@ -58,11 +58,9 @@ def create(draft: Draft, reason: str) -> None:
     else:
         draft.say("handoff.created", time=time, date=speech.date(local.date()))
     draft.say("handoff.reference", reference=speech.digits(reference))
-    draft.say("general.anything_else")
-    draft.ask(Awaiting.ANYTHING_ELSE)
+    draft.anything_else()
 
 
 def declined(draft: Draft) -> None:
     draft.say("handoff.declined")
-    draft.say("general.anything_else")
-    draft.ask(Awaiting.ANYTHING_ELSE)
+    draft.anything_else()

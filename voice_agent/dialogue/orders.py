@@ -143,7 +143,7 @@ def _not_dispatched(draft: Draft, order: OrderView, explanation: str) -> None:
     draft.say("ack.checking")
     draft.say(explanation)
     draft.say("status.placed", date=draft.speech.date(order.placed_at.date()))
-    _anything_else(draft)
+    draft.anything_else()
 
 
 # --- order status ----------------------------------------------------------------------------
@@ -167,11 +167,11 @@ def status(draft: Draft, order: OrderView) -> None:
     )
     if delivered_event(order, draft.policies.tracking) is not None:
         draft.say("status.delivered", date=speech.date(event.at.date()))
-        _anything_else(draft)
+        draft.anything_else()
         return
     _holder(draft, order, event)
     _window(draft, shipment.expected_delivery)
-    _anything_else(draft)
+    draft.anything_else()
 
 
 def _holder(draft: Draft, order: OrderView, event: EventView) -> None:
@@ -203,11 +203,6 @@ def _window(draft: Draft, expected: date | None) -> None:
         draft.say("status.window", start=speech.date(start), end=speech.date(expected))
 
 
-def _anything_else(draft: Draft) -> None:
-    draft.say("general.anything_else")
-    draft.ask(Awaiting.ANYTHING_ELSE)
-
-
 # --- lost parcel -------------------------------------------------------------------------------
 
 
@@ -223,7 +218,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
         draft.say("ack.checking")
         draft.say("lost.existing", reference=speech.digits(existing[-1].reference))
         draft.say("lost.existing_by", date=speech.date(existing[-1].promised_by))
-        _anything_else(draft)
+        draft.anything_else()
         return
     stage = policies.stages[event.stage]
     delivered = delivered_event(order, policies.tracking)
@@ -262,7 +257,7 @@ def _not_lost_yet(draft: Draft, stage: StagePolicy, event: EventView) -> None:
     )
     draft.say("lost.call_back_on", date=speech.date((event.at + stage.lost_after).date()))
     draft.fact("lost_parcel", "not yet presumed lost")
-    _anything_else(draft)
+    draft.anything_else()
 
 
 def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: Policies) -> None:
@@ -329,7 +324,7 @@ def open_claim(draft: Draft, order: OrderView, pending: PendingClaim) -> None:
         party=party_name(speech, pending.party, order, short=True),
     )
     draft.say("claim.reference_again", reference=speech.digits(reference))
-    _anything_else(draft)
+    draft.anything_else()
 
 
 # --- returns -------------------------------------------------------------------------------------
@@ -342,7 +337,7 @@ def return_request(draft: Draft, order: OrderView) -> None:
     if existing:
         draft.say("ack.checking")
         draft.say("return.existing", reference=speech.digits(existing[-1].reference))
-        _anything_else(draft)
+        draft.anything_else()
         return
     delivered = delivered_event(order, draft.policies.tracking)
     window = speech.days(policy.window_days)
@@ -350,7 +345,7 @@ def return_request(draft: Draft, order: OrderView) -> None:
         draft.say("ack.checking")
         draft.say("return.not_delivered")
         draft.say("return.window_rule", days=window)
-        _anything_else(draft)
+        draft.anything_else()
         return
     end = delivered.at.date() + timedelta(days=policy.window_days)
     if draft.now.date() > end:
@@ -395,7 +390,7 @@ def open_return(draft: Draft, order: OrderView, pending: PendingReturn) -> None:
     draft.say("return.opened")
     draft.say("claim.reference", reference=speech.digits(reference))
     draft.say("return.refund", days=speech.days(draft.policies.returns.refund_days))
-    _anything_else(draft)
+    draft.anything_else()
 
 
 # --- duties and taxes --------------------------------------------------------------------------
@@ -422,7 +417,7 @@ def duties(draft: Draft, order: OrderView) -> None:
             draft.say("duties.seller_documents")
         elif policy.documents:
             draft.say("duties.documents", documents=speech.join(policy.documents))
-    _anything_else(draft)
+    draft.anything_else()
 
 
 # --- address change -----------------------------------------------------------------------------
@@ -503,4 +498,4 @@ def change_address(draft: Draft, order: OrderView, pending: PendingAddress) -> N
     draft.fact("new_address", f"{pending.address}, {pending.postcode}")
     draft.say("ack.done")
     draft.say("address.changed")
-    _anything_else(draft)
+    draft.anything_else()

@@ -367,5 +367,4 @@ def _offer_person(draft: Draft, product: ProductView | None) -> None:
 
 
 def _done(draft: Draft) -> None:
-    draft.say("general.anything_else")
-    draft.ask(Awaiting.ANYTHING_ELSE)
+    draft.anything_else()
