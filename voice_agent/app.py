@@ -72,7 +72,10 @@ class App:
         await self.asr.transcribe(AudioFrame.concat(spoken))
         self.new_vad(16_000)
         await asyncio.to_thread(lambda: self.dialogue_engine.catalogue)
-        await asyncio.to_thread(self.understander, "Where is my order, and can I get an invoice?")
+        # built and run in the thread: training the classifier's head takes seconds
+        await asyncio.to_thread(
+            lambda: self.understander("Where is my order, and can I get an invoice?")
+        )
         logger.info("models loaded and warmed up")
 
     def new_vad(self, rate: int) -> Vad:
