@@ -9,12 +9,19 @@ import io
 import shutil
 import subprocess
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.resample import resample
+
+if TYPE_CHECKING:
+    from voice_agent.models import ModelStore
+
+PiperSpeaker = Callable[[str, float], AudioFrame]
 
 ESPEAK_VOICES: tuple[str, ...] = ("en-us", "en-gb+f3", "en-us+m7", "en-gb-scotland+f2")
 """English caller voices: two accents, female and male variants."""
@@ -59,3 +66,20 @@ def trim_silence(frame: AudioFrame, threshold: int = 64) -> AudioFrame:
     if len(loud) == 0:
         return AudioFrame(frame.samples[:0], frame.rate, frame.timestamp)
     return AudioFrame(frame.samples[loud[0] : loud[-1] + 1], frame.rate, frame.timestamp)
+
+
+def piper_speaker(models: ModelStore, voice: str = "piper-joe-medium") -> PiperSpeaker:
+    """The bundled Piper voice as a caller: (text, length scale) -> speech."""
+    from voice_agent.stages.tts.piper import MODEL_FILE, load_model
+
+    model = load_model(
+        models.file(voice, MODEL_FILE), models.file(voice, MODEL_FILE + ".json"), threads=1
+    )
+
+    def speak(text: str, length_scale: float) -> AudioFrame:
+        import onnxruntime
+
+        audio = model.render(text, length_scale, onnxruntime.RunOptions())
+        return AudioFrame.from_float(audio, model.sample_rate)
+
+    return speak
