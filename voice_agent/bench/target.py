@@ -1,0 +1,175 @@
+"""The agent under test when it runs on this machine: started by `--serve`, or found by port.
+
+`--serve` starts `voice-agent serve` as its own process with the embedded defaults on free
+loopback ports, a fresh SQLite file holding the demo shop, and a call limit raised to the
+benchmark's highest concurrency. A local target's CPU and memory are sampled while a series
+runs (`ProcessSampler`), so that a report shows what the figures cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+
+from voice_agent.errors import CliError
+
+START_LIMIT_S = 180.0
+"""Loading the models and warming up takes ~20 s here; a slow disk may take longer."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalAgent:
+    web_url: str
+    sip_target: str
+    pid: int
+    database: Path
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve_local_agent(
+    work: Path, max_calls: int, config: Path | None = None
+) -> AsyncIterator[LocalAgent]:
+    """Our agent in its own process, ready to take calls; stopped on exit."""
+    database = await asyncio.to_thread(_fresh_database, work)
+    web_port, sip_port = free_port(), free_port(socket.SOCK_DGRAM)
+    env = {
+        **os.environ,
+        "VOICE_AGENT_STORE__URL": f"sqlite:///{database}",
+        "VOICE_AGENT_SERVER__HOST": "127.0.0.1",
+        "VOICE_AGENT_SERVER__PORT": str(web_port),
+        "VOICE_AGENT_SIP__LISTEN_HOST": "127.0.0.1",
+        "VOICE_AGENT_SIP__LISTEN_PORT": str(sip_port),
+        "VOICE_AGENT_SESSION__MAX_CONCURRENT_CALLS": str(max_calls),
+        "VOICE_AGENT_WEBRTC__LOOPBACK_ONLY": "true",
+    }
+    base = [sys.executable, "-c", _CLI, *(["--config", str(config)] if config else [])]
+    await _run_to_end([*base, "data", "demo"], env, work / "demo.log")
+    log = (work / "agent.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        *base, "serve", env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        web_url = f"http://127.0.0.1:{web_port}"
+        await _until_listening(web_port, process, work / "agent.log")
+        yield LocalAgent(web_url, f"sip:agent@127.0.0.1:{sip_port}", process.pid, database)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(20):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()
+
+
+_CLI = "import sys; from voice_agent.cli import main; sys.exit(main())"
+
+
+def _fresh_database(work: Path) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    database = work / "bench.sqlite3"
+    database.unlink(missing_ok=True)
+    return database
+
+
+async def _run_to_end(command: list[str], env: dict[str, str], log: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    await asyncio.to_thread(log.write_bytes, output)
+    if process.returncode != 0:
+        raise CliError(f"{' '.join(command[2:])} failed ({process.returncode}); see {log}")
+
+
+async def _until_listening(port: int, process: asyncio.subprocess.Process, log: Path) -> None:
+    deadline = time.monotonic() + START_LIMIT_S
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise CliError(f"the agent stopped while starting ({process.returncode}); see {log}")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        await asyncio.sleep(0.25)
+    raise CliError(f"the agent did not listen on port {port} within {START_LIMIT_S:.0f} s")
+
+
+def local_pid(url: str) -> int | None:
+    """The process on this machine that listens on the target's port, if it is local."""
+    parts = urlsplit(url if "//" in url else f"//{url.removeprefix('sip:').split('@')[-1]}")
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1") or parts.port is None:
+        return None
+    with contextlib.suppress(psutil.Error):
+        for connection in psutil.net_connections(kind="inet"):
+            if connection.laddr and connection.laddr.port == parts.port and connection.pid:
+                return int(connection.pid)
+    return None
+
+
+class ProcessSampler:
+    """CPU (in cores) and peak resident memory of a process and its children, while it runs."""
+
+    def __init__(self, pid: int, every_s: float = 0.5) -> None:
+        self._process = psutil.Process(pid)
+        self._every_s = every_s
+        self._task: asyncio.Task[None] | None = None
+        self._cpu_start = 0.0
+        self._wall_start = 0.0
+        self.peak_rss_mb = 0.0
+        self.cpu_cores: float | None = None
+
+    def _cpu_seconds(self) -> float:
+        total = 0.0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def _rss_mb(self) -> float:
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total / 2**20
+
+    async def __aenter__(self) -> ProcessSampler:
+        self._cpu_start, self._wall_start = self._cpu_seconds(), time.monotonic()
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def _sample(self) -> None:
+        while True:
+            with contextlib.suppress(psutil.Error):
+                self.peak_rss_mb = max(self.peak_rss_mb, self._rss_mb())
+            await asyncio.sleep(self._every_s)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(psutil.Error):
+            wall = time.monotonic() - self._wall_start
+            self.cpu_cores = round((self._cpu_seconds() - self._cpu_start) / max(wall, 1e-3), 2)
+            self.peak_rss_mb = round(max(self.peak_rss_mb, self._rss_mb()), 1)
