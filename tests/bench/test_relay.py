@@ -509,6 +509,9 @@ def test_two_aiortc_peers_connect_and_exchange_audio_through_the_relay() -> None
 def test_calibration_measures_the_profile_it_is_given() -> None:
     measured = asyncio.run(measure_profile(CROSS_BORDER, packets=500))
     assert measured["profile"] == "cross-border"
+    assert (measured["sent"], measured["received"]) == (1000, 970)  # both ways together
+    assert measured["loss"] == pytest.approx(0.03)
+    assert 110 <= measured["delay_mean_ms"] <= 200
     for direction in ("to_agent", "to_caller"):
         figures = measured[direction]
         assert (figures["sent"], figures["received"]) == (500, 485)

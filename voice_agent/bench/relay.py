@@ -667,23 +667,6 @@ class _Probe(asyncio.DatagramProtocol):
         packet = _PROBE.pack(0x80, 0, number & 0xFFFF, number * 160, 0x5EED, time.monotonic())
         self._transport.sendto(packet, destination)
 
-    def measured(self, sent: int) -> dict[str, float]:
-        delays = np.asarray([(at - stamp) * 1000 for at, _, stamp in self.received])
-        numbers = [number for _, number, _ in self.received]
-        figures = {
-            "sent": sent,
-            "received": len(self.received),
-            "loss": 1 - len(self.received) / sent,
-            "out_of_order": sum(later < earlier for earlier, later in itertools.pairwise(numbers)),
-        }
-        if len(delays):
-            figures |= {
-                "delay_mean_ms": float(delays.mean()),
-                "delay_p5_ms": float(np.percentile(delays, 5)),
-                "delay_p95_ms": float(np.percentile(delays, 95)),
-            }
-        return figures
-
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
@@ -696,9 +679,10 @@ async def measure_profile(
 
     The delay model runs on elapsed time, so the quick pace (2 ms, not a call's 20 ms) leaves
     the delays as a call would meet them; 3000 packets (30 loss windows) take about 6 s.
-    Returns, per direction (`to_agent`, `to_caller`), what the receiver measured: sent,
-    received, loss, out_of_order, delay_mean_ms / p5 / p95 (receive time - send stamp); and
-    under `relay` the relay's own stats (`RelayStats.as_dict`)."""
+    Returns what the receivers measured, both directions together at the top level (sent,
+    received, loss, delay_mean_ms / p5 / p95: receive time - send stamp) and each under
+    `to_agent` / `to_caller` (the same, and out_of_order); and under `relay` the relay's own
+    stats (`RelayStats.as_dict`)."""
     caller = await _Probe.bind()
     agent = await _Probe.bind()
     try:
@@ -713,10 +697,30 @@ async def measure_profile(
     return {
         "profile": profile.name,
         "packets": packets,
-        "to_agent": agent.measured(packets),
-        "to_caller": caller.measured(packets),
+        **_received_figures(agent.received + caller.received, sent=2 * packets),
+        "to_agent": _received_figures(agent.received, sent=packets) | _order(agent.received),
+        "to_caller": _received_figures(caller.received, sent=packets) | _order(caller.received),
         "relay": relay_stats.as_dict(),
     }
+
+
+def _received_figures(received: list[tuple[float, int, float]], sent: int) -> dict[str, float]:
+    """Loss and one-way delays (receive time - send stamp) of the packets received."""
+    delays = np.asarray([(at - stamp) * 1000 for at, _, stamp in received])
+    figures = {"sent": sent, "received": len(received), "loss": 1 - len(received) / sent}
+    if len(delays):
+        figures |= {
+            "delay_mean_ms": float(delays.mean()),
+            "delay_p5_ms": float(np.percentile(delays, 5)),
+            "delay_p95_ms": float(np.percentile(delays, 95)),
+        }
+    return figures
+
+
+def _order(received: list[tuple[float, int, float]]) -> dict[str, float]:
+    """How often one stream's packet arrived after a later-numbered one."""
+    numbers = [number for _, number, _ in received]
+    return {"out_of_order": sum(later < earlier for earlier, later in itertools.pairwise(numbers))}
 
 
 async def _paced(
