@@ -262,7 +262,9 @@ class _OpusTap(JitterBuffer):
         return np.concatenate(parts).astype(np.int16)
 
 
-def _tap_receiver(receiver: RTCRtpReceiver, tap: _OpusTap) -> None:
+def _tap_receiver(receiver: RTCRtpReceiver, tap: JitterBuffer) -> None:
+    """Put `tap` where aiortc keeps the receiver's jitter buffer (any decode-on-arrival tap:
+    this one, or the benchmark caller's)."""
     attribute = "_RTCRtpReceiver__jitter_buffer"
     if not isinstance(getattr(receiver, attribute, None), JitterBuffer):
         raise RuntimeError("aiortc's receiver changed: this module is written for aiortc 1.16")
