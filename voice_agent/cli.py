@@ -1,4 +1,4 @@
-"""The `voice-agent` command: serve, transcribe, say, models (more come with later stages)."""
+"""The `voice-agent` command: serve, transcribe, say, call, models, data, chat, bench."""
 
 from __future__ import annotations
 
@@ -97,10 +97,11 @@ def _common_options(config_default: Any, verbose_default: Any) -> argparse.Argum
 def _command_providers() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]
 ]:
+    from voice_agent.bench.commands import add_commands as add_bench_commands
     from voice_agent.dialogue.commands import add_commands as add_chat_commands
     from voice_agent.store.commands import add_commands as add_store_commands
 
-    return [add_store_commands, add_chat_commands]
+    return [add_store_commands, add_chat_commands, add_bench_commands]
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:

@@ -131,9 +131,7 @@ def test_barge_in_figures_from_a_recording() -> None:
     _hear(recording, 0.0, _loud(1.3), 0.0)
     _send(recording, 1.0, _loud(1.0), utterance=0)
     _hear(recording, 2.3, _loud(0.5), 5.0)  # the reply to the barge-in
-    figure = measure_call(
-        recording, [PlayedTurn(0, TurnKind.BARGE_IN)], sounds(recording.heard)
-    )[0]
+    figure = measure_call(recording, [PlayedTurn(0, TurnKind.BARGE_IN)], sounds(recording.heard))[0]
     assert figure.barge_in_pause_ms == 300.0
     assert figure.barge_in_stop_ms == 300.0
     assert figure.voice_to_voice_ms == 300.0

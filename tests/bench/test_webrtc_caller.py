@@ -12,7 +12,6 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.codecs.opus import OpusEncoder
 from aiortc.rtp import RtpPacket
 
 from tests.fakes.stages import ScriptedAsr
@@ -28,7 +27,7 @@ from voice_agent.bench.webrtc_caller import (
     ArrivalTap,
     WebRtcCall,
     WebRtcCallError,
-    audio_frame,
+    opus_encoder,
     webrtc_call,
 )
 from voice_agent.transport.webrtc import OPUS_RATE
@@ -88,17 +87,12 @@ def _speech_end(call: WebRtcCall, speech: AudioFrame, utterance: int) -> float:
 def _opus_packets(speech: AudioFrame, first_timestamp: int) -> list[RtpPacket]:
     """Speech as a sender puts it on the wire: Opus, 20 ms per RTP packet."""
     line = resample(speech, OPUS_RATE).samples
-    encoder = OpusEncoder()
+    encoder = opus_encoder()
     packets: list[RtpPacket] = []
     for index in range(len(line) // 960):
-        payloads, _ = encoder.encode(
-            audio_frame(line[index * 960 : (index + 1) * 960], 48_000, index)
-        )
+        payload = bytes(encoder.encode(line[index * 960 : (index + 1) * 960], index))
         timestamp = (first_timestamp + index * 960) % (1 << 32)
-        packets += [
-            RtpPacket(111, sequence_number=index, timestamp=timestamp, payload=payload)
-            for payload in payloads
-        ]
+        packets.append(RtpPacket(111, sequence_number=index, timestamp=timestamp, payload=payload))
     return packets
 
 

@@ -18,14 +18,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import av
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av.audio.frame import AudioFrame as AvAudioFrame
+from av.audio.stream import AudioStream
 
 from voice_agent.bench.responder import KnownDelayResponder
 from voice_agent.bench.timeline import FRAME_S, HeardPacket
-from voice_agent.bench.webrtc_caller import audio_frame, tap_on_arrival
+from voice_agent.bench.webrtc_caller import opus_encoder, tap_on_arrival
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.transport.webrtc import OPUS_RATE, use_loopback_only
 
@@ -44,8 +45,9 @@ class ResponderTrack(MediaStreamTrack):
         self._frame = round(responder.rate * FRAME_S)
         self._started: float | None = None
         self._sent = 0
+        self._encoder = opus_encoder(responder.rate)
 
-    async def recv(self) -> AvAudioFrame:
+    async def recv(self) -> av.Packet[AudioStream]:
         if self.readyState != "live":
             raise MediaStreamError
         if self._started is None:
@@ -55,7 +57,7 @@ class ResponderTrack(MediaStreamTrack):
             await asyncio.sleep(max(0.0, due - time.monotonic()))
         samples = self._responder.next_samples(time.monotonic(), self._frame)
         self._sent += 1
-        return audio_frame(samples, self._responder.rate, self._sent - 1)
+        return self._encoder.encode(samples, self._sent - 1)
 
 
 @dataclass

@@ -22,8 +22,16 @@ from voice_agent.audio.resample import resample
 
 LOUD_LEVEL = 300
 """A sample louder than this (about -40 dBFS) is the caller's speech."""
-QUIET_TO_END_S = 0.3
-"""The caller's speech has ended once nothing loud arrived for this long."""
+QUIET_TO_END_S = 0.15
+"""The caller's speech has ended once nothing loud arrived for this long: short enough for a
+250 ms reply, long enough to bridge the gaps between words (calibration lines have no commas)."""
+
+
+def _loud_from_first_sample(voice: AudioFrame) -> AudioFrame:
+    loud = np.nonzero(np.abs(voice.samples.astype(np.int32)) > LOUD_LEVEL)[0]
+    if not len(loud):
+        raise ValueError("the responder's voice has no loud sample")
+    return AudioFrame(voice.samples[loud[0] :], voice.rate)
 
 
 class Mode(Enum):
@@ -47,7 +55,9 @@ class KnownDelayResponder:
         self.mode = mode
         self._delays = delays
         self._random = random.Random(delays.seed)
-        self._voice = resample(voice, rate).samples
+        # trimmed at the line rate: a soft onset that resampling thins (the 'th' of "thanks"
+        # at 8 kHz) would start the reply later than the responder thinks it does
+        self._voice = _loud_from_first_sample(resample(voice, rate)).samples
         self.rate = rate
         self._last_loud: float | None = None
         self._first_loud: float | None = None

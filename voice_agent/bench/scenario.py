@@ -109,7 +109,7 @@ def parse_scenario(data: Mapping[str, Any], source: Path | None = None) -> Scena
 
 def _turn(entry: object, where: str) -> ScenarioTurn:
     if not isinstance(entry, dict) or not isinstance(entry.get("say"), str) or not entry["say"]:
-        raise ScenarioError(f"{where}: needs say = \"what the caller says\"")
+        raise ScenarioError(f'{where}: needs say = "what the caller says"')
     expect = entry.get("expect", [])
     if not isinstance(expect, list) or not all(isinstance(e, str) and e for e in expect):
         raise ScenarioError(f"{where}: expect must be a list of keywords")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -41,7 +40,7 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
-from av.audio.frame import AudioFrame as AvAudioFrame
+from av.audio.stream import AudioStream
 
 from voice_agent.audio.frame import Int16Array
 from voice_agent.bench.relay import (
@@ -52,7 +51,12 @@ from voice_agent.bench.relay import (
 )
 from voice_agent.bench.timeline import CallRecording, HeardPacket, Microphone
 from voice_agent.jsontext import JsonTextError, parse_json_text
-from voice_agent.transport.webrtc import OPUS_RATE, _tap_receiver, use_loopback_only
+from voice_agent.transport.webrtc import (
+    OPUS_RATE,
+    OpusPacketEncoder,
+    _tap_receiver,
+    use_loopback_only,
+)
 
 SIGNALING = ("voice-agent", "generic")
 """The signaling dialects (see the module's docstring)."""
@@ -140,21 +144,20 @@ def tap_on_arrival(
     return tap
 
 
-def audio_frame(samples: Int16Array, rate: int, index: int) -> AvAudioFrame:
-    """The `index`-th frame of a mono s16 stream, stamped for aiortc's encoder."""
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = rate
-    frame.pts = index * len(samples)
-    frame.time_base = fractions.Fraction(1, rate)
-    return frame
+CALLER_BITRATE = 32_000
+
+
+def opus_encoder(rate: int = OPUS_RATE) -> OpusPacketEncoder:
+    """The instrument's encoder: Opus "lowdelay" (2.5 ms algorithmic delay, where aiortc's own
+    "voip" stereo encoder adds ~7 ms per direction), packets sent as they are."""
+    return OpusPacketEncoder(rate, CALLER_BITRATE, "lowdelay")
 
 
 class MicrophoneTrack(MediaStreamTrack):
     """The caller's voice: each 20 ms frame is the Microphone's when it is due.
 
-    The Microphone records a frame as sent when it hands it over, and aiortc encodes and sends
-    it at once. 48 kHz, as a browser sends: anything else goes through aiortc's resampler,
-    which holds a frame's worth of audio."""
+    The Microphone records a frame as sent when it hands it over; it is encoded here and aiortc
+    sends the packet at once. 48 kHz, as a browser sends."""
 
     kind = "audio"
 
@@ -163,14 +166,15 @@ class MicrophoneTrack(MediaStreamTrack):
         if microphone.rate != OPUS_RATE:
             raise ValueError(f"the microphone must run at {OPUS_RATE} Hz")
         self._microphone = microphone
+        self._encoder = opus_encoder()
         self._frames = 0
 
-    async def recv(self) -> AvAudioFrame:
+    async def recv(self) -> av.Packet[AudioStream]:
         if self.readyState != "live":
             raise MediaStreamError
         samples = await self._microphone.next_frame()
         self._frames += 1
-        return audio_frame(samples, OPUS_RATE, self._frames - 1)
+        return self._encoder.encode(samples, self._frames - 1)
 
 
 # --- signaling -----------------------------------------------------------------------------

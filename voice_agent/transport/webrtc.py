@@ -292,14 +292,7 @@ class _LineTrack(MediaStreamTrack):
             raise ValueError(f"the line expects a {PIPELINE_RATE} Hz playout")
         self._playout = playout
         self._clock = clock
-        encoder = av.CodecContext.create("libopus", "w")
-        encoder.sample_rate = PIPELINE_RATE
-        encoder.layout = "mono"
-        encoder.format = "s16"
-        encoder.bit_rate = bitrate
-        encoder.time_base = fractions.Fraction(1, PIPELINE_RATE)
-        encoder.options = {"application": "voip"}
-        self._encoder = encoder
+        self._encoder = OpusPacketEncoder(PIPELINE_RATE, bitrate, "voip")
         self._start: float | None = None
         self.sent = 0
         self.encode_s = 0.0
@@ -330,19 +323,42 @@ class _LineTrack(MediaStreamTrack):
         self.late_ms.append(max(0.0, (self._clock.now() - due) * 1000))
 
     def _encode(self, samples: Int16Array) -> av.Packet[AudioStream]:
+        packet = self._encoder.encode(samples, self.sent)
+        self.sent += 1
+        return packet
+
+
+class OpusPacketEncoder:
+    """20 ms of mono audio -> one Opus packet that aiortc sends as it is (no second encoder).
+
+    `application`: "voip" for speech quality (the agent), "lowdelay" for the least algorithmic
+    delay (2.5 ms; the benchmark caller, so the instrument adds as little as it can)."""
+
+    def __init__(self, rate: int, bitrate: int, application: str) -> None:
+        encoder = av.CodecContext.create("libopus", "w")
+        encoder.sample_rate = rate
+        encoder.layout = "mono"
+        encoder.format = "s16"
+        encoder.bit_rate = bitrate
+        encoder.time_base = fractions.Fraction(1, rate)
+        encoder.options = {"application": application}
+        self._encoder = encoder
+        self._rate = rate
+
+    def encode(self, samples: Int16Array, index: int) -> av.Packet[AudioStream]:
+        """The packet of the `index`-th 20 ms frame."""
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = PIPELINE_RATE
-        frame.pts = self.sent * FRAME_SAMPLES
-        frame.time_base = fractions.Fraction(1, PIPELINE_RATE)
+        frame.sample_rate = self._rate
+        frame.pts = index * len(samples)
+        frame.time_base = fractions.Fraction(1, self._rate)
         packets = self._encoder.encode(frame)
         # libopus returns one packet per 20 ms frame; its pts carries the encoder's delay, so
         # the RTP timestamp is set from our own count (aiortc converts it to 48 kHz units).
         if len(packets) != 1:
             raise RuntimeError(f"Opus gave {len(packets)} packets for one 20 ms frame")
         packet = packets[0]
-        packet.pts = self.sent * FRAME_SAMPLES
-        packet.time_base = fractions.Fraction(1, PIPELINE_RATE)
-        self.sent += 1
+        packet.pts = index * len(samples)
+        packet.time_base = fractions.Fraction(1, self._rate)
         return packet
 
 
