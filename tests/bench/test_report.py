@@ -1,20 +1,17 @@
 """The benchmark report: exact figures in report.json, the goals and by how much they were missed,
-the Markdown and HTML pages and their plots, and the runner's progress bar."""
+the comparison of two targets and the machine. The Markdown and HTML pages and their plots are in
+test_report_pages.py, the runner's progress bar in test_progress.py."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from voice_agent.bench.report import (
     GOALS,
     NETWORK_AND_CALLER,
-    ProgressBar,
     Report,
     SeriesSummary,
     check_goals,
@@ -29,7 +26,6 @@ from voice_agent.bench.results import Series, TurnFigures, TurnKind
 
 # Characters that must be escaped in HTML, in the target URL
 TARGET = "http://agent.test/<a>?x=1&y=2"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _stages(endpoint: float) -> dict[str, float]:
@@ -103,7 +99,7 @@ def _loaded_webrtc() -> Series:
     return Series(TARGET, "webrtc", "clean", "arrival", calls=4, turns=[_reply(0, 900)])
 
 
-def _all_series() -> list[Series]:
+def all_series() -> list[Series]:
     return [_clean_webrtc(), _impaired_webrtc(), _clean_sip(), _loaded_webrtc()]
 
 
@@ -220,7 +216,7 @@ def _checks_by_goal(series: list[Series]) -> dict[tuple[str, str], dict[str, obj
 
 
 def test_latency_goals_say_by_how_much_they_were_missed_or_met() -> None:
-    checks = _checks_by_goal(_all_series())
+    checks = _checks_by_goal(all_series())
 
     p50 = checks[("webrtc", "voice_to_voice_p50_ms")]
     assert (p50["measured"], p50["limit"], p50["met"], p50["over"], p50["to_spare"]) == (
@@ -239,7 +235,7 @@ def test_latency_goals_say_by_how_much_they_were_missed_or_met() -> None:
 
 
 def test_latency_goals_apply_to_one_clean_call_timed_on_arrival_only() -> None:
-    checks = check_goals(_all_series())
+    checks = check_goals(all_series())
 
     latency = [c for c in checks if c["unit"] == "ms"]
     assert {(c["transport"], c["profile"], c["calls"]) for c in latency} == {
@@ -251,7 +247,7 @@ def test_latency_goals_apply_to_one_clean_call_timed_on_arrival_only() -> None:
 
 
 def test_content_goal_compares_impaired_accuracy_with_clean() -> None:
-    content = _checks_by_goal(_all_series())[("webrtc", "content_drop_points_max")]
+    content = _checks_by_goal(all_series())[("webrtc", "content_drop_points_max")]
 
     # clean 75% OK, cross-border 50% OK: a 25-point drop against at most 5
     assert content["clean_ok_rate"] == 0.75
@@ -320,11 +316,9 @@ def test_describe_machine_names_the_cpu_cores_and_python(tmp_path: Path) -> None
 # --- the written report -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Written once for all the tests below: plotting is the slow part."""
-    out = tmp_path_factory.mktemp("report")
-    series = _all_series()
+def write_example_report(out: Path) -> None:
+    """The report of all the series above, with every section; test_report_pages.py reads it too."""
+    series = all_series()
     report = Report(
         title="Latency <bench>",
         command=f"voice-agent bench --target '{TARGET}'",
@@ -336,126 +330,18 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         notes=["Most of the time goes to the endpoint decision."],
     )
     write_report(report, out)
-    return out
 
 
-def test_report_json_holds_the_runs_goals_and_sections(report_dir: Path) -> None:
-    document = json.loads((report_dir / "report.json").read_text())
+def test_report_json_holds_the_runs_goals_and_sections(tmp_path: Path) -> None:
+    write_example_report(tmp_path)
+
+    document = json.loads((tmp_path / "report.json").read_text())
 
     keys = "title command machine started_at goals runs compare calibration notes"
     assert list(document) == keys.split()
-    assert document["runs"] == [summarize(series) for series in _all_series()]
+    assert document["runs"] == [summarize(series) for series in all_series()]
     assert document["goals"]["limits"] == GOALS
-    assert document["goals"]["checks"] == check_goals(_all_series())
+    assert document["goals"]["checks"] == check_goals(all_series())
     assert document["compare"]["second_over_first_p50"] == 0.49
     assert document["calibration"] == {"loopback_ms": {"p50": 20.5}, "responder_delay_ms": 250}
     assert document["notes"] == ["Most of the time goes to the endpoint decision."]
-
-
-def test_report_markdown_has_a_row_per_series_and_plain_goals(report_dir: Path) -> None:
-    markdown = (report_dir / "report.md").read_text()
-
-    assert (
-        f"| {TARGET} | webrtc | clean | arrival | 1 | 9 | 512.0 | 680.0 | 696.0 | 700.0 | - |"
-        " 50.0 | 500.0 (1 not stopped) | 50.0% | 75.0% | 1 | 0.50 | 300 |"
-    ) in markdown
-    assert (
-        f"| {TARGET} | webrtc | cross-border | arrival | 1 | 3 | 700.0 | 790.0 | 798.0 | 800.0 |"
-        " 550.0 | - | - | - | 50.0% | 0 | - | - |"
-    ) in markdown
-    assert f"| {TARGET} | sip | clean | arrival | 1 | 2 |" in markdown
-    assert f"| {TARGET} | webrtc | clean | arrival | 4 | 1 |" in markdown
-    assert "voice-to-voice p50 512.0 ms, goal at most 300 ms: **missed by 212 ms**" in markdown
-    assert "met, 50 ms to spare" in markdown
-    assert "a drop of 25.0 points, goal at most 5.0 points: **missed by 20.0 points**" in markdown
-    for heading in ("Goals", "Where the time goes", "Compare", "Calibration", "Failures", "Notes"):
-        assert f"\n## {heading}\n" in markdown
-    assert "| loopback_ms.p50 | 20.5 |" in markdown
-    assert "call 2: ICE failed" in markdown
-    assert f"voice-agent bench --target '{TARGET}'" in markdown
-
-
-def test_report_html_escapes_what_it_shows(report_dir: Path) -> None:
-    page = (report_dir / "report.html").read_text()
-
-    assert page.startswith("<!DOCTYPE html>")
-    assert "http://agent.test/&lt;a&gt;?x=1&amp;y=2" in page
-    assert "<a>" not in page
-    assert "<title>Latency &lt;bench&gt;</title>" in page
-    assert '<span class="missed">missed by 212 ms</span>' in page
-
-
-def test_report_html_shows_plots_that_exist_beside_it(report_dir: Path) -> None:
-    page = (report_dir / "report.html").read_text()
-
-    images = re.findall(r'<img src="([^"]+)"', page)
-    assert sorted(images) == [
-        "stages.png",
-        "voice-to-voice-cdf-sip-arrival.png",
-        "voice-to-voice-cdf-webrtc-arrival.png",
-    ]
-    for image in images:
-        assert (report_dir / image).read_bytes().startswith(PNG_SIGNATURE), image
-
-
-# --- progress bar -----------------------------------------------------------------------------
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_bar_off_a_terminal_prints_a_line_per_tenth() -> None:
-    stream, clock = io.StringIO(), _Clock()
-    bar = ProgressBar(20, "calls", stream=stream, clock=clock)
-
-    for _ in range(20):
-        clock.now += 1.5
-        bar.advance(note="webrtc clean")
-    bar.close()
-
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 10
-    assert lines[0] == "calls: 2/20 (10%) 3 s  webrtc clean"
-    assert lines[-1] == "calls: 20/20 (100%) 30 s  webrtc clean"
-
-
-def test_progress_bar_off_a_terminal_prints_where_it_stopped_on_close() -> None:
-    stream = io.StringIO()
-    with ProgressBar(100, "turns", stream=stream, clock=_Clock()) as bar:
-        bar.advance(5)
-
-    assert stream.getvalue() == "turns: 5/100 (5%) 0 s\n"
-
-
-def test_progress_bar_with_nothing_to_do_is_complete() -> None:
-    stream = io.StringIO()
-    ProgressBar(0, "turns", stream=stream, clock=_Clock()).close()
-
-    assert stream.getvalue() == "turns: 0/0 (100%) 0 s\n"
-
-
-def test_progress_bar_on_a_terminal_redraws_one_line() -> None:
-    stream = _Terminal()
-    bar = ProgressBar(4, "calls", stream=stream, clock=_Clock())
-
-    bar.advance(note="a long note that is then replaced")
-    bar.advance(note="short")
-    bar.close()
-
-    output = stream.getvalue()
-    assert output.count("\n") == 1 and output.endswith("\n")
-    draws = output.rstrip("\n").split("\r")[1:]
-    assert draws[0].startswith("calls [######..................] 1/4 (25%)")
-    assert draws[-1].startswith("calls [############............] 2/4 (50%)")
-    # A shorter line is padded over the longer one it replaces
-    assert len(draws[1]) == len(draws[0])
