@@ -138,7 +138,7 @@ def test_a_call_to_our_agent_records_speech_sent_audio_heard_and_its_latency_mar
     media = [packet.media_s for packet in recording.heard]
     assert len(media) > 50 and np.all(np.diff(media) > 0)
     assert any(np.abs(packet.samples).max() > 1000 for packet in recording.heard)  # the tone
-    assert "first_audio_sent" in recording.stage_marks[0]
+    assert "first_audio_sent" in recording.stage_marks[0].marks_ms
     assert recording.ended_at is not None and recording.ended_at >= recording.sent[-1].at
     assert call.ended.is_set() and call.relay_stats() is None
 

@@ -22,6 +22,8 @@ from voice_agent.bench.timeline import CallRecording, Microphone
 POLL_S = 0.02
 GREETING_WAIT_S = 4.0
 """An agent that has said nothing this long after answering does not greet: speak first."""
+GREETING_GAP_S = 0.8
+"""Quiet this long after the agent spoke: its greeting is over (longer than a sentence pause)."""
 REPLY_WAIT_S = 15.0
 """An agent silent this long after the caller spoke is not answering: go on."""
 LONGEST_REPLY_S = 60.0
@@ -106,7 +108,7 @@ async def _wait_for_greeting(call: LiveCall, listener: AgentListener) -> None:
         now = time.monotonic()
         if listener.last_sound is None and now - started > GREETING_WAIT_S:
             return
-        if listener.last_sound is not None and listener.quiet_for(now) >= 0.6:
+        if listener.last_sound is not None and listener.quiet_for(now) >= GREETING_GAP_S:
             return
         if now - started > LONGEST_REPLY_S:
             return

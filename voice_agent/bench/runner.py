@@ -27,6 +27,7 @@ from voice_agent.bench.timeline import CallRecording, browser_playout
 
 logger = logging.getLogger(__name__)
 
+GIVE_UP_AFTER_FAILURES = 3
 CALL_LIMIT_S = 240.0
 """One call of a scenario takes a minute or two; a call still going after this is stuck."""
 
@@ -79,6 +80,7 @@ async def run_series(
 ) -> None:
     """Runs `plan.calls` callers at once until each target has `plan.turns` turns said."""
     said = dict.fromkeys((target.name for target in plan.targets), 0)
+    failed_in_a_row = dict.fromkeys(said, 0)
     numbers = itertools.count()
     telephone = plan.transport == "sip"
 
@@ -97,6 +99,11 @@ async def run_series(
             recorded = await _one_call(target, plan, dial, turns, number)
             plan.recorded.append(recorded)
             said[target.name] += max(1, len(recorded.turns))
+            failed_in_a_row[target.name] = (
+                failed_in_a_row[target.name] + 1 if recorded.failure else 0
+            )
+            if failed_in_a_row[target.name] >= GIVE_UP_AFTER_FAILURES:
+                said[target.name] = plan.turns  # an agent that refuses every call is not slow
             if progress is not None:
                 progress.advance(len(recorded.turns), recorded.failure or "")
 
@@ -223,21 +230,11 @@ def _marks_by_turn(recorded: RecordedCall) -> dict[int, dict[str, float]]:
         for turn in recorded.turns
         if (bounds := speech_bounds(recording, turn.index)) is not None
     ]
-    for arrived, marks in _timed_marks(recording):
-        answered = [index for index, end in ends if end <= arrived]
-        if answered and answered[-1] not in out:
-            out[answered[-1]] = marks
-    return out
-
-
-def _timed_marks(recording: CallRecording) -> list[tuple[float, dict[str, float]]]:
-    timed = []
     for entry in recording.stage_marks:
-        arrived = entry.get("arrived_at")
-        if arrived is None:
-            continue
-        timed.append((arrived, {k: v for k, v in entry.items() if k != "arrived_at"}))
-    return timed
+        answered = [index for index, end in ends if end <= entry.arrived_at]
+        if answered and answered[-1] not in out:
+            out[answered[-1]] = entry.marks_ms
+    return out
 
 
 def _with(figure: TurnFigures, **changes: object) -> TurnFigures:

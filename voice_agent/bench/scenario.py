@@ -58,7 +58,7 @@ class ScenarioTurn:
     say: str
     expect: tuple[str, ...] = ()
     kind: TurnKind = TurnKind.REPLY
-    gap_s: float = 0.6
+    gap_s: float = 0.8
     """REPLY: how long the agent has been quiet before the caller speaks."""
     into_reply_s: float = 1.5
     """BARGE_IN: how long the agent has been speaking when the caller talks over it."""
@@ -118,7 +118,7 @@ def _turn(entry: object, where: str) -> ScenarioTurn:
     if cue not in kinds:
         raise ScenarioError(f"{where}: cue must be after_reply or during_reply, not {cue!r}")
     try:
-        gap_s = float(entry.get("gap_s", 0.6))
+        gap_s = float(entry.get("gap_s", 0.8))
         into_reply_s = float(entry.get("into_reply_s", 1.5))
     except (TypeError, ValueError):
         raise ScenarioError(f"{where}: gap_s and into_reply_s are seconds") from None

@@ -59,12 +59,20 @@ class HeardPacket:
     rate: int
 
 
+@dataclass(frozen=True, slots=True)
+class StageMarks:
+    """The target's own marks for one reply (ms after the caller's speech end, as it saw it)."""
+
+    arrived_at: float
+    marks_ms: dict[str, float]
+
+
 @dataclass(slots=True)
 class CallRecording:
     sent: list[SentFrame] = field(default_factory=list)
     heard: list[HeardPacket] = field(default_factory=list)
-    stage_marks: list[dict[str, float]] = field(default_factory=list)
-    """The target's own per-turn marks (ms after the caller's speech end), where it sends them."""
+    stage_marks: list[StageMarks] = field(default_factory=list)
+    """The target's own per-reply marks, where it sends them (ours, over WebRTC)."""
     ended_at: float | None = None
 
     def utterance_time(self, utterance: int, sample: int) -> float | None:

@@ -49,7 +49,7 @@ from voice_agent.bench.relay import (
     loopback_host_candidate,
     rewrite_ice_candidates,
 )
-from voice_agent.bench.timeline import CallRecording, HeardPacket, Microphone
+from voice_agent.bench.timeline import CallRecording, HeardPacket, Microphone, StageMarks
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.transport.webrtc import (
     OPUS_RATE,
@@ -258,7 +258,8 @@ class WebRtcCall:
             if isinstance(event, dict):
                 self.events.append(event)
                 if event.get("type") == "latency" and isinstance(event.get("marks_ms"), dict):
-                    self.recording.stage_marks.append(dict(event["marks_ms"]))
+                    marks = StageMarks(time.monotonic(), dict(event["marks_ms"]))
+                    self.recording.stage_marks.append(marks)
 
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
