@@ -84,6 +84,7 @@ class BenchOptions:
     scenarios: Path
     calibrate: bool
     config: Path | None
+    policies: Path
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,6 +126,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> BenchOptions:
         scenarios=args.scenarios,
         calibrate=args.calibrate,
         config=getattr(args, "config", None),
+        policies=settings.dialogue.policies,
     )
 
 
@@ -202,7 +204,9 @@ async def _targets(options: BenchOptions) -> AsyncIterator[dict[str, list[Any]]]
         if options.serve:
             print("starting our agent (loading models) ...", file=sys.stderr)
             agent = await stack.enter_async_context(
-                serve_local_agent(options.out / "agent", max(options.sweep), options.config)
+                serve_local_agent(
+                    options.out / "agent", max(options.sweep), options.policies, options.config
+                )
             )
             for transport in options.transports:
                 url = agent.web_url if transport == "webrtc" else agent.sip_target

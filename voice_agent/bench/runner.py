@@ -53,6 +53,8 @@ class RecordedCall:
     turns: list[PlayedTurn]
     relay: dict[str, object] | None = None
     failure: str | None = None
+    transcripts: dict[int, str] = field(default_factory=dict)
+    """Turn -> its reply's transcript (made once, shared by both receive modes)."""
 
 
 @dataclass(slots=True)
@@ -214,7 +216,9 @@ def _content(
     window = reply_window(sounds(recording.heard), said.end, until)
     if window is None:
         return "", False
-    text = transcribe(reply_audio(recording.heard, *window))
+    if turn.index not in recorded.transcripts:
+        recorded.transcripts[turn.index] = transcribe(reply_audio(recording.heard, *window))
+    text = recorded.transcripts[turn.index]
     return text, holds_keywords(text, turn.expect)
 
 
