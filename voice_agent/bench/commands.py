@@ -85,6 +85,8 @@ class BenchOptions:
     calibrate: bool
     config: Path | None
     policies: Path
+    work: Path
+    """Our agent's database and logs under --serve (not in the report folder)."""
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,6 +129,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> BenchOptions:
         calibrate=args.calibrate,
         config=getattr(args, "config", None),
         policies=settings.dialogue.policies,
+        work=settings.paths.data / "bench" / stamp,
     )
 
 
@@ -205,7 +208,7 @@ async def _targets(options: BenchOptions) -> AsyncIterator[dict[str, list[Any]]]
             print("starting our agent (loading models) ...", file=sys.stderr)
             agent = await stack.enter_async_context(
                 serve_local_agent(
-                    options.out / "agent", max(options.sweep), options.policies, options.config
+                    options.work / "agent", max(options.sweep), options.policies, options.config
                 )
             )
             for transport in options.transports:
