@@ -193,6 +193,8 @@ async def _run(options: BenchOptions, settings: Settings) -> int:
     )
     await asyncio.to_thread(write_report, report, options.out)
     print((options.out / "report.md").read_text(encoding="utf-8"))
+    if report.compare:
+        _print_comparison(report.compare)
     return 0
 
 
@@ -291,37 +293,25 @@ def _transcriber(settings: Settings) -> Any:
 
 
 def _comparison(series: list[Any]) -> dict[str, Any]:
-    """The first target against the second, per series, on voice-to-voice p50 and p95."""
-    from voice_agent.bench.results import Percentiles
+    """Each series of the first target against the same series of the second."""
+    from voice_agent.bench.report import compare_targets
 
-    rows = []
     keyed: dict[tuple[str, str, str, int], list[Any]] = {}
     for item in series:
         keyed.setdefault((item.transport, item.profile, item.receive, item.calls), []).append(item)
-    for key, pair in keyed.items():
-        if len(pair) != 2:
-            continue
-        first, second = (Percentiles.of(_v2v(item)) for item in pair)
-        if first is None or second is None:
-            continue
-        rows.append(
-            {
-                "transport": key[0],
-                "profile": key[1],
-                "receive": key[2],
-                "calls": key[3],
-                "first": pair[0].target,
-                "second": pair[1].target,
-                "first_p50_ms": round(first.p50, 1),
-                "second_p50_ms": round(second.p50, 1),
-                "ratio_p50": round(second.p50 / first.p50, 2) if first.p50 else None,
-                "first_p95_ms": round(first.p95, 1),
-                "second_p95_ms": round(second.p95, 1),
-                "ratio_p95": round(second.p95 / first.p95, 2) if first.p95 else None,
-            }
+    pairs = [
+        {"receive": key[2], **compare_targets(pair[0], pair[1])}
+        for key, pair in keyed.items()
+        if len(pair) == 2
+    ]
+    return {"pairs": pairs}
+
+
+def _print_comparison(comparison: dict[str, Any]) -> None:
+    for pair in comparison["pairs"]:
+        first, second = pair["targets"]
+        print(
+            f"{first['transport']} {first['profile']} {pair['receive']} {first['calls']} call(s): "
+            f"{second['target']} / {first['target']} voice-to-voice p50 "
+            f"{pair['second_over_first_p50']}, p95 {pair['second_over_first_p95']}"
         )
-    return {"rows": rows}
-
-
-def _v2v(series: Any) -> list[float]:
-    return [t.voice_to_voice_ms for t in series.turns if t.voice_to_voice_ms is not None]
