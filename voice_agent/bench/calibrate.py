@@ -93,10 +93,10 @@ async def calibrate(progress: Callable[[str], None] = print) -> dict[str, Any]:
     for fake in _fakes():
         lines = await asyncio.to_thread(_lines, fake.telephone)
         for delays in REPLY_DELAYS:
-            rows.append(await _reply_check(fake, delays, voice, lines))
+            rows.append(await _check(fake, Mode.REPLY, delays, voice, lines))
             progress(_describe(rows[-1]))
         for delays in STOP_DELAYS:
-            rows.append(await _stop_check(fake, delays, voice, lines))
+            rows.append(await _check(fake, Mode.STOP, delays, voice, lines))
             progress(_describe(rows[-1]))
     relay_rows = []
     for name in ("cross-border", "bad-mobile"):
@@ -106,63 +106,45 @@ async def calibrate(progress: Callable[[str], None] = print) -> dict[str, Any]:
     return {"ok": ok, "tolerance_ms": TOLERANCE_MS, "delays": rows, "relay": relay_rows}
 
 
-async def _reply_check(
-    fake: Fake, delays: Delays, voice: AudioFrame, lines: list[RenderedTurn]
+async def _check(
+    fake: Fake, mode: Mode, delays: Delays, voice: AudioFrame, lines: list[RenderedTurn]
 ) -> dict[str, Any]:
+    """One call to a fake answering (REPLY) or yielding (STOP) after `delays`."""
     responders: list[KnownDelayResponder] = []
 
     def factory() -> KnownDelayResponder:
-        responder = KnownDelayResponder(
-            Mode.REPLY, delays, voice, 8000 if fake.telephone else 48000
-        )
-        responders.append(responder)
-        return responder
+        rate = 8000 if fake.telephone else 48000
+        responders.append(KnownDelayResponder(mode, delays, voice, rate))
+        return responders[-1]
 
     async with fake.open(factory) as address, fake.dial(address) as call:
-        played = await play_scenario(call, lines)
+        if mode is Mode.REPLY:
+            played = await play_scenario(call, lines)
+        else:
+            played = await _talk_over(call, lines)
         recording = call.recording
-    applied = responders[0].applied_s if responders else []
-    measured = {
-        mode: [
-            figure.voice_to_voice_ms for figure in measure_call(recording, played, sounds(packets))
+    measured: dict[str, list[float | None]] = {}
+    for receive, packets in (
+        ("arrival", recording.heard),
+        ("browser", browser_playout(recording.heard)),
+    ):
+        figures = measure_call(recording, played, sounds(packets))
+        measured[receive] = [
+            f.voice_to_voice_ms if mode is Mode.REPLY else f.barge_in_stop_ms for f in figures
         ]
-        for mode, packets in (
-            ("arrival", recording.heard),
-            ("browser", browser_playout(recording.heard)),
-        )
-    }
-    return _row(fake.name, "reply", delays, applied, measured)
+    applied = responders[0].applied_s if responders else []
+    return _row(fake.name, mode.value, delays, applied, measured)
 
 
-async def _stop_check(
-    fake: Fake, delays: Delays, voice: AudioFrame, lines: list[RenderedTurn]
-) -> dict[str, Any]:
-    responders: list[KnownDelayResponder] = []
-
-    def factory() -> KnownDelayResponder:
-        responder = KnownDelayResponder(Mode.STOP, delays, voice, 8000 if fake.telephone else 48000)
-        responders.append(responder)
-        return responder
-
+async def _talk_over(call: LiveCall, lines: list[RenderedTurn]) -> list[PlayedTurn]:
+    """Each line over the fake, which talks from the start and again after each line."""
     played: list[PlayedTurn] = []
-    async with fake.open(factory) as address, fake.dial(address) as call:
-        await asyncio.sleep(1.5)  # the fake is talking from the start
-        for index, line in enumerate(lines):
-            call.microphone.say(line.audio, index)
-            played.append(PlayedTurn(index, TurnKind.BARGE_IN))
-            await asyncio.sleep(line.audio.duration + 1.5)  # it talks again after the caller
-        recording = call.recording
-    applied = responders[0].applied_s if responders else []
-    measured = {
-        mode: [
-            figure.barge_in_stop_ms for figure in measure_call(recording, played, sounds(packets))
-        ]
-        for mode, packets in (
-            ("arrival", recording.heard),
-            ("browser", browser_playout(recording.heard)),
-        )
-    }
-    return _row(fake.name, "stop", delays, applied, measured)
+    await asyncio.sleep(1.5)
+    for index, line in enumerate(lines):
+        call.microphone.say(line.audio, index)
+        played.append(PlayedTurn(index, TurnKind.BARGE_IN))
+        await asyncio.sleep(line.audio.duration + 1.5)
+    return played
 
 
 def _row(
