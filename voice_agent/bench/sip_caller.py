@@ -236,7 +236,7 @@ class _Call:
         else:
             self.sip.send(dialog.response_for(request, 200), source)  # each copy of it
             if not self.ended.is_set():
-                logger.info("sip call %s: the agent hung up", dialog.call_id)
+                logger.debug("sip call %s: the agent hung up", dialog.call_id)
                 dialog.terminate()
                 self._media_over()
                 self.ended.set()
@@ -351,7 +351,7 @@ async def sip_call(
         answer = await call.connect(invite, agent, digest, answer_timeout_s)
         stack.push_async_callback(call.hang_up)
         chosen, payload_type, agent_media = _read_answer(offer, answer)
-        logger.info(
+        logger.debug(
             "sip call %s answered (%s), media %s",
             invite.call_id,
             chosen,
