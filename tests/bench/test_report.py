@@ -189,14 +189,14 @@ def test_turns_detail_holds_every_field_with_the_kind_as_its_value() -> None:
     json.dumps(detail)  # serializable as is
 
 
-def test_stage_segments_are_p50_differences_then_network_and_caller() -> None:
+def test_stage_segments_are_p50_differences_in_time_order_then_network_and_caller() -> None:
     segments = stage_segments(SeriesSummary.of(_clean_webrtc()))
 
     # Stage p50s: endpoint 210, asr_final 190, reply 270, tts 310, sent 320; v2v p50 512.
-    # asr_final finished before the endpoint: a zero-width segment, not a negative one.
+    # asr_final finished before the endpoint (recognized while waiting for it): it comes first.
     assert segments == [
-        ("endpoint", 210.0),
-        ("asr_final", 0.0),
+        ("asr_final", 190.0),
+        ("endpoint", 20.0),
         ("reply_first_text", 60.0),
         ("tts_first_audio", 40.0),
         ("first_audio_sent", 10.0),

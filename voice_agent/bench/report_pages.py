@@ -133,8 +133,9 @@ def stages_table(summaries: list[SeriesSummary]) -> Table | None:
         headers=["series", *names, "v2v p50"],
         rows=rows,
         caption=(
-            "p50 ms spent reaching each mark after the one before (the target's own marks,"
-            " ours only); the rest of the caller's voice-to-voice p50 is network + caller."
+            "p50 ms from the mark reached before each one, marks in the order their p50s"
+            " were reached (the target's own marks, ours only); the rest of the caller's"
+            " voice-to-voice p50 is network + caller."
         ),
     )
 

@@ -105,20 +105,21 @@ def _stage_percentiles(turns: list[TurnFigures]) -> dict[str, Percentiles]:
 
 
 def stage_segments(summary: SeriesSummary) -> list[tuple[str, float]]:
-    """Where the time goes: p50 ms spent reaching each mark after the one before, then the rest
-    of the caller-measured voice-to-voice p50 (network, jitter buffering, the caller's ear).
+    """Where the time goes: the marks in the order their p50s were reached, each with the p50
+    ms since the mark before it; then the rest of the caller-measured voice-to-voice p50
+    (network, jitter buffering, the caller's ear).
 
-    Stages overlap (ASR can finish before the endpoint is decided) and the caller's clock is not
-    the target's, so a difference can be negative; it counts as 0 here, and the raw marks stay
-    in report.json.
+    Time order, not pipeline order: our agent recognizes and prepares its reply while it waits
+    for the endpoint, so `asr_final` usually comes before `endpoint`. The caller's clock is not
+    the target's, so the rest can come out negative; it counts as 0, and the raw marks stay in
+    report.json.
     """
     reached = 0.0
     segments: list[tuple[str, float]] = []
-    for name in STAGES:
-        stage = summary.stages.get(name)
-        if stage is not None:
-            segments.append((name, max(0.0, stage.p50 - reached)))
-            reached = max(reached, stage.p50)
+    present = [(summary.stages[name].p50, name) for name in STAGES if name in summary.stages]
+    for p50, name in sorted(present, key=lambda item: item[0]):
+        segments.append((name, p50 - reached))
+        reached = p50
     if segments and summary.voice_to_voice is not None:
         segments.append((NETWORK_AND_CALLER, max(0.0, summary.voice_to_voice.p50 - reached)))
     return segments
