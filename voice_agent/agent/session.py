@@ -25,10 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from voice_agent.agent.ports import (
     DialogueReply,
     DtmfInput,
 )
+from voice_agent.agent.tasks import CallTasks
 from voice_agent.audio import AudioFrame
 from voice_agent.clock import Clock
 from voice_agent.settings import SessionSettings
@@ -67,8 +68,6 @@ from voice_agent.stages.vad import Vad, VadEvent, VadEventKind
 from voice_agent.store.writes import TurnRecord
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +157,7 @@ class CallSession:
         self._started = clock.now()
         self._wall_at_start = parts.wall_clock()
         self._time_limited = False
-        self._busy = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = CallTasks()
         self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
 
     # --- life cycle ------------------------------------------------------------------------
@@ -177,7 +175,7 @@ class CallSession:
         writer = asyncio.create_task(self._store_writer())
         try:
             if greet and self._settings.greeting:
-                greeting = await self._work(
+                greeting = await self._tasks.work(
                     asyncio.to_thread(self._parts.dialogue.greeting, self._dialogue_state)
                 )
                 self._commit_reply(greeting, None, [])
@@ -186,7 +184,7 @@ class CallSession:
             async with asyncio.timeout(self._settings.max_call_s + 60):
                 await self._consume_inputs()
         finally:
-            await self._cancel_tasks()
+            await self._tasks.cancel_all()
             if self._speaking is not None:
                 # Cut off by the end of the call: stored as a barge-in stores it, with what was
                 # played; there is no line left to clear.
@@ -197,12 +195,7 @@ class CallSession:
 
     async def settled(self) -> None:
         """Wait until no inference, dialogue or store work is under way (for stepped time)."""
-        while True:
-            for _ in range(4):
-                await asyncio.sleep(0)
-            if self._busy == 0:
-                return
-            await asyncio.sleep(0.0005)
+        await self._tasks.settled()
 
     async def _consume_inputs(self) -> None:
         async for item in self._parts.transport.inputs():
@@ -266,13 +259,13 @@ class CallSession:
         if utterance is None:
             return
         utterance.speech_end = end
-        utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+        utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
         self._set_state(TurnState.THINKING)
 
     def _check_timers(self, frame: AudioFrame) -> None:
         now = frame.end
         if (keys := self._keypad.due(self._clock.now())) is not None:
-            self._spawn(self._answer_dtmf(keys))
+            self._tasks.spawn(self._answer_dtmf(keys))
         if not self._time_limited and self._clock.now() - self._started > self._settings.max_call_s:
             self._end_for_time_limit()
         elif self._barge is not None:
@@ -348,14 +341,14 @@ class CallSession:
         self._speaking = speaking
         self._set_state(TurnState.SPEAKING)
         self._publish(AgentSaid(self._clock.now(), speaking.text))
-        speaking.task = self._spawn(self._speak(speaking, first_audio))
+        speaking.task = self._tasks.spawn(self._speak(speaking, first_audio))
 
     async def _prepare(self, frames: list[AudioFrame]) -> _Prepared:
         """Transcribe, answer and synthesize the first chunk, before the turn is committed."""
         marks: dict[str, float] = {}
         audio = AudioFrame.concat(frames)
         hint = AsrHint(expect=self._expect)
-        transcript = await self._work(self._parts.asr.transcribe(audio, hint))
+        transcript = await self._tasks.work(self._parts.asr.transcribe(audio, hint))
         marks["asr_final"] = self._clock.now()
         text = transcript.text.strip()
         if not text:
@@ -363,7 +356,7 @@ class CallSession:
         state = self._dialogue_state
         dialogue = self._parts.dialogue
         now = self._parts.wall_clock()
-        reply = await self._work(
+        reply = await self._tasks.work(
             asyncio.to_thread(dialogue.respond, text, None, state, now, transcript)
         )
         marks["reply_first_text"] = self._clock.now()
@@ -473,13 +466,13 @@ class CallSession:
             return
         step = barge.decision.next_step(now)
         if isinstance(step, Transcribe):
-            barge.judging = self._spawn(self._transcribe_barge(barge))
+            barge.judging = self._tasks.spawn(self._transcribe_barge(barge))
         elif isinstance(step, Verdict):
             self._resolve_barge(step)
 
     async def _transcribe_barge(self, barge: _Barge) -> Transcript:
         audio = AudioFrame.concat(list(barge.frames))
-        return await self._work(self._parts.asr.transcribe(audio, AsrHint()))
+        return await self._tasks.work(self._parts.asr.transcribe(audio, AsrHint()))
 
     def _on_barge_judged(self, barge: _Barge, judging: asyncio.Task[Transcript]) -> None:
         barge.judging = None
@@ -508,7 +501,7 @@ class CallSession:
         utterance = _Utterance(barge.frames, onset, speech_end=speech_end)
         self._utterance = utterance
         if speech_end is not None:
-            utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+            utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
 
     # --- silence, limits, DTMF -------------------------------------------------------------
 
@@ -536,13 +529,15 @@ class CallSession:
         if self._speaking is not None:
             self._interrupt_speaking()
         if (keys := self._keypad.press(item, self._clock.now())) is not None:
-            self._spawn(self._answer_dtmf(keys))
+            self._tasks.spawn(self._answer_dtmf(keys))
 
     async def _answer_dtmf(self, item: DtmfInput) -> None:
         dialogue = self._parts.dialogue
         state = self._dialogue_state
         now = self._parts.wall_clock()
-        reply = await self._work(asyncio.to_thread(dialogue.respond, "", item.digits, state, now))
+        reply = await self._tasks.work(
+            asyncio.to_thread(dialogue.respond, "", item.digits, state, now)
+        )
         self._publish(CallerSaid(self._clock.now(), f"(keypad) {item.digits}"))
         self._store(
             lambda: self._parts.recorder.add_turn(
@@ -574,34 +569,12 @@ class CallSession:
         except Exception:
             logger.exception("publishing %s failed", type(event).__name__)
 
-    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        # The task runs `coro` itself, not a wrapper awaiting it: a task cancelled before its
-        # first step closes its own coroutine, but not one a wrapper never got to await.
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        # A failure inside one turn must not end the call: it is logged here, and whoever
-        # waits on the task sees it failed and drops that turn's work.
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("call task failed", exc_info=error)
-
-    async def _work(self, awaitable: Awaitable[T]) -> T:
-        self._busy += 1
-        try:
-            return await awaitable
-        finally:
-            self._busy -= 1
-
     async def _synthesize(self, text: str) -> AsyncIterator[AudioFrame]:
         stream = self._parts.tts.synthesize(text, "en")
         async with contextlib.aclosing(stream) as frames:  # type: ignore[type-var]
             while True:
                 try:
-                    frame = await self._work(anext(frames))
+                    frame = await self._tasks.work(anext(frames))
                 except StopAsyncIteration:
                     return
                 yield frame
@@ -613,16 +586,9 @@ class CallSession:
         # One writer keeps turns and writes in call order; blocking I/O runs in a thread.
         while (write := await self._store_queue.get()) is not None:
             try:
-                await self._work(asyncio.to_thread(write))
+                await self._tasks.work(asyncio.to_thread(write))
             except Exception:
                 logger.exception("storing a turn failed")
-
-    async def _cancel_tasks(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
 
 
 def _silent_like(frame: AudioFrame) -> AudioFrame:
