@@ -13,6 +13,11 @@ Barge-in has one path: caller speech above the echo bound pauses the playout wit
 the words heard so far decide within ~400 ms whether the reply stops for good (the playout and
 the transport are cleared, synthesis is cancelled, and only what was played is remembered) or
 resumes where it paused (a backchannel such as "mm-hm", or a noise).
+
+The decisions that keep state of their own are sans-I/O machines beside the session: loudness
+onsets (`onset`), the verdict on a barge-in (`barge_in`) and keypad entry (`keypad`). The
+session feeds them frames, events and times, and does what they decide: the tasks, the playout,
+the events published and the turns stored stay here.
 """
 
 from __future__ import annotations
@@ -20,16 +25,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from voice_agent.agent.backchannel import BackchannelJudge
-from voice_agent.agent.echo import EchoGuard, repeats_reply
+from voice_agent.agent.barge_in import BargeInDecision, Transcribe, Verdict
+from voice_agent.agent.echo import EchoGuard
 from voice_agent.agent.events import (
     AgentSaid,
     AgentStopped,
@@ -41,7 +46,9 @@ from voice_agent.agent.events import (
     TurnLatency,
     TurnState,
 )
+from voice_agent.agent.keypad import KeypadEntry
 from voice_agent.agent.latency import LatencyMetrics, TurnMarks
+from voice_agent.agent.onset import OnsetDetector
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import (
     CallRecorder,
@@ -50,8 +57,8 @@ from voice_agent.agent.ports import (
     DialogueReply,
     DtmfInput,
 )
+from voice_agent.agent.tasks import CallTasks
 from voice_agent.audio import AudioFrame
-from voice_agent.audio.levels import rms_dbfs
 from voice_agent.clock import Clock
 from voice_agent.settings import SessionSettings
 from voice_agent.stages.asr import Asr, AsrHint, Expect, Transcript
@@ -61,20 +68,6 @@ from voice_agent.stages.vad import Vad, VadEvent, VadEventKind
 from voice_agent.store.writes import TurnRecord
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-_PREROLL_S = 0.3
-"""Audio kept from before a detected onset, so the first syllable reaches the ASR."""
-_NOISE_RISE_DB_PER_FRAME = 0.02
-_SPEECH_ABOVE_NOISE_DB = 12.0
-_SPEECH_FLOOR_DBFS = -55.0
-_BARGE_CONFIRM_S = 0.3
-"""A barge-in candidate the VAD has not confirmed as speech by then was a noise."""
-_RESUME_CONFIRM_S = 0.3
-"""Longer than any VAD takes to confirm speech (start_ms, 100 ms by default) plus a frame."""
-_SPEECH_END_GRACE_S = 0.3
-"""The VAD reports the end of speech only after its hangover: wait that long for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +117,12 @@ class _Utterance:
 
 @dataclass(slots=True)
 class _Barge:
-    onset: float
+    """A barge-in under way: its decision, and what the decision does not own (the caller's
+    audio since the onset, and the transcription that judges it)."""
+
+    decision: BargeInDecision
     frames: list[AudioFrame]
-    confirmed: bool = False
-    speech_end: float | None = None
-    judging: asyncio.Task[tuple[bool, Transcript]] | None = None
-    judged_partial: bool = False
+    judging: asyncio.Task[Transcript] | None = None
 
 
 @dataclass(slots=True)
@@ -152,25 +145,19 @@ class CallSession:
         self._state_value = TurnState.LISTENING
         self._dialogue_state: Any = parts.dialogue.initial_state()
         self._expect = Expect.FREE
-        self._preroll: deque[AudioFrame] = deque(maxlen=32)
+        self._onset = OnsetDetector(settings.barge_in.min_onset_frames)
+        self._keypad = KeypadEntry(settings.dtmf_pause_s)
         self._utterance: _Utterance | None = None
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
-        self._onset_run = 0
-        self._sound_since: float | None = None
-        """Start of the run of frames, up to now, that stand out of the noise like speech."""
         self._vad_active = False
-        self._noise_floor_db = -70.0
         self._idle_since = clock.now()
         self._reprompts = 0
         self._ending = False
         self._started = clock.now()
         self._wall_at_start = parts.wall_clock()
         self._time_limited = False
-        self._keys = DtmfInput("", 0.0)
-        self._keys_last = 0.0
-        self._busy = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = CallTasks()
         self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
 
     # --- life cycle ------------------------------------------------------------------------
@@ -188,7 +175,7 @@ class CallSession:
         writer = asyncio.create_task(self._store_writer())
         try:
             if greet and self._settings.greeting:
-                greeting = await self._work(
+                greeting = await self._tasks.work(
                     asyncio.to_thread(self._parts.dialogue.greeting, self._dialogue_state)
                 )
                 self._commit_reply(greeting, None, [])
@@ -197,7 +184,7 @@ class CallSession:
             async with asyncio.timeout(self._settings.max_call_s + 60):
                 await self._consume_inputs()
         finally:
-            await self._cancel_tasks()
+            await self._tasks.cancel_all()
             if self._speaking is not None:
                 # Cut off by the end of the call: stored as a barge-in stores it, with what was
                 # played; there is no line left to clear.
@@ -208,12 +195,7 @@ class CallSession:
 
     async def settled(self) -> None:
         """Wait until no inference, dialogue or store work is under way (for stepped time)."""
-        while True:
-            for _ in range(4):
-                await asyncio.sleep(0)
-            if self._busy == 0:
-                return
-            await asyncio.sleep(0.0005)
+        await self._tasks.settled()
 
     async def _consume_inputs(self) -> None:
         async for item in self._parts.transport.inputs():
@@ -229,12 +211,7 @@ class CallSession:
     # --- per frame -------------------------------------------------------------------------
 
     def _on_frame(self, frame: AudioFrame) -> None:
-        if not self._speechlike(frame):
-            self._sound_since = None
-        elif self._sound_since is None:
-            self._sound_since = frame.timestamp
-        self._track_noise(frame)
-        self._preroll.append(frame)
+        self._onset.hear(frame)
         if self._utterance is not None:
             self._utterance.frames.append(frame)
         if self._barge is not None:
@@ -254,10 +231,9 @@ class CallSession:
         self._vad_active = event.kind is VadEventKind.SPEECH_START
         if self._barge is not None:
             if event.kind is VadEventKind.SPEECH_START:
-                self._barge.confirmed = True
-                self._barge.speech_end = None
+                self._barge.decision.speech_started()
             else:
-                self._barge.speech_end = event.timestamp
+                self._barge.decision.speech_ended(event.timestamp)
             return
         if self._state_value is TurnState.SPEAKING:
             return  # during playout only the echo-guarded barge-in path listens
@@ -269,7 +245,7 @@ class CallSession:
     def _on_speech_start(self, onset: float) -> None:
         utterance = self._utterance
         if utterance is None:
-            self._utterance = _Utterance(self._frames_since(onset - _PREROLL_S), onset)
+            self._utterance = _Utterance(self._onset.audio_from(onset), onset)
             return
         # The caller went on after a pause: drop what was prepared, keep listening.
         if utterance.preparing is not None:
@@ -283,12 +259,13 @@ class CallSession:
         if utterance is None:
             return
         utterance.speech_end = end
-        utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+        utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
         self._set_state(TurnState.THINKING)
 
     def _check_timers(self, frame: AudioFrame) -> None:
         now = frame.end
-        self._check_keys()
+        if (keys := self._keypad.due(self._clock.now())) is not None:
+            self._tasks.spawn(self._answer_dtmf(keys))
         if not self._time_limited and self._clock.now() - self._started > self._settings.max_call_s:
             self._end_for_time_limit()
         elif self._barge is not None:
@@ -323,7 +300,7 @@ class CallSession:
         hold = self._endpointer.hold(
             self._expect, prepared.transcript.text, prepared.entity_complete
         )
-        if now - utterance.speech_end < hold or self._resuming(now):
+        if now - utterance.speech_end < hold or self._onset.resuming(now):
             return
         marks = TurnMarks()
         marks.mark("user_speech_end", utterance.speech_end)
@@ -364,14 +341,14 @@ class CallSession:
         self._speaking = speaking
         self._set_state(TurnState.SPEAKING)
         self._publish(AgentSaid(self._clock.now(), speaking.text))
-        speaking.task = self._spawn(self._speak(speaking, first_audio))
+        speaking.task = self._tasks.spawn(self._speak(speaking, first_audio))
 
     async def _prepare(self, frames: list[AudioFrame]) -> _Prepared:
         """Transcribe, answer and synthesize the first chunk, before the turn is committed."""
         marks: dict[str, float] = {}
         audio = AudioFrame.concat(frames)
         hint = AsrHint(expect=self._expect)
-        transcript = await self._work(self._parts.asr.transcribe(audio, hint))
+        transcript = await self._tasks.work(self._parts.asr.transcribe(audio, hint))
         marks["asr_final"] = self._clock.now()
         text = transcript.text.strip()
         if not text:
@@ -379,7 +356,7 @@ class CallSession:
         state = self._dialogue_state
         dialogue = self._parts.dialogue
         now = self._parts.wall_clock()
-        reply = await self._work(
+        reply = await self._tasks.work(
             asyncio.to_thread(dialogue.respond, text, None, state, now, transcript)
         )
         marks["reply_first_text"] = self._clock.now()
@@ -469,89 +446,62 @@ class CallSession:
 
     # --- barge-in --------------------------------------------------------------------------
 
-    def _resuming(self, now: float) -> bool:
-        """Sound like speech has just begun again, and the VAD may yet confirm it (the VAD
-        wants `start_ms` of it): no turn commits on it. Sound going on longer unconfirmed is
-        noise, and holds nothing."""
-        since = self._sound_since
-        return since is not None and now - since <= _RESUME_CONFIRM_S
-
-    def _speechlike(self, frame: AudioFrame) -> bool:
-        level = rms_dbfs(frame.samples)
-        return level > max(_SPEECH_FLOOR_DBFS, self._noise_floor_db + _SPEECH_ABOVE_NOISE_DB)
-
     def _watch_for_barge_in(self, frame: AudioFrame, caller_dominant: bool) -> None:
-        if self._sound_since is not None and caller_dominant:
-            self._onset_run += 1
-        else:
-            self._onset_run = 0
-        needed = self._settings.barge_in.min_onset_frames
-        if self._onset_run < needed:
+        onset = self._onset.caller_onset(frame, caller_dominant)
+        if onset is None:
             return
-        onset = frame.timestamp - (needed - 1) * frame.duration
         self._parts.playout.pause()
-        self._barge = _Barge(onset, self._frames_since(onset - _PREROLL_S), self._vad_active)
-        self._onset_run = 0
+        settings = self._settings.barge_in
+        decision = BargeInDecision(onset, self._vad_active, settings, self._backchannel)
+        self._barge = _Barge(decision, self._onset.audio_from(onset))
         self._set_state(TurnState.INTERRUPTED)
         self._publish(BargeIn(self._clock.now(), onset))
 
     def _check_barge(self, now: float) -> None:
         barge = self._barge
         assert barge is not None
-        settings = self._settings.barge_in
-        elapsed = now - barge.onset
         if barge.judging is not None:
             if barge.judging.done():
-                failed = barge.judging.cancelled() or barge.judging.exception() is not None
-                unknown = Transcript(text="?", language="", confidence=1.0)
-                verdict = (True, unknown) if failed else barge.judging.result()
-                self._on_barge_judged(barge, verdict)
+                self._on_barge_judged(barge, barge.judging)
             return
-        if not barge.confirmed and elapsed >= _BARGE_CONFIRM_S:
-            self._resolve_barge(interrupted=False, heard="")
-        elif barge.speech_end is not None:
-            barge.judging = self._spawn(self._transcribe_barge(barge, final=True))
-        elif elapsed >= settings.longest_backchannel_ms / 1000 + _SPEECH_END_GRACE_S:
-            self._resolve_barge(interrupted=True, heard="")
-        elif elapsed >= settings.decide_after_ms / 1000 and not barge.judged_partial:
-            barge.judging = self._spawn(self._transcribe_barge(barge, final=False))
+        step = barge.decision.next_step(now)
+        if isinstance(step, Transcribe):
+            barge.judging = self._tasks.spawn(self._transcribe_barge(barge))
+        elif isinstance(step, Verdict):
+            self._resolve_barge(step)
 
-    async def _transcribe_barge(self, barge: _Barge, final: bool) -> tuple[bool, Transcript]:
+    async def _transcribe_barge(self, barge: _Barge) -> Transcript:
         audio = AudioFrame.concat(list(barge.frames))
-        transcript = await self._work(self._parts.asr.transcribe(audio, AsrHint()))
-        return final, transcript
+        return await self._tasks.work(self._parts.asr.transcribe(audio, AsrHint()))
 
-    def _on_barge_judged(self, barge: _Barge, verdict: tuple[bool, Transcript]) -> None:
-        final, transcript = verdict
-        heard = transcript.text
+    def _on_barge_judged(self, barge: _Barge, judging: asyncio.Task[Transcript]) -> None:
         barge.judging = None
-        speech_s = (barge.speech_end or self._clock.now()) - barge.onset
-        if self._speaking is not None and repeats_reply(heard, self._speaking.text):
-            self._echo.was_echo()
-            self._resolve_barge(interrupted=False, heard=heard)
-        elif not self._backchannel.is_backchannel(heard, speech_s, transcript.confidence):
-            self._resolve_barge(interrupted=True, heard=heard)
-        elif final:
-            self._resolve_barge(interrupted=False, heard=heard)
-        else:
-            barge.judged_partial = True  # "okay" so far: wait for the end or the time limit
+        failed = judging.cancelled() or judging.exception() is not None
+        transcript = None if failed else judging.result()
+        reply_text = self._speaking.text if self._speaking is not None else None
+        verdict = barge.decision.judged(transcript, self._clock.now(), reply_text)
+        if verdict is not None:
+            self._resolve_barge(verdict)
 
-    def _resolve_barge(self, interrupted: bool, heard: str) -> None:
+    def _resolve_barge(self, verdict: Verdict) -> None:
         barge = self._barge
         assert barge is not None
         self._barge = None
-        self._publish(BargeInResolved(self._clock.now(), barge.onset, interrupted, heard))
-        if not interrupted:
+        if verdict.was_echo:
+            self._echo.was_echo()
+        onset, speech_end = barge.decision.onset, barge.decision.speech_end
+        self._publish(BargeInResolved(self._clock.now(), onset, verdict.interrupted, verdict.heard))
+        if not verdict.interrupted:
             self._parts.playout.resume()
             self._set_state(TurnState.SPEAKING)
             return
         self._interrupt_speaking()
         self._set_state(TurnState.LISTENING)
         # The caller's words become the next turn, from their onset.
-        utterance = _Utterance(barge.frames, barge.onset, speech_end=barge.speech_end)
+        utterance = _Utterance(barge.frames, onset, speech_end=speech_end)
         self._utterance = utterance
-        if barge.speech_end is not None:
-            utterance.preparing = self._spawn(self._prepare(list(utterance.frames)))
+        if speech_end is not None:
+            utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
 
     # --- silence, limits, DTMF -------------------------------------------------------------
 
@@ -575,27 +525,19 @@ class CallSession:
             self._commit_reply(SessionReply((text,), self._dialogue_state), None, [])
 
     def _on_dtmf(self, item: DtmfInput) -> None:
-        # A key press stops the agent at once; digits are collected up to "#" or a pause.
+        # A key press stops the agent at once; the entry is answered when it is complete.
         if self._speaking is not None:
             self._interrupt_speaking()
-        self._keys = DtmfInput(self._keys.digits + item.digits, self._keys.at or item.at)
-        self._keys_last = self._clock.now()
-        if "#" in item.digits:
-            self._submit_keys()
-
-    def _check_keys(self) -> None:
-        if self._keys.digits and self._clock.now() - self._keys_last >= self._settings.dtmf_pause_s:
-            self._submit_keys()
-
-    def _submit_keys(self) -> None:
-        keys, self._keys = self._keys, DtmfInput("", 0.0)
-        self._spawn(self._answer_dtmf(keys))
+        if (keys := self._keypad.press(item, self._clock.now())) is not None:
+            self._tasks.spawn(self._answer_dtmf(keys))
 
     async def _answer_dtmf(self, item: DtmfInput) -> None:
         dialogue = self._parts.dialogue
         state = self._dialogue_state
         now = self._parts.wall_clock()
-        reply = await self._work(asyncio.to_thread(dialogue.respond, "", item.digits, state, now))
+        reply = await self._tasks.work(
+            asyncio.to_thread(dialogue.respond, "", item.digits, state, now)
+        )
         self._publish(CallerSaid(self._clock.now(), f"(keypad) {item.digits}"))
         self._store(
             lambda: self._parts.recorder.add_turn(
@@ -627,41 +569,12 @@ class CallSession:
         except Exception:
             logger.exception("publishing %s failed", type(event).__name__)
 
-    def _frames_since(self, start: float) -> list[AudioFrame]:
-        return [frame for frame in self._preroll if frame.end > start]
-
-    def _track_noise(self, frame: AudioFrame) -> None:
-        level = rms_dbfs(frame.samples)
-        self._noise_floor_db = min(level, self._noise_floor_db + _NOISE_RISE_DB_PER_FRAME)
-
-    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        # The task runs `coro` itself, not a wrapper awaiting it: a task cancelled before its
-        # first step closes its own coroutine, but not one a wrapper never got to await.
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        # A failure inside one turn must not end the call: it is logged here, and whoever
-        # waits on the task sees it failed and drops that turn's work.
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("call task failed", exc_info=error)
-
-    async def _work(self, awaitable: Awaitable[T]) -> T:
-        self._busy += 1
-        try:
-            return await awaitable
-        finally:
-            self._busy -= 1
-
     async def _synthesize(self, text: str) -> AsyncIterator[AudioFrame]:
         stream = self._parts.tts.synthesize(text, "en")
         async with contextlib.aclosing(stream) as frames:  # type: ignore[type-var]
             while True:
                 try:
-                    frame = await self._work(anext(frames))
+                    frame = await self._tasks.work(anext(frames))
                 except StopAsyncIteration:
                     return
                 yield frame
@@ -673,16 +586,9 @@ class CallSession:
         # One writer keeps turns and writes in call order; blocking I/O runs in a thread.
         while (write := await self._store_queue.get()) is not None:
             try:
-                await self._work(asyncio.to_thread(write))
+                await self._tasks.work(asyncio.to_thread(write))
             except Exception:
                 logger.exception("storing a turn failed")
-
-    async def _cancel_tasks(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
 
 
 def _silent_like(frame: AudioFrame) -> AudioFrame:
