@@ -184,3 +184,22 @@ def test_microphone_records_which_samples_of_which_utterance_went_out_when() -> 
     assert recording.utterance_time(7, 200) == 2.02 + 40 / RATE
     assert recording.utterance_time(7, 240) is None
     assert not microphone.speaking
+
+
+def test_browser_playout_drains_a_backlog_back_to_its_delay() -> None:
+    packets = [
+        HeardPacket(1.000, 0.00, _loud(0.02), RATE),
+        HeardPacket(1.300, 0.02, _loud(0.02), RATE),  # the sender stalled: re-buffered
+        HeardPacket(1.301, 0.04, _loud(0.02), RATE),  # its catch-up burst waits its turn
+        HeardPacket(1.302, 0.06, _loud(0.02), RATE),
+        HeardPacket(1.303, 0.08, _loud(0.02), RATE),
+        HeardPacket(1.304, 0.10, _loud(0.02), RATE),
+        HeardPacket(1.305, 0.12, _loud(0.02), RATE),
+        HeardPacket(1.306, 0.14, _loud(0.02), RATE),
+    ]
+    played = browser_playout(packets, 0.06)
+    assert [round(p.at, 3) for p in played[:4]] == [1.06, 1.36, 1.38, 1.40]
+    # no packet waits more than the buffer and the drain margin: the backlog is played faster
+    waits = [p.at - h.at for p, h in zip(played, packets, strict=True)]
+    assert all(0.06 - 1e-9 <= wait <= 0.1 + 1e-9 for wait in waits)
+    assert round(played[4].at, 3) == 1.363  # would have waited 117 ms: back to 60

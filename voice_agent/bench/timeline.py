@@ -28,6 +28,8 @@ from voice_agent.audio.resample import resample
 FRAME_S = 0.02
 BROWSER_BUFFER_S = 0.06
 """The `browser` receive mode: a fixed playout buffer close to a browser's on a clean link."""
+DRAIN_ABOVE_S = 0.04
+"""Audio held beyond the buffer's delay by more than this is played out faster (dropped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +150,19 @@ def browser_playout(
     """The same packets as a fixed playout buffer would play them.
 
     Each packet plays `buffer_s` after the anchor packet's arrival, plus its media-time
-    distance from the anchor. A packet that arrives after its slot (the buffer ran dry), or
-    far before it (the sender's timestamps jumped), becomes the new anchor: it plays
-    `buffer_s` after it arrived, as a browser re-buffers."""
+    distance from the anchor. A packet that arrives after its slot (the buffer ran dry)
+    becomes the new anchor: it plays `buffer_s` after it arrived, as a browser re-buffers. So
+    does a packet that would wait more than `buffer_s + DRAIN_ABOVE_S` (a burst after a
+    sender's stall, or a jump in its timestamps): a browser plays such a backlog faster until
+    it is back to its target delay; a buffer that never drained would carry every stall of a
+    call into all the rest of it."""
     played: list[HeardPacket] = []
     anchor: HeardPacket | None = None
     for packet in sorted(heard, key=lambda p: p.at):
         slot = packet.at + buffer_s
         if anchor is not None:
             anchored_slot = anchor.at + buffer_s + (packet.media_s - anchor.media_s)
-            if packet.at <= anchored_slot <= packet.at + _REANCHOR_EARLY_S:
+            if packet.at <= anchored_slot <= packet.at + buffer_s + DRAIN_ABOVE_S:
                 slot = anchored_slot
             else:
                 anchor = None
@@ -165,6 +170,3 @@ def browser_playout(
             anchor = packet
         played.append(HeardPacket(slot, packet.media_s, packet.samples, packet.rate))
     return played
-
-
-_REANCHOR_EARLY_S = 1.0
