@@ -1,4 +1,4 @@
-"""Speech recognition: a whole utterance in, a transcript out."""
+"""Speech recognition: a whole utterance in, a transcript out (streaming.py grows one)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,22 @@ class Transcript:
     """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
     like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
     (``digits.rewrite_digits``). The dialogue reads such digits back before they count."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognized word and when it was heard, in seconds on its audio's clock."""
+
+    text: str
+    """As written by the recognizer, punctuation attached ("parcel?"), no surrounding spaces."""
+    start_s: float
+    end_s: float
+    probability: float
+    """Mean probability of the word's tokens, 0..1."""
+
+    def shifted(self, seconds: float) -> Word:
+        """The same word on a clock `seconds` later."""
+        return Word(self.text, self.start_s + seconds, self.end_s + seconds, self.probability)
 
 
 class Asr(Protocol):

@@ -7,9 +7,15 @@ notes/asr-short-window.md) encodes only the utterance plus padding, at least
 n-gram rule and a token budget. Its output falls back to the stock path when it is empty,
 hits the budget or repeats itself (guards.py); ``Transcript.path`` says which path answered.
 
+``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
+(streaming.py): the fast path's tokens are aligned to the audio by cross-attention, as
+faster-whisper's ``word_timestamps=True`` does, and the text said before (the confirmed words)
+is given to the decoder as its previous-text prompt.
+
 Timings (ms): ``resample_ms``, ``features_ms``, ``encode_ms``, ``language_ms`` (detection on
 a multilingual model), ``decode_ms`` (the fast path's decoding), ``stock_ms`` (the whole
-stock path, when it ran) and ``total_ms``.
+stock path, when it ran) and ``total_ms``; the word path adds ``align_ms`` and logs them
+(debug).
 
 One model per process: every WhisperAsr with the same model directory and thread settings
 shares one loaded model (CTranslate2 runs ``num_workers`` decodes at once on it).
@@ -32,13 +38,14 @@ from typing import Any
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import merge_punctuations
 
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Float32Array
 from voice_agent.audio.resample import resample
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
-from voice_agent.stages.asr import AsrHint, Expect, Transcript
+from voice_agent.stages.asr import AsrHint, Expect, Transcript, Word
 from voice_agent.stages.asr.digits import rewrite_digits
 from voice_agent.stages.asr.guards import (
     FallbackReason,
@@ -57,6 +64,11 @@ MAX_WINDOW_S = 30.0
 MAX_DECODE_LENGTH = 448
 """Whisper's text context: prompt and generated tokens together."""
 BUDGET_BASE_TOKENS = 10
+MAX_CONTEXT_TOKENS = MAX_DECODE_LENGTH // 2 - 1
+"""Previous-text prompt kept, counted from its end (Whisper's own limit, as faster-whisper)."""
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+"""Punctuation joined to the word after / before it (faster-whisper's defaults)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,19 @@ class _Decoded:
     text: str
     language: str
     avg_logprob: float
+    tokens: tuple[int, ...] = ()
+    """The fast path's text tokens (word alignment needs them)."""
+    words: tuple[Word, ...] = ()
+    """The stock path's words when they were asked for, timed from the samples' start."""
+
+
+@dataclass(frozen=True, slots=True)
+class _FastDecode:
+    decoded: _Decoded
+    rejected: FallbackReason | None
+    """Why the guards reject the output (guards.py), or None when it stands."""
+    encoded: Any
+    """The encoder's output for the window (a ctranslate2.StorageView), for word alignment."""
 
 
 class _Timings:
@@ -166,6 +191,58 @@ class WhisperAsr:
             digits_rewritten=rewritten,
         )
 
+    def transcribe_words_blocking(
+        self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
+    ) -> list[Word]:
+        """The words of `audio`, timed on its clock, decoded after `context` (what was said
+        before it: previous-text conditioning, not a forced prefix), on the calling thread.
+
+        The guarded short window decodes and its tokens are aligned to the audio. When the
+        guards reject that output the stock path transcribes with word times instead; without
+        `fallback` there are no words then (a partial pass should not pay for the stock path:
+        a later pass hears the same audio again). Digits are left as heard (no rewrite).
+        """
+        model = self._loaded_model()
+        speech = resample(audio, PIPELINE_RATE).to_float()
+        if len(speech) == 0:
+            return []
+        samples = self._with_lead_in(speech)
+        language = self._fixed_language(model, hint)
+        window = self._window_s(samples)
+        timings = _Timings()
+        words: list[Word] | None = None
+        if self._settings.fast_path and window <= MAX_WINDOW_S:
+            attempt = self._fast(model, samples, window, language, hint.expect, timings, context)
+            language = attempt.decoded.language
+            if attempt.rejected is None:
+                with timings.measure("align_ms"):
+                    words = self._aligned_words(model, attempt, len(samples))
+            elif not fallback:
+                words = []
+            else:
+                _log_rejected(attempt.decoded.text, attempt.rejected, samples)
+        if words is None:
+            with timings.measure("stock_ms"):
+                prompt = _joined(self._prompt_for(hint.expect, language), context)
+                words = list(self._stock(model, samples, language, prompt, True).words)
+        logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
+        # Times so far count from the lead-in's start; the caller's clock starts after it.
+        lead_in_s = (len(samples) - len(speech)) / PIPELINE_RATE
+        return [_on_clock(word, audio.timestamp - lead_in_s, audio) for word in _unechoed(words)]
+
+    def _aligned_words(self, model: WhisperModel, fast: _FastDecode, samples: int) -> list[Word]:
+        """The fast path's tokens aligned to its window (cross-attention and DTW, the way
+        faster-whisper times words), punctuation joined to its word."""
+        tokenizer = self._tokenizer(model, fast.decoded.language)
+        text_tokens = [token for token in fast.decoded.tokens if token < tokenizer.eot]
+        if not text_tokens:
+            return []
+        # Only frames that hold samples: the padding after them has no words to align.
+        content_frames = math.ceil(samples * FRAMES_PER_SECOND / PIPELINE_RATE)
+        alignment = model.find_alignment(tokenizer, [text_tokens], fast.encoded, content_frames)[0]
+        merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+        return [word for word in map(_word, alignment) if word.text]
+
     def _decode(
         self,
         model: WhisperModel,
@@ -176,23 +253,17 @@ class WhisperAsr:
     ) -> tuple[_Decoded, str]:
         if len(samples) == 0:
             return _Decoded("", language or self._default_language(model), 0.0), "fast"
-        lead_in = np.zeros(round(self._settings.lead_in_s * PIPELINE_RATE), dtype=np.float32)
-        samples = np.concatenate([lead_in, samples])
-        duration = len(samples) / PIPELINE_RATE
-        window = max(duration + self._settings.window_padding_s, self._settings.min_window_s)
+        samples = self._with_lead_in(samples)
+        window = self._window_s(samples)
         fast: _Decoded | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            fast, reason = self._fast(model, samples, window, language, expect, timings)
-            if reason is None:
+            attempt = self._fast(model, samples, window, language, expect, timings)
+            fast = attempt.decoded
+            if attempt.rejected is None:
                 return fast, "fast"
-            logger.info(
-                "fast path output %r rejected (%s) for %.2f s of audio; using the stock path",
-                fast.text,
-                reason,
-                duration,
-            )
+            _log_rejected(fast.text, attempt.rejected, samples)
             language = fast.language
-            if reason != FallbackReason.LOOP.value:
+            if attempt.rejected is not FallbackReason.LOOP:
                 fast = None
         with timings.measure("stock_ms"):
             prompt = self._prompt_for(expect, language)
@@ -211,7 +282,8 @@ class WhisperAsr:
         language: str | None,
         expect: Expect,
         timings: _Timings,
-    ) -> tuple[_Decoded, str | None]:
+        context: str = "",
+    ) -> _FastDecode:
         with timings.measure("features_ms"):
             padded = np.zeros(round(window * PIPELINE_RATE), dtype=np.float32)
             padded[: len(samples)] = samples
@@ -224,7 +296,8 @@ class WhisperAsr:
             with timings.measure("language_ms"):
                 language = self._detected_language(model, encoded)
         tokenizer = self._tokenizer(model, language)
-        prompt = self._prompt_tokens(tokenizer, self._prompt_for(expect, language))
+        prompt_text = _joined(self._prompt_for(expect, language), context)
+        prompt = self._prompt_tokens(tokenizer, prompt_text)
         duration = len(samples) / PIPELINE_RATE
         budget = math.ceil(self._settings.tokens_per_second * duration + BUDGET_BASE_TOKENS)
         # CTranslate2 generates at most min(max_length // 2, max_length - len(prompt)) tokens
@@ -244,9 +317,9 @@ class WhisperAsr:
             )[0]
         tokens: list[int] = list(result.sequences_ids[0])
         text = str(tokenizer.decode(tokens)).strip()
-        decoded = _Decoded(text, language, _average_logprob(float(result.scores[0]), len(tokens)))
-        reason = fallback_reason(text, len(tokens), budget)
-        return decoded, None if reason is None else reason.value
+        logprob = _average_logprob(float(result.scores[0]), len(tokens))
+        decoded = _Decoded(text, language, logprob, tokens=tuple(tokens))
+        return _FastDecode(decoded, fallback_reason(text, len(tokens), budget), encoded)
 
     def _stock(
         self,
@@ -254,6 +327,7 @@ class WhisperAsr:
         samples: Float32Array,
         language: str | None,
         prompt_text: str | None,
+        word_timestamps: bool = False,
     ) -> _Decoded:
         segments, info = model.transcribe(
             samples,
@@ -262,18 +336,22 @@ class WhisperAsr:
             initial_prompt=prompt_text,
             condition_on_previous_text=False,
             without_timestamps=True,
+            word_timestamps=word_timestamps,
             vad_filter=False,
         )
         texts: list[str] = []
+        words: list[Word] = []
         weighted_logprob = 0.0
         weights = 0
         for segment in segments:
             texts.append(str(segment.text).strip())
+            words.extend(_word(timing) for timing in segment.words or ())
             weight = len(segment.tokens) + 1  # the end-of-text token counts in avg_logprob
             weighted_logprob += float(segment.avg_logprob) * weight
             weights += weight
         text = " ".join(part for part in texts if part)
-        return _Decoded(text, str(info.language), weighted_logprob / weights if weights else 0.0)
+        logprob = weighted_logprob / weights if weights else 0.0
+        return _Decoded(text, str(info.language), logprob, words=tuple(w for w in words if w.text))
 
     def _detected_language(self, model: WhisperModel, encoded: Any) -> str:
         ranked: list[tuple[str, float]] = [
@@ -316,10 +394,21 @@ class WhisperAsr:
     def _prompt_tokens(tokenizer: Tokenizer, prompt_text: str | None) -> list[int]:
         # Previous-text context goes before the start of transcript, as Whisper was trained;
         # unlike a forced prefix it is not echoed back (and measured no slower to decode).
+        # Its end is what conditions the next words: a long context keeps only its end.
         context: list[int] = []
         if prompt_text:
-            context = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt_text.strip())]
+            text_tokens = tokenizer.encode(" " + prompt_text.strip())[-MAX_CONTEXT_TOKENS:]
+            context = [tokenizer.sot_prev, *text_tokens]
         return [*context, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+    def _with_lead_in(self, samples: Float32Array) -> Float32Array:
+        lead_in = np.zeros(round(self._settings.lead_in_s * PIPELINE_RATE), dtype=np.float32)
+        return np.concatenate([lead_in, samples])
+
+    def _window_s(self, samples: Float32Array) -> float:
+        """The short window's length for these samples (lead-in included)."""
+        duration = len(samples) / PIPELINE_RATE
+        return max(duration + self._settings.window_padding_s, self._settings.min_window_s)
 
     def _tokenizer(self, model: WhisperModel, language: str) -> Tokenizer:
         with self._lock:
@@ -346,6 +435,51 @@ class WhisperAsr:
             )
             self._model = shared_model(key)
         return self._model
+
+
+def _log_rejected(text: str, reason: FallbackReason, samples: Float32Array) -> None:
+    logger.info(
+        "fast path output %r rejected (%s) for %.2f s of audio; using the stock path",
+        text,
+        reason.value,
+        len(samples) / PIPELINE_RATE,
+    )
+
+
+def _joined(*prompts: str | None) -> str | None:
+    """Prompts in order, as one text (None when all are empty)."""
+    return " ".join(prompt.strip() for prompt in prompts if prompt and prompt.strip()) or None
+
+
+def _word(timing: Any) -> Word:
+    """Our Word from faster-whisper's (a dataclass in transcribe(), a dict in alignment)."""
+    if isinstance(timing, dict):
+        text, start, end, probability = (timing[k] for k in ("word", "start", "end", "probability"))
+    else:
+        text, start, end, probability = timing.word, timing.start, timing.end, timing.probability
+    return Word(str(text).strip(), float(start), float(end), float(probability))
+
+
+def _unechoed(words: list[Word]) -> list[Word]:
+    """`words` without a phrase the decoder said twice at its very end (as in the text path)."""
+    pieces_kept = len(without_echoed_tail(" ".join(word.text for word in words)).split())
+    kept: list[Word] = []
+    pieces = 0
+    for word in words:
+        pieces += len(word.text.split())  # a word may hold a space ('" hello' when quoted)
+        if pieces > pieces_kept:
+            break
+        kept.append(word)
+    return kept
+
+
+def _on_clock(word: Word, offset_s: float, audio: AudioFrame) -> Word:
+    """`word` moved by `offset_s`, within the audio it was heard in (alignment may stretch the
+    first word into the lead-in's silence)."""
+    moved = word.shifted(offset_s)
+    start = min(max(moved.start_s, audio.timestamp), audio.end)
+    end = min(max(moved.end_s, start), audio.end)
+    return Word(moved.text, start, end, moved.probability)
 
 
 def _shorter(text: str, than: str) -> bool:
