@@ -12,8 +12,6 @@ from voice_agent.bench.report_plots import Plot
 from voice_agent.bench.report_summary import (
     CLEAN_PROFILE,
     GOAL_RECEIVE,
-    NETWORK_AND_CALLER,
-    STAGES,
     SeriesSummary,
     describe_check,
     percent,
@@ -118,9 +116,8 @@ def stages_table(summaries: list[SeriesSummary]) -> Table | None:
     with_stages = [(s, dict(stage_segments(s))) for s in summaries if s.stages]
     if not with_stages:
         return None
-    names = [
-        name for name in (*STAGES, NETWORK_AND_CALLER) if any(name in d for _, d in with_stages)
-    ]
+    # columns in the order the first series reached its marks (time order, not pipeline order)
+    names = list(dict.fromkeys(name for _, segments in with_stages for name in segments))
     rows = [
         [
             s.label(with_target=True),
