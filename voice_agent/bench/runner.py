@@ -12,13 +12,12 @@ import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 from voice_agent.bench.content import Transcribe, holds_keywords, reply_audio, reply_window
 from voice_agent.bench.measures import PlayedTurn, measure_call, sounds, speech_bounds
 from voice_agent.bench.player import LiveCall, play_scenario
-from voice_agent.bench.relay import Profile, profile_named
+from voice_agent.bench.relay import Profile
 from voice_agent.bench.report import ProgressBar
 from voice_agent.bench.results import Series, TurnFigures
 from voice_agent.bench.scenario import RenderedTurn, Renderer, Scenario, voice_for
@@ -192,9 +191,8 @@ def call_figures(
         turn = by_turn[figure.turn]
         following = figures[position + 1] if position + 1 < len(figures) else None
         transcript, ok = _content(recorded, turn, following, transcribe)
-        result.append(
-            _with(figure, transcript=transcript, content_ok=ok, stages_ms=marks.get(turn.index, {}))
-        )
+        stages = marks.get(turn.index, {})
+        result.append(replace(figure, transcript=transcript, content_ok=ok, stages_ms=stages))
     return result
 
 
@@ -241,37 +239,12 @@ def _marks_by_turn(recorded: RecordedCall) -> dict[int, dict[str, float]]:
     return out
 
 
-def _with(figure: TurnFigures, **changes: object) -> TurnFigures:
-    from dataclasses import replace
-
-    return replace(figure, **changes)  # type: ignore[arg-type]
-
-
 def _merge_relay(total: dict[str, float] | None, stats: dict[str, object]) -> dict[str, float]:
-    """Sums packet counts over calls; recomputes the loss; keeps the delays of the last call."""
+    """Sums packet counts over calls; keeps the last call's rates and delays."""
     merged = dict(total or {})
-    for key, value in _flatten(stats).items():
-        if key.endswith(("packets", "dropped", "seen")):
-            merged[key] = merged.get(key, 0.0) + value
-        else:
-            merged[key] = value
-    return merged
-
-
-def _flatten(stats: dict[str, object], prefix: str = "") -> dict[str, float]:
-    flat: dict[str, float] = {}
     for key, value in stats.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        elif isinstance(value, int | float):
-            flat[name] = float(value)
-    return flat
-
-
-def profiles_named(names: Sequence[str]) -> list[Profile]:
-    return [profile_named(name) for name in names]
-
-
-def default_out(root: Path, stamp: str) -> Path:
-    return root / f"bench-{stamp}"
+        if not isinstance(value, int | float):
+            continue
+        counted = key.endswith(("packets", "dropped", "passed_at_once", "unroutable"))
+        merged[key] = merged.get(key, 0.0) + value if counted else float(value)
+    return merged
