@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.clock import Clock, RealClock
 from voice_agent.models import ModelStore
 from voice_agent.settings import Settings
+from voice_agent.stages.scheduler import InferenceScheduler, Lane
 from voice_agent.stages.vad import Vad
 
 if TYPE_CHECKING:
@@ -45,28 +45,29 @@ class App:
         return ModelStore(self.settings.models, self.settings.paths)
 
     @cached_property
-    def inference_executor(self) -> ThreadPoolExecutor:
-        # Blocking inference never runs on the event loop; one pool serves every stage.
-        return ThreadPoolExecutor(max_workers=4, thread_name_prefix="inference")
+    def inference_scheduler(self) -> InferenceScheduler:
+        """Blocking inference never runs on the event loop: one scheduler serves every stage
+        of every call, finals first, and skips partial passes when it is behind."""
+        return InferenceScheduler(threads=4, asr_workers=self.settings.asr.num_workers)
 
     @cached_property
     def asr(self) -> WhisperAsr:
         from voice_agent.stages.asr.whisper import WhisperAsr
 
-        return WhisperAsr(self.settings.asr, self.models, self.inference_executor)
+        return WhisperAsr(self.settings.asr, self.models, self.inference_scheduler.lane(Lane.FINAL))
 
     @cached_property
     def tts(self) -> PiperTts:
         from voice_agent.stages.tts.piper import PiperTts
 
-        return PiperTts(self.settings.tts, self.models, self.inference_executor)
+        return PiperTts(self.settings.tts, self.models, self.inference_scheduler.lane(Lane.SPEECH))
 
     async def warm_up(self) -> None:
         """Load every model and run each once, so the first caller waits for nothing."""
         from voice_agent.audio import AudioFrame
 
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.inference_executor, self.asr.load)
+        await loop.run_in_executor(self.inference_scheduler.lane(Lane.FINAL), self.asr.load)
         await self.tts.warm_up()
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
         await self.asr.transcribe(AudioFrame.concat(spoken))
@@ -206,8 +207,8 @@ class App:
         )
 
     def close(self) -> None:
-        if "inference_executor" in self.__dict__:
-            self.inference_executor.shutdown(wait=False, cancel_futures=True)
+        if "inference_scheduler" in self.__dict__:
+            self.inference_scheduler.shutdown(wait=False, cancel_futures=True)
         if "database" in self.__dict__:
             self.database.engine.dispose()
 

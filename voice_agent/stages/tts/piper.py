@@ -1,9 +1,10 @@
 """Piper TTS: clause-by-clause synthesis off the event loop, streamed as 16 kHz frames.
 
 Piper renders whole sentences only, so a reply is cut into short clauses (clauses.py) and each
-is synthesized in the inference executor, the next one while the current one plays. Frames are
-``settings.frame_ms`` long (20 ms by default, the transports' packet size; only the last of a
-reply is padded with silence); timestamps are offsets in seconds from the start of the reply.
+is synthesized in the inference executor (the scheduler's SPEECH lane), the next one while the
+current one plays. Frames are ``settings.frame_ms`` long (20 ms by default, the transports'
+packet size; only the last of a reply is padded with silence); timestamps are offsets in
+seconds from the start of the reply.
 
 Cancel by closing the generator (``aclose()``) or cancelling the task that iterates it: the
 clause being synthesized is aborted inside onnxruntime (``RunOptions.terminate``) and no
