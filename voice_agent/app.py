@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,12 +21,14 @@ from voice_agent.stages.scheduler import InferenceScheduler, Lane
 from voice_agent.stages.vad import Vad
 
 if TYPE_CHECKING:
-    from voice_agent.agent.session import CallParts, CallSession
+    from voice_agent.agent.ports import CallParts
+    from voice_agent.agent.session import CallSession
     from voice_agent.dialogue.call import CallDialogue
     from voice_agent.dialogue.classifier import IntentClassifier
     from voice_agent.dialogue.embedding import SentenceEmbedder
     from voice_agent.dialogue.engine import DialogueEngine
     from voice_agent.dialogue.understanding import Understander
+    from voice_agent.stages.asr.live import StreamingWhisper
     from voice_agent.stages.asr.whisper import WhisperAsr
     from voice_agent.stages.tts.piper import PiperTts
     from voice_agent.store.db import Database
@@ -55,6 +58,16 @@ class App:
         from voice_agent.stages.asr.whisper import WhisperAsr
 
         return WhisperAsr(self.settings.asr, self.models, self.inference_scheduler.lane(Lane.FINAL))
+
+    @cached_property
+    def asr_streaming(self) -> StreamingWhisper | None:
+        """Recognition while the caller speaks (None when `stream_every_s` is 0)."""
+        from voice_agent.stages.asr.live import StreamingWhisper
+
+        if not self.settings.asr.stream_every_s:
+            return None
+        partials = functools.partial(self.inference_scheduler.try_submit, Lane.PARTIAL)
+        return StreamingWhisper(self.asr, self.settings.asr, partials)
 
     @cached_property
     def tts(self) -> PiperTts:
@@ -192,7 +205,7 @@ class App:
     def call_parts(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
     ) -> CallParts:
-        from voice_agent.agent.session import CallParts
+        from voice_agent.agent.ports import CallParts
 
         dialogue, recorder = self.conversation(channel, caller_id)
         return CallParts(
@@ -204,6 +217,7 @@ class App:
             dialogue=dialogue,
             recorder=recorder,
             metrics=self.latency_metrics,
+            streaming=self.asr_streaming,
         )
 
     def close(self) -> None:

@@ -81,6 +81,12 @@ class AsrSettings(Section):
     one (empty: no prompt). Digit runs are rewritten as spaced digits either way."""
     email_prompt: str = ""
     """Context shown to the decoder when an e-mail address is expected (empty: none)."""
+    stream_every_s: float = Field(default=0.5, ge=0.0, le=5.0)
+    """While the caller speaks, the utterance is decoded again after this much new audio, so
+    that at the pause only its unconfirmed tail is left (0: no streaming; the whole utterance
+    is decoded at the pause)."""
+    stream_context_s: float = Field(default=1.0, ge=0.0, le=5.0)
+    """Confirmed speech each streaming pass hears again before its new words."""
 
 
 class TtsSettings(Section):
@@ -117,6 +123,9 @@ class VadSettings(Section):
     ~70 ms of any stream speech while it learns the noise: keep this above 80 for it)."""
     hangover_ms: int = Field(default=120, ge=0, le=5000)
     """Silence must last this long before speech-end is reported."""
+    pause_ms: int = Field(default=60, ge=0, le=5000)
+    """Quiet this long after the sound reports a tentative pause, on which the final
+    recognition pass begins before speech-end is sure (0: off; only below `hangover_ms`)."""
 
 
 class ServerSettings(Section):

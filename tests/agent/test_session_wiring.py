@@ -9,17 +9,26 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts, burst
+from tests.fakes.stages import (
+    EchoDialogue,
+    EnergyVad,
+    ListRecorder,
+    ScriptedAsr,
+    ScriptedStreaming,
+    ToneTts,
+    burst,
+)
 from voice_agent.agent.events import (
     AgentStopped,
     BargeIn,
     BargeInResolved,
+    CallerHeard,
     CallerSaid,
     TurnLatency,
 )
 from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import DtmfInput
-from voice_agent.agent.session import CallParts, CallSession
+from voice_agent.agent.ports import CallParts, DtmfInput
+from voice_agent.agent.session import CallSession
 from voice_agent.audio import AudioFrame
 from voice_agent.bench.caller import Cue, Line, ScriptedCaller
 from voice_agent.clock import FakeClock
@@ -43,6 +52,7 @@ def _call(
     vad: EnergyVad | None = None,
     max_s: float = 120,
     dialogue: EchoDialogue | None = None,
+    streaming: ScriptedStreaming | None = None,
 ) -> Run:
     clock = FakeClock(100.0)
     playout = Playout(clock)
@@ -52,6 +62,7 @@ def _call(
     tts = ToneTts()
     dialogue = dialogue or EchoDialogue()
     parts = CallParts(transport, playout, vad or EnergyVad(), asr, tts, dialogue, recorder)
+    parts.streaming = streaming
     session = CallSession(settings or SessionSettings(), parts, clock)
     transport.settle = session.settled
     asyncio.run(session.run())
@@ -92,6 +103,50 @@ def test_the_transcripts_confidence_and_rewritten_digits_reach_the_dialogue() ->
     heard = [t for t in dialogue.transcripts if t is not None]
     assert heard and heard[0].text == "four seven seven oh oh"
     assert all(t.confidence == 0.4 and t.digits_rewritten for t in heard)
+
+
+def test_the_transcript_is_taken_at_a_tentative_pause_before_the_vad_confirms_the_end() -> None:
+    vad = EnergyVad(hangover_frames=8, pause_frames=2)
+    run = _call(
+        [Line(burst(1.0), cue=Cue.AFTER_REPLY), Line(burst(0.6, seed=2))],
+        ScriptedAsr({0.0: "bye", 1.2: "where is my order"}),
+        vad=vad,
+    )
+    latency = next(e for e in run.transport.call.events if isinstance(e, TurnLatency))
+    # Within two quiet frames, not the eight of the hangover (inference is instant here).
+    assert latency.marks_ms["asr_final"] <= 40
+    said = [t.text for t in run.recorder.turns if t.speaker == "caller"]
+    assert said[0] == "where is my order"
+
+
+def test_a_caller_who_resumes_after_a_tentative_pause_is_heard_as_one_turn() -> None:
+    # 60 ms of quiet: a tentative pause (two frames), then the caller goes on.
+    going_on = AudioFrame.concat([burst(0.8), AudioFrame.silence(0.06), burst(0.6, seed=7)])
+    asr = ScriptedAsr({0.0: "bye", 0.8: "my order", 1.4: "where is my order"})
+    run = _call(
+        [Line(going_on, cue=Cue.AFTER_REPLY), Line(burst(0.5, seed=8))],
+        asr,
+        vad=EnergyVad(hangover_frames=8, pause_frames=2),
+    )
+    said = [t.text for t in run.recorder.turns if t.speaker == "caller"]
+    assert said[0] == "where is my order"
+    # The pass taken at the tentative pause heard only the first part; the turn, all of it.
+    durations = [duration for duration, _ in asr.calls]
+    assert any(0.8 <= d < 1.3 for d in durations) and any(d >= 1.4 for d in durations)
+
+
+def test_interim_captions_go_out_while_the_caller_speaks() -> None:
+    asr = ScriptedAsr({0.0: "bye", 0.5: "where is", 1.0: "where is my", 2.0: "where is my order"})
+    streaming = ScriptedStreaming(asr)
+    run = _call(
+        [Line(burst(2.2), cue=Cue.AFTER_REPLY), Line(burst(0.5, seed=8))], asr, streaming=streaming
+    )
+    events = run.transport.call.events
+    heard = [e for e in events if isinstance(e, CallerHeard)]
+    said = next(e for e in events if isinstance(e, CallerSaid))
+    assert [(e.confirmed, e.pending) for e in heard[:2]] == [("where", "is"), ("where is", "my")]
+    assert all(e.at < said.at for e in heard[:4])
+    assert said.text == "where is my order"
 
 
 def test_no_turn_commits_while_the_caller_is_audibly_going_on() -> None:

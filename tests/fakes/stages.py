@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ import numpy as np
 
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
-from voice_agent.stages.asr import AsrHint, Expect, Transcript
+from voice_agent.stages.asr import AsrHint, Expect, Interim, Transcript, WholeUtterance
 from voice_agent.stages.vad import VadEvent, VadEventKind
 from voice_agent.store.writes import TurnRecord
 
@@ -20,11 +20,17 @@ class EnergyVad:
     """Speech = frames above a level; hangover in frames; boundaries from frame times."""
 
     def __init__(
-        self, threshold_dbfs: float = -40.0, hangover_frames: int = 5, start_frames: int = 1
+        self,
+        threshold_dbfs: float = -40.0,
+        hangover_frames: int = 5,
+        start_frames: int = 1,
+        pause_frames: int | None = None,
     ) -> None:
         self._threshold = threshold_dbfs
         self._hangover = hangover_frames
         self._start_frames = start_frames
+        self._pause_frames = pause_frames
+        """Quiet frames after which a tentative PAUSE is reported (None: never)."""
         self.reset()
 
     def reset(self) -> None:
@@ -36,8 +42,12 @@ class EnergyVad:
     def process(self, frame: AudioFrame) -> VadEvent | None:
         loud = rms_dbfs(frame.samples) > self._threshold
         if loud:
+            paused = self._speaking and self._pause_frames is not None
+            paused = paused and self._quiet >= (self._pause_frames or 0)
             self._quiet = 0
             self._last_loud_end = frame.end
+            if paused:
+                return VadEvent(VadEventKind.RESUME, frame.timestamp)
             if not self._speaking:
                 self._loud_run.append(frame.timestamp)
                 if len(self._loud_run) < self._start_frames:
@@ -51,6 +61,8 @@ class EnergyVad:
             if self._quiet >= self._hangover:
                 self._speaking = False
                 return VadEvent(VadEventKind.SPEECH_END, self._last_loud_end)
+            if self._quiet == self._pause_frames:
+                return VadEvent(VadEventKind.PAUSE, self._last_loud_end)
         return None
 
 
@@ -67,16 +79,62 @@ class ScriptedAsr:
 
     async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
         self.calls.append((audio.duration, hint))
-        text = ""
-        for minimum, candidate in self._table:
-            if audio.duration >= minimum:
-                text = candidate
+        text = self.text_for(audio.duration)
         return Transcript(
             text=text,
             language="en",
             confidence=self._confidence,
             digits_rewritten=self._rewritten,
         )
+
+    def text_for(self, duration_s: float) -> str:
+        text = ""
+        for minimum, candidate in self._table:
+            if duration_s >= minimum:
+                text = candidate
+        return text
+
+
+class ScriptedStreaming:
+    """Streams on a ScriptedAsr: a partial pass every `every_s` of audio, its interim the
+    script's text for the audio so far; the transcript that of a whole-utterance pass."""
+
+    def __init__(self, asr: ScriptedAsr, every_s: float = 0.5) -> None:
+        self.asr = asr
+        self.every_s = every_s
+        self.partials = 0
+
+    def stream(self, hint: AsrHint) -> ScriptedStream:
+        return ScriptedStream(self, hint)
+
+    def interim(self, duration_s: float) -> Interim:
+        self.partials += 1
+        words = self.asr.text_for(duration_s).split()
+        return Interim(" ".join(words[:-1]), " ".join(words[-1:]))
+
+
+class ScriptedStream:
+    def __init__(self, streaming: ScriptedStreaming, hint: AsrHint) -> None:
+        self._streaming = streaming
+        self._whole = WholeUtterance(streaming.asr, hint)
+        self._duration_s = 0.0
+        self._passed_s = 0.0
+
+    def append(self, frame: AudioFrame) -> None:
+        self._whole.append(frame)
+        self._duration_s += frame.duration
+
+    def partial(self) -> Awaitable[Interim] | None:
+        if self._duration_s - self._passed_s < self._streaming.every_s:
+            return None
+        self._passed_s = self._duration_s
+        return self._interim(self._duration_s)
+
+    async def _interim(self, duration_s: float) -> Interim:
+        return self._streaming.interim(duration_s)
+
+    async def transcript(self) -> Transcript:
+        return await self._whole.transcript()
 
 
 class ToneTts:

@@ -207,3 +207,39 @@ def test_a_shopper_interrupts_the_agent_from_the_browser(agent_url: str, tmp_pat
     assert rms_dbfs(before.samples) > -40
     assert rms_dbfs(quiet.samples) < rms_dbfs(before.samples) - 20
     assert np.count_nonzero(np.abs(quiet.samples) > 2000) < heard.rate // 50
+
+
+def test_the_caller_sees_their_words_while_still_speaking(agent_url: str, tmp_path: Path) -> None:
+    request = EspeakVoice("en-us+m7").speak(
+        "Hello, I ordered a coffee grinder from your shop two weeks ago and it still has not "
+        "arrived, can you tell me where my parcel is?"
+    )
+    microphone = microphone_file(tmp_path / "caller.wav", [7.0, request, 10.0])
+
+    async def scenario() -> tuple[list[dict[str, Any]], str]:
+        async with chromium(tmp_path / "profile", microphone) as browser:
+            page = await browser.new_page()
+            await page.goto(f"{agent_url}/")
+            await page.get_by_role("button", name="Call support by voice").click()
+            captions = page.get_by_role("log", name="Live captions")
+            interim = captions.locator("li.caller.interim")
+            # Shown while the caller is still speaking: before any caller turn has ended.
+            await expect(interim).to_contain_text(re.compile(r"\w{3}"), timeout=30_000)
+            shown = await interim.inner_text()
+            await expect(captions.locator("li.caller:not(.interim)")).to_have_count(
+                1, timeout=30_000
+            )
+            events = await page_events(page)
+            await page.get_by_role("button", name="Hang up").click()
+            return events, shown
+
+    events, shown = asyncio.run(scenario())
+    kinds = [str(event["type"]) for event in events]
+    assert "caller_heard" in kinds and "caller_said" in kinds, kinds
+    heard = [event for event in events if event["type"] == "caller_heard"]
+    said = next(event for event in events if event["type"] == "caller_said")
+    # Interim words came out while the caller spoke, seconds before the turn was taken.
+    assert kinds.index("caller_heard") < kinds.index("caller_said")
+    assert float(said["at"]) - float(heard[0]["at"]) > 1.0, (heard[0], said)
+    assert any(word in shown.lower() for word in ("ordered", "coffee", "grinder", "shop")), shown
+    assert "parcel" in str(said["text"]).lower() or "arrived" in str(said["text"]).lower(), said

@@ -21,8 +21,8 @@ from av.audio.frame import AudioFrame as AvAudioFrame
 
 from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts
 from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import CallTransport
-from voice_agent.agent.session import CallParts, CallSession
+from voice_agent.agent.ports import CallParts, CallTransport
+from voice_agent.agent.session import CallSession
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample

@@ -20,10 +20,21 @@ class StateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerHeard:
+    """Interim captions while the caller speaks: words two recognition passes agreed on, and
+    the latest pass's words after them, which may still change."""
+
+    at: float
+    confirmed: str
+    pending: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallerSaid:
+    """The caller's turn, as the agent answers it."""
+
     at: float
     text: str
-    final: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,7 @@ class CallEnded:
 
 CallEvent = (
     StateChanged
+    | CallerHeard
     | CallerSaid
     | AgentSaid
     | BargeIn

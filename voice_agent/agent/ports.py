@@ -1,15 +1,20 @@
-"""What a call session needs from the outside: a transport, a dialogue and a recorder."""
+"""What a call session needs from the outside: a transport, a dialogue and a recorder, and
+the shared stages (`CallParts` holds them all for one call)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from voice_agent.agent.events import CallEvent
+from voice_agent.agent.latency import LatencyMetrics
+from voice_agent.agent.playout import Playout
 from voice_agent.audio import AudioFrame
-from voice_agent.stages.asr import Expect, Transcript
+from voice_agent.stages.asr import Asr, Expect, StreamingAsr, Transcript
+from voice_agent.stages.tts import Tts
+from voice_agent.stages.vad import Vad
 from voice_agent.store.writes import TurnRecord
 
 
@@ -87,3 +92,20 @@ class CallRecorder(Protocol):
     def add_turn(self, turn: TurnRecord) -> None: ...
 
     def apply(self, writes: Sequence[Any]) -> None: ...
+
+
+@dataclass(slots=True)
+class CallParts:
+    """The pieces one call is made of; stages and dialogue are shared, VAD is per call."""
+
+    transport: CallTransport
+    playout: Playout
+    vad: Vad
+    asr: Asr
+    tts: Tts
+    dialogue: Dialogue
+    recorder: CallRecorder
+    metrics: LatencyMetrics | None = None
+    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    streaming: StreamingAsr | None = None
+    """Recognition while the caller speaks; without it each utterance is decoded whole."""

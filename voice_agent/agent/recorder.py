@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from voice_agent.agent.tasks import CallTasks
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import TurnRecord, Write
 
@@ -23,3 +25,25 @@ class StoreRecorder:
 
     def apply(self, writes: Sequence[Write]) -> None:
         self._repository.apply(writes)
+
+
+class StoreQueue:
+    """One call's store work, done in call order, one at a time, off the event loop."""
+
+    def __init__(self, tasks: CallTasks) -> None:
+        self._tasks = tasks
+        self._queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
+
+    def put(self, write: Callable[[], None]) -> None:
+        self._queue.put_nowait(write)
+
+    def close(self) -> None:
+        """No more work: `run` ends once what was put is done."""
+        self._queue.put_nowait(None)
+
+    async def run(self) -> None:
+        while (write := await self._queue.get()) is not None:
+            try:
+                await self._tasks.work(asyncio.to_thread(write))
+            except Exception:
+                logger.exception("storing a turn failed")  # the call goes on

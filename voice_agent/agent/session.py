@@ -1,10 +1,14 @@
 """CallSession: one call, wired from audio in to audio out.
 
-audio in -> VAD (+ echo guard while the agent speaks) -> endpointing -> speculative ASR ->
+audio in -> VAD (+ echo guard while the agent speaks) -> streaming ASR -> endpointing ->
 dialogue -> TTS -> Playout -> transport. Everything time-related reads the injected Clock, and
 frame timestamps are Clock times, so the same code runs in real time and in stepped time.
 
-Speculation: at the first pause the utterance is transcribed, the reply computed and its first
+Recognition streams: while the caller speaks, partial passes decode the utterance as it grows
+(interim captions go out as `CallerHeard`), so at a pause only its unconfirmed tail is left.
+
+Speculation: at the first pause (the VAD's tentative PAUSE, ~60 ms into the quiet, before its
+hangover confirms the end) the utterance is transcribed, the reply computed and its first
 chunk synthesized, before the turn is committed. If the caller goes on, that work is dropped
 (the reply's writes were never applied). When the pause is long enough for what the dialogue
 expects, the turn commits and the prepared audio plays at once.
@@ -25,9 +29,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -41,30 +45,32 @@ from voice_agent.agent.events import (
     BargeIn,
     BargeInResolved,
     CallEnded,
+    CallerHeard,
     CallerSaid,
     StateChanged,
     TurnLatency,
     TurnState,
 )
 from voice_agent.agent.keypad import KeypadEntry
-from voice_agent.agent.latency import LatencyMetrics, TurnMarks
+from voice_agent.agent.latency import TurnMarks
 from voice_agent.agent.onset import OnsetDetector
-from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import (
-    CallRecorder,
-    CallTransport,
-    Dialogue,
-    DialogueReply,
-    DtmfInput,
-)
+from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput
+from voice_agent.agent.recorder import StoreQueue
 from voice_agent.agent.tasks import CallTasks
+from voice_agent.agent.utterance import Utterance
 from voice_agent.audio import AudioFrame
 from voice_agent.clock import Clock
 from voice_agent.settings import SessionSettings
-from voice_agent.stages.asr import Asr, AsrHint, Expect, Transcript
-from voice_agent.stages.tts import Tts
+from voice_agent.stages.asr import (
+    AsrHint,
+    AsrStream,
+    Expect,
+    Interim,
+    Transcript,
+    WholeUtterance,
+)
 from voice_agent.stages.turn.endpoint import Endpointer
-from voice_agent.stages.vad import Vad, VadEvent, VadEventKind
+from voice_agent.stages.vad import VadEvent, VadEventKind
 from voice_agent.store.writes import TurnRecord
 
 logger = logging.getLogger(__name__)
@@ -82,21 +88,6 @@ class SessionReply:
 
 
 @dataclass(slots=True)
-class CallParts:
-    """The pieces one call is made of; stages and dialogue are shared, VAD is per call."""
-
-    transport: CallTransport
-    playout: Playout
-    vad: Vad
-    asr: Asr
-    tts: Tts
-    dialogue: Dialogue
-    recorder: CallRecorder
-    metrics: LatencyMetrics | None = None
-    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-@dataclass(slots=True)
 class _Prepared:
     """The speculative result for an utterance: transcript, reply and its first audio."""
 
@@ -105,14 +96,6 @@ class _Prepared:
     first_audio: list[AudioFrame]
     entity_complete: bool | None
     marks: dict[str, float]
-
-
-@dataclass(slots=True)
-class _Utterance:
-    frames: list[AudioFrame]
-    started: float
-    speech_end: float | None = None
-    preparing: asyncio.Task[_Prepared] | None = None
 
 
 @dataclass(slots=True)
@@ -147,7 +130,7 @@ class CallSession:
         self._expect = Expect.FREE
         self._onset = OnsetDetector(settings.barge_in.min_onset_frames)
         self._keypad = KeypadEntry(settings.dtmf_pause_s)
-        self._utterance: _Utterance | None = None
+        self._utterance: Utterance[_Prepared] | None = None
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
         self._vad_active = False
@@ -158,7 +141,7 @@ class CallSession:
         self._wall_at_start = parts.wall_clock()
         self._time_limited = False
         self._tasks = CallTasks()
-        self._store_queue: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue()
+        self._stored = StoreQueue(self._tasks)
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -172,7 +155,7 @@ class CallSession:
 
     async def run(self, greet: bool = True) -> None:
         """Run the call until the caller hangs up, the dialogue ends it, or a limit is hit."""
-        writer = asyncio.create_task(self._store_writer())
+        writer = asyncio.create_task(self._stored.run())
         try:
             if greet and self._settings.greeting:
                 greeting = await self._tasks.work(
@@ -189,7 +172,7 @@ class CallSession:
                 # Cut off by the end of the call: stored as a barge-in stores it, with what was
                 # played; there is no line left to clear.
                 self._finish_speaking(self._speaking, interrupted=True)
-            await self._store_queue.put(None)
+            self._stored.close()
             await writer
             self._publish(CallEnded(self._clock.now(), "ended"))
 
@@ -213,7 +196,7 @@ class CallSession:
     def _on_frame(self, frame: AudioFrame) -> None:
         self._onset.hear(frame)
         if self._utterance is not None:
-            self._utterance.frames.append(frame)
+            self._hear(self._utterance, frame)
         if self._barge is not None:
             self._barge.frames.append(frame)
         caller_dominant = self._echo.caller_dominant(frame)
@@ -228,6 +211,10 @@ class CallSession:
         self._check_timers(frame)
 
     def _on_vad(self, event: VadEvent, frame: AudioFrame) -> None:
+        if event.kind in (VadEventKind.PAUSE, VadEventKind.RESUME):
+            if self._barge is None and self._state_value is not TurnState.SPEAKING:
+                self._on_tentative_pause(event)
+            return
         self._vad_active = event.kind is VadEventKind.SPEECH_START
         if self._barge is not None:
             if event.kind is VadEventKind.SPEECH_START:
@@ -245,22 +232,50 @@ class CallSession:
     def _on_speech_start(self, onset: float) -> None:
         utterance = self._utterance
         if utterance is None:
-            self._utterance = _Utterance(self._onset.audio_from(onset), onset)
+            self._utterance = self._new_utterance(self._onset.audio_from(onset), onset)
             return
-        # The caller went on after a pause: drop what was prepared, keep listening.
-        if utterance.preparing is not None:
-            utterance.preparing.cancel()
-        utterance.preparing = None
-        utterance.speech_end = None
+        utterance.going_on()  # after a pause: what was prepared is dropped
         self._set_state(TurnState.LISTENING)
+
+    def _on_tentative_pause(self, event: VadEvent) -> None:
+        """The final pass begins at a tentative pause, and stops if the caller resumes."""
+        utterance = self._utterance
+        if utterance is None or utterance.speech_end is not None:
+            return
+        if event.kind is VadEventKind.PAUSE:
+            utterance.prepare(self._start_preparing)
+        else:
+            utterance.going_on()
 
     def _on_speech_end(self, end: float) -> None:
         utterance = self._utterance
         if utterance is None:
             return
         utterance.speech_end = end
-        utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
+        utterance.prepare(self._start_preparing)  # unless a tentative pause began it
         self._set_state(TurnState.THINKING)
+
+    def _start_preparing(self, stream: AsrStream) -> asyncio.Task[_Prepared]:
+        return self._tasks.spawn(self._prepare(stream))
+
+    def _new_utterance(self, frames: list[AudioFrame], started: float) -> Utterance[_Prepared]:
+        hint = AsrHint(expect=self._expect)
+        streaming = self._parts.streaming
+        stream = (
+            WholeUtterance(self._parts.asr, hint) if streaming is None else streaming.stream(hint)
+        )
+        for frame in frames:
+            stream.append(frame)
+        return Utterance(stream, started)
+
+    def _hear(self, utterance: Utterance[_Prepared], frame: AudioFrame) -> None:
+        if (partial := utterance.hear(frame)) is not None:
+            self._tasks.spawn(self._caption(utterance, partial))
+
+    async def _caption(self, utterance: Utterance[_Prepared], partial: Awaitable[Interim]) -> None:
+        interim = await self._tasks.work(partial)
+        if self._utterance is utterance and utterance.speech_end is None:
+            self._publish(CallerHeard(self._clock.now(), interim.confirmed, interim.pending))
 
     def _check_timers(self, frame: AudioFrame) -> None:
         now = frame.end
@@ -309,7 +324,9 @@ class CallSession:
             marks.mark(name, at)
         self._commit_turn(utterance, prepared, marks)
 
-    def _commit_turn(self, utterance: _Utterance, prepared: _Prepared, marks: TurnMarks) -> None:
+    def _commit_turn(
+        self, utterance: Utterance[_Prepared], prepared: _Prepared, marks: TurnMarks
+    ) -> None:
         assert prepared.reply is not None and utterance.speech_end is not None
         self._utterance = None
         self._reprompts = 0
@@ -343,12 +360,10 @@ class CallSession:
         self._publish(AgentSaid(self._clock.now(), speaking.text))
         speaking.task = self._tasks.spawn(self._speak(speaking, first_audio))
 
-    async def _prepare(self, frames: list[AudioFrame]) -> _Prepared:
+    async def _prepare(self, stream: AsrStream) -> _Prepared:
         """Transcribe, answer and synthesize the first chunk, before the turn is committed."""
         marks: dict[str, float] = {}
-        audio = AudioFrame.concat(frames)
-        hint = AsrHint(expect=self._expect)
-        transcript = await self._tasks.work(self._parts.asr.transcribe(audio, hint))
+        transcript = await self._tasks.work(stream.transcript())
         marks["asr_final"] = self._clock.now()
         text = transcript.text.strip()
         if not text:
@@ -498,10 +513,11 @@ class CallSession:
         self._interrupt_speaking()
         self._set_state(TurnState.LISTENING)
         # The caller's words become the next turn, from their onset.
-        utterance = _Utterance(barge.frames, onset, speech_end=speech_end)
+        utterance = self._new_utterance(barge.frames, onset)
+        utterance.speech_end = speech_end
         self._utterance = utterance
         if speech_end is not None:
-            utterance.preparing = self._tasks.spawn(self._prepare(list(utterance.frames)))
+            utterance.prepare(self._start_preparing)
 
     # --- silence, limits, DTMF -------------------------------------------------------------
 
@@ -580,15 +596,7 @@ class CallSession:
                 yield frame
 
     def _store(self, write: Callable[[], None]) -> None:
-        self._store_queue.put_nowait(write)
-
-    async def _store_writer(self) -> None:
-        # One writer keeps turns and writes in call order; blocking I/O runs in a thread.
-        while (write := await self._store_queue.get()) is not None:
-            try:
-                await self._tasks.work(asyncio.to_thread(write))
-            except Exception:
-                logger.exception("storing a turn failed")
+        self._stored.put(write)
 
 
 def _silent_like(frame: AudioFrame) -> AudioFrame:

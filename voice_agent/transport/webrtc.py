@@ -379,6 +379,7 @@ def event_message(event: CallEvent, started: float) -> dict[str, Any]:
 
 _EVENT_TYPES = {
     "StateChanged": "state",
+    "CallerHeard": "caller_heard",
     "CallerSaid": "caller_said",
     "AgentSaid": "agent_said",
     "BargeIn": "barge_in",

@@ -122,6 +122,19 @@ def test_a_short_word_heard_again_is_told_from_the_same_word_said_again() -> Non
     assert agreement.after_confirmed(again) == again[1:]
 
 
+def test_a_confirmed_word_stretched_over_the_pause_after_it_is_not_new() -> None:
+    agreement = LocalAgreement()
+    said = [Word("7", 0.64, 1.04, 0.9), Word("7", 1.04, 1.42, 0.9)]
+    agreement.feed(said)
+    agreement.feed(said)
+    # The final pass gives the second "7" the 0.6 s of silence after it too.
+    final = [Word("7", 0.68, 1.02, 0.9), Word("7", 1.02, 1.82, 0.9), Word("0", 1.82, 2.3, 0.9)]
+    assert texts(agreement.after_confirmed(final)) == ["0"]
+    # The caller saying "7" once more, right after, is new.
+    again = [Word("7", 1.4, 1.7, 0.9), Word("0", 1.7, 2.0, 0.9)]
+    assert texts(agreement.after_confirmed(again)) == ["7", "0"]
+
+
 def test_words_without_letters_or_digits_carry_no_vote() -> None:
     agreement = LocalAgreement()
     agreement.feed(spoken("yes - please"))
@@ -144,9 +157,9 @@ def grow(utterance: StreamingUtterance, seconds: float, step_s: float = 0.5) -> 
 
 
 def grown(seconds: float, context_s: float = 0.0) -> StreamingUtterance:
-    """An utterance of `seconds` that cuts right at the last confirmed word (no context),
-    unless told otherwise: the simplest arithmetic to check."""
-    utterance = StreamingUtterance(context_s=context_s)
+    """An utterance of `seconds` that cuts right at the last confirmed word (no context, no
+    lead), unless told otherwise: the simplest arithmetic to check."""
+    utterance = StreamingUtterance(context_s=context_s, cut_lead_s=0.0)
     grow(utterance, seconds)
     return utterance
 
@@ -200,7 +213,7 @@ def test_without_context_the_final_input_is_only_the_unconfirmed_tail() -> None:
     assert final.offset_s == pytest.approx(3 * WORD_S)
     assert final.audio.duration == pytest.approx(3.0 - 3 * WORD_S)
     tail = spoken("parcel please", start_s=3 * WORD_S)
-    assert utterance.final_text(tail) == "where is my parcel please"
+    assert utterance.final_text(final, tail) == "where is my parcel please"
 
 
 def test_the_cut_keeps_a_second_of_confirmed_speech_at_a_word_boundary() -> None:
@@ -219,7 +232,19 @@ def test_the_cut_keeps_a_second_of_confirmed_speech_at_a_word_boundary() -> None
     assert final.offset_s == pytest.approx(3 * WORD_S)
     assert final.audio.duration == pytest.approx(3.0 - 3 * WORD_S)
     heard = spoken("is four five six seven", start_s=3 * WORD_S)
-    assert utterance.final_text(heard) == "my order number is four five six seven"
+    assert utterance.final_text(final, heard) == "my order number is four five six seven"
+
+
+def test_the_cut_is_made_a_little_before_the_aligned_word_end() -> None:
+    utterance = StreamingUtterance(context_s=0.0, cut_lead_s=0.1)
+    grow(utterance, 1.0)
+    utterance.pass_input()
+    utterance.on_pass(spoken("my order"))
+    utterance.pass_input()
+    utterance.on_pass(spoken("my order is"))
+    assert utterance.cut_s == pytest.approx(2 * WORD_S - 0.1)
+    # "order" ends after the cut: the prompt stops before it, the audio holds its end.
+    assert utterance.final_input().prompt == "my"
 
 
 def test_the_cut_waits_for_a_second_of_confirmed_speech() -> None:
@@ -233,17 +258,34 @@ def test_the_cut_waits_for_a_second_of_confirmed_speech() -> None:
     assert utterance.final_input().prompt == ""
 
 
-def test_a_partial_pass_that_returns_after_the_final_input_is_ignored() -> None:
+def test_a_final_text_follows_the_words_confirmed_when_its_input_was_taken() -> None:
     utterance = grown(1.0)
     utterance.pass_input()
     utterance.on_pass(spoken("yes"))
     grow(utterance, 0.5)
     utterance.pass_input()
     final = utterance.final_input()
-    assert utterance.on_pass(spoken("yes please")) == []
-    assert final.offset_s == 0.0
-    assert utterance.final_text(spoken("yes please")) == "yes please"
-    assert not utterance.due_for_pass(0.0)
+    # A partial pass out at the pause still counts: the caller may go on.
+    assert texts(utterance.on_pass(spoken("yes please"))) == ["yes"]
+    assert final.offset_s == 0.0 and final.confirmed == ()
+    assert utterance.final_text(final, spoken("yes please")) == "yes please"
+
+
+def test_the_utterance_stays_open_after_a_final_input() -> None:
+    utterance = grown(1.0)
+    first = utterance.final_input()
+    grow(utterance, 1.0)
+    assert utterance.due_for_pass(0.5)
+    assert utterance.final_input().audio.duration == first.audio.duration + 1.0
+
+
+def test_a_refused_pass_is_due_again_at_once() -> None:
+    utterance = grown(1.0)
+    assert utterance.due_for_pass(0.5)
+    utterance.pass_input()
+    utterance.pass_refused()
+    assert utterance.due_for_pass(0.5)
+    assert utterance.pass_input().audio.duration == 1.0
 
 
 def test_the_cut_never_passes_the_audio_the_pass_heard() -> None:
@@ -255,9 +297,12 @@ def test_the_cut_never_passes_the_audio_the_pass_heard() -> None:
     assert utterance.cut_s == pytest.approx(1.0)
 
 
-def test_only_pipeline_rate_audio_is_taken() -> None:
-    with pytest.raises(ValueError, match="16000 Hz"):
-        StreamingUtterance().append(ramp(0.5, rate=8000))
+def test_an_utterance_keeps_the_rate_of_its_first_frame() -> None:
+    utterance = StreamingUtterance()
+    utterance.append(ramp(0.5, rate=8000))
+    assert utterance.final_input().audio.rate == 8000
+    with pytest.raises(ValueError, match="8000 Hz, not 16000 Hz"):
+        utterance.append(ramp(0.5))
 
 
 # Real passes over real speech
@@ -316,10 +361,11 @@ def stream(asr: WhisperAsr, said: str, audio: AudioFrame) -> Streamed:
         utterance.append(chunk)
         if utterance.due_for_pass(STEP_S):
             job = utterance.pass_input()
-            utterance.on_pass(transcribe_words(asr, job.audio, job.prompt, hint, fallback=False))
+            heard = transcribe_words(asr, job.audio, job.prompt, hint, fallback=False)
+            utterance.on_pass(heard.words)
     confirmed = utterance.confirmed
     final = utterance.final_input()
-    text = utterance.final_text(transcribe_words(asr, final.audio, final.prompt, hint))
+    text = utterance.final_text(final, transcribe_words(asr, final.audio, final.prompt, hint).words)
     whole = asr.transcribe_blocking(audio, hint).text
     return Streamed(said, audio, confirmed, final, text, whole)
 
@@ -400,7 +446,7 @@ def test_the_streamed_text_is_as_accurate_as_the_whole_utterance_pass(
 def test_words_are_timed_on_the_audio_clock(tiny: WhisperAsr) -> None:
     speech = EspeakVoice("en-us").speak("Where is my parcel? It has not arrived.")
     audio = AudioFrame(speech.samples, speech.rate, timestamp=2.0)
-    words = transcribe_words(tiny, audio, "", AsrHint())
+    words = transcribe_words(tiny, audio, "", AsrHint()).words
     assert comparable(words[0].text) == "where"
     assert all(audio.timestamp <= w.start_s <= w.end_s <= audio.end for w in words)
     assert [w.start_s for w in words] == sorted(w.start_s for w in words)
@@ -410,6 +456,6 @@ def test_words_are_timed_on_the_audio_clock(tiny: WhisperAsr) -> None:
 @pytest.mark.slow
 def test_the_prompt_conditions_the_pass_without_being_echoed(tiny: WhisperAsr) -> None:
     audio = EspeakVoice("en-gb+f3").speak("four five six seven")
-    words = transcribe_words(tiny, audio, "My order number is", AsrHint())
+    words = transcribe_words(tiny, audio, "My order number is", AsrHint()).words
     assert "order" not in [comparable(word.text) for word in words]
     assert scored_form(words_text(words)) == "4567"

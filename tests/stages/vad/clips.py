@@ -10,6 +10,7 @@ boundaries are those of the speech that stands at least as loud as the noise.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -119,19 +120,42 @@ def listen(vad: Vad, audio: AudioFrame, chunk_s: float = 0.02) -> list[Heard]:
 
 
 def boundary_errors(clip: Clip, events: list[VadEvent]) -> list[str]:
-    """What is wrong with the events against the clip's speech; empty if nothing is."""
+    """What is wrong with the events against the clip's speech; empty if nothing is.
+
+    Tentative pauses are checked for what they promise (each is resumed or ends the speech,
+    at the boundary the end then carries); the boundaries are those of the starts and ends."""
+    problems = pause_errors(events)
+    events = [event for event in events if event.kind in _BOUNDARY_KINDS]
     expected = clip.expected()
     kinds = [event.kind for event in events]
     if kinds != [event.kind for event in expected]:
         got = [(event.kind.value, round(event.timestamp, 3)) for event in events]
         want = [(event.kind.value, round(event.timestamp, 3)) for event in expected]
-        return [f"events {got}, expected {want}"]
-    return [
+        return [*problems, f"events {got}, expected {want}"]
+    return problems + [
         f"{want.kind.value} at {got.timestamp:.3f} s, speech at {want.timestamp:.3f} s "
         f"({1000 * (got.timestamp - want.timestamp):+.0f} ms)"
         for got, want in zip(events, expected, strict=True)
         if abs(got.timestamp - want.timestamp) > TOLERANCE_S
     ]
+
+
+def pause_errors(events: list[VadEvent]) -> list[str]:
+    """Each PAUSE is followed by a RESUME or by the SPEECH_END at its boundary; a RESUME
+    follows only a PAUSE."""
+    problems = []
+    for before, after in itertools.pairwise(events):
+        if before.kind is VadEventKind.PAUSE:
+            if after.kind is VadEventKind.SPEECH_END and after.timestamp != before.timestamp:
+                problems.append(f"pause at {before.timestamp:.3f}, end at {after.timestamp:.3f}")
+            elif after.kind not in (VadEventKind.RESUME, VadEventKind.SPEECH_END):
+                problems.append(f"pause at {before.timestamp:.3f} followed by {after.kind.value}")
+        elif after.kind is VadEventKind.RESUME:
+            problems.append(f"resume at {after.timestamp:.3f} after {before.kind.value}")
+    return problems
+
+
+_BOUNDARY_KINDS = (VadEventKind.SPEECH_START, VadEventKind.SPEECH_END)
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.stages.vad.clips import Clip, noisy_clip
+from tests.stages.vad.clips import Clip, noisy_clip, pause_errors
 from voice_agent.stages.vad import VadEvent, VadEventKind
 from voice_agent.stages.vad.framing import Window, WindowFramer
 from voice_agent.stages.vad.segmenter import SegmenterSettings, SpeechSegmenter
@@ -124,3 +124,60 @@ def test_speech_shorter_than_start_time_is_not_reported(clip: Clip) -> None:
 def test_thresholds_must_not_cross() -> None:
     with pytest.raises(ValueError, match="above start threshold"):
         SegmenterSettings(start_threshold=0.4, end_threshold=0.6, start_s=0.1, hangover_s=0.2)
+
+
+# Tentative pauses: reported from the loudness, before the engine and the hangover agree
+
+
+def _pausing(pause_s: float = 0.06, hangover_s: float = 0.2) -> SegmenterSettings:
+    return SegmenterSettings(
+        start_threshold=0.5,
+        end_threshold=0.35,
+        start_s=0.1,
+        hangover_s=hangover_s,
+        end_lookback_s=0.15,
+        pause_s=pause_s,
+    )
+
+
+def _reported(
+    clip: Clip, settings: SegmenterSettings, score: Score
+) -> list[tuple[VadEvent, float]]:
+    """Each event with the end of the window that reported it."""
+    segmenter = SpeechSegmenter(settings)
+    reported = []
+    for window in _windows(clip):
+        if (event := segmenter.push(score(window), window)) is not None:
+            reported.append((event, window.end))
+    return reported
+
+
+def test_a_pause_is_reported_at_the_boundary_long_before_the_speech_end(clip: Clip) -> None:
+    reported = _reported(clip, _pausing(), _lagging(clip, 0.12))
+    ends = [(e, at) for e, at in reported if e.kind is VadEventKind.SPEECH_END]
+    assert len(ends) == len(clip.speech)
+    for end, end_reported in ends:
+        pauses = [
+            (e, at) for e, at in reported if e.kind is VadEventKind.PAUSE and at < end_reported
+        ]
+        pause, pause_reported = pauses[-1]
+        assert pause.timestamp == pytest.approx(end.timestamp)
+        # The quiet it waits for, not the engine's lag and the hangover on top.
+        assert pause_reported - pause.timestamp == pytest.approx(0.06, abs=0.011)
+        assert end_reported - pause_reported > 0.1
+
+
+def test_sound_coming_back_after_a_pause_resumes_the_speech(clip: Clip) -> None:
+    # A hangover longer than the gaps (and the trailing noise): one stretch of speech.
+    reported = _reported(clip, _pausing(hangover_s=1.2), _lagging(clip, 0.12))
+    kinds = [e.kind for e, _ in reported]
+    assert kinds[0] is VadEventKind.SPEECH_START and VadEventKind.SPEECH_END not in kinds
+    assert pause_errors([event for event, _ in reported]) == []
+    resumes = [e.timestamp for e, _ in reported if e.kind is VadEventKind.RESUME]
+    for start, _ in clip.speech[1:]:
+        assert any(abs(resume - start) < 0.05 for resume in resumes)
+
+
+def test_no_pause_is_reported_without_a_pause_setting(clip: Clip) -> None:
+    kinds = {e.kind for e, _ in _reported(clip, _settings(), _lagging(clip, 0.12))}
+    assert kinds == {VadEventKind.SPEECH_START, VadEventKind.SPEECH_END}

@@ -69,7 +69,9 @@ def test_hangover_and_start_time_delay_the_report_not_the_boundary(models: Model
     for fast, late in zip(quick, slow, strict=True):
         start_extra = (slow_settings.start_ms - SETTINGS.start_ms) / 1000
         end_extra = (slow_settings.hangover_ms - SETTINGS.hangover_ms) / 1000
-        extra = start_extra if fast.event.kind is VadEventKind.SPEECH_START else end_extra
+        extras = {VadEventKind.SPEECH_START: start_extra, VadEventKind.SPEECH_END: end_extra}
+        # A tentative pause waits for its own quiet, which neither setting changes.
+        extra = extras.get(fast.event.kind, 0.0)
         # Reports come at the end of the 20 ms frame that completes a 32 ms window.
         assert late.emitted_at - fast.emitted_at == pytest.approx(extra, abs=0.041)
 
@@ -77,7 +79,7 @@ def test_hangover_and_start_time_delay_the_report_not_the_boundary(models: Model
 def test_odd_chunk_sizes_give_the_same_events_as_20_ms_frames(models: ModelStore) -> None:
     clip = noisy_clip("en-us", 8000, "white", timestamp=2.25)
     reference = [h.event for h in listen(silero_vad(SETTINGS, models, 8000), clip.audio)]
-    assert len(reference) == 6
+    assert [event.kind for event in reference].count(VadEventKind.SPEECH_END) == 3
     rng = np.random.default_rng(11)
     vad = silero_vad(SETTINGS, models, 8000)
     events, position = [], 0

@@ -66,7 +66,9 @@ def test_hangover_and_start_time_delay_the_report_not_the_boundary() -> None:
     for fast, late in zip(quick, slow, strict=True):
         start_extra = (slow_settings.start_ms - SETTINGS.start_ms) / 1000
         end_extra = (slow_settings.hangover_ms - SETTINGS.hangover_ms) / 1000
-        extra = start_extra if fast.event.kind is VadEventKind.SPEECH_START else end_extra
+        extras = {VadEventKind.SPEECH_START: start_extra, VadEventKind.SPEECH_END: end_extra}
+        # A tentative pause waits for its own quiet, which neither setting changes.
+        extra = extras.get(fast.event.kind, 0.0)
         assert late.emitted_at - fast.emitted_at == pytest.approx(extra, abs=0.021)
 
 
@@ -81,7 +83,7 @@ def test_the_end_is_reported_a_hangover_after_the_speech_not_after_webrtc_own_ha
 def test_odd_chunk_sizes_give_the_same_events_as_20_ms_frames() -> None:
     clip = noisy_clip("en-us+m7", 16000, "pink", timestamp=7.0)
     reference = [h.event for h in listen(webrtc_vad(SETTINGS, 16000), clip.audio)]
-    assert len(reference) == 6
+    assert [event.kind for event in reference].count(VadEventKind.SPEECH_END) == 3
     vad = webrtc_vad(SETTINGS, 16000)
     events = []
     for frame in _odd_chunks(clip.audio, seed=5):

@@ -1,7 +1,15 @@
-"""Speech recognition: a whole utterance in, a transcript out (streaming.py grows one)."""
+"""Speech recognition: a whole utterance in, a transcript out; or a stream of one growing.
+
+`Asr` transcribes a whole utterance. `StreamingAsr` opens an `AsrStream` per utterance: the
+caller's audio goes in as it arrives, partial passes run while it grows (`partial`), and at a
+pause `transcript` gives the text of everything so far, soon after the caller stopped
+(streaming.py is the policy, live.py runs it on Whisper). `WholeUtterance` is the stream of
+any `Asr` that cannot stream: it transcribes everything at the pause.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -58,3 +66,45 @@ class Word:
 
 class Asr(Protocol):
     async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Interim:
+    """What a growing utterance holds so far: words confirmed, and words not yet agreed on."""
+
+    confirmed: str
+    pending: str
+
+
+class AsrStream(Protocol):
+    def append(self, frame: AudioFrame) -> None:
+        """The next frame of the caller's audio."""
+
+    def partial(self) -> Awaitable[Interim] | None:
+        """A partial pass over the audio so far, if one is due and there is room to run it."""
+
+    async def transcript(self) -> Transcript:
+        """The transcript of everything appended so far; the stream stays open for more."""
+
+
+class StreamingAsr(Protocol):
+    def stream(self, hint: AsrHint) -> AsrStream: ...
+
+
+class WholeUtterance:
+    """The stream of an `Asr` that only takes whole utterances: no partial passes; the whole
+    audio is transcribed when the transcript is asked for."""
+
+    def __init__(self, asr: Asr, hint: AsrHint) -> None:
+        self._asr = asr
+        self._hint = hint
+        self._frames: list[AudioFrame] = []
+
+    def append(self, frame: AudioFrame) -> None:
+        self._frames.append(frame)
+
+    def partial(self) -> Awaitable[Interim] | None:
+        return None
+
+    async def transcript(self) -> Transcript:
+        return await self._asr.transcribe(AudioFrame.concat(list(self._frames)), self._hint)

@@ -44,7 +44,7 @@ from voice_agent.audio.frame import Int16Array
 from voice_agent.stages.asr import AsrHint, Word
 
 if TYPE_CHECKING:  # the sans-I/O core does not need faster-whisper loaded
-    from voice_agent.stages.asr.whisper import WhisperAsr
+    from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr
 
 __all__ = [
     "CONTEXT_S",
@@ -62,7 +62,14 @@ logger = logging.getLogger(__name__)
 CONTEXT_S = 1.0
 """Confirmed speech a pass hears again before its new words (see the module's docstring)."""
 
+CUT_LEAD_S = 0.1
+"""How far before a confirmed word's aligned end the cut is made."""
+
 _NOT_WORD = re.compile(r"[^\w]+")
+_TIMING_JITTER_S = 0.06
+"""How far two passes' times for one word's start may differ (a spoken "4" may last 80 ms)."""
+_RECHECKED_WORDS = 3
+"""Confirmed words, from the last, that a new word may be the same as."""
 
 
 def comparable(text: str) -> str:
@@ -87,6 +94,13 @@ class LocalAgreement:
     def __init__(self) -> None:
         self._confirmed: list[Word] = []
         self._pending: list[Word] = []
+
+    @classmethod
+    def after(cls, confirmed: Sequence[Word]) -> LocalAgreement:
+        """An agreement that has confirmed `confirmed` so far."""
+        agreement = cls()
+        agreement._confirmed = list(confirmed)
+        return agreement
 
     @property
     def confirmed(self) -> tuple[Word, ...]:
@@ -120,15 +134,28 @@ class LocalAgreement:
 
         A pass that starts before the end of the confirmed words hears some of them again:
         a word is new when its middle lies after that end (the middle, not the start: word
-        times of two passes differ by a few 20 ms frames, and "4" may last only 80 ms).
+        times of two passes differ by a few 20 ms frames, and "4" may last only 80 ms), unless
+        it is a confirmed word again, stretched over the pause after it (alignment gives a
+        word before silence the silence too): the same text, starting where that word started.
+        A digit said twice ("0 0") starts a whole word later the second time.
         Words with nothing comparable in them (a lone dash) carry no vote.
         """
         end = self.confirmed_end_s if self._confirmed else -1.0
         return [
             word
             for word in hypothesis
-            if (word.start_s + word.end_s) / 2 >= end and comparable(word.text)
+            if (word.start_s + word.end_s) / 2 >= end
+            and comparable(word.text)
+            and not self._heard_again(word)
         ]
+
+    def _heard_again(self, word: Word) -> bool:
+        text = comparable(word.text)
+        return any(
+            comparable(confirmed.text) == text
+            and abs(word.start_s - confirmed.start_s) <= _TIMING_JITTER_S
+            for confirmed in self._confirmed[-_RECHECKED_WORDS:]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +163,14 @@ class PassInput:
     """What one pass decodes: audio from the cut on, after the confirmed text before it."""
 
     audio: AudioFrame
-    """16 kHz; its timestamp is `offset_s`, so words timed on its clock are on the utterance's."""
+    """At the utterance's rate; its timestamp is `offset_s`, so words timed on its clock are on
+    the utterance's."""
     prompt: str
     """The confirmed words before the cut, given to the decoder as what was said before."""
     offset_s: float
     """Where the audio starts in the utterance: the cut, the end of a confirmed word."""
+    confirmed: tuple[Word, ...] = ()
+    """The words confirmed when the input was taken: a final pass's text follows on them."""
 
 
 class StreamingUtterance:
@@ -150,37 +180,45 @@ class StreamingUtterance:
     ``pass_input``, decodes it (``transcribe_words``, off the event loop) and hands the words
     to ``on_pass``, which confirms what two passes agree on and moves the cut to the end of
     the confirmed word that ends `context_s` before the last confirmed one (0: the end of the
-    last confirmed word itself). At the pause, ``final_input`` is the unconfirmed tail with
-    that context only, and ``final_text`` joins the confirmed words with the final pass's new
+    last confirmed word itself). At a pause, ``final_input`` is the unconfirmed tail with that
+    context only, and ``final_text`` joins the words confirmed then with the final pass's new
     ones.
 
-    One pass at a time: none is due while one is out. After ``final_input`` the utterance is
-    closed: a partial pass that comes back later is ignored (the final one covers its audio).
+    One partial pass at a time: none is due while one is out. A final input leaves the
+    utterance open: a caller who goes on after the pause is heard on, and the final pass taken
+    at the pause is simply not used.
     """
 
-    def __init__(self, context_s: float = CONTEXT_S) -> None:
+    def __init__(self, context_s: float = CONTEXT_S, cut_lead_s: float = CUT_LEAD_S) -> None:
         self._context_s = context_s
+        self._cut_lead_s = cut_lead_s
+        self._rate: int | None = None
         self._chunks: list[Int16Array] = []
         self._samples = 0
         self._agreement = LocalAgreement()
         self._cut = 0
         """Sample where the next pass starts."""
         self._passed = 0
-        """Sample where the audio of the last pass (or final) input ended."""
+        """Sample where the audio of the last partial pass ended."""
+        self._unpassed = 0
+        """The same before the last pass was taken (it may be refused)."""
         self._in_flight = False
-        self._final = False
 
     def append(self, frame: AudioFrame) -> None:
-        if frame.rate != PIPELINE_RATE:
-            raise ValueError(f"streaming takes {PIPELINE_RATE} Hz audio, got {frame.rate} Hz")
-        if self._final:
-            raise RuntimeError("the utterance is closed: its final input was taken")
+        if self._rate is None:
+            self._rate = frame.rate
+        elif frame.rate != self._rate:
+            raise ValueError(f"an utterance has one rate: {self._rate} Hz, not {frame.rate} Hz")
         self._chunks.append(frame.samples)
         self._samples += len(frame.samples)
 
     @property
+    def rate(self) -> int:
+        return self._rate or PIPELINE_RATE
+
+    @property
     def duration_s(self) -> float:
-        return self._samples / PIPELINE_RATE
+        return self._samples / self.rate
 
     @property
     def confirmed(self) -> tuple[Word, ...]:
@@ -198,20 +236,24 @@ class StreamingUtterance:
     @property
     def cut_s(self) -> float:
         """Where the next pass starts: the end of a confirmed word (0 at first)."""
-        return self._cut / PIPELINE_RATE
+        return self._cut / self.rate
 
     def due_for_pass(self, min_new_s: float) -> bool:
         """Whether at least `min_new_s` of audio came since the last pass's input ended."""
-        if self._in_flight or self._final:
+        if self._in_flight:
             return False
-        return self._samples - self._passed >= _sample(min_new_s)
+        return self._samples - self._passed >= self._sample(min_new_s)
 
     def pass_input(self) -> PassInput:
         """The next partial pass: the audio from the cut to now, the confirmed text before it."""
-        if self._final:
-            raise RuntimeError("the utterance is closed: its final input was taken")
         self._in_flight = True
+        self._unpassed, self._passed = self._passed, self._samples
         return self._input()
+
+    def pass_refused(self) -> None:
+        """The pass just taken was not run (no room for it): it is due again at once."""
+        self._in_flight = False
+        self._passed = self._unpassed
 
     def on_pass(self, words: Sequence[Word]) -> list[Word]:
         """Take a partial pass's words (on the utterance's clock); return the newly confirmed.
@@ -220,50 +262,53 @@ class StreamingUtterance:
         last confirmed one: the next pass starts there.
         """
         self._in_flight = False
-        if self._final:
-            return []  # late: the final pass already covers this audio
         newly = self._agreement.feed(words)
         if newly:
             limit = self._agreement.confirmed_end_s - self._context_s
             boundaries = [word.end_s for word in self._agreement.confirmed if word.end_s <= limit]
             if boundaries:
+                # A little before the boundary: aligned word ends run late, and a pass that
+                # starts inside the next word's onset mishears it, or stops short after it.
                 # Never past the audio the pass heard, never back before an earlier cut.
-                end = min(_sample(boundaries[-1]), self._passed)
+                end = min(self._sample(boundaries[-1] - self._cut_lead_s), self._passed)
                 self._cut = max(self._cut, end)
         return newly
 
     def final_input(self) -> PassInput:
-        """The final pass, at the pause: the unconfirmed tail and the context before it."""
-        self._final = True
+        """The final pass, at a pause: the unconfirmed tail and the context before it."""
         return self._input()
 
-    def final_text(self, words: Sequence[Word]) -> str:
-        """The utterance's transcript: the confirmed words, then the final pass's new ones."""
-        tail = self._agreement.after_confirmed(words)
-        return words_text([*self._agreement.confirmed, *tail])
+    def audio(self) -> AudioFrame:
+        """All of the utterance so far."""
+        return self._audio_from(0)
+
+    def final_text(self, final: PassInput, words: Sequence[Word]) -> str:
+        """The transcript up to `final`: the words confirmed when it was taken, then the final
+        pass's words after them."""
+        agreement = LocalAgreement.after(final.confirmed)
+        return words_text([*final.confirmed, *agreement.after_confirmed(words)])
 
     def _input(self) -> PassInput:
         audio = self._audio_from(self._cut)
-        self._passed = self._samples
         # What was said before the audio only: a decoder told that the words the audio starts
         # with were already said skips or garbles them.
-        before = [word for word in self.confirmed if _sample(word.end_s) <= self._cut]
-        return PassInput(audio, words_text(before), audio.timestamp)
+        confirmed = self.confirmed
+        before = [word for word in confirmed if self._sample(word.end_s) <= self._cut]
+        return PassInput(audio, words_text(before), audio.timestamp, confirmed)
 
     def _audio_from(self, sample: int) -> AudioFrame:
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]  # joined once per pass, not per read
         samples = self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int16)
-        return AudioFrame(samples[sample:].copy(), PIPELINE_RATE, sample / PIPELINE_RATE)
+        return AudioFrame(samples[sample:].copy(), self.rate, sample / self.rate)
 
-
-def _sample(seconds: float) -> int:
-    return round(seconds * PIPELINE_RATE)
+    def _sample(self, seconds: float) -> int:
+        return round(seconds * self.rate)
 
 
 def transcribe_words(
     asr: WhisperAsr, audio: AudioFrame, prompt: str, hint: AsrHint, *, fallback: bool = True
-) -> list[Word]:
+) -> HeardWords:
     """One blocking pass: the words of `audio`, timed on its clock, decoded after `prompt`.
 
     The guarded short window with word times (``WhisperAsr.transcribe_words_blocking``);

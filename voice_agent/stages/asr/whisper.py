@@ -24,6 +24,8 @@ shares one loaded model (CTranslate2 runs ``num_workers`` decodes at once on it)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import math
 import threading
@@ -122,6 +124,17 @@ class _Decoded:
 
 
 @dataclass(frozen=True, slots=True)
+class HeardWords:
+    """One pass with word times: its words, their language, and what the steps cost (ms)."""
+
+    words: tuple[Word, ...]
+    language: str
+    timings: dict[str, float]
+    confidence: float = 0.0
+    """exp(mean token log-probability) of the pass, as `Transcript.confidence`."""
+
+
+@dataclass(frozen=True, slots=True)
 class _FastDecode:
     decoded: _Decoded
     rejected: FallbackReason | None
@@ -160,6 +173,14 @@ class WhisperAsr:
             self._executor, self.transcribe_blocking, audio, hint or AsrHint()
         )
 
+    async def transcribe_words(
+        self, audio: AudioFrame, hint: AsrHint, context: str = ""
+    ) -> HeardWords:
+        """`transcribe_words_blocking`, with its fallback, in this stage's executor."""
+        loop = asyncio.get_running_loop()
+        blocking = functools.partial(self.transcribe_words_blocking, audio, hint, context)
+        return await loop.run_in_executor(self._executor, blocking)
+
     def load(self) -> None:
         """Load the model now (blocking) instead of on the first utterance."""
         self._loaded_model()
@@ -193,7 +214,7 @@ class WhisperAsr:
 
     def transcribe_words_blocking(
         self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
-    ) -> list[Word]:
+    ) -> HeardWords:
         """The words of `audio`, timed on its clock, decoded after `context` (what was said
         before it: previous-text conditioning, not a forced prefix), on the calling thread.
 
@@ -203,32 +224,66 @@ class WhisperAsr:
         a later pass hears the same audio again). Digits are left as heard (no rewrite).
         """
         model = self._loaded_model()
-        speech = resample(audio, PIPELINE_RATE).to_float()
-        if len(speech) == 0:
-            return []
-        samples = self._with_lead_in(speech)
-        language = self._fixed_language(model, hint)
-        window = self._window_s(samples)
         timings = _Timings()
-        words: list[Word] | None = None
+        with timings.measure("total_ms"):
+            speech = resample(audio, PIPELINE_RATE).to_float()
+            language = self._fixed_language(model, hint)
+            found = self._timed_words(model, speech, language, hint, context, fallback, timings)
+        if found is None:
+            found = _Decoded("", language or self._default_language(model), 0.0)
+        words = list(found.words)
+        logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
+        # Times so far count from the lead-in's start; the caller's clock starts after it.
+        lead_in_s = self._settings.lead_in_s
+        timed = [_on_clock(word, audio.timestamp - lead_in_s, audio) for word in _unechoed(words)]
+        confidence = math.exp(found.avg_logprob) if timed else 0.0
+        return HeardWords(tuple(timed), found.language, timings.values, confidence)
+
+    def _timed_words(
+        self,
+        model: WhisperModel,
+        speech: Float32Array,
+        language: str | None,
+        hint: AsrHint,
+        context: str,
+        fallback: bool,
+        timings: _Timings,
+    ) -> _Decoded | None:
+        """The decoding with its words, timed from the lead-in's start; None for no audio."""
+        if len(speech) == 0:
+            return None
+        samples = self._with_lead_in(speech)
+        window = self._window_s(samples)
         if self._settings.fast_path and window <= MAX_WINDOW_S:
             attempt = self._fast(model, samples, window, language, hint.expect, timings, context)
             language = attempt.decoded.language
             if attempt.rejected is None:
                 with timings.measure("align_ms"):
                     words = self._aligned_words(model, attempt, len(samples))
-            elif not fallback:
-                words = []
-            else:
-                _log_rejected(attempt.decoded.text, attempt.rejected, samples)
-        if words is None:
-            with timings.measure("stock_ms"):
-                prompt = _joined(self._prompt_for(hint.expect, language), context)
-                words = list(self._stock(model, samples, language, prompt, True).words)
-        logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
-        # Times so far count from the lead-in's start; the caller's clock starts after it.
-        lead_in_s = (len(samples) - len(speech)) / PIPELINE_RATE
-        return [_on_clock(word, audio.timestamp - lead_in_s, audio) for word in _unechoed(words)]
+                return dataclasses.replace(attempt.decoded, words=tuple(words))
+            if not fallback:
+                return dataclasses.replace(attempt.decoded, words=())
+            _log_rejected(attempt.decoded.text, attempt.rejected, samples)
+        with timings.measure("stock_ms"):
+            prompt = _joined(self._prompt_for(hint.expect, language), context)
+            return self._stock(model, samples, language, prompt, True)
+
+    def streamed_transcript(
+        self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
+    ) -> Transcript:
+        """The Transcript of a streamed utterance: `text` joins its confirmed words and the
+        final pass's (`heard`), rewritten as a whole-utterance pass is."""
+        rewritten = False
+        if hint.expect is Expect.DIGITS:
+            text, rewritten = rewrite_digits(text)
+        return Transcript(
+            text=text,
+            language=heard.language,
+            confidence=confidence if text else 0.0,
+            timings=heard.timings,
+            path="streamed",
+            digits_rewritten=rewritten,
+        )
 
     def _aligned_words(self, model: WhisperModel, fast: _FastDecode, samples: int) -> list[Word]:
         """The fast path's tokens aligned to its window (cross-attention and DTW, the way

@@ -12,6 +12,11 @@ from voice_agent.audio import AudioFrame
 class VadEventKind(Enum):
     SPEECH_START = "speech_start"
     SPEECH_END = "speech_end"
+    PAUSE = "pause"
+    """Tentative: the sound stopped a moment ago; SPEECH_END (same boundary) or RESUME follows.
+    Work that waits for the caller to finish (the final recognition pass) may begin here."""
+    RESUME = "resume"
+    """The sound came back after a PAUSE, before any SPEECH_END: the speech goes on."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,7 @@ def silero_vad(settings: VadSettings, models: ModelStore, rate: int) -> FramedVa
         end_threshold=min(settings.silero_end_threshold, settings.silero_threshold),
         start_s=settings.start_ms / 1000,
         hangover_s=settings.hangover_ms / 1000,
+        pause_s=settings.pause_ms / 1000 if settings.pause_ms else None,
         end_lookback_s=END_LOOKBACK_S,
     )
     return FramedVad(SileroClassifier(session, engine_rate(rate)), segments)

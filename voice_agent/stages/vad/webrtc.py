@@ -78,6 +78,7 @@ def webrtc_vad(settings: VadSettings, rate: int) -> FramedVad:
         end_threshold=0.5,
         start_s=settings.start_ms / 1000,
         hangover_s=settings.hangover_ms / 1000,
+        pause_s=settings.pause_ms / 1000 if settings.pause_ms else None,
         end_lookback_s=classifier.overhang_s + _LOOKBACK_MARGIN_S,
     )
     return FramedVad(classifier, segments)

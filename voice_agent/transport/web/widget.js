@@ -59,6 +59,7 @@
     ".captions li.agent{align-self:flex-start;background:#f1ecfe}",
     ".captions li .who{display:block;font-size:12px;color:#57606a}",
     ".captions li.cut .text::after{content:' …';color:#57606a}",
+    ".captions li.interim .pending{color:#57606a;font-style:italic}",
     ".captions li .turn-latency{display:block;font-size:12px;color:#57606a}",
     ".hidden{display:none!important}",
   ].join("");
@@ -147,6 +148,7 @@
     if (this.pc) return;
     this.message.textContent = "";
     this.captions.textContent = "";
+    this.interimLine = null;
     this.latencyText.textContent = "";
     this.events = [];
     if (!window.RTCPeerConnection || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -252,8 +254,11 @@
           this.setState(event.state === "interrupted" ? "listening" : event.state);
         }
         break;
+      case "caller_heard":
+        this.showInterim(event.confirmed || "", event.pending || "");
+        break;
       case "caller_said":
-        this.addCaption("caller", "You", event.text);
+        this.finishInterim(event.text);
         break;
       case "agent_said":
         this.agentLine = this.addCaption("agent", "Agent", event.text);
@@ -281,6 +286,28 @@
     this.captions.appendChild(item);
     this.captions.scrollTop = this.captions.scrollHeight;
     return item;
+  };
+
+  // Words heard while the caller speaks: those two recognition passes agreed on, then the
+  // newest pass's guesses (shown as interim) until the turn's final text replaces them.
+  Widget.prototype.showInterim = function (confirmed, pending) {
+    if (!this.interimLine) this.interimLine = this.addCaption("caller interim", "You", "");
+    var text = this.interimLine.querySelector(".text");
+    text.textContent = confirmed ? confirmed + " " : "";
+    if (pending) text.appendChild(el("span", { class: "pending" }, pending));
+    this.captions.scrollTop = this.captions.scrollHeight;
+  };
+
+  Widget.prototype.finishInterim = function (text) {
+    var line = this.interimLine;
+    this.interimLine = null;
+    if (!line) {
+      this.addCaption("caller", "You", text);
+      return;
+    }
+    line.classList.remove("interim");
+    line.querySelector(".text").textContent = text;
+    this.captions.appendChild(line); // after any agent line that came meanwhile
   };
 
   Widget.prototype.showLatency = function (marks) {
