@@ -5,8 +5,9 @@
 - ASR: the guarded short-window fast path (WhisperAsr) against stock faster-whisper
   `transcribe()` with its defaults, by utterance length, on 16 kHz audio and on 8 kHz telephone
   audio (300-3400 Hz, mu-law), over benchmarks/corpus/support_phrases.txt spoken by three
-  espeak-ng voices and Piper; WER with jiwer after Whisper's English normaliser (runs of
-  single digits or letters joined, so spoken and written forms of a number score the same).
+  espeak-ng voices and Piper; WER as benchmarks/scoring.py scores it (Whisper's English
+  normaliser, runs of single digits or letters joined, so spoken and written forms of a number
+  score the same).
 - TTS: time to first audio, uncached, over benchmarks/corpus/tts_clauses.txt (equal numbers
   of 2-, 3- and 4-word clauses).
 - VAD: cost per 20 ms frame of webrtcvad and Silero.
@@ -20,7 +21,6 @@ import argparse
 import asyncio
 import json
 import platform
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import numpy as np
-from whisper_normalizer.english import EnglishTextNormalizer
 
+from benchmarks.scoring import scored_form, word_error_rate
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample
@@ -45,11 +44,6 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 ESPEAK = ("en-us", "en-gb+f3", "en-us+m7")
 BUCKETS = ((0.0, 2.0, "<=2 s"), (2.0, 4.0, "2-4 s"), (4.0, 99.0, "4-9 s"))
-NORMALIZE = EnglishTextNormalizer()
-_DIGITS = {
-    word: str(value)
-    for value, word in enumerate("zero one two three four five six seven eight nine".split())
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +105,13 @@ def _decode_all(clips: Sequence[Clip], decode: Callable[[AudioFrame], str]) -> l
 
 
 def _scored_form(text: str) -> str:
-    """Whisper's English normaliser, then runs of single characters joined, so that "one two
-    three", "1, 2, 3" and "123", or "k l m" and "KLM", count as the same words."""
-    normal = NORMALIZE(re.sub(r"(\d)[,.-]\s*(?=\d)", r"\1 ", text))
-    digits = " ".join(_DIGITS.get(word, word) for word in normal.split())
-    return re.sub(r"\b(\w)\s+(?=\w\b)", r"\1", digits)
+    return scored_form(text, join_digit_groups=False)
 
 
 def _wer(results: Sequence[Decoded]) -> float:
-    references = [_scored_form(r.clip.text) for r in results]
-    hypotheses = [_scored_form(r.text) for r in results]
-    return round(100 * float(jiwer.wer(references, hypotheses)), 1)
+    said = [r.clip.text for r in results]
+    heard = [r.text for r in results]
+    return round(100 * word_error_rate(said, heard, join_digit_groups=False), 1)
 
 
 def _stats(values: Sequence[float]) -> dict[str, float]:
@@ -161,9 +151,7 @@ async def _tts_first_audio(settings: Settings, clauses: Sequence[str]) -> dict[s
         started = time.perf_counter()
         stream = app.tts.synthesize(clause)
         await anext(stream)
-        by_words.setdefault(len(clause.split()), []).append(
-            (time.perf_counter() - started) * 1000
-        )
+        by_words.setdefault(len(clause.split()), []).append((time.perf_counter() - started) * 1000)
         await stream.aclose()
     app.close()
     pooled = [ms for values in by_words.values() for ms in values]

@@ -1,15 +1,13 @@
 """Streaming recognition: the agreement policy, the cut arithmetic, and real passes over speech."""
 
-import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import jiwer
 import numpy as np
 import pytest
-from whisper_normalizer.english import EnglishTextNormalizer
 
+from benchmarks.scoring import scored_form, word_error_rate
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.bench.voices import ESPEAK_VOICES, EspeakVoice
 from voice_agent.models import ModelStore
@@ -328,11 +326,6 @@ REQUESTS = (
     "The courier left my parcel outside and now order one nine seven six is missing.",
 )
 """Support requests of 3-8 s with order numbers."""
-_NORMALIZE = EnglishTextNormalizer()
-_DIGITS = {
-    word: str(value)
-    for value, word in enumerate("zero one two three four five six seven eight nine".split())
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,21 +361,6 @@ def stream(asr: WhisperAsr, said: str, audio: AudioFrame) -> Streamed:
     text = utterance.final_text(final, transcribe_words(asr, final.audio, final.prompt, hint).words)
     whole = asr.transcribe_blocking(audio, hint).text
     return Streamed(said, audio, confirmed, final, text, whole)
-
-
-def scored_form(text: str) -> str:
-    """Whisper's English normaliser, then digits spoken or written ("four five", "4 5", "45")
-    as one word, as benchmarks/stages.py scores them; and any run of digit groups joined:
-    a pass that confirmed "365" before the next heard "9" wrote "365 9" for "3659" (the
-    dialogue reads digits one by one either way)."""
-    normal = _NORMALIZE(re.sub(r"(\d)[,.-]\s*(?=\d)", r"\1 ", text))
-    digits = " ".join(_DIGITS.get(word, word) for word in normal.split())
-    joined = re.sub(r"\b(\w)\s+(?=\w\b)", r"\1", digits)
-    return re.sub(r"(?<=\d) (?=\d)", "", joined)
-
-
-def word_error_rate(said: Sequence[str], heard: Sequence[str]) -> float:
-    return float(jiwer.wer([scored_form(t) for t in said], [scored_form(t) for t in heard]))
 
 
 @pytest.fixture(scope="module")
