@@ -16,14 +16,14 @@ converter (voice_agent.transport.rtp_udp.PhoneBand).
 
 For each clip:
 - whole: ``WhisperAsr.transcribe_blocking`` over the clip;
-- streamed, in simulated real time: the audio arrives in 20 ms frames; whenever
-  ``StreamingUtterance.due_for_pass(0.5)`` a partial pass runs (``transcribe_words`` without
-  fallback). A pass takes real CPU time, so the audio clock moves on by the pass's measured wall
-  time, and the frames that arrived meanwhile are appended before the next decision (one
-  decoder: passes never overlap). When the clip's last frame has arrived the final pass runs
-  (``final_input``, ``transcribe_words`` with fallback) and is timed. A partial pass still
-  running at the clip's end is waited for and its words are taken (the decoder is busy anyway):
-  that wait is reported apart from the final pass's own time.
+- streamed, in simulated real time, through the call's own ``WhisperStream``
+  (voice_agent/stages/asr/live.py): the audio arrives in 20 ms frames; whenever a partial pass
+  is due (0.5 s of new audio) it runs at once, and as a pass takes real CPU time the audio
+  clock moves on by the pass's measured wall time, the frames that arrived meanwhile appended
+  before its words are taken (one decoder: passes never overlap). When the clip's last frame
+  has arrived the final pass runs (``WhisperStream.transcript``: the unconfirmed tail, or the
+  whole utterance again when that pass stops short) and is timed. A partial pass still
+  running at the clip's end is waited for: that wait is reported apart from the final pass.
 
 WER is scored by benchmarks/scoring.py against what was said. Results:
 benchmarks/results/asr_streaming.json and .md.
@@ -32,6 +32,8 @@ benchmarks/results/asr_streaming.json and .md.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import functools
 import itertools
 import json
 import os
@@ -40,7 +42,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,10 +62,10 @@ from voice_agent.bench.scenario import (
 )
 from voice_agent.bench.voices import piper_speaker
 from voice_agent.models import ModelStore
-from voice_agent.settings import Settings, load_settings
-from voice_agent.stages.asr import AsrHint, Word
-from voice_agent.stages.asr.streaming import PassInput, StreamingUtterance, transcribe_words
-from voice_agent.stages.asr.whisper import WhisperAsr
+from voice_agent.settings import AsrSettings, Settings, load_settings
+from voice_agent.stages.asr import AsrHint
+from voice_agent.stages.asr.live import PartialRunner, StreamingWhisper
+from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr
 from voice_agent.transport.rtp_udp import PhoneBand
 
 HERE = Path(__file__).parent
@@ -175,9 +177,6 @@ def clips(render: Renderer, lines: Sequence[CorpusLine], voices: Sequence[str]) 
 
 # --- the streamed pass in simulated real time --------------------------------------------------
 
-Decode = Callable[[PassInput, bool], list[Word]]
-"""(pass input, final?) -> its words."""
-
 
 @dataclass(frozen=True, slots=True)
 class Streamed:
@@ -190,7 +189,10 @@ class Streamed:
     """The partial pass still running when the clip's last frame arrived: how long after it."""
     final_ms: float
     final_audio_s: float
-    """The audio the final pass decoded (from the cut to the clip's end)."""
+    """The audio the final pass decoded (from the cut to the clip's end; all of it when the
+    final pass stopped short and the whole utterance was decoded again)."""
+    whole_again: bool = False
+    """The final pass stopped short of its audio and the stream decoded the whole utterance."""
 
     @property
     def ready_ms(self) -> float:
@@ -198,48 +200,70 @@ class Streamed:
         return self.wait_ms + self.final_ms
 
 
+class _InlinePartials:
+    """Runs each partial pass at once on the calling thread, timing it: one decoder, as the
+    call's passes never overlap on one utterance."""
+
+    def __init__(self, timer: Callable[[], float]) -> None:
+        self._timer = timer
+        self.last_s = 0.0
+        self.partial_ms: list[float] = []
+        self.inputs: list[tuple[float, float]] = []
+
+    def __call__(self, job: Callable[[], HeardWords]) -> Future[HeardWords]:
+        audio = job.args[0] if isinstance(job, functools.partial) else None
+        if isinstance(audio, AudioFrame):
+            self.inputs.append((audio.timestamp, audio.duration))
+        future: Future[HeardWords] = Future()
+        started = self._timer()
+        future.set_result(job())
+        self.last_s = self._timer() - started
+        self.partial_ms.append(self.last_s * 1000)
+        return future
+
+
 def stream(
-    frames: Sequence[AudioFrame], decode: Decode, timer: Callable[[], float] = time.perf_counter
+    frames: Sequence[AudioFrame],
+    streaming: Callable[[PartialRunner], StreamingWhisper],
+    timer: Callable[[], float] = time.perf_counter,
 ) -> Streamed:
-    """The clip streamed through StreamingUtterance as on a call, one decoder, in real time."""
-    utterance = StreamingUtterance()
+    """The clip streamed through the call's own WhisperStream, in simulated real time."""
+    partials = _InlinePartials(timer)
+    whisper_stream = streaming(partials).stream(AsrHint())
     # When each frame has arrived: the time of its last sample on the clip's clock.
     arrival = np.cumsum([len(frame.samples) for frame in frames]) / PIPELINE_RATE
-    clock = 0.0
-    arrived = 0
-    partial_ms: list[float] = []
-    inputs: list[tuple[float, float]] = []
-    while arrived < len(frames):
-        utterance.append(frames[arrived])
-        clock = max(clock, float(arrival[arrived]))
-        arrived += 1
-        # Partial passes while the caller speaks; once the last frame is in, the final one.
-        while arrived < len(frames) and utterance.due_for_pass(MIN_NEW_S):
-            job = utterance.pass_input()
-            started = timer()
-            words = decode(job, False)
-            took = timer() - started
-            partial_ms.append(took * 1000)
-            inputs.append((job.offset_s, job.audio.duration))
-            clock += took
-            # What arrived while the pass ran is there before the next decision.
-            while arrived < len(frames) and arrival[arrived] <= clock + _EPSILON_S:
-                utterance.append(frames[arrived])
-                arrived += 1
-            utterance.on_pass(words)
-    wait_s = max(0.0, clock - float(arrival[-1])) if len(frames) else 0.0
-    final = utterance.final_input()
-    started = timer()
-    words = decode(final, True)
-    final_s = timer() - started
-    return Streamed(
-        utterance.final_text(words),
-        tuple(partial_ms),
-        tuple(inputs),
-        wait_s * 1000,
-        final_s * 1000,
-        final.audio.duration,
-    )
+
+    async def run() -> Streamed:
+        clock = 0.0
+        arrived = 0
+        while arrived < len(frames):
+            whisper_stream.append(frames[arrived])
+            clock = max(clock, float(arrival[arrived]))
+            arrived += 1
+            # Partial passes while the caller speaks; once the last frame is in, the final one.
+            while arrived < len(frames) and (partial := whisper_stream.partial()) is not None:
+                clock += partials.last_s
+                # What arrived while the pass ran is there before its words are taken.
+                while arrived < len(frames) and arrival[arrived] <= clock + _EPSILON_S:
+                    whisper_stream.append(frames[arrived])
+                    arrived += 1
+                await partial
+        wait_s = max(0.0, clock - float(arrival[-1])) if len(frames) else 0.0
+        started = timer()
+        transcript = await whisper_stream.transcript()
+        final_s = timer() - started
+        final_audio_ms = transcript.timings.get("final_audio_ms")
+        return Streamed(
+            transcript.text,
+            tuple(partials.partial_ms),
+            tuple(partials.inputs),
+            wait_s * 1000,
+            final_s * 1000,
+            (final_audio_ms / 1000) if final_audio_ms is not None else float(arrival[-1]),
+            whole_again=final_audio_ms is None,
+        )
+
+    return asyncio.run(run())
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,17 +292,16 @@ class Result:
         }
 
 
-def run_clip(asr: WhisperAsr, clip: Clip) -> Result:
-    hint = AsrHint()
-
-    def decode(job: PassInput, final: bool) -> list[Word]:
-        return transcribe_words(asr, job.audio, job.prompt, hint, fallback=final)
-
+def run_clip(asr: WhisperAsr, settings: AsrSettings, clip: Clip) -> Result:
     audio = clip.audio
     started = time.perf_counter()
-    whole = asr.transcribe_blocking(audio, hint).text
+    whole = asr.transcribe_blocking(audio, AsrHint()).text
     whole_ms = (time.perf_counter() - started) * 1000
-    return Result(clip, whole, whole_ms, stream(clip.frames, decode))
+
+    def streaming(partials: PartialRunner) -> StreamingWhisper:
+        return StreamingWhisper(asr, settings, partials)
+
+    return Result(clip, whole, whole_ms, stream(clip.frames, streaming))
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -518,11 +541,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         asr.load()
         todo = clips(render, lines, voices)
         first = next(todo)
-        run_clip(asr, first)  # warm-up: the first passes pay one-off costs
+        run_clip(asr, settings.asr, first)  # warm-up: the first passes pay one-off costs
         total = len(lines) * len(voices) * len(LINES)
         results: list[Result] = []
         for number, clip in enumerate(itertools.chain([first], todo), 1):
-            results.append(run_clip(asr, clip))
+            results.append(run_clip(asr, settings.asr, clip))
             if number % 20 == 0 or number == total:
                 print(f"{number}/{total} clips", file=sys.stderr, flush=True)
     data = report(results, lines, voices, _command(args))

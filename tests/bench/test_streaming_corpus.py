@@ -9,6 +9,7 @@ from benchmarks.asr_streaming import (
     CORPUS,
     VOICE_ORDER,
     CorpusLine,
+    Streamed,
     corpus_lines,
     pipeline_frames,
     render_line,
@@ -18,9 +19,10 @@ from benchmarks.asr_streaming import (
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.telephone import TELEPHONE_RATE
 from voice_agent.bench.scenario import VOICES
-from voice_agent.settings import load_settings
-from voice_agent.stages.asr import Word
-from voice_agent.stages.asr.streaming import PassInput
+from voice_agent.settings import AsrSettings, load_settings
+from voice_agent.stages.asr import AsrHint, Transcript, Word
+from voice_agent.stages.asr.live import PartialRunner, StreamingWhisper
+from voice_agent.stages.asr.whisper import HeardWords
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +79,54 @@ def frames_of(seconds: float) -> list[AudioFrame]:
     return AudioFrame.silence(seconds).chunks(0.02)
 
 
+class ClockedRecognizer:
+    """Hears nothing but the final pass's one word; each pass moves a fake clock on."""
+
+    def __init__(self, partial_s: float | None = 0.3, final_s: float = 0.1) -> None:
+        self.now = 0.0
+        self._partial_s = partial_s
+        self._final_s = final_s
+        self.heard: list[tuple[float, float, bool]] = []
+        """Each pass: its audio's offset and duration, and whether it was the final one."""
+
+    def transcribe_words_blocking(
+        self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
+    ) -> HeardWords:
+        self.heard.append((audio.timestamp, round(audio.duration, 2), fallback))
+        if not fallback:
+            self.now += self._partial_s if self._partial_s is not None else 0.0
+            return HeardWords((), "en", {})
+        self.now += self._final_s
+        return HeardWords((Word("yes", audio.timestamp, audio.end, 0.9),), "en", {})
+
+    async def transcribe_words(
+        self, audio: AudioFrame, hint: AsrHint, context: str = ""
+    ) -> HeardWords:
+        return self.transcribe_words_blocking(audio, hint, context)
+
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
+        raise AssertionError("the final pass heard its audio to the end")
+
+    def streamed_transcript(
+        self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
+    ) -> Transcript:
+        return Transcript(text, "en", confidence, heard.timings, "streamed")
+
+
+def _streamed(recognizer: ClockedRecognizer, seconds: float) -> Streamed:
+    def streaming(partials: PartialRunner) -> StreamingWhisper:
+        return StreamingWhisper(recognizer, AsrSettings(), partials)
+
+    return stream(frames_of(seconds), streaming, timer=lambda: recognizer.now)
+
+
 def test_the_audio_clock_moves_on_by_each_pass_time() -> None:
-    now = [0.0]
-    heard: list[tuple[float, float, bool]] = []
-
-    def decode(job: PassInput, final: bool) -> list[Word]:
-        heard.append((job.offset_s, round(job.audio.duration, 2), final))
-        now[0] += 0.1 if final else 0.3
-        return []
-
-    streamed = stream(frames_of(2.1), decode, timer=lambda: now[0])
+    recognizer = ClockedRecognizer(partial_s=0.3, final_s=0.1)
+    streamed = _streamed(recognizer, 2.1)
     # Due at 0.5 s of audio; a pass takes 0.3 s, during which 0.3 s more arrives; the next is
     # due when 0.5 s have come since the last pass's audio ended: at 1.0, 1.5 and 2.0 s. The
     # last frame is in at 2.1 s, while the fourth pass runs: the final pass waits for it.
-    assert heard == [
+    assert recognizer.heard == [
         (0.0, 0.5, False),
         (0.0, 1.0, False),
         (0.0, 1.5, False),
@@ -102,36 +138,23 @@ def test_the_audio_clock_moves_on_by_each_pass_time() -> None:
     assert streamed.final_ms == pytest.approx(100.0)
     assert streamed.ready_ms == pytest.approx(300.0)
     assert streamed.final_audio_s == pytest.approx(2.1)
+    assert streamed.text == "yes" and not streamed.whole_again
 
 
 def test_no_partial_pass_starts_once_the_clip_has_ended() -> None:
-    now = [0.0]
-    finals: list[bool] = []
-
-    def decode(job: PassInput, final: bool) -> list[Word]:
-        finals.append(final)
-        now[0] += 0.3
-        return []
-
-    streamed = stream(frames_of(2.0), decode, timer=lambda: now[0])
+    recognizer = ClockedRecognizer(partial_s=0.3)
+    streamed = _streamed(recognizer, 2.0)
     # A pass would be due as the last frame comes in at 2.0 s: the final pass runs instead.
-    assert finals == [False, False, False, True]
+    assert [final for *_, final in recognizer.heard] == [False, False, False, True]
     assert streamed.wait_ms == 0.0
 
 
 def test_a_slow_pass_lets_audio_pile_up_for_the_next() -> None:
-    now = [0.0]
-    inputs: list[float] = []
-
-    def decode(job: PassInput, final: bool) -> list[Word]:
-        if not final:
-            inputs.append(round(job.audio.duration, 2))
-            now[0] += 0.9
-        return []
-
-    streamed = stream(frames_of(2.0), decode, timer=lambda: now[0])
+    recognizer = ClockedRecognizer(partial_s=0.9, final_s=0.0)
+    streamed = _streamed(recognizer, 2.0)
     # 0.5 s in: a pass of 0.9 s; at 1.4 s the next is due at once, with 0.9 s new.
-    assert inputs == [0.5, 1.4]
+    partials = [duration for _, duration, final in recognizer.heard if not final]
+    assert partials == [0.5, 1.4]
     assert streamed.wait_ms == pytest.approx(300.0)  # 1.4 + 0.9 - 2.0
 
 

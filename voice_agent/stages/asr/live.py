@@ -14,13 +14,13 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from typing import Protocol
 
 from voice_agent.audio import AudioFrame
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Interim, Transcript
 from voice_agent.stages.asr.streaming import StreamingUtterance, words_text
-from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr
+from voice_agent.stages.asr.whisper import HeardWords
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,28 @@ PartialRunner = Callable[[Callable[[], HeardWords]], "Future[HeardWords] | None"
 """Runs a partial pass off the loop, or refuses it (None) when there is no room."""
 
 
+class WordRecognizer(Protocol):
+    """What streaming needs of the recognizer (WhisperAsr)."""
+
+    def transcribe_words_blocking(
+        self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
+    ) -> HeardWords: ...
+
+    async def transcribe_words(
+        self, audio: AudioFrame, hint: AsrHint, context: str = ""
+    ) -> HeardWords: ...
+
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript: ...
+
+    def streamed_transcript(
+        self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
+    ) -> Transcript: ...
+
+
 class StreamingWhisper:
     """The StreamingAsr of a WhisperAsr: one `WhisperStream` per utterance."""
 
-    def __init__(self, asr: WhisperAsr, settings: AsrSettings, partials: PartialRunner) -> None:
+    def __init__(self, asr: WordRecognizer, settings: AsrSettings, partials: PartialRunner) -> None:
         self._asr = asr
         self._settings = settings
         self._partials = partials
@@ -42,15 +60,15 @@ class StreamingWhisper:
 
 class WhisperStream:
     def __init__(
-        self, asr: WhisperAsr, settings: AsrSettings, partials: PartialRunner, hint: AsrHint
+        self, asr: WordRecognizer, settings: AsrSettings, partials: PartialRunner, hint: AsrHint
     ) -> None:
         self._asr = asr
         self._every_s = settings.stream_every_s
         self._partials = partials
         self._hint = hint
         self._utterance = StreamingUtterance(settings.stream_context_s)
-        self._confidence = _WordConfidence()
-        """Of the confirmed words, each as sure as the pass that confirmed it."""
+        self._confirmed_logs: list[float] = []
+        """Of each confirmed word, the log confidence of the pass that confirmed it."""
 
     def append(self, frame: AudioFrame) -> None:
         self._utterance.append(frame)
@@ -76,7 +94,6 @@ class WhisperStream:
 
     async def transcript(self) -> Transcript:
         final = self._utterance.final_input()
-        confirmed = self._confidence  # as of the final input: later partials do not count
         heard = await self._asr.transcribe_words(final.audio, self._hint, final.prompt)
         if _stopped_short(heard, final.audio):
             # Rare, but it loses the caller's last words: the whole utterance, once more.
@@ -85,7 +102,9 @@ class WhisperStream:
         heard.timings["final_audio_ms"] = final.audio.duration * 1000
         text = self._utterance.final_text(final, heard.words)
         new_words = len(text.split()) - len(final.confirmed)
-        confidence = confirmed.with_words(new_words, heard.confidence).value
+        confidence = _mean_confidence(
+            [*self._confirmed_logs[: len(final.confirmed)], *[_log(heard.confidence)] * new_words]
+        )
         return self._asr.streamed_transcript(text, heard, self._hint, confidence)
 
     async def _partial_heard(self, heard: Awaitable[HeardWords]) -> Interim:
@@ -98,7 +117,7 @@ class WhisperStream:
             logger.exception("a partial recognition pass failed; the next one hears its audio")
             passed = HeardWords((), "", {})
         newly = self._utterance.on_pass(passed.words)
-        self._confidence = self._confidence.with_words(len(newly), passed.confidence)
+        self._confirmed_logs += [_log(passed.confidence)] * len(newly)
         return Interim(self._utterance.confirmed_text, words_text(self._utterance.pending))
 
 
@@ -114,24 +133,15 @@ _UNHEARD_TAIL_S = 0.6
 """More audio than this after the last word heard: words were left out."""
 
 
-@dataclass(frozen=True, slots=True)
-class _WordConfidence:
+def _log(confidence: float) -> float:
+    return math.log(max(confidence, _LEAST_CONFIDENCE))
+
+
+def _mean_confidence(logs: list[float]) -> float:
     """A geometric mean over words of the confidence (exp of the mean token log-probability)
     of the pass each word came from: on the scale of a whole-utterance pass's confidence. The
     final pass alone is less sure than that: it starts mid-sentence, after a prompt."""
-
-    log_sum: float = 0.0
-    words: int = 0
-
-    def with_words(self, count: int, confidence: float) -> _WordConfidence:
-        if count <= 0:
-            return self
-        log_sum = self.log_sum + count * math.log(max(confidence, _LEAST_CONFIDENCE))
-        return _WordConfidence(log_sum, self.words + count)
-
-    @property
-    def value(self) -> float:
-        return math.exp(self.log_sum / self.words) if self.words else 0.0
+    return math.exp(sum(logs) / len(logs)) if logs else 0.0
 
 
 _LEAST_CONFIDENCE = 1e-6
