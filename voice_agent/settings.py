@@ -216,7 +216,7 @@ class TurnSettings(Section):
     """Endpointing: how long a pause commits the caller's turn, by what the dialogue expects."""
 
     hold_complete_s: float = Field(default=0.25, ge=0.0, le=5.0)
-    hold_incomplete_s: float = Field(default=0.8, ge=0.0, le=5.0)
+    hold_incomplete_s: float = Field(default=1.0, ge=0.0, le=5.0)
     hold_yes_no_s: float = Field(default=0.2, ge=0.0, le=5.0)
     hold_digits_s: float = Field(default=1.1, ge=0.0, le=5.0)
     hold_email_s: float = Field(default=1.3, ge=0.0, le=5.0)

@@ -61,6 +61,9 @@ def test_complete_answers_for_endpointing(engine: DialogueEngine) -> None:
     assert dialogue.entity_complete("It's i made it.", asking) is False  # digits misheard
     assert dialogue.entity_complete("No thanks, goodbye.", asking) is True  # answers otherwise
     assert dialogue.entity_complete("Can I talk to a person?", asking) is True
+    # A yes that starts the number is not a yes: the caller is pausing inside the number.
+    assert dialogue.entity_complete("Yes. the order number is 4 5", asking) is False
+    assert dialogue.entity_complete("Yes, the order number is 4 5 0 6 9", asking) is True
     factor = dialogue.respond("45069", None, asking, ANCHOR).state
     assert dialogue.entity_complete("S W one", factor) is False
     assert dialogue.entity_complete("S W one A one A A", factor) is True

@@ -16,6 +16,7 @@ from datetime import datetime
 from voice_agent.dialogue import entities, nlu, verification
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.state import Awaiting, Caller, DialogueState, Line, Reply, UserTurn
+from voice_agent.spoken_numbers import DIGIT_WORDS
 from voice_agent.stages.asr import Transcript
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,22 @@ def caller_of(channel: str, caller_id: str | None) -> Caller:
 
 
 def _answers_otherwise(text: str) -> bool:
+    """A request, a goodbye, a yes or a no instead of the entity; not a turn that stops on a
+    digit or a spelled letter: "Yes, the order number is four five" is the caller giving it,
+    pausing in the middle (measured: such turns were answered inside the caller's pause)."""
+    if _stops_mid_entity(text):
+        return False
     understood = nlu.understand(text)
     return understood.intent is not None or understood.yes_no is not None
+
+
+def _stops_mid_entity(text: str) -> bool:
+    words = _WORD.findall(text.lower())
+    last = words[-1] if words else ""
+    return last.isdigit() or last in DIGIT_WORDS or (len(last) == 1 and last not in "ai")
+
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class CallDialogue:

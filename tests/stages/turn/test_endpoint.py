@@ -26,6 +26,9 @@ SETTINGS = TurnSettings()
         ("Wait a minute.", True),
         ("I'll wait.", False),
         ("Let me see the order status.", False),
+        ("Yes, I have it, it's order number.", True),
+        ("And the phone number", True),
+        ("I can't find the order number anywhere.", False),
     ],
 )
 def test_trailing_words_mark_an_unfinished_sentence(text: str, expected: bool) -> None:

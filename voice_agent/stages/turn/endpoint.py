@@ -32,6 +32,8 @@ _STALLING = re.compile(
     r"|(one|wait a) (sec|second|moment|minute))(,? please)?\W*$"
 )
 """A caller fetching their order number says so, then pauses: the turn is not over."""
+_ANNOUNCING = re.compile(r"\b(order|phone|tracking|reference) number\W*$")
+"""Callers name the number they are about to give, then pause ("it's order number ...")."""
 
 Completeness = Callable[[str], bool | None]
 """Says whether text holds a complete answer for what is expected (None: cannot tell)."""
@@ -76,6 +78,9 @@ def trails_off(text: str) -> bool:
     if not words:
         return True
     stripped = text.rstrip()
-    if stripped.endswith((",", "...", "-", "—")) or _STALLING.search(stripped.lower()):
+    lowered = stripped.lower()
+    if stripped.endswith((",", "...", "-", "—")) or _STALLING.search(lowered):
+        return True
+    if _ANNOUNCING.search(lowered):
         return True
     return words[-1].strip(".-") in _TRAILING_WORDS
