@@ -217,8 +217,13 @@ class App:
             dialogue=dialogue,
             recorder=recorder,
             metrics=self.latency_metrics,
-            streaming=self.asr_streaming,
+            streaming=self.asr_streaming if self._streams(channel) else None,
         )
+
+    def _streams(self, channel: str) -> bool:
+        """Whether calls on this channel are recognized while the caller speaks (phone lines
+        carry 8 kHz audio)."""
+        return channel != "sip" or self.settings.asr.stream_telephone
 
     def close(self) -> None:
         if "inference_scheduler" in self.__dict__:

@@ -87,6 +87,9 @@ class AsrSettings(Section):
     is decoded at the pause)."""
     stream_context_s: float = Field(default=1.0, ge=0.0, le=5.0)
     """Confirmed speech each streaming pass hears again before its new words."""
+    stream_telephone: bool = False
+    """Stream 8 kHz telephone calls too. Off: they are decoded whole at the pause, which was
+    3.2 WER points more accurate on telephone audio (benchmarks/results/asr_streaming.md)."""
 
 
 class TtsSettings(Section):
