@@ -59,8 +59,11 @@ class AsrSettings(Section):
     language: str | None = None
     """Fixed language code, or None to detect it (multilingual models only)."""
     compute_type: Literal["int8", "int8_float32", "float32", "default"] = "int8"
-    cpu_threads: int = Field(default=2, ge=1, le=64)
-    num_workers: int = Field(default=1, ge=1, le=16)
+    cpu_threads: int = Field(default=1, ge=1, le=64)
+    num_workers: int = Field(default=2, ge=1, le=16)
+    """Two decoders of one thread each: a final pass of ~2 s took 82 ms alone and 104 ms with
+    another at once, against 93 and 219 ms for one decoder of two threads (2 cores,
+    benchmarks/results/asr_workers.md); the scheduler keeps one decoder for finals."""
     beam_size: int = Field(default=2, ge=1, le=10)
     fast_path: bool = True
     """Encode only a short window (notes/asr-short-window.md) instead of stock 30 s."""
