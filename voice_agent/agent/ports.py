@@ -109,3 +109,14 @@ class CallParts:
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     streaming: StreamingAsr | None = None
     """Recognition while the caller speaks; without it each utterance is decoded whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionReply:
+    """A reply the session composes itself (reprompts, goodbyes)."""
+
+    chunks: tuple[str, ...]
+    state: Any
+    writes: tuple[Any, ...] = ()
+    expect: Expect = Expect.FREE
+    end_call: bool = False

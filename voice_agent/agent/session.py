@@ -54,7 +54,7 @@ from voice_agent.agent.events import (
 from voice_agent.agent.keypad import KeypadEntry
 from voice_agent.agent.latency import TurnMarks
 from voice_agent.agent.onset import OnsetDetector
-from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput
+from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput, SessionReply
 from voice_agent.agent.recorder import StoreQueue
 from voice_agent.agent.tasks import CallTasks
 from voice_agent.agent.utterance import Utterance
@@ -74,17 +74,6 @@ from voice_agent.stages.vad import VadEvent, VadEventKind
 from voice_agent.store.writes import TurnRecord
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionReply:
-    """A reply the session composes itself (reprompts, goodbyes)."""
-
-    chunks: tuple[str, ...]
-    state: Any
-    writes: tuple[Any, ...] = ()
-    expect: Expect = Expect.FREE
-    end_call: bool = False
 
 
 @dataclass(slots=True)
