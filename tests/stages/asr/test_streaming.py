@@ -20,7 +20,6 @@ from voice_agent.stages.asr.streaming import (
     StreamingUtterance,
     Word,
     comparable,
-    transcribe_words,
     words_text,
 )
 from voice_agent.stages.asr.whisper import WhisperAsr
@@ -354,11 +353,12 @@ def stream(asr: WhisperAsr, said: str, audio: AudioFrame) -> Streamed:
         utterance.append(chunk)
         if utterance.due_for_pass(STEP_S):
             job = utterance.pass_input()
-            heard = transcribe_words(asr, job.audio, job.prompt, hint, fallback=False)
+            heard = asr.transcribe_words_blocking(job.audio, hint, job.prompt, fallback=False)
             utterance.on_pass(heard.words)
     confirmed = utterance.confirmed
     final = utterance.final_input()
-    text = utterance.final_text(final, transcribe_words(asr, final.audio, final.prompt, hint).words)
+    heard_final = asr.transcribe_words_blocking(final.audio, hint, final.prompt)
+    text = utterance.final_text(final, heard_final.words)
     whole = asr.transcribe_blocking(audio, hint).text
     return Streamed(said, audio, confirmed, final, text, whole)
 
@@ -424,7 +424,7 @@ def test_the_streamed_text_is_as_accurate_as_the_whole_utterance_pass(
 def test_words_are_timed_on_the_audio_clock(tiny: WhisperAsr) -> None:
     speech = EspeakVoice("en-us").speak("Where is my parcel? It has not arrived.")
     audio = AudioFrame(speech.samples, speech.rate, timestamp=2.0)
-    words = transcribe_words(tiny, audio, "", AsrHint()).words
+    words = tiny.transcribe_words_blocking(audio, AsrHint()).words
     assert comparable(words[0].text) == "where"
     assert all(audio.timestamp <= w.start_s <= w.end_s <= audio.end for w in words)
     assert [w.start_s for w in words] == sorted(w.start_s for w in words)
@@ -434,6 +434,6 @@ def test_words_are_timed_on_the_audio_clock(tiny: WhisperAsr) -> None:
 @pytest.mark.slow
 def test_the_prompt_conditions_the_pass_without_being_echoed(tiny: WhisperAsr) -> None:
     audio = EspeakVoice("en-gb+f3").speak("four five six seven")
-    words = transcribe_words(tiny, audio, "My order number is", AsrHint()).words
+    words = tiny.transcribe_words_blocking(audio, AsrHint(), "My order number is").words
     assert "order" not in [comparable(word.text) for word in words]
     assert scored_form(words_text(words)) == "4567"

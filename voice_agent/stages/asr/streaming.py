@@ -24,7 +24,7 @@ holds the words the audio starts with made passes skip or garble them.
 
 ``LocalAgreement`` and ``StreamingUtterance`` are sans-I/O: words and audio in, words and pass
 inputs out; who runs the passes, on which thread and when, is the caller's choice.
-``transcribe_words`` is one blocking pass over the real model.
+``WhisperAsr.transcribe_words_blocking`` is one blocking pass over the real model.
 
 Times are seconds on the utterance's clock: 0 is its first sample.
 """
@@ -35,16 +35,12 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
-from voice_agent.stages.asr import AsrHint, Word
-
-if TYPE_CHECKING:  # the sans-I/O core does not need faster-whisper loaded
-    from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr
+from voice_agent.stages.asr import Word
 
 __all__ = [
     "CONTEXT_S",
@@ -53,7 +49,6 @@ __all__ = [
     "StreamingUtterance",
     "Word",
     "comparable",
-    "transcribe_words",
     "words_text",
 ]
 
@@ -177,8 +172,8 @@ class StreamingUtterance:
     """One growing utterance, decoded in passes while it grows (sans-I/O).
 
     The caller appends the utterance's audio as it arrives. When ``due_for_pass`` it takes a
-    ``pass_input``, decodes it (``transcribe_words``, off the event loop) and hands the words
-    to ``on_pass``, which confirms what two passes agree on and moves the cut to the end of
+    ``pass_input``, decodes it (``WhisperAsr.transcribe_words_blocking``, off the event
+    loop) and hands the words to ``on_pass``, which confirms what two passes agree on and moves the cut to the end of
     the confirmed word that ends `context_s` before the last confirmed one (0: the end of the
     last confirmed word itself). At a pause, ``final_input`` is the unconfirmed tail with that
     context only, and ``final_text`` joins the words confirmed then with the final pass's new
@@ -304,16 +299,3 @@ class StreamingUtterance:
 
     def _sample(self, seconds: float) -> int:
         return round(seconds * self.rate)
-
-
-def transcribe_words(
-    asr: WhisperAsr, audio: AudioFrame, prompt: str, hint: AsrHint, *, fallback: bool = True
-) -> HeardWords:
-    """One blocking pass: the words of `audio`, timed on its clock, decoded after `prompt`.
-
-    The guarded short window with word times (``WhisperAsr.transcribe_words_blocking``);
-    the hint's prompt (digits, e-mail) comes before `prompt`. Without `fallback` a rejected
-    short-window output gives no words rather than a stock 30 s pass: right for partial passes,
-    whose audio a later pass hears again; the final pass should keep the fallback.
-    """
-    return asr.transcribe_words_blocking(audio, hint, prompt, fallback=fallback)
