@@ -172,12 +172,12 @@ class StreamingUtterance:
     """One growing utterance, decoded in passes while it grows (sans-I/O).
 
     The caller appends the utterance's audio as it arrives. When ``due_for_pass`` it takes a
-    ``pass_input``, decodes it (``WhisperAsr.transcribe_words_blocking``, off the event
-    loop) and hands the words to ``on_pass``, which confirms what two passes agree on and moves the cut to the end of
-    the confirmed word that ends `context_s` before the last confirmed one (0: the end of the
-    last confirmed word itself). At a pause, ``final_input`` is the unconfirmed tail with that
-    context only, and ``final_text`` joins the words confirmed then with the final pass's new
-    ones.
+    ``pass_input``, decodes it (``WhisperAsr.transcribe_words_blocking``, off the event loop)
+    and hands the words to ``on_pass``, which confirms what two passes agree on and moves the
+    cut to the end of the confirmed word that ends `context_s` before the last confirmed one (0:
+    the end of the last confirmed word itself). At a pause, ``final_input`` is the unconfirmed
+    tail with that context only, and ``final_text`` joins the words confirmed then with the
+    final pass's new ones.
 
     One partial pass at a time: none is due while one is out. A final input leaves the
     utterance open: a caller who goes on after the pause is heard on, and the final pass taken
