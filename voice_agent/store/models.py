@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
-from voice_agent.store.views import INCOTERMS, REFUND_STATUSES, STAGES
+from voice_agent.store.views import INCOTERMS, OPERATOR_ROLES, REFUND_STATUSES, STAGES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -270,6 +270,12 @@ class Conversation(Base):
     """The server instance that ran the call (several may share a database); None outside one."""
     end_reason: Mapped[str | None] = mapped_column(String(40))
     """"ended", or "instance restarted" when start-up closed it after its run died."""
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """How the call went (CALL_OUTCOMES): "completed", "handoff", "no_speech", "error"."""
+    recording_path: Mapped[str | None] = mapped_column(String(500))
+    """The call's audio, relative to the recordings folder; None: not recorded."""
+    recording_consent: Mapped[bool | None] = mapped_column(Boolean)
+    """None: recordings were off; True: told and recorded; False: the caller objected."""
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Turn.seq"
@@ -370,10 +376,16 @@ class Handoff(Base):
     callback_by: Mapped[datetime]
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20))
+    """One of HANDOFF_STATUSES: "open", "taken", "closed"."""
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    contact: Mapped[str | None] = mapped_column(String(200))
+    """How to reach the caller back: a phone number or an e-mail address, as read back."""
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    """The operator (desk user name) who took it."""
+    closed_at: Mapped[datetime | None]
 
     order: Mapped[Order | None] = relationship()
 
@@ -429,3 +441,83 @@ class AddressChangeRow(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
     )
+    status: Mapped[str] = mapped_column(String(20), server_default="unconfirmed")
+    """One of ADDRESS_CHANGE_STATUSES: until the shop confirms it, an import keeps it."""
+    confirmed_at: Mapped[datetime | None]
+
+    order: Mapped[Order] = relationship()
+
+
+class Operator(Base):
+    """A member of the shop's team who signs in to the desk."""
+
+    __tablename__ = "operators"
+    __table_args__ = (CheckConstraint(_one_of("role", OPERATOR_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """argon2id, with its parameters and salt (argon2-cffi's encoded form)."""
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class DeskSession(Base):
+    """A signed-in browser: the cookie holds the token, the store only its SHA-256."""
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """An action for the shop, written in the transaction of the action itself and delivered
+    later (at least once) as a signed webhook; ``event_id`` is the idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_delivered_at_next_attempt_at", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    """What happened: "claim.opened", "handoff.created", "address.changed", ..."""
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    order_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+
+class CaseEventRow(Base):
+    """What the shop's team did with a case at the desk: took it, noted, changed its status."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_kind_case_id", "case_kind", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_kind: Mapped[str] = mapped_column(String(20))
+    """One of CASE_KINDS: "handoff", "claim", "return", "shop_request", "address_change"."""
+    case_id: Mapped[int] = mapped_column(Integer)
+    """The case's row id in its own table."""
+    operator: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))
+    """"take", "note" or "status"."""
+    status: Mapped[str | None] = mapped_column(String(20))
+    """The new status, for a status change."""
+    text: Mapped[str] = mapped_column(Text, server_default="")
+    at: Mapped[datetime]

@@ -38,6 +38,7 @@ from voice_agent.store.models import (
     phone_key,
 )
 from voice_agent.store.views import (
+    CALL_OUTCOMES,
     ClaimView,
     ConversationView,
     CustomerView,
@@ -232,13 +233,19 @@ class Repository:
             session.flush()
             return conversation.id
 
-    def end_conversation(self, conversation_id: int, ended_at: datetime) -> None:
+    def end_conversation(
+        self, conversation_id: int, ended_at: datetime, outcome: str | None = None
+    ) -> None:
+        """Mark the conversation ended; ``outcome`` is one of CALL_OUTCOMES."""
+        if outcome is not None and outcome not in CALL_OUTCOMES:
+            raise WriteError(f"outcome {outcome!r} is not one of {', '.join(CALL_OUTCOMES)}")
         with self.database.transaction(write=True) as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 raise WriteError(f"no conversation {conversation_id}")
             conversation.ended_at = ended_at
             conversation.end_reason = ENDED
+            conversation.outcome = outcome
 
     def close_abandoned_conversations(self, instance_id: str, now: datetime) -> int:
         """End the conversations of `instance_id` still open, as "instance restarted"; returns
@@ -294,6 +301,8 @@ class Repository:
                     row.ended_at,
                     row.instance_id,
                     row.end_reason,
+                    row.outcome,
+                    row.recording_path,
                 )
                 for row in rows
             ]
@@ -463,6 +472,7 @@ def _handoff_row(session: Session, write: HandoffWrite) -> Handoff:
         status="open",
         order_id=order_id,
         conversation_id=write.conversation_id,
+        contact=write.contact,
     )
 
 
@@ -652,6 +662,9 @@ def _handoff_view(row: Handoff) -> HandoffView:
         order_number=None if row.order is None else row.order.number,
         conversation_id=row.conversation_id,
         status=row.status,
+        contact=row.contact,
+        taken_by=row.taken_by,
+        closed_at=row.closed_at,
     )
 
 

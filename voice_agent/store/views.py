@@ -21,6 +21,24 @@ Incoterm = Literal["DDP", "DAP", "DDU"]
 
 INCOTERMS: tuple[Incoterm, ...] = get_args(Incoterm)
 
+OPERATOR_ROLES = ("agent", "admin")
+"""Desk roles: an agent works the cases; an admin also manages operators."""
+
+CALL_OUTCOMES = ("completed", "handoff", "no_speech", "error")
+"""How a call went: ended with no hand-off, handed to a person, the caller never spoke, or
+the session failed."""
+
+CASE_STATUSES: dict[str, tuple[str, ...]] = {
+    "handoff": ("open", "taken", "closed"),
+    "claim": ("open", "in_review", "accepted", "rejected", "closed"),
+    "return": ("open", "approved", "rejected", "received", "refunded", "closed"),
+    "shop_request": ("open", "in_progress", "done", "declined"),
+    "address_change": ("unconfirmed", "confirmed", "rejected"),
+}
+"""Each case kind's statuses, the first the one the agent opens it with."""
+
+CASE_KINDS = tuple(CASE_STATUSES)
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerView:
@@ -160,6 +178,10 @@ class HandoffView:
     order_number: str | None
     conversation_id: int | None
     status: str
+    contact: str | None = None
+    """How to reach the caller back (a phone number or e-mail address), where known."""
+    taken_by: str | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +204,6 @@ class ConversationView:
     ended_at: datetime | None
     instance_id: str | None
     end_reason: str | None
+    outcome: str | None = None
+    """One of CALL_OUTCOMES, once the call has ended."""
+    recording_path: str | None = None

@@ -76,6 +76,9 @@ class HandoffWrite:
     created_at: datetime
     order_number: str | None = None
     conversation_id: int | None = None
+    contact: str | None = None
+    """How to reach the caller back: the phone number or e-mail address read back to them
+    (a phone caller's own number where they gave no other)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
