@@ -376,6 +376,51 @@ class SipSettings(Section):
         return self
 
 
+class DeskSettings(Section):
+    """The shop team's web app at /desk."""
+
+    enabled: bool = True
+    session_hours: float = Field(default=12.0, gt=0.0, le=24.0 * 30)
+    """How long a sign-in lasts."""
+    secure_cookie: Literal["auto", "always", "never"] = "auto"
+    """The cookie's Secure flag: "auto" sets it unless the desk is reached over plain HTTP on
+    a loopback address (a browser on the same machine); behind a TLS proxy, "always"."""
+
+
+class WebhookSettings(Section):
+    """Every action the agent takes for the shop, POSTed as signed JSON (at least once)."""
+
+    url: str | None = None
+    """Where to deliver; without one, actions wait in the outbox (and `data export`)."""
+    secret: SecretStr | None = Field(default=None, min_length=16)
+    """Key of the HMAC-SHA256 signature over each body; needed with a url."""
+    timeout_s: float = Field(default=10.0, gt=0.0, le=120.0)
+    backoff_initial_s: float = Field(default=2.0, gt=0.0, le=3600.0)
+    backoff_max_s: float = Field(default=600.0, gt=0.0, le=86_400.0)
+    poll_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    """How often the delivery loop looks for actions that are due."""
+
+    @model_validator(mode="after")
+    def _signed(self) -> WebhookSettings:
+        if self.url is not None and self.secret is None:
+            raise ValueError("webhooks.url needs webhooks.secret (at least 16 characters)")
+        return self
+
+
+class RecordingSettings(Section):
+    """Call recordings: off unless turned on; the caller is told, and may object."""
+
+    enabled: bool = False
+    dir: Path = Path("var/recordings")
+    """Relative paths resolve from the project root."""
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    """`voice-agent data purge` without --before removes recordings and transcripts older."""
+    notice: str = (
+        "This call is recorded so we can check how we did. "
+        "If you'd rather it wasn't, just say so."
+    )
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -388,6 +433,9 @@ class Settings(Section):
     session: SessionSettings = SessionSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     sip: SipSettings = SipSettings()
+    desk: DeskSettings = DeskSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    recordings: RecordingSettings = RecordingSettings()
 
 
 class SettingsError(Exception):
