@@ -15,6 +15,7 @@ from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.agent.observe import CallObservation, ObservedRecorder
 from voice_agent.agent.outcome import CallOutcome, call_outcome
 from voice_agent.clock import FakeClock
+from voice_agent.store.views import CALL_OUTCOMES
 from voice_agent.store.writes import HandoffWrite, OrderLock, TurnRecord
 
 AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -38,6 +39,10 @@ def test_the_outcome_of_a_call(
     failed: bool, handed_off: bool, caller_spoke: bool, outcome: CallOutcome
 ) -> None:
     assert call_outcome(failed=failed, handed_off=handed_off, caller_spoke=caller_spoke) is outcome
+
+
+def test_the_outcomes_are_those_the_store_keeps() -> None:
+    assert tuple(CallOutcome) == CALL_OUTCOMES
 
 
 def _turn(speaker: str) -> TurnRecord:
