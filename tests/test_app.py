@@ -173,3 +173,29 @@ def test_a_call_whose_session_raises_is_an_error(
     assert sample("voice_agent_calls_total", {"transport": "sip", "outcome": "error"}) == 1
     assert sample("voice_agent_errors_total", {"kind": "call"}) == 1
     assert "outcome=error" in caplog.text
+
+
+def test_a_call_that_cannot_start_is_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def call_parts(*args: Any) -> CallParts:
+        raise RuntimeError("database gone")
+
+    app = App(_settings(tmp_path, "shop-1"))
+    monkeypatch.setattr(app, "call_parts", call_parts)
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(ScriptedCaller([]), playout, clock, Pacing.STEPPED, max_s=1)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="voice_agent.calls"),
+            pytest.raises(RuntimeError, match="database gone"),
+        ):
+            asyncio.run(app.run_call(transport, playout, "webrtc", "browser"))
+        sample = app.metrics.registry.get_sample_value
+    finally:
+        app.close()
+    assert sample("voice_agent_calls_total", {"transport": "webrtc", "outcome": "error"}) == 1
+    assert sample("voice_agent_errors_total", {"kind": "call"}) == 1
+    assert sample("voice_agent_calls_in_progress", {"transport": "webrtc"}) == 0
+    assert caplog.messages == ["call not started transport=webrtc outcome=error"]

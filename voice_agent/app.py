@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.metrics import AgentMetrics
-from voice_agent.agent.observe import CallObservation, ObservedRecorder
+from voice_agent.agent.observe import CallObservation, ObservedRecorder, call_not_started
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
@@ -190,7 +190,11 @@ class App:
         """Run one call to its end on this transport (the caller holds a CallSlot)."""
         from voice_agent.agent.session import CallSession
 
-        parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
+        try:
+            parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
+        except Exception:
+            call_not_started(channel, self.metrics)
+            raise
         stored = parts.recorder
         conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
         observed = ObservedRecorder(stored, self.metrics)

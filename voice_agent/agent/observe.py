@@ -107,3 +107,11 @@ class CallObservation:
             recorder.turns,
         )
         return outcome
+
+
+def call_not_started(transport: str, metrics: AgentMetrics) -> None:
+    """A call that failed before its session began (its conversation could not be stored, say):
+    an error, and a call ended in error, with one log line."""
+    metrics.error("call")
+    metrics.calls.labels(transport, CallOutcome.ERROR).inc()
+    logger.info("call not started transport=%s outcome=%s", transport, CallOutcome.ERROR)
