@@ -30,6 +30,7 @@ PREFIX = "voice_agent_"
 TRANSPORTS = ("webrtc", "sip")
 """The transports whose series exist (at zero) before their first call."""
 ERROR_KINDS = ("call", "store")
+"""A call ended by an exception; a turn or a reply's writes the store refused."""
 ASR_FALLBACK_REASONS = ("stopped_short", "partial_failed", "fast_empty", "fast_budget", "fast_loop")
 """Streaming (stages/asr/live.py): the final pass stopped short of its audio, so the whole
 utterance is decoded again; a partial pass failed, so the next one hears its audio. Whole
@@ -122,7 +123,6 @@ class AgentMetrics:
             ["reason"],
             registry=r,
         )
-
         self._zeroes(transports)
 
     def _zeroes(self, transports: Sequence[str]) -> None:
