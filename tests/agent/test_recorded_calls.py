@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voice_agent.agent.observe import ObservedRecorder
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.app import App
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
@@ -51,8 +52,9 @@ def _lines(app: App, *sentences: str) -> list[Line]:
 
 def _conversation(app: App, call: SimulatedCall) -> ConversationView:
     recorder = call.session.parts.recorder
-    assert isinstance(recorder, StoreRecorder)
-    return next(c for c in app.repository.conversations() if c.id == recorder.conversation_id)
+    assert isinstance(recorder, ObservedRecorder) and isinstance(recorder.inner, StoreRecorder)
+    conversation_id = recorder.inner.conversation_id
+    return next(c for c in app.repository.conversations() if c.id == conversation_id)
 
 
 def _agent_turns(app: App, conversation: ConversationView) -> list[str]:
