@@ -21,6 +21,7 @@ import secrets
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -88,14 +89,19 @@ class CallRecording:
         return out
 
     def wav(self) -> bytes:
-        """The recording as a WAV file's bytes (PCM 16-bit, stereo)."""
+        """The recording as a WAV file's bytes."""
         buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as handle:
+        self.write_wav(buffer)
+        return buffer.getvalue()
+
+    def write_wav(self, out: BinaryIO) -> None:
+        """The recording as a WAV file (PCM 16-bit, stereo), written without another copy."""
+        samples = np.ascontiguousarray(self.render(), dtype="<i2")
+        with wave.open(out, "wb") as handle:
             handle.setnchannels(2)
             handle.setsampwidth(2)
             handle.setframerate(self.rate)
-            handle.writeframes(self.render().astype("<i2").tobytes())
-        return buffer.getvalue()
+            handle.writeframes(samples.data.cast("B"))
 
     def _keep(self, channel: int, frame: AudioFrame) -> None:
         if self.refused or self.closed:
@@ -120,11 +126,10 @@ def save_recording(recording: CallRecording, directory: Path) -> str:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = f"{secrets.token_urlsafe(24)}.wav"
     path = directory / name
-    data = recording.wav()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _OWNER_ONLY)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+            recording.write_wav(handle)
     except BaseException:
         with contextlib.suppress(OSError):
             path.unlink()
