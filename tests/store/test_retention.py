@@ -106,46 +106,53 @@ def _claim(reference: str, order: str, conversation: int) -> ClaimWrite:
     )
 
 
+def _fill(database: Database, recordings: Path) -> tuple[int, int, int]:
+    """Calls from Anna and Oliver 40 days ago and a recent one, with actions on their orders;
+    returns the three conversations."""
+    import_document(database, demo_document(NOW), "demo shop")
+    repository = Repository(database)
+    old = NOW - timedelta(days=40)
+    anna = _call(repository, recordings, f"{ANNA_PHONE}@203.0.113.5", ANNA_SAID, old, "a.wav")
+    oliver = _call(repository, recordings, "+44 20 7946 0321", OLIVER_SAID, old, "o.wav")
+    recent = _call(repository, recordings, "web:198.51.100.7", RECENT_SAID, NOW, "r.wav")
+    repository.apply(
+        [
+            _handoff("HO-1", ANNA_ORDER, anna, ANNA_SAID, ANNA_EMAIL),
+            _handoff("HO-2", OLIVER_ORDER, oliver, OLIVER_SAID, "+44 20 7946 0321"),
+            _claim("CL-1", ANNA_ORDER, anna),
+            _claim("CL-2", OLIVER_ORDER, oliver),
+            VerificationAttempt(
+                order_number=ANNA_ORDER,
+                factor="postcode",
+                success=True,
+                at=old,
+                conversation_id=anna,
+                caller=f"sip:{ANNA_PHONE}",
+            ),
+        ]
+    )
+    with database.transaction(write=True) as session:
+        session.add(
+            OutboxRow(
+                event_id="ev-1",
+                event="claim.opened",
+                created_at=old,
+                next_attempt_at=old,
+                payload={"email": ANNA_EMAIL, "order": ANNA_ORDER},
+                order_number=ANNA_ORDER,
+                conversation_id=anna,
+            )
+        )
+    return anna, oliver, recent
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
     path = tmp_path / "store.sqlite3"
     recordings = tmp_path / "recordings"
     with open_database(StoreSettings(url=f"sqlite:///{path}"), PathsSettings()) as database:
-        import_document(database, demo_document(NOW), "demo shop")
-        repository = Repository(database)
-        old = NOW - timedelta(days=40)
-        anna = _call(repository, recordings, f"{ANNA_PHONE}@203.0.113.5", ANNA_SAID, old, "a.wav")
-        oliver = _call(repository, recordings, "+44 20 7946 0321", OLIVER_SAID, old, "o.wav")
-        recent = _call(repository, recordings, "web:198.51.100.7", RECENT_SAID, NOW, "r.wav")
-        repository.apply(
-            [
-                _handoff("HO-1", ANNA_ORDER, anna, ANNA_SAID, ANNA_EMAIL),
-                _handoff("HO-2", OLIVER_ORDER, oliver, OLIVER_SAID, "+44 20 7946 0321"),
-                _claim("CL-1", ANNA_ORDER, anna),
-                _claim("CL-2", OLIVER_ORDER, oliver),
-                VerificationAttempt(
-                    order_number=ANNA_ORDER,
-                    factor="postcode",
-                    success=True,
-                    at=old,
-                    conversation_id=anna,
-                    caller=f"sip:{ANNA_PHONE}",
-                ),
-            ]
-        )
-        with database.transaction(write=True) as session:
-            session.add(
-                OutboxRow(
-                    event_id="ev-1",
-                    event="claim.opened",
-                    created_at=old,
-                    next_attempt_at=old,
-                    payload={"email": ANNA_EMAIL, "order": ANNA_ORDER},
-                    order_number=ANNA_ORDER,
-                    conversation_id=anna,
-                )
-            )
-        yield Shop(path, database, repository, recordings, anna, oliver, recent)
+        anna, oliver, recent = _fill(database, recordings)
+        yield Shop(path, database, Repository(database), recordings, anna, oliver, recent)
 
 
 def test_purge_removes_old_recordings_and_transcripts_and_keeps_the_rest(shop: Shop) -> None:
@@ -200,6 +207,20 @@ def test_erase_of_nobody_is_an_error_and_changes_nothing(shop: Shop) -> None:
         erase(shop.database, shop.recordings, "nobody@example.com")
     assert snapshot(shop.database) == before
     assert sorted(path.name for path in shop.recordings.iterdir()) == ["a.wav", "o.wav", "r.wav"]
+
+
+def test_purge_and_erase_on_each_backend(database: Database, tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    _, oliver, recent = _fill(database, recordings)
+    purged = purge(database, recordings, NOW - timedelta(days=30))
+    assert (purged.conversations, purged.recordings, purged.turns) == (2, 2, 4)
+    erased = erase(database, recordings, ANNA_PHONE)
+    assert erased.counts["customers"] == 1 and erased.counts["conversations"] == 1
+    repository = Repository(database)
+    assert repository.find_order(ANNA_ORDER) is None
+    assert repository.find_order(OLIVER_ORDER) is not None
+    assert [view.id for view in repository.conversations()] == [oliver, recent]
+    assert [turn.text for turn in repository.turns(recent)][-1] == RECENT_SAID
 
 
 @pytest.mark.parametrize("text", ["anna", "12", "call me maybe", "a@b"])
