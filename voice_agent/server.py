@@ -39,11 +39,11 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
         return web.json_response({"status": "ok"})
 
     async def metrics(request: web.Request) -> web.Response:
-        # Per-turn latency histograms (and anything else registered) for Prometheus.
+        # The agent's series (docs/operations.md lists them) for Prometheus.
         refusal = _metrics_refusal(request, app.settings.server.metrics_token)
         if refusal is not None:
             return refusal
-        body = generate_latest(app.latency_metrics.registry)
+        body = generate_latest(app.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
