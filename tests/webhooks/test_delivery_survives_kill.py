@@ -165,7 +165,7 @@ def test_every_action_reaches_the_shop_once_deduped_across_a_kill_9(tmp_path: Pa
     assert len(receiver.received) > len(keys)  # duplicates and the refused one, deduped
     assert all(got.signature_valid for got in receiver.received)
     assert sorted(entry.event for entry in outbox) == sorted(CALLS.values())
-    assert max(entry.attempts for entry in outbox) == 2  # refused once, then taken
+    assert max(entry.attempts for entry in outbox) >= 2  # refused, then taken
     assert all(entry.last_error is None for entry in outbox)
 
     body = held.body
