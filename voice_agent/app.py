@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from voice_agent.stages.tts.piper import PiperTts
     from voice_agent.store.db import Database
     from voice_agent.store.repository import Repository
+    from voice_agent.webhooks.delivery import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,16 @@ class App:
         from voice_agent.store.repository import Repository
 
         return Repository(self.database)
+
+    @cached_property
+    def webhook_delivery(self) -> WebhookDelivery | None:
+        """Delivers the outbox's events to webhooks.url; None when no url is set."""
+        from voice_agent.store.outbox import Outbox
+        from voice_agent.webhooks.delivery import WebhookDelivery
+
+        if self.settings.webhooks.url is None:
+            return None
+        return WebhookDelivery(self.settings.webhooks, Outbox(self.database), self.clock)
 
     @cached_property
     def sentence_embedder(self) -> SentenceEmbedder:

@@ -23,6 +23,7 @@ from voice_agent.app import App
 from voice_agent.errors import CliError
 from voice_agent.transport.sip_udp import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
+from voice_agent.webhooks.delivery import delivering
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        # The outbox's events go to the shop while the server runs (docs/webhooks.md).
+        async with delivering(app.webhook_delivery):
+            await stop.wait()
     finally:
         if phone_line is not None:
             await phone_line.aclose()
