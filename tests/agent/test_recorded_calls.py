@@ -88,7 +88,8 @@ def test_a_recorded_call_opens_with_the_notice_and_keeps_both_sides(app: App) ->
     # and the first words the agent said were the notice
     opening = AudioFrame(np.ascontiguousarray(stereo[: 5 * rate, 1]), rate)
     heard = asyncio.run(app.asr.transcribe(opening)).text.lower()
-    assert "recorded" in heard and "check how we did" in heard, heard
+    # (the words, not the exact transcript: Whisper tiny hears "how he did" now and then)
+    assert "recorded" in heard and "check how" in heard, heard
     assert _agent_turns(app, conversation)[0].startswith(app.settings.recordings.notice)
 
 
