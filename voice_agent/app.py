@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from voice_agent.agent.latency import LatencyMetrics
 from voice_agent.agent.limits import CallLimiter
+from voice_agent.agent.live import LiveCalls
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
@@ -103,6 +104,11 @@ class App:
         return CallLimiter(self.settings.session.max_concurrent_calls)
 
     @cached_property
+    def live_calls(self) -> LiveCalls:
+        """This server's calls now, for the desk's live view."""
+        return LiveCalls()
+
+    @cached_property
     def latency_metrics(self) -> LatencyMetrics:
         return LatencyMetrics()
 
@@ -188,14 +194,18 @@ class App:
         from voice_agent.agent.session import CallSession
 
         parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
+        recorder = parts.recorder
+        conversation_id = recorder.conversation_id if isinstance(recorder, StoreRecorder) else None
         session = CallSession(self.settings.session, parts, playout.clock)
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames
             transport.settle = session.settled  # type: ignore[attr-defined]
+        live = self.live_calls.start(channel, caller_id, _utc_now(), conversation_id)
+        parts.observer = live.observe
         try:
             await session.run()
         finally:
-            recorder = parts.recorder
+            self.live_calls.end(live)
             if isinstance(recorder, StoreRecorder):
                 await asyncio.to_thread(
                     self.repository.end_conversation, recorder.conversation_id, _utc_now()
