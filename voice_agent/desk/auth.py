@@ -14,6 +14,7 @@ import ipaddress
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 SESSION_COOKIE = "desk_session"
 LOGIN_COOKIE = "desk_login"
@@ -49,8 +50,11 @@ def secure_cookie(setting: str, scheme: str, host: str) -> bool:
 
 
 def _loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]")
+    """Whether a Host header ("127.0.0.1:8080", "[::1]:8080", "localhost") is this machine."""
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:
+        return False
     if name == "localhost":
         return True
     try:

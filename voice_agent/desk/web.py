@@ -81,7 +81,7 @@ class Desk:
 
 
 DESK: web.AppKey[Desk] = web.AppKey("desk", Desk)
-SESSION_KEY = "desk_session"
+SESSION_KEY: web.RequestKey[DeskSessionView] = web.RequestKey("desk_session", DeskSessionView)
 
 
 def add_desk(
