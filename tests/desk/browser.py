@@ -8,15 +8,15 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from tests.conftest import PROJECT_ROOT
 from tests.transport.browser_support import chromium_binary
 
 MAX_TABS = 80
 UPDATE_SCREENSHOTS = "VOICE_AGENT_UPDATE_SCREENSHOTS"
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1280, "height": 860}
 
 
 @contextlib.asynccontextmanager
