@@ -30,6 +30,7 @@ ANNA_ORDER, ANNA_EMAIL = "10231", "anna.schmidt@example.com"
 """The demo shop's Anna Schmidt, phone +49 30 5550 1234."""
 OLIVER_ORDER = "10232"
 SIP_CALLER = "sip:+447700900123@203.0.113.9"
+SIP_NUMBER = "+447700900123"
 CALLBACK_NUMBER = "+44 7700 900123"
 
 

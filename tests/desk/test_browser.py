@@ -18,7 +18,7 @@ from tests.desk.browser import (
     tab_to,
 )
 from tests.desk.conftest import desk_server
-from tests.desk.seed import ANNA_ORDER, PASSWORD, SIP_CALLER, Seeded
+from tests.desk.seed import ANNA_ORDER, PASSWORD, SIP_NUMBER, Seeded
 from tests.desk.test_web import FORMS, PAGES, SCRIPT_ENDPOINTS
 from voice_agent.app import App
 from voice_agent.store.desk import DeskRepository
@@ -38,7 +38,7 @@ def test_the_desk_is_worked_with_the_keyboard_alone_at_phone_width(
             assert page.url.endswith("/desk/handoffs")
             card = page.locator(f"#handoff-{overdue}")
             assert await card.locator(".badge.overdue").count() == 1
-            assert SIP_CALLER in await card.locator(".reach").inner_text()
+            assert await card.locator(".reach").inner_text() == SIP_NUMBER
             assert await fits_the_width(page)
             await screenshot(page, tmp_path, "screenshot-desk-mobile.png")
 

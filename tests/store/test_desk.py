@@ -12,7 +12,7 @@ from tests.desk.seed import (
     ANNA_ORDER,
     CALLBACK_NUMBER,
     OLIVER_ORDER,
-    SIP_CALLER,
+    SIP_NUMBER,
     Seeded,
     seed_calls,
 )
@@ -86,7 +86,7 @@ def test_the_queue_lists_the_soonest_promise_first_with_how_to_reach_the_caller(
     queue = desk.handoff_queue()
     assert [case.reference for case in queue] == ["HO-4002", "HO-4001"]
     phone, web = queue
-    assert phone.reach == SIP_CALLER  # no contact given: the number the caller called from
+    assert phone.reach == SIP_NUMBER  # no contact given: the number the caller called from
     assert web.reach == ANNA_EMAIL  # the contact they gave
     assert phone.overdue(NOW) and not web.overdue(NOW)
     assert web.facts == {"verified": "order 10231 (postcode)"}

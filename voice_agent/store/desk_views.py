@@ -68,7 +68,9 @@ class HandoffCase:
         if self.contact:
             return self.contact
         if self.channel == "sip" and self.caller_id:
-            return self.caller_id
+            # "sip:+4930555@203.0.113.9": the number is the URI's user part
+            user = self.caller_id.removeprefix("sips:").removeprefix("sip:").split("@", 1)[0]
+            return user or self.caller_id
         return None
 
     def overdue(self, now: datetime) -> bool:
