@@ -88,7 +88,7 @@ async def _live_events(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
     )
     await response.prepare(request)
-    with contextlib.suppress(TimeoutError), desk.live.subscribe() as queue:
+    with contextlib.suppress(TimeoutError, ConnectionResetError), desk.live.subscribe() as queue:
         async with asyncio.timeout(max(0.0, remaining)):
             snapshot = [call.to_json() for call in desk.live.calls()]
             await response.write(_sse("snapshot", {"calls": snapshot}))
