@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.fakes.stages import EchoDialogue, EchoReply, EnergyVad, ScriptedAsr, ToneTts, burst
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallParts, CallTransport
+from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.app import App
+from voice_agent.bench.caller import Cue, Line, ScriptedCaller
+from voice_agent.clock import FakeClock
 from voice_agent.settings import Settings, load_settings
+from voice_agent.stages.asr import Transcript
+from voice_agent.store.writes import HandoffWrite
+from voice_agent.transport.wavfile import Pacing, WavCallTransport
 
 
 def _settings(data: Path, instance_id: str) -> Settings:
@@ -44,3 +57,145 @@ def test_a_restarted_instance_closes_the_calls_its_earlier_run_left_open(
     assert "closed 1 conversations left open by an earlier run of instance shop-1" in [
         record.getMessage() for record in caplog.records
     ]
+
+
+class _HandingOff(EchoDialogue):
+    """Hands the caller's request to a person (a hand-off write with the reply)."""
+
+    def respond(
+        self,
+        text: str,
+        dtmf: str | None,
+        state: Any,
+        now: datetime,
+        transcript: Transcript | None = None,
+    ) -> EchoReply:
+        reply = super().respond(text, dtmf, state, now, transcript)
+        if reply.end_call:
+            return reply
+        handoff = HandoffWrite(
+            reference="H-1",
+            reason="asked",
+            transcript=text,
+            facts={},
+            callback_by=now,
+            created_at=now,
+        )
+        return replace(reply, writes=(handoff,))
+
+
+class _Failing(EchoDialogue):
+    def greeting(self, state: Any) -> EchoReply:
+        raise RuntimeError("the dialogue broke")
+
+
+def _run_call(
+    app: App,
+    dialogue: EchoDialogue,
+    lines: list[Line],
+    monkeypatch: pytest.MonkeyPatch,
+) -> int:
+    """One call through App.run_call on fake stages and the App's store; its conversation."""
+    conversations: list[int] = []
+
+    def call_parts(
+        transport: CallTransport, playout: Playout, channel: str, caller_id: str
+    ) -> CallParts:
+        conversation = app.repository.start_conversation(channel, caller_id, datetime.now(UTC))
+        conversations.append(conversation)
+        recorder = StoreRecorder(app.repository, conversation)
+        asr = ScriptedAsr({0.0: "bye", 1.2: "where is my order"})
+        return CallParts(transport, playout, EnergyVad(), asr, ToneTts(), dialogue, recorder)
+
+    monkeypatch.setattr(app, "call_parts", call_parts)
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(ScriptedCaller(lines), playout, clock, Pacing.STEPPED, max_s=60)
+    asyncio.run(app.run_call(transport, playout, "sip", "+44 20 7946 0321"))
+    return conversations[0]
+
+
+TWO_TURNS = [Line(burst(1.0), cue=Cue.AFTER_REPLY), Line(burst(0.6, seed=2))]
+
+
+@pytest.mark.parametrize(
+    ("dialogue", "lines", "outcome"),
+    [
+        (EchoDialogue(), TWO_TURNS, "completed"),
+        (_HandingOff(), TWO_TURNS, "handoff"),
+        (EchoDialogue(), [], "no_speech"),
+    ],
+)
+def test_each_call_is_counted_logged_and_stored_with_its_outcome(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    dialogue: EchoDialogue,
+    lines: list[Line],
+    outcome: str,
+) -> None:
+    app = App(_settings(tmp_path, "shop-1"))
+    try:
+        with caplog.at_level(logging.INFO, logger="voice_agent.calls"):
+            conversation = _run_call(app, dialogue, lines, monkeypatch)
+        stored = {c.id: c for c in app.repository.conversations()}[conversation]
+        turns = len(app.repository.turns(conversation))
+        sample = app.metrics.registry.get_sample_value
+    finally:
+        app.close()
+    assert stored.outcome == outcome and stored.ended_at is not None
+    assert sample("voice_agent_calls_total", {"transport": "sip", "outcome": outcome}) == 1
+    assert sample("voice_agent_calls_in_progress", {"transport": "sip"}) == 0
+    assert sample("voice_agent_handoffs_total") == (1 if outcome == "handoff" else 0)
+    started, ended = [r.getMessage() for r in caplog.records if r.name == "voice_agent.calls"]
+    assert started == f"call started conversation={conversation} transport=sip"
+    assert ended.startswith(f"call ended conversation={conversation} transport=sip ")
+    assert f" outcome={outcome} duration_s=" in ended
+    assert ended.endswith(f" turns={turns}") and turns >= 1  # the greeting at least
+    assert "7946" not in caplog.text  # the caller's number is never logged
+
+
+def test_a_call_whose_session_raises_is_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App(_settings(tmp_path, "shop-1"))
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="voice_agent.calls"),
+            pytest.raises(RuntimeError, match="the dialogue broke"),
+        ):
+            _run_call(app, _Failing(), TWO_TURNS, monkeypatch)
+        (stored,) = app.repository.conversations()
+        sample = app.metrics.registry.get_sample_value
+    finally:
+        app.close()
+    assert stored.outcome == "error"
+    assert sample("voice_agent_calls_total", {"transport": "sip", "outcome": "error"}) == 1
+    assert sample("voice_agent_errors_total", {"kind": "call"}) == 1
+    assert "outcome=error" in caplog.text
+
+
+def test_a_call_that_cannot_start_is_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def call_parts(*args: Any) -> CallParts:
+        raise RuntimeError("database gone")
+
+    app = App(_settings(tmp_path, "shop-1"))
+    monkeypatch.setattr(app, "call_parts", call_parts)
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(ScriptedCaller([]), playout, clock, Pacing.STEPPED, max_s=1)
+    try:
+        with (
+            caplog.at_level(logging.INFO, logger="voice_agent.calls"),
+            pytest.raises(RuntimeError, match="database gone"),
+        ):
+            asyncio.run(app.run_call(transport, playout, "webrtc", "browser"))
+        sample = app.metrics.registry.get_sample_value
+    finally:
+        app.close()
+    assert sample("voice_agent_calls_total", {"transport": "webrtc", "outcome": "error"}) == 1
+    assert sample("voice_agent_errors_total", {"kind": "call"}) == 1
+    assert sample("voice_agent_calls_in_progress", {"transport": "webrtc"}) == 0
+    assert caplog.messages == ["call not started transport=webrtc outcome=error"]

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from voice_agent.logs import RedactingFilter, configure_logging, install_redaction, redact
+from voice_agent.logs import (
+    NOISY_LIBRARIES,
+    RedactingFilter,
+    configure_logging,
+    install_redaction,
+    redact,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +54,8 @@ def test_personal_data_is_redacted(text: str, redacted: str) -> None:
         "order 47700 answered in 312 ms",
         "web call 3a8f9c1b2d4e5f60 stats: 1234 packets in (0 lost)",
         "voice name: joe",
+        "call started conversation=12 transport=webrtc",
+        "call ended conversation=1234567 transport=sip outcome=handoff duration_s=73.4 turns=9",
     ],
 )
 def test_operational_facts_stay_readable(text: str) -> None:
@@ -99,3 +107,35 @@ def test_configure_logging_puts_the_filter_on_every_handler() -> None:
         for handler in root.handlers:
             for existing in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
                 handler.removeFilter(existing)
+
+
+@pytest.fixture
+def root_handlers_restored() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        for handler in root.handlers:
+            for existing in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+                handler.removeFilter(existing)
+        root.setLevel(level)
+        for name in NOISY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.mark.usefixtures("root_handlers_restored")
+def test_chatty_libraries_say_only_warnings_unless_verbose() -> None:
+    configure_logging()
+    logging.getLogger().setLevel(logging.INFO)  # as basicConfig sets it in a fresh process
+    for name in ("aioice", "aioice.ice", "aiortc.rtcpeerconnection", "aiohttp.access"):
+        chatty = logging.getLogger(name)
+        assert not chatty.isEnabledFor(logging.INFO), name
+        assert chatty.isEnabledFor(logging.WARNING), name
+    assert logging.getLogger("voice_agent.calls").isEnabledFor(logging.INFO)
+    configure_logging(verbose=True)
+    logging.getLogger().setLevel(logging.DEBUG)
+    assert logging.getLogger("aioice.ice").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("aiortc").isEnabledFor(logging.DEBUG)

@@ -43,7 +43,10 @@ def test_metrics_need_the_configured_bearer_token() -> None:
             right = {"Authorization": f"Bearer {TOKEN}"}
             async with http.get(f"{url}/metrics", headers=right) as served:
                 assert served.status == 200
-                assert "voice_agent_first_audio_sent_seconds_bucket" in await served.text()
+                exported = await served.text()
+                assert "voice_agent_first_audio_sent_seconds_bucket" in exported
+                assert 'voice_agent_calls_in_progress{transport="webrtc"} 0.0' in exported
+                assert "voice_agent_handoffs_total 0.0" in exported
 
     _with_server(_settings(TOKEN), check)
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from voice_agent.agent.latency import LatencyMetrics
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.live import LiveCalls
+from voice_agent.agent.metrics import AgentMetrics
+from voice_agent.agent.observe import CallObservation, ObservedRecorder, call_not_started
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from voice_agent.stages.tts.piper import PiperTts
     from voice_agent.store.db import Database
     from voice_agent.store.repository import Repository
+    from voice_agent.webhooks.delivery import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ class App:
     def asr(self) -> WhisperAsr:
         from voice_agent.stages.asr.whisper import WhisperAsr
 
-        return WhisperAsr(self.settings.asr, self.models, self.inference_scheduler.lane(Lane.FINAL))
+        lane = self.inference_scheduler.lane(Lane.FINAL)
+        return WhisperAsr(self.settings.asr, self.models, lane, self.metrics.asr_fallback)
 
     @cached_property
     def asr_streaming(self) -> StreamingWhisper | None:
@@ -68,7 +71,7 @@ class App:
         if not self.settings.asr.stream_every_s:
             return None
         partials = functools.partial(self.inference_scheduler.try_submit, Lane.PARTIAL)
-        return StreamingWhisper(self.asr, self.settings.asr, partials)
+        return StreamingWhisper(self.asr, self.settings.asr, partials, self.metrics.asr_fallback)
 
     @cached_property
     def tts(self) -> PiperTts:
@@ -101,7 +104,7 @@ class App:
 
     @cached_property
     def calls(self) -> CallLimiter:
-        return CallLimiter(self.settings.session.max_concurrent_calls)
+        return CallLimiter(self.settings.session.max_concurrent_calls, self.metrics.busy_refused)
 
     @cached_property
     def live_calls(self) -> LiveCalls:
@@ -109,8 +112,9 @@ class App:
         return LiveCalls()
 
     @cached_property
-    def latency_metrics(self) -> LatencyMetrics:
-        return LatencyMetrics()
+    def metrics(self) -> AgentMetrics:
+        """The process's Prometheus series (served on /metrics)."""
+        return AgentMetrics()
 
     @cached_property
     def clock(self) -> Clock:
@@ -127,6 +131,16 @@ class App:
         from voice_agent.store.repository import Repository
 
         return Repository(self.database)
+
+    @cached_property
+    def webhook_delivery(self) -> WebhookDelivery | None:
+        """Delivers the outbox's events to webhooks.url; None when no url is set."""
+        from voice_agent.store.outbox import Outbox
+        from voice_agent.webhooks.delivery import WebhookDelivery
+
+        if self.settings.webhooks.url is None:
+            return None
+        return WebhookDelivery(self.settings.webhooks, Outbox(self.database), self.clock)
 
     @cached_property
     def sentence_embedder(self) -> SentenceEmbedder:
@@ -193,22 +207,34 @@ class App:
         """Run one call to its end on this transport (the caller holds a CallSlot)."""
         from voice_agent.agent.session import CallSession
 
-        parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
-        recorder = parts.recorder
-        conversation_id = recorder.conversation_id if isinstance(recorder, StoreRecorder) else None
+        try:
+            parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
+        except Exception:
+            call_not_started(channel, self.metrics)
+            raise
+        stored = parts.recorder
+        conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
+        observed = ObservedRecorder(stored, self.metrics)
+        parts.recorder = observed
+        call = CallObservation(channel, conversation_id, observed, self.metrics, playout.clock)
         session = CallSession(self.settings.session, parts, playout.clock)
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames
             transport.settle = session.settled  # type: ignore[attr-defined]
         live = self.live_calls.start(channel, caller_id, _utc_now(), conversation_id)
         parts.observer = live.observe
+        call.started()
         try:
             await session.run()
+        except Exception:
+            call.failed()
+            raise
         finally:
             self.live_calls.end(live)
-            if isinstance(recorder, StoreRecorder):
+            outcome = call.ended()
+            if conversation_id is not None:
                 await asyncio.to_thread(
-                    self.repository.end_conversation, recorder.conversation_id, _utc_now()
+                    self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
         return session
 
@@ -226,7 +252,7 @@ class App:
             tts=self.tts,
             dialogue=dialogue,
             recorder=recorder,
-            metrics=self.latency_metrics,
+            metrics=self.metrics,
             streaming=self.asr_streaming if self._streams(channel) else None,
         )
 

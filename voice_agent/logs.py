@@ -33,7 +33,8 @@ _POSTCODE = re.compile(
     r"|\d{5}-\d{3,4}"  # Brazil (CEP), United States (ZIP+4)
     r"|\d{4}\s?[A-Z]{2})\b"  # Netherlands
 )
-_PHONE = re.compile(r"(?<![\w.:/])\+?\(?\d[\d\s()-]{5,}\d(?![\w.])")
+_PHONE = re.compile(r"(?<![\w.:/])(?<!conversation=)\+?\(?\d[\d\s()-]{5,}\d(?![\w.])")
+"""Not after "conversation=": the call lines' conversation number is the database's row id."""
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER_RANGE = re.compile(r"(\d+)-(\d+)")
 _MIN_PHONE_DIGITS = 7
@@ -82,10 +83,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+NOISY_LIBRARIES = (
+    "aioice",  # a line per ICE candidate pair and state change
+    "aiortc",
+    "aiohttp.access",  # a line per request, /metrics scrapes included
+    "faster_whisper",  # a line per stock-path decode
+    "libav",  # PyAV's decoder warnings come through at WARNING still
+    "urllib3",
+)
+"""Third-party loggers kept at WARNING unless verbose: their INFO lines drown the agent's."""
+
+
 def configure_logging(verbose: bool = False) -> None:
-    """Log to stderr at INFO (DEBUG when verbose), every handler redacting personal data."""
+    """Log to stderr at INFO (DEBUG when verbose), every handler redacting personal data;
+    chatty libraries at WARNING unless verbose."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=_FORMAT)
     install_redaction(logging.getLogger())
+    quiet_libraries(verbose)
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """NOISY_LIBRARIES at WARNING, or back to the root's level (NOTSET) when verbose."""
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
 
 
 def install_redaction(logger: logging.Logger) -> None:

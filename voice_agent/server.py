@@ -23,6 +23,7 @@ from voice_agent.app import App
 from voice_agent.errors import CliError
 from voice_agent.transport.sip_udp import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
+from voice_agent.webhooks.delivery import delivering
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,11 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
         return web.json_response({"status": "ok"})
 
     async def metrics(request: web.Request) -> web.Response:
-        # Per-turn latency histograms (and anything else registered) for Prometheus.
+        # The agent's series (docs/operations.md lists them) for Prometheus.
         refusal = _metrics_refusal(request, app.settings.server.metrics_token)
         if refusal is not None:
             return refusal
-        body = generate_latest(app.latency_metrics.registry)
+        body = generate_latest(app.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
@@ -178,7 +179,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        # The outbox's events go to the shop while the server runs (docs/webhooks.md).
+        async with delivering(app.webhook_delivery):
+            await stop.wait()
     finally:
         if phone_line is not None:
             await phone_line.aclose()

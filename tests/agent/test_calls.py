@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from voice_agent.agent.events import AgentStopped, BargeIn, BargeInResolved, CallerSaid
+from voice_agent.agent.observe import ObservedRecorder
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
@@ -61,8 +62,8 @@ def _words(text: str) -> set[str]:
 
 def _stored_turns(app: App, call: SimulatedCall) -> list[tuple[str, str, bool, str | None]]:
     recorder = call.session.parts.recorder
-    assert isinstance(recorder, StoreRecorder)
-    turns = app.repository.turns(recorder.conversation_id)
+    assert isinstance(recorder, ObservedRecorder) and isinstance(recorder.inner, StoreRecorder)
+    turns = app.repository.turns(recorder.inner.conversation_id)
     return [(t.speaker, t.text, t.interrupted, t.played_text) for t in turns]
 
 

@@ -192,7 +192,7 @@ def test_the_agent_hanging_up_ends_the_call() -> None:
 def test_a_busy_agent_refuses_the_call_with_a_clear_error() -> None:
     async def scenario() -> None:
         limiter = CallLimiter(1)
-        held = limiter.try_acquire()
+        held = limiter.try_acquire("sip")
         assert held is not None
         async with our_agent(Session(), limiter) as endpoint:
             with pytest.raises(SipCallError, match="the agent refused the call: 486 Busy Here"):

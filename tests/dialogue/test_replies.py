@@ -89,6 +89,8 @@ def test_every_template_key_the_code_uses_exists() -> None:
     built |= {f"claim.outcome.{kind}" for kind in OUTCOME_KINDS}
     built |= {f"incoterm.{incoterm}" for incoterm in INCOTERMS}
     built |= {"return.shipping.seller", "return.shipping.shopper"}
+    built |= {"callback.offer_caller", "callback.offer_order_phone", "callback.offer_order_email"}
+    built |= {f"symbol.{name}" for name in ("dot", "underscore", "dash", "plus")}
     assert built <= set(TEMPLATES), sorted(built - set(TEMPLATES))
 
 

@@ -180,7 +180,7 @@ def test_a_codec_we_support_but_do_not_list_first_is_chosen() -> None:
 def test_busy_at_the_call_limit_486() -> None:
     async def scenario() -> None:
         limiter = CallLimiter(1)
-        held = limiter.try_acquire()
+        held = limiter.try_acquire("sip")
         async with agent(limiter=limiter) as endpoint:
             peer = await SipPeer.open()
             dialogue = Dialogue(peer, endpoint.address)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import TracebackType
 
 logger = logging.getLogger(__name__)
@@ -31,18 +32,25 @@ class CallSlot:
 
 
 class CallLimiter:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_busy: Callable[[str], None] | None = None) -> None:
+        """`on_busy` hears of each refusal, with the transport refused (for the metrics)."""
         self.limit = limit
         self._active = 0
+        self._on_busy = on_busy
 
     @property
     def active(self) -> int:
         return self._active
 
-    def try_acquire(self) -> CallSlot | None:
-        """A slot for one call, or None when the limit is reached (busy)."""
+    def try_acquire(self, transport: str) -> CallSlot | None:
+        """A slot for one call on `transport` ("webrtc", "sip"), or None when the limit is
+        reached (busy)."""
         if self._active >= self.limit:
-            logger.warning("call refused: %d of %d calls active", self._active, self.limit)
+            logger.warning(
+                "%s call refused: %d of %d calls active", transport, self._active, self.limit
+            )
+            if self._on_busy is not None:
+                self._on_busy(transport)
             return None
         self._active += 1
         return CallSlot(self)

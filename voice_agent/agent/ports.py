@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from voice_agent.agent.events import CallEvent
-from voice_agent.agent.latency import LatencyMetrics
+from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.agent.playout import Playout
 from voice_agent.audio import AudioFrame
 from voice_agent.stages.asr import Asr, Expect, StreamingAsr, Transcript
@@ -105,7 +105,7 @@ class CallParts:
     tts: Tts
     dialogue: Dialogue
     recorder: CallRecorder
-    metrics: LatencyMetrics | None = None
+    metrics: AgentMetrics | None = None
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     streaming: StreamingAsr | None = None
     """Recognition while the caller speaks; without it each utterance is decoded whole."""

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from voice_agent.dialogue import entities, nlu, verification
+from voice_agent.dialogue import callback, entities, nlu, verification
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.state import Awaiting, Caller, DialogueState, Line, Reply, UserTurn
 from voice_agent.spoken_numbers import DIGIT_WORDS
@@ -108,6 +108,8 @@ class CallDialogue:
         heard_question = bool(question) and question.strip() in played_text
         if state.awaiting in _YES_NO_QUESTIONS and not heard_question:
             return replace(state, transcript=transcript, awaiting=Awaiting.NOTHING, pending=None)
+        if state.awaiting in callback.ASKING and not heard_question:
+            return replace(callback.unheard(state), transcript=transcript)
         if state.read_back is not None and not heard_question:
             # "Is that right?" unheard: a "yes" must not confirm digits they never heard.
             return replace(state, transcript=transcript, read_back=None)
@@ -127,6 +129,11 @@ class CallDialogue:
             return given or _answers_otherwise(text)
         if state.awaiting is Awaiting.LOOKUP:
             return entities.email_address(text) is not None or _answers_otherwise(text)
+        if state.awaiting in callback.ASKING:
+            # A phone number can always go on: a turn that stops on a digit waits longer.
+            if _stops_mid_entity(text):
+                return False
+            return callback.contact(text) is not None or _answers_otherwise(text)
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None

@@ -4,7 +4,8 @@ Plain synchronous Python with no side effects: it reads the store, never writes 
 reads the clock (``now`` comes in). The reply holds the writes the turn implies and the next
 state; both count only once the caller of ``respond`` commits the turn.
 
-A turn is routed in this order: asking for a person, saying goodbye or asking for a repeat
+A turn is routed in this order: the answer to "where shall we call you back?" first
+(voice_agent.dialogue.callback); then asking for a person, saying goodbye or asking for a repeat
 always win; then the answer to the question the agent asked last (an order number, a second
 factor, a yes or no, an address, a product name); otherwise the turn is a new request, or
 several (docs/requests.md): each is answered in turn, those needing the order after one
@@ -23,7 +24,17 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 
-from voice_agent.dialogue import entities, flows, handoff, lookup, orders, products, verification
+from voice_agent.dialogue import (
+    callback,
+    entities,
+    flows,
+    handoff,
+    lookup,
+    orders,
+    products,
+    talk,
+    verification,
+)
 from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
 from voice_agent.dialogue.nlu import (
@@ -179,10 +190,12 @@ class DialogueEngine:
     def _route(self, draft: Draft) -> None:
         turn = draft.turn
         if not turn.text.strip() and not turn.dtmf:
-            self._unclear(draft)
+            talk.unclear(draft)
             return
         if turn.confidence < MIN_CONFIDENCE and not turn.dtmf:
-            self._unclear(draft)
+            talk.unclear(draft)
+            return
+        if draft.state.awaiting in callback.ASKING and callback.answer(draft):
             return
         mentioned = entities.mentioned_date(turn.text, draft.now.date())
         if mentioned is not None:
@@ -209,16 +222,16 @@ class DialogueEngine:
             if draft.state.frustrated:
                 draft.fact("priority", "high")
             self._complaint_with_person(draft)
-            handoff.create(draft, reason=reason)
+            callback.promise(draft, reason)
             return
         if intent is Intent.GOODBYE:
-            self._goodbye(draft)
+            talk.goodbye(draft)
             return
         if intent is Intent.REPEAT:
-            self._repeat(draft)
+            talk.repeat(draft)
             return
         if intent is Intent.SLOWER:
-            self._slower(draft)
+            talk.slower(draft)
             return
         if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
             if angry and intent is None and not self._order_number(draft):
@@ -236,6 +249,7 @@ class DialogueEngine:
         chunks, writes, state = list(draft.chunks), list(draft.writes), draft.state
         if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
             self._request(draft, draft.heard.intent)
+        callback.leaving(draft)
         asks = draft.state.awaiting in _VERIFYING or draft.state.awaiting is Awaiting.NEW_ADDRESS
         if asks and len(draft.writes) == len(writes):
             draft.chunks[:], draft.state = chunks, state
@@ -243,7 +257,7 @@ class DialogueEngine:
             draft.chunks.pop()
         if angry:
             self._one_sorry(draft)
-        self._goodbye(draft)
+        talk.goodbye(draft)
 
     def _complaint_with_person(self, draft: Draft) -> None:
         """ "I want to file a complaint and speak to a manager": the complaint is recorded for
@@ -443,13 +457,13 @@ class DialogueEngine:
                 return
             flows.complaint(draft)
         elif intent is Intent.HUMAN:
-            handoff.create(draft, reason="asked for a person")
+            callback.promise(draft, "asked for a person")
         elif intent is Intent.GOODBYE:
-            self._goodbye(draft)
+            talk.goodbye(draft)
         elif intent is Intent.REPEAT:
-            self._repeat(draft)
+            talk.repeat(draft)
         elif intent is Intent.SLOWER:
-            self._slower(draft)
+            talk.slower(draft)
         else:
             self._out_of_scope(draft)
 
@@ -642,7 +656,7 @@ class DialogueEngine:
                 draft.say("general.what_else")
                 draft.ask(Awaiting.NOTHING)
             elif _only_no(draft.text):
-                self._goodbye(draft)
+                talk.goodbye(draft)
             else:
                 return False  # "no, that's not what I asked": not a goodbye
             return True
@@ -650,7 +664,7 @@ class DialogueEngine:
             self._declined(draft)
             return True
         if isinstance(pending, PendingHandoff):
-            handoff.create(draft, reason=pending.reason)
+            callback.promise(draft, pending.reason)
             return True
         order = self._verified_order(draft)
         if order is None:
@@ -683,37 +697,6 @@ class DialogueEngine:
         draft.say("ack.all_right")
         draft.say(key)
         draft.anything_else()
-
-    # --- the rest --------------------------------------------------------------------------
-
-    def _unclear(self, draft: Draft) -> None:
-        draft.say("ack.sorry_unclear")
-        draft.say("general.ask_again")
-
-    def _goodbye(self, draft: Draft) -> None:
-        draft.say("ack.bye")
-        draft.say("general.goodbye")
-        draft.ask(Awaiting.NOTHING)
-        draft.end_call = True
-
-    def _repeat(self, draft: Draft) -> None:
-        last = draft.state.last_reply
-        if not last:
-            draft.say("ack.sure")
-            draft.say("repeat.nothing")
-            draft.say("greeting.ask")
-            return
-        draft.chunks.extend(last)
-
-    def _slower(self, draft: Draft) -> None:
-        """The last reply again, clause by clause (each a chunk: a pause between them)."""
-        last = draft.state.last_reply
-        draft.say("ack.slower")
-        if not last:
-            draft.say("greeting.ask")
-            return
-        for chunk in last:
-            draft.chunks.extend(part.strip() for part in re.split(r"(?<=,) ", chunk) if part)
 
     # --- a turn with an order number and a second factor; a corrected order number --------
 

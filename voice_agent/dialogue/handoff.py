@@ -4,6 +4,7 @@ colleague will call back (the policy's business hours, spoken in the caller's ti
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.state import DialogueState
@@ -16,7 +17,17 @@ def transcript(state: DialogueState) -> str:
     return "\n".join(f"{line.speaker}: {line.text}" for line in state.transcript)
 
 
-def create(draft: Draft, reason: str) -> None:
+def create(
+    draft: Draft,
+    reason: str,
+    contact: str | None = None,
+    opener: str | None = "ack.of_course",
+    reachable: bool = True,
+) -> None:
+    """Write the ticket and tell the caller when a colleague calls back and its reference.
+    ``contact``: where to call back (voice_agent.dialogue.callback asks for it); ``reachable``
+    False: nobody can call back (a web caller who gave no contact and has no verified order),
+    so no time is promised and the caller is asked to quote the reference instead."""
     policy = draft.policies.handoff
     speech = draft.speech
     state = draft.state
@@ -41,9 +52,23 @@ def create(draft: Draft, reason: str) -> None:
             created_at=draft.now,
             order_number=order_number,
             conversation_id=state.conversation_id,
+            contact=contact,
         )
     )
     draft.fact("handoff_reference", reference)
+    if opener is not None:
+        draft.say(opener)
+    if reachable:
+        _say_callback_time(draft, callback_by, country)
+    draft.say("handoff.reference", reference=speech.digits(reference))
+    if not reachable:
+        draft.say("handoff.quote_reference")
+    draft.anything_else()
+
+
+def _say_callback_time(draft: Draft, callback_by: datetime, country: str | None) -> None:
+    policy = draft.policies.handoff
+    speech = draft.speech
     zone = policy.caller_timezone(country)
     local = callback_by.astimezone(zone)
     today = draft.now.astimezone(zone).date()
@@ -52,13 +77,10 @@ def create(draft: Draft, reason: str) -> None:
         # The caller's own time zone is unknown: name the one the time is given in.
         city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
         time = speech.say("handoff.zone_time", time=time, city=city)
-    draft.say("ack.of_course")
     if local.date() == today:
         draft.say("handoff.created_today", time=time)
     else:
         draft.say("handoff.created", time=time, date=speech.date(local.date()))
-    draft.say("handoff.reference", reference=speech.digits(reference))
-    draft.anything_else()
 
 
 def declined(draft: Draft) -> None:

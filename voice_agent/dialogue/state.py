@@ -84,6 +84,10 @@ class Awaiting(Enum):
     """The e-mail address of a caller without their order number."""
     LOOKUP_FACTOR = "lookup_factor"
     """A second factor for the order found by caller ID or e-mail."""
+    CALLBACK_CONTACT = "callback_contact"
+    """A phone number or e-mail address to call the caller back on."""
+    CONFIRM_CALLBACK = "confirm_callback"
+    """Yes or no to the call-back contact offered or read back (or another one instead)."""
 
 
 EXPECTS: Mapping[Awaiting, Expect] = {
@@ -100,6 +104,10 @@ EXPECTS: Mapping[Awaiting, Expect] = {
     Awaiting.CONFIRM_REQUEST: Expect.YES_NO,
     Awaiting.LOOKUP: Expect.EMAIL,
     Awaiting.LOOKUP_FACTOR: Expect.EMAIL,
+    # A phone number or an e-mail address, or "no, call me on ..." instead of a yes: the long
+    # hold of a spelled address, and no digit rewriting that would garble an e-mail.
+    Awaiting.CALLBACK_CONTACT: Expect.EMAIL,
+    Awaiting.CONFIRM_CALLBACK: Expect.EMAIL,
 }
 """What ASR and endpointing should expect while the agent waits for each answer."""
 
@@ -155,8 +163,29 @@ class PendingHandoff:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class PendingCallback:
+    """A hand-off promised, waiting for where to call the caller back (its ticket is written
+    once the contact is confirmed, refused or given up on)."""
+
+    reason: str
+    contact: str | None = None
+    """The contact offered or read back, awaiting a yes: "+4917612345678", "anna@example.com"."""
+    offered: str | None = None
+    """Where an offered contact comes from ("caller", "order_phone", "order_email"); None for
+    one the caller gave (read back)."""
+    tries: int = 0
+    """Answers that gave no usable contact, or read-backs the caller said were wrong."""
+
+
 Pending = (
-    PendingClaim | PendingReturn | PendingAddress | PendingHandoff | PendingRequest | PendingLookup
+    PendingClaim
+    | PendingReturn
+    | PendingAddress
+    | PendingHandoff
+    | PendingRequest
+    | PendingLookup
+    | PendingCallback
 )
 
 
@@ -271,6 +300,7 @@ def describe(write: Write) -> dict[str, Any]:
                 "reason": write.reason,
                 "order": write.order_number,
                 "callback_by": _iso(write.callback_by),
+                "contact": write.contact,
                 "facts": dict(write.facts),
             }
         case ReturnRequest():

@@ -1,4 +1,4 @@
-"""The `voice-agent data` command: `import FILE.json`, `demo` and `unlock ORDER`.
+"""The `voice-agent data` command: `import FILE.json`, `demo`, `unlock ORDER` and `export`.
 
 The store's modules are imported when a command runs, not when the CLI parses its arguments,
 so that other commands do not pay for SQLAlchemy, Alembic and jsonschema.
@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,30 @@ def add_commands(
     )
     unlock.set_defaults(command=_unlock)
 
+    export = actions.add_parser(
+        "export",
+        parents=[common],
+        help="write the actions for the shop (the outbox's events) as JSON (docs/webhooks.md)",
+    )
+    export.add_argument(
+        "--since",
+        type=day_or_time,
+        required=True,
+        metavar="TIME",
+        help="ISO 8601 date (UTC midnight) or time with offset: events created at or after it",
+    )
+    export.add_argument(
+        "--until",
+        type=day_or_time,
+        default=None,
+        metavar="TIME",
+        help="ISO 8601 date or time: events created before it (default: all)",
+    )
+    export.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="write there (default: stdout)"
+    )
+    export.set_defaults(command=_export)
+
 
 def aware_time(text: str) -> datetime:
     """An argparse type: an ISO 8601 time with its UTC offset (shared by the commands)."""
@@ -80,6 +104,16 @@ def aware_time(text: str) -> datetime:
     return moment
 
 
+def day_or_time(text: str) -> datetime:
+    """An argparse type: an ISO 8601 date (midnight UTC) or a time with its UTC offset."""
+    if len(text) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date") from None
+    return aware_time(text).astimezone(UTC)
+
+
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from voice_agent.store.db import StoreError, open_database
     from voice_agent.store.importer import import_document
@@ -90,7 +124,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         if args.check:
             return _check_only(document, settings, str(args.file))
         with open_database(settings.store, settings.paths) as database:
-            summary = import_document(database, document, str(args.file))
+            # The wall clock is read here, at the edge: when the shop confirmed address changes.
+            summary = import_document(database, document, str(args.file), datetime.now(UTC))
     except StoreError as error:
         print(error, file=sys.stderr)
         return 1
@@ -124,7 +159,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         with open_database(settings.store, settings.paths) as database:
-            summary = import_document(database, document, "demo shop")
+            summary = import_document(database, document, "demo shop", datetime.now(UTC))
             where = database.engine.url.render_as_string(hide_password=True)
     except StoreError as error:
         print(error, file=sys.stderr)
@@ -154,6 +189,32 @@ def _unlock(args: argparse.Namespace, settings: Settings) -> int:
         who = "every caller" if lock.caller is None else f"caller {lock.caller}"
         until = lock.until.astimezone(UTC).isoformat().replace("+00:00", "Z")
         print(f"  {who}, locked until {until}")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.store.db import StoreError, open_database
+    from voice_agent.store.outbox import Outbox, export_document
+
+    if args.until is not None and args.until <= args.since:
+        print("--until must be later than --since", file=sys.stderr)
+        return 2
+    try:
+        with open_database(settings.store, settings.paths) as database:
+            entries = Outbox(database).entries(args.since, args.until)
+    except StoreError as error:
+        print(error, file=sys.stderr)
+        return 1
+    text = json.dumps(export_document(entries), indent=2, ensure_ascii=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"{args.out}: cannot write ({error.strerror or error})", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {len(entries)} events written", file=sys.stderr)
     return 0
 
 

@@ -587,7 +587,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             response = build_response(invite, 488, to_tag=new_tag(), headers=[("Warning", warning)])
             self.respond(entry, response, f"no common codec: {error}")
             return
-        slot = self._limiter.try_acquire()
+        slot = self._limiter.try_acquire("sip")
         if slot is None:
             sock.close()
             active = self._limiter.active
@@ -923,7 +923,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         uri = SipUri.parse(target)
         destination = await _resolve(uri.host, uri.port or 5060)
         user = caller_user or (self.settings.trunk.username if self.settings.trunk else "agent")
-        slot = self._limiter.try_acquire()
+        slot = self._limiter.try_acquire("sip")
         if slot is None:
             raise OutboundCallError(486, "all lines are busy here")
         try:

@@ -635,7 +635,7 @@ class WebRtcGateway:
         except SignalingError as error:
             logger.info("offer refused (%d): %s", error.status, error.message)
             return _refusal(error.status, error.message)
-        slot = self._limiter.try_acquire()
+        slot = self._limiter.try_acquire("webrtc")
         if slot is None:
             return _refusal(503, "all lines are busy: please try again in a minute", retry=30)
         try:

@@ -129,6 +129,31 @@ TEMPLATES: dict[str, str] = {
     "handoff.zone_time": "{time} {city} time",
     "handoff.reference": "Your reference is {reference}.",
     "handoff.declined": "No problem.",
+    "handoff.quote_reference": "If you call us again, please give this reference.",
+    # where to call back
+    "callback.offer_caller": (
+        "Shall we call you back on the number you're calling from, ending {digits}?"
+    ),
+    "callback.offer_order_phone": (
+        "Shall we call you back on the number on your order, ending {digits}?"
+    ),
+    "callback.offer_order_email": "Shall we reply to the e-mail address on your order?",
+    "callback.ask": "What's the best phone number or e-mail address to reach you?",
+    "callback.read_back": "That's {contact}.",
+    "callback.unclear": "I didn't get a phone number or an e-mail address.",
+    "callback.unclear_yes_no": "Please say yes, or tell me the right one.",
+    "callback.ask_again": "Please say the number or the e-mail address again.",
+    "callback.or_none": "Or say no if you'd rather not give one.",
+    "callback.order_details": "The team will see your call with your order's details.",
+    "callback.no_contact": (
+        "Without a number we can't call you back, but the team will see your call."
+    ),
+    "callback.plus": "plus {digits}",
+    "callback.email": "{local} at {domain}",
+    "symbol.dot": "dot",
+    "symbol.underscore": "underscore",
+    "symbol.dash": "dash",
+    "symbol.plus": "plus",
     # overdue, whatever was asked
     "overdue.said": "Your parcel is overdue: there's been no scan for {age}, since {date}.",
     "overdue.rule": "At {stage}, we count a parcel as lost after {days} without a scan.",

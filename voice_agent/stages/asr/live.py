@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 PartialRunner = Callable[[Callable[[], HeardWords]], "Future[HeardWords] | None"]
 """Runs a partial pass off the loop, or refuses it (None) when there is no room."""
 
+FallbackListener = Callable[[str], None]
+"""Hears each pass redone another way, with the reason: "stopped_short" (the final pass
+ended before its audio did: the whole utterance is decoded again) or "partial_failed" (a
+partial pass raised: the next one hears its audio)."""
+
 
 class WordRecognizer(Protocol):
     """What streaming needs of the recognizer (WhisperAsr)."""
@@ -49,20 +54,33 @@ class WordRecognizer(Protocol):
 class StreamingWhisper:
     """The StreamingAsr of a WhisperAsr: one `WhisperStream` per utterance."""
 
-    def __init__(self, asr: WordRecognizer, settings: AsrSettings, partials: PartialRunner) -> None:
+    def __init__(
+        self,
+        asr: WordRecognizer,
+        settings: AsrSettings,
+        partials: PartialRunner,
+        on_fallback: FallbackListener | None = None,
+    ) -> None:
         self._asr = asr
         self._settings = settings
         self._partials = partials
+        self._on_fallback = on_fallback
 
     def stream(self, hint: AsrHint) -> WhisperStream:
-        return WhisperStream(self._asr, self._settings, self._partials, hint)
+        return WhisperStream(self._asr, self._settings, self._partials, hint, self._on_fallback)
 
 
 class WhisperStream:
     def __init__(
-        self, asr: WordRecognizer, settings: AsrSettings, partials: PartialRunner, hint: AsrHint
+        self,
+        asr: WordRecognizer,
+        settings: AsrSettings,
+        partials: PartialRunner,
+        hint: AsrHint,
+        on_fallback: FallbackListener | None = None,
     ) -> None:
         self._asr = asr
+        self._on_fallback = on_fallback
         self._every_s = settings.stream_every_s
         self._partials = partials
         self._hint = hint
@@ -98,6 +116,7 @@ class WhisperStream:
         if _stopped_short(heard, final.audio):
             # Rare, but it loses the caller's last words: the whole utterance, once more.
             logger.info("the final pass stopped short of its audio; decoding the whole utterance")
+            self._fell_back("stopped_short")
             return await self._asr.transcribe(self._utterance.audio(), self._hint)
         heard.timings["final_audio_ms"] = final.audio.duration * 1000
         text = self._utterance.final_text(final, heard.words)
@@ -115,10 +134,15 @@ class WhisperStream:
             raise
         except Exception:
             logger.exception("a partial recognition pass failed; the next one hears its audio")
+            self._fell_back("partial_failed")
             passed = HeardWords((), "", {})
         newly = self._utterance.on_pass(passed.words)
         self._confirmed_logs += [_log(passed.confidence)] * len(newly)
         return Interim(self._utterance.confirmed_text, words_text(self._utterance.pending))
+
+    def _fell_back(self, reason: str) -> None:
+        if self._on_fallback is not None:
+            self._on_fallback(reason)
 
 
 def _stopped_short(heard: HeardWords, audio: AudioFrame) -> bool:

@@ -30,7 +30,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -159,10 +159,19 @@ class _Timings:
 class WhisperAsr:
     """The Asr stage on a faster-whisper model; inference runs in the given executor."""
 
-    def __init__(self, settings: AsrSettings, models: ModelStore, executor: Executor) -> None:
+    def __init__(
+        self,
+        settings: AsrSettings,
+        models: ModelStore,
+        executor: Executor,
+        on_fallback: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_fallback` hears each time the guards send a pass to the stock path, with the
+        reason ("fast_empty", "fast_budget", "fast_loop"; for the metrics)."""
         self._settings = settings
         self._models = models
         self._executor = executor
+        self._on_fallback = on_fallback
         self._model: WhisperModel | None = None
         self._tokenizers: dict[str, Tokenizer] = {}
         self._lock = threading.Lock()
@@ -263,7 +272,7 @@ class WhisperAsr:
                 return dataclasses.replace(attempt.decoded, words=tuple(words))
             if not fallback:
                 return dataclasses.replace(attempt.decoded, words=())
-            _log_rejected(attempt.decoded.text, attempt.rejected, samples)
+            self._rejected(attempt.decoded.text, attempt.rejected, samples)
         with timings.measure("stock_ms"):
             prompt = _joined(self._prompt_for(hint.expect, language), context)
             return self._stock(model, samples, language, prompt, True)
@@ -316,7 +325,7 @@ class WhisperAsr:
             fast = attempt.decoded
             if attempt.rejected is None:
                 return fast, "fast"
-            _log_rejected(fast.text, attempt.rejected, samples)
+            self._rejected(fast.text, attempt.rejected, samples)
             language = fast.language
             if attempt.rejected is not FallbackReason.LOOP:
                 fast = None
@@ -478,6 +487,12 @@ class WhisperAsr:
                 )
                 self._tokenizers[language] = tokenizer
             return tokenizer
+
+    def _rejected(self, text: str, reason: FallbackReason, samples: Float32Array) -> None:
+        """The fast path's output was rejected: the stock path decodes instead."""
+        _log_rejected(text, reason, samples)
+        if self._on_fallback is not None:
+            self._on_fallback(f"fast_{reason.value}")
 
     def _loaded_model(self) -> WhisperModel:
         if self._model is None:

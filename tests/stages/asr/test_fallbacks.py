@@ -1,0 +1,120 @@
+"""Recognition passes redone another way are reported, with their reason (for the metrics);
+fake recognizers here, the real model's passes are in test_live and test_whisper."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+import pytest
+
+from voice_agent.agent.metrics import ASR_FALLBACK_REASONS
+from voice_agent.audio import AudioFrame
+from voice_agent.settings import AsrSettings
+from voice_agent.stages.asr import AsrHint, Expect, Transcript, Word
+from voice_agent.stages.asr.guards import FallbackReason
+from voice_agent.stages.asr.live import StreamingWhisper
+from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr, _Decoded, _FastDecode, _Timings
+
+
+class _Recognizer:
+    """Hears `words` in every pass (timed on the pass's clock from its start)."""
+
+    def __init__(self, words: list[str], spacing_s: float = 0.3) -> None:
+        self._words = words
+        self._spacing = spacing_s
+        self.whole: list[float] = []
+
+    def transcribe_words_blocking(
+        self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
+    ) -> HeardWords:
+        raise RuntimeError("decoder crashed")
+
+    async def transcribe_words(
+        self, audio: AudioFrame, hint: AsrHint, context: str = ""
+    ) -> HeardWords:
+        start = audio.timestamp
+        words = tuple(
+            Word(text, start + i * self._spacing, start + (i + 1) * self._spacing, 0.9)
+            for i, text in enumerate(self._words)
+        )
+        return HeardWords(words, "en", {}, 0.9)
+
+    async def transcribe(self, audio: AudioFrame, hint: AsrHint | None = None) -> Transcript:
+        self.whole.append(audio.duration)
+        return Transcript(text="the whole utterance", language="en", confidence=0.8)
+
+    def streamed_transcript(
+        self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
+    ) -> Transcript:
+        return Transcript(text=text, language="en", confidence=confidence, path="streamed")
+
+
+def _in_pool(job: Callable[[], HeardWords]) -> Future[HeardWords]:
+    future: Future[HeardWords] = Future()
+    try:
+        future.set_result(job())
+    except Exception as error:
+        future.set_exception(error)
+    return future
+
+
+def _speech(seconds: float) -> AudioFrame:
+    return AudioFrame(np.full(round(16000 * seconds), 1000, dtype=np.int16), 16000)
+
+
+def _streamed(recognizer: _Recognizer, seconds: float) -> tuple[Transcript, list[str]]:
+    reasons: list[str] = []
+    streaming = StreamingWhisper(recognizer, AsrSettings(), _in_pool, reasons.append)
+
+    async def run() -> Transcript:
+        stream = streaming.stream(AsrHint())
+        for frame in _speech(seconds).chunks(0.02):
+            stream.append(frame)
+            if (partial := stream.partial()) is not None:
+                await partial
+        return await stream.transcript()
+
+    return asyncio.run(run()), reasons
+
+
+def test_a_final_pass_that_stops_short_falls_back_to_the_whole_utterance() -> None:
+    recognizer = _Recognizer(["where", "is"])  # 0.6 s of words in 3 s of speech
+    transcript, reasons = _streamed(recognizer, 3.0)
+    assert transcript.text == "the whole utterance"
+    assert recognizer.whole
+    assert "stopped_short" in reasons
+
+
+def test_a_failed_partial_pass_is_reported_and_the_utterance_goes_on() -> None:
+    recognizer = _Recognizer(["one", "two", "three"], spacing_s=0.2)
+    transcript, reasons = _streamed(recognizer, 0.7)
+    assert transcript.path == "streamed"  # the final pass heard it all
+    assert set(reasons) == {"partial_failed"}
+    assert all(reason in ASR_FALLBACK_REASONS for reason in reasons)
+
+
+@pytest.mark.parametrize("reason", list(FallbackReason))
+def test_a_rejected_short_window_falls_back_to_the_stock_path(
+    reason: FallbackReason, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reasons: list[str] = []
+    nothing: Any = None  # neither models nor an executor: the passes are faked
+    asr = WhisperAsr(AsrSettings(), nothing, nothing, on_fallback=reasons.append)
+
+    def fast(*args: Any, **kwargs: Any) -> _FastDecode:
+        return _FastDecode(_Decoded("", "en", -1.0), reason, None)
+
+    def stock(*args: Any, **kwargs: Any) -> _Decoded:
+        return _Decoded("where is my parcel", "en", -0.2)
+
+    monkeypatch.setattr(asr, "_fast", fast)
+    monkeypatch.setattr(asr, "_stock", stock)
+    samples = np.zeros(16000, dtype=np.float32)
+    decoded, path = asr._decode(nothing, samples, "en", Expect.FREE, _Timings())
+    assert (decoded.text, path) == ("where is my parcel", "stock")
+    assert reasons == [f"fast_{reason.value}"]
+    assert reasons[0] in ASR_FALLBACK_REASONS
