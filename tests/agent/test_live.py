@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts, burst
 from voice_agent.agent.events import (
     AgentSaid,
     AgentStopped,
@@ -17,6 +18,13 @@ from voice_agent.agent.events import (
     TurnState,
 )
 from voice_agent.agent.live import MAX_LINES, LiveCalls
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallParts
+from voice_agent.agent.session import CallSession
+from voice_agent.bench.caller import Line, ScriptedCaller
+from voice_agent.clock import FakeClock
+from voice_agent.settings import SessionSettings
+from voice_agent.transport.wavfile import Pacing, WavCallTransport
 
 STARTED = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -94,3 +102,38 @@ def test_a_subscriber_that_falls_behind_is_dropped_not_waited_for() -> None:
             assert latest is not None and latest["lines"][-1]["text"] == "after"
 
     asyncio.run(scenario())
+
+
+def _session_events(observer: object) -> list[object]:
+    """The events a short call (fake stages, stepped time) sends its transport."""
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(
+        ScriptedCaller([Line(burst(1.0))]), playout, clock, Pacing.STEPPED, max_s=30
+    )
+    asr = ScriptedAsr({0.0: "where is my order"})
+    parts = CallParts(
+        transport, playout, EnergyVad(), asr, ToneTts(), EchoDialogue(), ListRecorder()
+    )
+    parts.observer = observer  # type: ignore[assignment]
+    session = CallSession(SessionSettings(), parts, clock)
+    transport.settle = session.settled
+    asyncio.run(session.run())
+    return list(transport.call.events)
+
+
+def test_the_observer_sees_every_event_the_transport_is_sent() -> None:
+    seen: list[object] = []
+    sent = _session_events(seen.append)
+    assert seen == sent
+    assert any(isinstance(event, CallerSaid) for event in seen)
+    assert isinstance(seen[-1], CallEnded)
+
+
+def test_a_failing_observer_does_not_disturb_the_call() -> None:
+    def broken(event: object) -> None:
+        raise RuntimeError("the desk is down")
+
+    sent = _session_events(broken)
+    assert any(isinstance(event, CallerSaid) for event in sent)
+    assert isinstance(sent[-1], CallEnded)
