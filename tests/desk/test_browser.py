@@ -56,6 +56,8 @@ def test_the_desk_is_worked_with_the_keyboard_alone_at_phone_width(
             assert "Left a voicemail" in history and "status → closed" in history
 
             await press_on(page, "nav a[href='/desk/cases']")
+            tab = page.locator("a[href='/desk/cases/address_change']")
+            assert await tab.inner_text() == "Address changes 1 unconfirmed"
             await tab_to(page, f"#status-claim-{claim}")
             await page.keyboard.press("ArrowDown")  # open → in review
             await tab_to(page, f"#status-note-claim-{claim}")

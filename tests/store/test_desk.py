@@ -189,7 +189,9 @@ def test_a_status_change_follows_the_kinds_workflow_and_is_recorded(
 
 def test_confirming_an_address_change_stamps_it(desk: DeskRepository, seeded: Seeded) -> None:
     (change,) = desk.cases("address_change")
+    assert desk.unconfirmed_address_changes() == 1
     desk.set_status("address_change", change.id, "confirmed", "alice", NOW)
+    assert desk.unconfirmed_address_changes() == 0
     (confirmed,) = desk.cases("address_change")
     assert confirmed.status == "confirmed"
     assert ("confirmed at", NOW.isoformat(timespec="minutes")) in confirmed.details

@@ -262,6 +262,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
     kind, title = CASE_TABS[tab]
     items = await desk.store(lambda store: store.cases(kind))
     items = [item for item in items if _on_tab(tab, item)]
+    unconfirmed = await desk.store(DeskRepository.unconfirmed_address_changes)
     return render(
         request,
         "cases.html",
@@ -270,6 +271,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
         title=title,
         items=items,
         statuses=CASE_STATUSES[kind],
+        unconfirmed=unconfirmed,
         section="cases",
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -251,6 +251,12 @@ class DeskRepository:
             rows = case_items(session, kind)
             events = _events(session, kind, [item.id for item in rows])
             return [_with_events(item, events.get(item.id)) for item in rows]
+
+    def unconfirmed_address_changes(self) -> int:
+        """How many address changes the shop has not confirmed (nor rejected) yet."""
+        query = select(func.count()).where(AddressChangeRow.status == "unconfirmed")
+        with self.database.transaction() as session:
+            return session.scalar(query) or 0
 
     def case_events(self, kind: str, case_id: int) -> list[CaseEventView]:
         with self.database.transaction() as session:
