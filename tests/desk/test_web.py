@@ -106,6 +106,19 @@ async def _check_replay(url: str, token: str, status: int) -> None:
         assert response.status == status
 
 
+def test_signing_in_again_replaces_the_earlier_session(desk_app: App, seeded: Seeded) -> None:
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        await sign_in(http, url, "bob")
+        first = next(c for c in http.cookie_jar if c.key == "desk_session").value
+        await sign_in(http, url, "bob")
+        second = next(c for c in http.cookie_jar if c.key == "desk_session").value
+        assert second != first
+        await _check_replay(url, first, 303)
+        await _check_replay(url, second, 200)
+
+    _run(desk_app, check)
+
+
 def test_behind_tls_the_cookie_is_secure(tmp_path: Path) -> None:
     app = App(desk_settings(tmp_path, VOICE_AGENT_DESK__SECURE_COOKIE="always"))
     seed_operators(app.database, datetime.now(UTC))

@@ -258,7 +258,6 @@ async def _login(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
     form = await request.post()
     username = str(form.get("username", "")).strip().lower()
-    password = str(form.get("password", ""))
     target = _local_next(str(form.get("next", "")))
     if not auth.same_token(request.cookies.get(LOGIN_COOKIE, ""), str(form.get(CSRF_FIELD, ""))):
         return refuse(
@@ -271,23 +270,31 @@ async def _login(request: web.Request) -> web.StreamResponse:
     wait = desk.throttle.wait_s(keys, desk.clock.now())
     if wait > 0:
         minutes = max(1, round(wait / 60))
-        return await _login_again(
-            request, 429, f"too many failed sign-ins: try again in {minutes} min", target
-        )
-    session = await _check_password(desk, username, password)
-    if session is None:
+        message = f"too many failed sign-ins: try again in {minutes} min"
+        return await _login_again(request, 429, message, target)
+    operator_id = await _check_password(desk, username, str(form.get("password", "")))
+    if operator_id is None:
         desk.throttle.failed(keys, desk.clock.now())
         return await _login_again(request, 401, "wrong user name or password", target)
     desk.throttle.succeeded(keys)
-    token, csrf = auth.new_token(), auth.new_token()
-    now = desk.now()
-    hours = desk.settings.desk.session_hours
-    await desk.store(
-        lambda store: store.start_session(
-            session, auth.token_hash(token), csrf, now, now + timedelta(hours=hours)
-        )
-    )
     logger.info("desk: %s signed in", username)
+    raise await _signed_in(request, operator_id, target)
+
+
+async def _signed_in(request: web.Request, operator_id: int, target: str) -> web.HTTPSeeOther:
+    """A new session (a fresh token: one set before signing in never becomes one), and the
+    redirect that hands its cookie to the browser."""
+    desk = request.app[DESK]
+    token, csrf = auth.new_token(), auth.new_token()
+    earlier = auth.token_hash(request.cookies.get(SESSION_COOKIE, ""))
+    now, hours = desk.now(), desk.settings.desk.session_hours
+
+    def start(store: DeskRepository) -> None:
+        store.end_session(earlier)
+        expires = now + timedelta(hours=hours)
+        store.start_session(operator_id, auth.token_hash(token), csrf, now, expires)
+
+    await desk.store(start)
     response = web.HTTPSeeOther(target)
     response.set_cookie(
         SESSION_COOKIE,
@@ -299,7 +306,7 @@ async def _login(request: web.Request) -> web.StreamResponse:
         secure=_secure(request),
     )
     response.del_cookie(LOGIN_COOKIE, path=f"{PREFIX}/login")
-    raise response
+    return response
 
 
 async def _check_password(desk: Desk, username: str, password: str) -> int | None:
