@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from voice_agent.store.db import Database
 from voice_agent.store.desk import DeskError
+from voice_agent.store.desk_actions import call_actions
 from voice_agent.store.desk_views import (
-    CallAction,
     CallDetail,
     CallPage,
     CallQuery,
@@ -82,7 +82,7 @@ class CallHistory:
                 recording_path=row.recording_path,
                 recording_consent=row.recording_consent,
                 turns=tuple(_transcript_turn(turn) for turn in turns),
-                actions=tuple(_actions(session, conversation_id)),
+                actions=tuple(call_actions(session, conversation_id)),
             )
 
     def stats_rows(self, since: datetime, until: datetime) -> StatsRows:
@@ -249,57 +249,3 @@ def _transcript_turn(row: Turn) -> TranscriptTurn:
         played_text=row.played_text,
         latency_marks=dict(row.latency_marks or {}),
     )
-
-
-def _actions(session: Session, conversation_id: int) -> list[CallAction]:
-    actions: list[CallAction] = []
-    mine = conversation_id
-
-    def rows(table: Any) -> Any:
-        return session.scalars(select(table).where(table.conversation_id == mine))
-
-    for claim in rows(Claim):
-        summary = f"{claim.kind.replace('_', ' ')} claim on order {claim.order.number}"
-        actions.append(CallAction("claim", claim.opened_at, summary, claim.reference, claim.status))
-    for item in rows(ReturnRequestRow):
-        summary = f"return of order {item.order.number}: {item.reason}"
-        actions.append(
-            CallAction("return", item.requested_at, summary, item.reference, item.status)
-        )
-    for request in rows(ShopRequestRow):
-        on = f" on order {request.order.number}" if request.order is not None else ""
-        summary = f"{request.kind.replace('_', ' ')}{on}"
-        actions.append(
-            CallAction(
-                "shop_request", request.requested_at, summary, request.reference, request.status
-            )
-        )
-    for change in rows(AddressChangeRow):
-        summary = f"new address for order {change.order.number}: {change.address}"
-        actions.append(
-            CallAction("address_change", change.requested_at, summary, None, change.status)
-        )
-    for handoff in rows(Handoff):
-        actions.append(
-            CallAction(
-                "handoff", handoff.created_at, handoff.reason, handoff.reference, handoff.status
-            )
-        )
-    failures: dict[str, datetime] = {}
-    for attempt in rows(VerificationAttemptRow):
-        outcome = "passed" if attempt.success else "failed"
-        summary = f"identity check on order {attempt.order_number} by {attempt.factor}: {outcome}"
-        actions.append(CallAction("verification", attempt.at, summary, None, outcome))
-        if not attempt.success:
-            failures[attempt.order_number] = max(
-                attempt.at, failures.get(attempt.order_number, attempt.at)
-            )
-    for lock in rows(OrderLockRow):
-        who = "this caller" if lock.caller is not None else "every caller"
-        summary = (
-            f"order {lock.order_number} locked for {who} until {lock.until:%Y-%m-%d %H:%M} UTC"
-        )
-        # A lock follows the failed attempt that set it; it keeps no time of its own.
-        at = failures.get(lock.order_number, lock.until)
-        actions.append(CallAction("lock", at, summary, None, "locked"))
-    return sorted(actions, key=lambda action: action.at)
