@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from tests.desk.conftest import client, desk_server, desk_settings, sign_in
 from tests.desk.seed import PASSWORD, Seeded, seed_operators
 from voice_agent.agent.events import CallerSaid
 from voice_agent.app import App
 from voice_agent.desk.pages import recording_file
+from voice_agent.server import build_web_app
 from voice_agent.store.desk import DeskRepository
 from voice_agent.store.models import Conversation
 
@@ -316,6 +318,28 @@ def test_the_live_stream_sends_a_snapshot_then_each_change(desk_app: App, seeded
             ]
 
     _run(desk_app, check)
+
+
+def test_shutting_down_ends_the_live_streams(desk_app: App, seeded: Seeded) -> None:
+    async def scenario() -> None:
+        web_app = build_web_app(desk_app)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with client() as http:
+                await sign_in(http, url, "bob")
+                async with http.get(f"{url}/desk/live/events") as stream:
+                    assert (await _event(stream))[0] == "snapshot"
+                    await web_app.shutdown()  # what the runner's cleanup does first
+                    assert await stream.content.read() == b""  # the stream ended
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
 
 
 async def _event(stream: aiohttp.ClientResponse) -> tuple[str, dict[str, Any]]:

@@ -158,6 +158,12 @@ class LiveCalls:
         finally:
             self._subscribers.discard(queue)
 
+    def end_streams(self) -> None:
+        """Tell every subscriber to stop (the server is shutting down: long-lived streams
+        would otherwise hold it up)."""
+        for queue in list(self._subscribers):
+            self._drop(queue)
+
     def _drop(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
         self._subscribers.discard(queue)
         while not queue.empty():

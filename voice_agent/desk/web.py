@@ -101,6 +101,7 @@ def add_desk(
     desk_app = web.Application(middlewares=[_gate])
     desk_app[DESK] = desk
     desk_app.on_response_prepare.append(_security_headers)
+    desk_app.on_shutdown.append(_end_streams)
     desk_app.router.add_get("/login", _login_page)
     desk_app.router.add_post("/login", _login)
     desk_app.router.add_post("/logout", _logout)
@@ -109,6 +110,10 @@ def add_desk(
     stats.add_routes(desk_app)
     web_app.add_subapp(PREFIX, desk_app)
     return desk
+
+
+async def _end_streams(desk_app: web.Application) -> None:
+    desk_app[DESK].live.end_streams()
 
 
 def _templates() -> jinja2.Environment:
