@@ -41,6 +41,10 @@ def test_the_desk_is_worked_with_the_keyboard_alone_at_phone_width(
             assert await card.locator(".reach").inner_text() == SIP_NUMBER
             assert await fits_the_width(page)
             await screenshot(page, tmp_path, "screenshot-desk-mobile.png")
+            await page.keyboard.press("Tab")  # the first stop skips the navigation
+            assert await page.evaluate("() => document.activeElement.className") == "skip"
+            await page.keyboard.press("Enter")
+            assert await page.evaluate("() => document.activeElement.id") == "main"
 
             await press_on(page, f"#handoff-{overdue} form[action$='/take'] button")
             assert "Done: taken" in await page.locator(".notice").inner_text()
