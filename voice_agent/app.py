@@ -24,6 +24,7 @@ from voice_agent.stages.vad import Vad
 
 if TYPE_CHECKING:
     from voice_agent.agent.ports import CallParts
+    from voice_agent.agent.recording import CallRecording
     from voice_agent.agent.session import CallSession
     from voice_agent.dialogue.call import CallDialogue
     from voice_agent.dialogue.classifier import IntentClassifier
@@ -185,8 +186,15 @@ class App:
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
         caller = caller_of(channel, caller_id)
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller)
+        notice = self.settings.recordings.notice if self.records_calls else None
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller, notice)
         return dialogue, StoreRecorder(self.repository, conversation_id)
+
+    @property
+    def records_calls(self) -> bool:
+        """Calls are recorded when recordings are on, and only then is the notice said (in
+        the greeting: without one the caller would not be told, so nothing is recorded)."""
+        return self.settings.recordings.enabled and self.settings.session.greeting
 
     def close_abandoned_conversations(self) -> int:
         """At start-up, before any call: end the conversations an earlier run of this instance
@@ -212,6 +220,7 @@ class App:
         except Exception:
             call_not_started(channel, self.metrics)
             raise
+        recording = self._record(parts) if self.records_calls else None
         stored = parts.recorder
         conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
         observed = ObservedRecorder(stored, self.metrics)
@@ -232,11 +241,47 @@ class App:
         finally:
             self.live_calls.end(live)
             outcome = call.ended()
+            if recording is not None and conversation_id is not None:
+                await self._keep_recording(recording, parts, conversation_id)
             if conversation_id is not None:
                 await asyncio.to_thread(
                     self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
         return session
+
+    def _record(self, parts: CallParts) -> CallRecording:
+        """Tap the call's parts: the caller's audio as the session reads it, the line's as the
+        transport reads it, and an objection as the recorder applies it."""
+        from voice_agent.agent.recording import CallRecording, RecordedTransport
+
+        playout = parts.playout
+        max_s = self.settings.session.max_call_s + 60  # the session's backstop
+        recording = CallRecording(playout.clock.now(), max_s, playout.rate)
+        parts.transport = RecordedTransport(parts.transport, recording)
+        playout.on_line_audio = recording.play
+        if isinstance(parts.recorder, StoreRecorder):
+            parts.recorder.on_recording_refused = recording.refuse
+        return recording
+
+    async def _keep_recording(
+        self, recording: CallRecording, parts: CallParts, conversation_id: int
+    ) -> None:
+        """At the call's end: the recording written (off the event loop) and its name stored,
+        or, if the caller objected, nothing written and their objection stored (again: the
+        batch that carried it may have been refused)."""
+        from voice_agent.agent.recording import save_recording
+
+        recording.close()
+        parts.playout.on_line_audio = None
+        try:
+            if recording.refused:
+                await asyncio.to_thread(self.repository.set_recording, conversation_id, None, False)
+            elif not recording.empty:
+                folder = self.settings.paths.resolve(self.settings.recordings.dir)
+                name = await asyncio.to_thread(save_recording, recording, folder)
+                await asyncio.to_thread(self.repository.set_recording, conversation_id, name, True)
+        except Exception:
+            logger.exception("keeping the recording of conversation %d failed", conversation_id)
 
     def call_parts(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str

@@ -1,4 +1,5 @@
-"""The `voice-agent data` command: `import FILE.json`, `demo`, `unlock ORDER` and `export`.
+"""The `voice-agent data` command: `import FILE.json`, `demo`, `unlock ORDER`, `export`, and
+for personal data `purge [--before TIME]` and `erase --customer EMAIL|PHONE`.
 
 The store's modules are imported when a command runs, not when the CLI parses its arguments,
 so that other commands do not pay for SQLAlchemy, Alembic and jsonschema.
@@ -10,7 +11,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,34 @@ def add_commands(
         "--out", type=Path, default=None, metavar="FILE", help="write there (default: stdout)"
     )
     export.set_defaults(command=_export)
+
+    purge = actions.add_parser(
+        "purge",
+        parents=[common],
+        help="remove the recordings and transcripts of old calls (keeps outcomes and actions)",
+    )
+    purge.add_argument(
+        "--before",
+        type=day_or_time,
+        default=None,
+        metavar="TIME",
+        help="ISO 8601 date (midnight UTC) or time with its offset: calls started before it "
+        "(default: now - recordings.retention_days)",
+    )
+    purge.set_defaults(command=_purge)
+
+    erase = actions.add_parser(
+        "erase",
+        parents=[common],
+        help="remove everything stored about one person (a data-erasure request)",
+    )
+    erase.add_argument(
+        "--customer",
+        required=True,
+        metavar="EMAIL|PHONE",
+        help="the person's e-mail address or phone number",
+    )
+    erase.set_defaults(command=_erase)
 
 
 def aware_time(text: str) -> datetime:
@@ -215,6 +244,57 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.out}: cannot write ({error.strerror or error})", file=sys.stderr)
         return 1
     print(f"{args.out}: {len(entries)} events written", file=sys.stderr)
+    return 0
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.store.db import StoreError, open_database
+    from voice_agent.store.retention import purge
+
+    # The wall clock is read here, at the edge, and nowhere in the store.
+    retention = timedelta(days=settings.recordings.retention_days)
+    before: datetime = (args.before or datetime.now(UTC) - retention).astimezone(UTC)
+    recordings = settings.paths.resolve(settings.recordings.dir)
+    try:
+        with open_database(settings.store, settings.paths) as database:
+            purged = purge(database, recordings, before)
+    except (StoreError, OSError) as error:
+        print(f"nothing purged: {error}", file=sys.stderr)
+        return 1
+    when = before.isoformat().replace("+00:00", "Z")
+    print(f"calls started before {when}: {purged.conversations} conversation(s)")
+    print(f"  removed {purged.recordings} recording(s), {purged.turns} transcript turn(s)")
+    print(f"  purged the transcript of {purged.handoff_transcripts} hand-off(s)")
+    if purged.stray_files:
+        print(f"  removed {purged.stray_files} recording file(s) no conversation referred to")
+    print("  kept: the conversations (times, outcomes) and their actions (claims, hand-offs, ...)")
+    return 0
+
+
+def _erase(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.store.db import StoreError, open_database
+    from voice_agent.store.retention import customer_key, erase
+
+    try:
+        customer_key(args.customer)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    recordings = settings.paths.resolve(settings.recordings.dir)
+    try:
+        with open_database(settings.store, settings.paths) as database:
+            erased = erase(database, recordings, args.customer)
+    except (StoreError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"erased what this agent stored about {args.customer}:")
+    for kind, count in erased.counts.items():
+        print(f"  {kind}: {count}")
+    print(
+        "Not reached: the shop's own systems keep their copy of the customer and orders (a new "
+        "import brings them back unless they are removed there too), webhooks already "
+        "delivered, and backups."
+    )
     return 0
 
 

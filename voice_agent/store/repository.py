@@ -64,6 +64,7 @@ from voice_agent.store.writes import (
     ClaimWrite,
     HandoffWrite,
     OrderLock,
+    RecordingRefused,
     ReturnRequest,
     ShopRequest,
     TurnRecord,
@@ -250,6 +251,16 @@ class Repository:
             conversation.end_reason = ENDED
             conversation.outcome = outcome
 
+    def set_recording(self, conversation_id: int, path: str | None, consent: bool) -> None:
+        """The call's recording (``path`` relative to the recordings folder), or none: the
+        caller objected (``consent`` False) and nothing of the call was kept."""
+        with self.database.transaction(write=True) as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise WriteError(f"no conversation {conversation_id}")
+            conversation.recording_path = path
+            conversation.recording_consent = consent
+
     def close_abandoned_conversations(self, instance_id: str, now: datetime) -> int:
         """End the conversations of `instance_id` still open, as "instance restarted"; returns
         how many. Only at that instance's start-up: an earlier run died (kill -9, a crash, a
@@ -306,6 +317,7 @@ class Repository:
                     row.end_reason,
                     row.outcome,
                     row.recording_path,
+                    row.recording_consent,
                 )
                 for row in rows
             ]
@@ -438,6 +450,12 @@ def _apply_one(session: Session, write: Write) -> None:
             change_address(session, _order(session, write.order_number, "address change"), write)
         case TurnWrite():
             _add_turn(session, write.conversation_id, write.record)
+        case RecordingRefused():
+            conversation = session.get(Conversation, write.conversation_id)
+            if conversation is None:
+                raise WriteError(f"no conversation {write.conversation_id}")
+            conversation.recording_path = None
+            conversation.recording_consent = False
     # The action's event for the shop, in the action's own transaction (store/outbox.py).
     event = outbox_row(write)
     if event is not None:

@@ -207,6 +207,9 @@ class ConversationView:
     outcome: str | None = None
     """One of CALL_OUTCOMES, once the call has ended."""
     recording_path: str | None = None
+    """The call's audio, relative to the recordings folder; None: not recorded."""
+    recording_consent: bool | None = None
+    """None: recordings were off; True: told and recorded; False: the caller objected."""
 
 
 @dataclass(frozen=True, slots=True)
