@@ -285,6 +285,10 @@ def test_a_recording_is_served_from_the_recordings_folder_only(
         record(seeded.web_call, "gone.wav")
         async with http.get(f"{url}/desk/calls/{seeded.web_call}/recording") as gone:
             assert gone.status == 404
+        desk_app.repository.set_recording(seeded.sip_call, None, False)
+        async with http.get(f"{url}/desk/calls/{seeded.sip_call}") as objected:
+            text = await objected.text()
+            assert "Not recorded: the caller objected." in text and "<audio" not in text
 
     _run(desk_app, check)
 
