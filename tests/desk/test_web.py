@@ -144,6 +144,18 @@ def test_behind_tls_the_cookie_is_secure(tmp_path: Path) -> None:
         app.close()
 
 
+def test_plain_http_from_another_machine_is_warned_about(desk_app: App, seeded: Seeded) -> None:
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        async with http.get(f"{url}/desk/login") as local:
+            assert "plain HTTP" not in await local.text()
+        remote = {"Host": "desk.shop.example"}
+        async with http.get(f"{url}/desk/login", headers=remote) as elsewhere:
+            assert "plain HTTP from another machine" in await elsewhere.text()
+            assert elsewhere.cookies["desk_login"]["secure"]
+
+    _run(desk_app, check)
+
+
 def test_the_sign_in_form_needs_its_own_token_and_slows_down_guessing(
     desk_app: App, seeded: Seeded
 ) -> None:

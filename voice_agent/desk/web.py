@@ -227,6 +227,13 @@ def _secure(request: web.Request) -> bool:
     return auth.secure_cookie(setting, request.scheme, request.host)
 
 
+def _plain_http_elsewhere(request: web.Request) -> bool:
+    """Whether a browser would drop the Secure session cookie: plain HTTP from another
+    machine with secure_cookie "auto" ("always" means a TLS proxy is in front)."""
+    setting = request.app[DESK].settings.desk.secure_cookie
+    return setting == "auto" and request.scheme == "http" and _secure(request)
+
+
 def _local_next(target: str) -> str:
     """Where to go after signing in: a desk page of this site only (no open redirect)."""
     if target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
@@ -242,6 +249,7 @@ async def _login_page(request: web.Request) -> web.StreamResponse:
         form_token=form_token,
         next=_local_next(request.query.get("next", "")),
         error="",
+        plain_http=_plain_http_elsewhere(request),
     )
     _set_login_cookie(request, response, form_token)
     return response
@@ -336,7 +344,13 @@ async def _login_again(
 ) -> web.StreamResponse:
     form_token = auth.new_token()
     response = render(
-        request, "login.html", status=status, form_token=form_token, next=target, error=error
+        request,
+        "login.html",
+        status=status,
+        form_token=form_token,
+        next=target,
+        error=error,
+        plain_http=_plain_http_elsewhere(request),
     )
     _set_login_cookie(request, response, form_token)
     return response
