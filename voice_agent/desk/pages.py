@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from voice_agent.desk.commands import check_username
 from voice_agent.desk.passwords import WeakPasswordError, check_strength, hash_password
 from voice_agent.desk.web import DESK, PREFIX, Desk, back_to, refuse, render, session_of
+from voice_agent.errors import CliError
 from voice_agent.store.desk import DeskError, DeskRepository
 from voice_agent.store.desk_calls import CallHistory
 from voice_agent.store.desk_views import CallQuery, CaseItem
@@ -331,9 +333,6 @@ async def _users_page(
 
 
 async def _add_user(request: web.Request) -> web.StreamResponse:
-    from voice_agent.desk.commands import check_username
-    from voice_agent.errors import CliError
-
     refusal = _admin_refusal(request)
     if refusal is not None:
         return refusal
