@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from voice_agent.agent.limits import CallLimiter
+from voice_agent.agent.live import LiveCalls
 from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.agent.observe import CallObservation, ObservedRecorder, call_not_started
 from voice_agent.agent.playout import Playout
@@ -105,6 +106,11 @@ class App:
     @cached_property
     def calls(self) -> CallLimiter:
         return CallLimiter(self.settings.session.max_concurrent_calls, self.metrics.busy_refused)
+
+    @cached_property
+    def live_calls(self) -> LiveCalls:
+        """This server's calls now, for the desk's live view."""
+        return LiveCalls()
 
     @cached_property
     def metrics(self) -> AgentMetrics:
@@ -224,6 +230,8 @@ class App:
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames
             transport.settle = session.settled  # type: ignore[attr-defined]
+        live = self.live_calls.start(channel, caller_id, _utc_now(), conversation_id)
+        parts.observer = live.observe
         call.started()
         try:
             await session.run()
@@ -231,6 +239,7 @@ class App:
             call.failed()
             raise
         finally:
+            self.live_calls.end(live)
             outcome = call.ended()
             if recording is not None and conversation_id is not None:
                 await self._keep_recording(recording, parts, conversation_id)

@@ -57,6 +57,10 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
     web_app.router.add_get("/", _page("index.html"))
     web_app.router.add_get("/widget.js", _page("widget.js", any_origin=True))
     web_app.router.add_static("/static/", WEB_DIR)
+    if app.settings.desk.enabled:
+        from voice_agent.desk.web import add_desk
+
+        add_desk(web_app, app.settings, lambda: app.database, app.live_calls, clock=app.clock)
     return web_app
 
 
