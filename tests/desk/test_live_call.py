@@ -1,6 +1,7 @@
 """End to end: a real call through the App (real VAD, Whisper and Piper; the caller's words
-spoken by Piper) shows up live on the desk with its captions, then its transcript opens from
-the call history. The only test of the desk that loads the models."""
+spoken by Piper), recorded, shows up live on the desk with its captions, then its transcript
+opens from the call history, opening with the recording notice the caller heard, and its
+recording plays in the browser. The only test of the desk that loads the models."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page
 
 from tests.desk.browser import LAPTOP, chromium, press_on, sign_in_by_keyboard
 from tests.desk.conftest import desk_server, desk_settings
@@ -30,7 +32,7 @@ LIVE_WAIT_MS = 120_000
 
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[App]:
-    app = App(desk_settings(tmp_path))
+    app = App(desk_settings(tmp_path, VOICE_AGENT_RECORDINGS__ENABLED="true"))
     now = datetime.now(UTC)
     import_document(app.database, demo_document(now), "demo")
     seed_operators(app.database, now)
@@ -76,9 +78,28 @@ def test_a_real_call_appears_live_with_captions_and_then_in_the_history(live_app
             assert await transcript.locator(".turn.agent").count() >= 2
             latency = await transcript.locator(".latency").all_inner_texts()
             assert any("first audio sent" in text for text in latency), latency
+            first_said = await transcript.locator(".turn.agent").first.inner_text()
+            assert live_app.settings.recordings.notice.split(".")[0] in first_said, first_said
+            played_s = await _recording_duration(page)
+            assert played_s > sum(line.audio.duration for line in lines), played_s
 
             await press_on(page, "nav a[href='/desk/calls']")
             rows = await page.locator("table.calls tbody tr").all_inner_texts()
             assert len(rows) == 1 and "simulated caller" in rows[0]
 
     asyncio.run(scenario())
+
+
+async def _recording_duration(page: Page) -> float:
+    """Seconds of the call's recording as Chromium's own player decoded it from the desk."""
+    player = page.locator("audio")
+    assert await player.count() == 1
+    return float(
+        await player.evaluate(
+            """audio => new Promise((resolve, reject) => {
+                audio.onloadedmetadata = () => resolve(audio.duration);
+                audio.onerror = () => reject(new Error("the recording did not load"));
+                audio.load();
+            })"""
+        )
+    )
