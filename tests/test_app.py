@@ -63,6 +63,23 @@ def test_a_restarted_instance_closes_the_calls_its_earlier_run_left_open(
     ]
 
 
+@pytest.mark.parametrize(
+    ("enabled", "greeting", "recorded"),
+    [("true", "true", True), ("false", "true", False), ("true", "false", False)],
+)
+def test_calls_are_recorded_only_when_on_and_the_notice_can_be_said(
+    tmp_path: Path, enabled: str, greeting: str, recorded: bool
+) -> None:
+    settings = load_settings(
+        environ={
+            "VOICE_AGENT_PATHS__DATA_DIR": str(tmp_path),
+            "VOICE_AGENT_RECORDINGS__ENABLED": enabled,
+            "VOICE_AGENT_SESSION__GREETING": greeting,
+        }
+    )
+    assert App(settings).records_calls is recorded
+
+
 class _HandingOff(EchoDialogue):
     """Hands the caller's request to a person (a hand-off write with the reply)."""
 

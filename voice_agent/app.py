@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from voice_agent.agent.limits import CallLimiter
+from voice_agent.agent.live import LiveCalls
 from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.agent.observe import CallObservation, ObservedRecorder, call_not_started
 from voice_agent.agent.playout import Playout
@@ -23,6 +24,7 @@ from voice_agent.stages.vad import Vad
 
 if TYPE_CHECKING:
     from voice_agent.agent.ports import CallParts
+    from voice_agent.agent.recording import CallRecording
     from voice_agent.agent.session import CallSession
     from voice_agent.dialogue.call import CallDialogue
     from voice_agent.dialogue.classifier import IntentClassifier
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from voice_agent.stages.tts.piper import PiperTts
     from voice_agent.store.db import Database
     from voice_agent.store.repository import Repository
+    from voice_agent.webhooks.delivery import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +108,11 @@ class App:
         return CallLimiter(self.settings.session.max_concurrent_calls, self.metrics.busy_refused)
 
     @cached_property
+    def live_calls(self) -> LiveCalls:
+        """This server's calls now, for the desk's live view."""
+        return LiveCalls()
+
+    @cached_property
     def metrics(self) -> AgentMetrics:
         """The process's Prometheus series (served on /metrics)."""
         return AgentMetrics()
@@ -124,6 +132,16 @@ class App:
         from voice_agent.store.repository import Repository
 
         return Repository(self.database)
+
+    @cached_property
+    def webhook_delivery(self) -> WebhookDelivery | None:
+        """Delivers the outbox's events to webhooks.url; None when no url is set."""
+        from voice_agent.store.outbox import Outbox
+        from voice_agent.webhooks.delivery import WebhookDelivery
+
+        if self.settings.webhooks.url is None:
+            return None
+        return WebhookDelivery(self.settings.webhooks, Outbox(self.database), self.clock)
 
     @cached_property
     def sentence_embedder(self) -> SentenceEmbedder:
@@ -168,8 +186,15 @@ class App:
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
         caller = caller_of(channel, caller_id)
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller)
+        notice = self.settings.recordings.notice if self.records_calls else None
+        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller, notice)
         return dialogue, StoreRecorder(self.repository, conversation_id)
+
+    @property
+    def records_calls(self) -> bool:
+        """Calls are recorded when recordings are on, and only then is the notice said (in
+        the greeting: without one the caller would not be told, so nothing is recorded)."""
+        return self.settings.recordings.enabled and self.settings.session.greeting
 
     def close_abandoned_conversations(self) -> int:
         """At start-up, before any call: end the conversations an earlier run of this instance
@@ -195,6 +220,7 @@ class App:
         except Exception:
             call_not_started(channel, self.metrics)
             raise
+        recording = self._record(parts) if self.records_calls else None
         stored = parts.recorder
         conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
         observed = ObservedRecorder(stored, self.metrics)
@@ -204,6 +230,8 @@ class App:
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames
             transport.settle = session.settled  # type: ignore[attr-defined]
+        live = self.live_calls.start(channel, caller_id, _utc_now(), conversation_id)
+        parts.observer = live.observe
         call.started()
         try:
             await session.run()
@@ -211,13 +239,50 @@ class App:
             call.failed()
             raise
         finally:
+            self.live_calls.end(live)
             await _store_what_the_end_implies(parts, session.dialogue_state)
             outcome = call.ended()
+            if recording is not None and conversation_id is not None:
+                await self._keep_recording(recording, parts, conversation_id)
             if conversation_id is not None:
                 await asyncio.to_thread(
                     self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
         return session
+
+    def _record(self, parts: CallParts) -> CallRecording:
+        """Tap the call's parts: the caller's audio as the session reads it, the line's as the
+        transport reads it, and an objection as the recorder applies it."""
+        from voice_agent.agent.recording import CallRecording, RecordedTransport
+
+        playout = parts.playout
+        max_s = self.settings.session.max_call_s + 60  # the session's backstop
+        recording = CallRecording(playout.clock.now(), max_s, playout.rate)
+        parts.transport = RecordedTransport(parts.transport, recording)
+        playout.on_line_audio = recording.play
+        if isinstance(parts.recorder, StoreRecorder):
+            parts.recorder.on_recording_refused = recording.refuse
+        return recording
+
+    async def _keep_recording(
+        self, recording: CallRecording, parts: CallParts, conversation_id: int
+    ) -> None:
+        """At the call's end: the recording written (off the event loop) and its name stored,
+        or, if the caller objected, nothing written and their objection stored (again: the
+        batch that carried it may have been refused)."""
+        from voice_agent.agent.recording import save_recording
+
+        recording.close()
+        parts.playout.on_line_audio = None
+        try:
+            if recording.refused:
+                await asyncio.to_thread(self.repository.set_recording, conversation_id, None, False)
+            elif not recording.empty:
+                folder = self.settings.paths.resolve(self.settings.recordings.dir)
+                name = await asyncio.to_thread(save_recording, recording, folder)
+                await asyncio.to_thread(self.repository.set_recording, conversation_id, name, True)
+        except Exception:
+            logger.exception("keeping the recording of conversation %d failed", conversation_id)
 
     def call_parts(
         self, transport: CallTransport, playout: Playout, channel: str, caller_id: str

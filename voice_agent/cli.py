@@ -98,10 +98,11 @@ def _command_providers() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser], None]
 ]:
     from voice_agent.bench.commands import add_commands as add_bench_commands
+    from voice_agent.desk.commands import add_commands as add_desk_commands
     from voice_agent.dialogue.commands import add_commands as add_chat_commands
     from voice_agent.store.commands import add_commands as add_store_commands
 
-    return [add_store_commands, add_chat_commands, add_bench_commands]
+    return [add_store_commands, add_chat_commands, add_bench_commands, add_desk_commands]
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:

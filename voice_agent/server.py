@@ -23,6 +23,7 @@ from voice_agent.app import App
 from voice_agent.errors import CliError
 from voice_agent.transport.sip_udp import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
+from voice_agent.webhooks.delivery import delivering
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
     web_app.router.add_get("/", _page("index.html"))
     web_app.router.add_get("/widget.js", _page("widget.js", any_origin=True))
     web_app.router.add_static("/static/", WEB_DIR)
+    if app.settings.desk.enabled:
+        from voice_agent.desk.web import add_desk
+
+        add_desk(web_app, app.settings, lambda: app.database, app.live_calls, clock=app.clock)
     return web_app
 
 
@@ -174,7 +179,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        # The outbox's events go to the shop while the server runs (docs/webhooks.md).
+        async with delivering(app.webhook_delivery):
+            await stop.wait()
     finally:
         if phone_line is not None:
             await phone_line.aclose()

@@ -1,4 +1,4 @@
-"""`voice-agent data import`, `demo` and `unlock`, run as an operator runs them."""
+"""`voice-agent data import`, `demo`, `unlock` and `export`, run as an operator runs them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from voice_agent.settings import PathsSettings, StoreSettings
 from voice_agent.store.db import open_database
 from voice_agent.store.demo import ORDERS
 from voice_agent.store.repository import Repository
-from voice_agent.store.writes import OrderLock, VerificationAttempt
+from voice_agent.store.writes import AddressChange, ClaimWrite, OrderLock, VerificationAttempt
 
 
 def orders_in(url: str, numbers: list[str]) -> dict[str, bool]:
@@ -130,3 +130,77 @@ def test_unlock_lifts_an_orders_locks_and_says_which(isolated_data_dir: dict[str
         assert repository.locks("45069", now) == []
         assert repository.recent_failures("45069", at - timedelta(hours=1)) == []
         assert [lock.order_number for lock in repository.locks("45070", now)] == ["45070"]
+
+
+def _claim(reference: str, at: datetime) -> ClaimWrite:
+    return ClaimWrite(
+        reference=reference,
+        order_number="4567",
+        stage="last_mile",
+        responsible_party="Royal Mail",
+        evidence_held=(),
+        evidence_missing=("proof of delivery",),
+        insured=True,
+        outcome="reship or refund",
+        promised_by=at.date() + timedelta(days=7),
+        opened_at=at,
+    )
+
+
+def test_a_reimport_names_the_address_changes_it_kept(isolated_data_dir: dict[str, str]) -> None:
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    assert run_cli(["data", "import", str(EXAMPLE)], env=isolated_data_dir).returncode == 0
+    at = datetime(2025, 3, 20, 14, 0, tzinfo=UTC)
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        change = AddressChange(
+            order_number="4567",
+            address="2 Harbour Street, Whitby",
+            postcode="YO21 3PT",
+            requested_at=at,
+        )
+        Repository(database).apply([change])
+    again = run_cli(["data", "import", str(EXAMPLE)], env=isolated_data_dir)
+    assert again.returncode == 0, again.stderr
+    assert (
+        "kept 1 address changes the shop has not confirmed: "
+        "order 4567 (kept '2 Harbour Street, Whitby, YO21 3PT')"
+    ) in again.stdout
+
+
+def test_export_writes_the_events_created_in_the_span(
+    isolated_data_dir: dict[str, str], tmp_path: Path
+) -> None:
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    assert run_cli(["data", "import", str(EXAMPLE)], env=isolated_data_dir).returncode == 0
+    at = datetime(2025, 3, 20, 14, 0, tzinfo=UTC)
+    with open_database(StoreSettings(url=url), PathsSettings()) as database:
+        Repository(database).apply([_claim("CL-1", at), _claim("CL-2", at + timedelta(days=1))])
+    both = run_cli(["data", "export", "--since", "2025-03-20"], env=isolated_data_dir)
+    assert both.returncode == 0, both.stderr
+    events = json.loads(both.stdout)["events"]
+    assert [event["data"]["reference"] for event in events] == ["CL-1", "CL-2"]
+    assert set(events[0]) == {"id", "event", "created_at", "delivered_at", "data"}
+    assert (events[0]["event"], events[0]["created_at"]) == ("claim.opened", "2025-03-20T14:00:00Z")
+    assert events[0]["delivered_at"] is None
+    out = tmp_path / "events.json"
+    span = ["--since", "2025-03-20T15:00:00+01:00", "--until", "2025-03-21", "--out", str(out)]
+    first_day = run_cli(["data", "export", *span], env=isolated_data_dir)
+    assert first_day.returncode == 0, first_day.stderr
+    assert first_day.stdout == ""
+    assert [event["data"]["reference"] for event in json.loads(out.read_text())["events"]] == [
+        "CL-1"
+    ]
+
+
+def test_export_refuses_a_time_it_cannot_read(isolated_data_dir: dict[str, str]) -> None:
+    bad_day = run_cli(["data", "export", "--since", "2025-13-01"], env=isolated_data_dir)
+    assert bad_day.returncode == 2
+    assert "argument --since: '2025-13-01' is not an ISO 8601 date" in bad_day.stderr
+    naive = run_cli(["data", "export", "--since", "2025-03-20T10:00"], env=isolated_data_dir)
+    assert naive.returncode == 2
+    assert "has no UTC offset" in naive.stderr
+    backwards = ["data", "export", "--since", "2025-03-21", "--until", "2025-03-20"]
+    refused = run_cli(backwards, env=isolated_data_dir)
+    assert refused.returncode == 2
+    assert "--until must be later than --since" in refused.stderr
+    assert refused.stdout == ""

@@ -51,6 +51,8 @@ class Playout:
         self._drained.set()
         self._finished_writing = True
         self.on_first_audio: Callable[[float], None] | None = None
+        self.on_line_audio: Callable[[AudioFrame], None] | None = None
+        """Handed every block the line reads (the call's recording)."""
 
     # --- the session's side -------------------------------------------------------------
 
@@ -135,7 +137,10 @@ class Playout:
         if not self._queue and self._finished_writing:
             self._drained.set()
         self._remember(now, out)
-        return AudioFrame(out, self.rate, now)
+        frame = AudioFrame(out, self.rate, now)
+        if self.on_line_audio is not None:
+            self.on_line_audio(frame)
+        return frame
 
     def reference(self, since: float) -> list[ReferenceBlock]:
         """Blocks handed to the line at or after `since` (for the echo guard)."""

@@ -115,6 +115,8 @@ class CallParts:
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     streaming: StreamingAsr | None = None
     """Recognition while the caller speaks; without it each utterance is decoded whole."""
+    observer: Callable[[CallEvent], None] | None = None
+    """Sees every event the transport is sent (the desk's live view of this server's calls)."""
 
 
 @dataclass(frozen=True, slots=True)

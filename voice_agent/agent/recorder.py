@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from voice_agent.agent.tasks import CallTasks
 from voice_agent.store.repository import Repository
-from voice_agent.store.writes import TurnRecord, Write
+from voice_agent.store.writes import RecordingRefused, TurnRecord, Write
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +19,16 @@ class StoreRecorder:
     def __init__(self, repository: Repository, conversation_id: int) -> None:
         self._repository = repository
         self.conversation_id = conversation_id
+        self.on_recording_refused: Callable[[], None] | None = None
+        """Called when a committed reply says the caller objected to the recording."""
 
     def add_turn(self, turn: TurnRecord) -> None:
         self._repository.add_turn(self.conversation_id, turn)
 
     def apply(self, writes: Sequence[Write]) -> None:
+        refused = any(isinstance(write, RecordingRefused) for write in writes)
+        if refused and self.on_recording_refused is not None:
+            self.on_recording_refused()  # before the store, which may fail: the audio goes
         self._repository.apply(writes)
 
 

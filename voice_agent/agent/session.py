@@ -574,10 +574,12 @@ class CallSession:
             self._publish(StateChanged(self._clock.now(), state))
 
     def _publish(self, event: Any) -> None:
-        try:
-            self._parts.transport.publish(event)
-        except Exception:
-            logger.exception("publishing %s failed", type(event).__name__)
+        for publish in (self._parts.transport.publish, self._parts.observer):
+            try:
+                if publish is not None:
+                    publish(event)
+            except Exception:
+                logger.exception("publishing %s failed", type(event).__name__)
 
     async def _synthesize(self, text: str) -> AsyncIterator[AudioFrame]:
         stream = self._parts.tts.synthesize(text, "en")

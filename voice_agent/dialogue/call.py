@@ -4,6 +4,11 @@ The session speaks replies that the caller may cut short: ``heard`` keeps in the
 what was played, and drops a yes / no question the caller never heard (their "yes" must not
 open a claim they were not asked about). ``entity_complete`` tells endpointing whether the
 caller has finished giving what was asked for (all digits of an order number, a full postcode).
+
+When the call is recorded (``recording_notice`` given), the greeting opens with the notice,
+and a caller who objects (voice_agent.dialogue.consent) hears it acknowledged; the reply then
+carries a ``RecordingRefused`` write, so the session's recorder learns of it when (and only
+when) the turn is committed, as it learns of every other write.
 """
 
 from __future__ import annotations
@@ -14,12 +19,22 @@ from dataclasses import replace
 from datetime import datetime
 
 from voice_agent.dialogue import callback, entities, nlu, verification
+from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.state import Awaiting, Caller, DialogueState, Line, Reply, UserTurn
+from voice_agent.dialogue.state import (
+    EXPECTS,
+    Awaiting,
+    Caller,
+    DialogueState,
+    Line,
+    Reply,
+    UserTurn,
+    describe,
+)
 from voice_agent.spoken_numbers import DIGIT_WORDS
 from voice_agent.stages.asr import Transcript
-from voice_agent.store.writes import Write
+from voice_agent.store.writes import RecordingRefused, Write
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +82,7 @@ def _stops_mid_entity(text: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 class CallDialogue:
@@ -75,16 +91,23 @@ class CallDialogue:
         engine: DialogueEngine,
         conversation_id: int | None = None,
         caller: Caller | None = None,
+        recording_notice: str | None = None,
     ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
         self.caller = caller
+        self.recording_notice = recording_notice
+        """Said first in the greeting when the call is recorded; None: it is not."""
 
     def initial_state(self) -> DialogueState:
         return self.engine.initial_state(self.conversation_id, self.caller)
 
     def greeting(self, state: DialogueState) -> Reply:
-        return self.engine.greeting(state)
+        reply = self.engine.greeting(state)
+        if self.recording_notice is None:
+            return reply
+        notice = tuple(s for s in _SENTENCE_END.split(self.recording_notice.strip()) if s)
+        return _with_chunks(reply, (*notice, *reply.chunks))
 
     def respond(
         self,
@@ -93,6 +116,48 @@ class CallDialogue:
         state: DialogueState,
         now: datetime,
         transcript: Transcript | None = None,
+    ) -> Reply:
+        if self.recording_notice is not None and not state.recording_refused and text:
+            first_words = not any(line.speaker == "caller" for line in state.transcript)
+            objection = find_objection(text, after_notice=first_words)
+            if objection is not None:
+                return self._not_recorded(text, objection.rest, state, now, transcript)
+        return self._respond(text, dtmf, state, now, transcript)
+
+    def _not_recorded(
+        self,
+        said: str,
+        rest: str,
+        state: DialogueState,
+        now: datetime,
+        transcript: Transcript | None,
+    ) -> Reply:
+        """The objection acknowledged; then the rest of the turn answered, or if the objection
+        was all, the question the caller was asked again ("How can I help?" when none)."""
+        speech = self.engine.speech
+        refused: tuple[Write, ...] = ()
+        if state.conversation_id is not None:
+            refused = (RecordingRefused(conversation_id=state.conversation_id),)
+        state = replace(state, recording_refused=True)
+        if rest:
+            reply = self._respond(rest, None, state, now, transcript)
+            chunks = (speech.say("recording.stopped"), *reply.chunks)
+            return _with_chunks(replace(reply, writes=(*refused, *reply.writes)), chunks)
+        asked = state.last_reply[-1:] if state.awaiting is not Awaiting.NOTHING else ()
+        chunks = (speech.say("recording.stopped"), *(asked or (speech.say("recording.carry_on"),)))
+        text = " ".join(chunks)
+        after = state.with_line("caller", said).with_line("agent", text)
+        after = replace(after, last_reply=chunks, last_expect=EXPECTS[state.awaiting])
+        actions = tuple(describe(write) for write in refused)
+        return Reply(chunks, refused, after, EXPECTS[state.awaiting], actions=actions)
+
+    def _respond(
+        self,
+        text: str,
+        dtmf: str | None,
+        state: DialogueState,
+        now: datetime,
+        transcript: Transcript | None,
     ) -> Reply:
         if transcript is None:  # typed on the keypad, or text with nothing to doubt
             return self.engine.respond(UserTurn(text, dtmf), state, now)
@@ -156,3 +221,14 @@ class CallDialogue:
         if state.awaiting in _YES_NO_QUESTIONS:
             return entities.yes_or_no(text) is not None
         return None
+
+
+def _with_chunks(reply: Reply, chunks: tuple[str, ...]) -> Reply:
+    """``reply`` saying ``chunks`` instead: its state remembers them as the last reply."""
+    state = reply.state
+    transcript = state.transcript
+    if transcript and transcript[-1].speaker == "agent":
+        transcript = (*transcript[:-1], Line("agent", " ".join(chunks)))
+    state = replace(state, transcript=transcript, last_reply=chunks)
+    actions = tuple(describe(write) for write in reply.writes)
+    return replace(reply, chunks=chunks, state=state, actions=actions)

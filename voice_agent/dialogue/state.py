@@ -22,6 +22,7 @@ from voice_agent.store.writes import (
     ClaimWrite,
     HandoffWrite,
     OrderLock,
+    RecordingRefused,
     ReturnRequest,
     ShopRequest,
     TurnWrite,
@@ -235,6 +236,8 @@ class DialogueState:
     """An answer to the current question read back, awaiting the caller's yes or no."""
     misheard: int = 0
     """Read-backs the caller said were wrong, since the last order number."""
+    recording_refused: bool = False
+    """The caller objected to the call's recording (voice_agent.dialogue.consent)."""
 
     def with_line(self, speaker: str, text: str) -> DialogueState:
         return replace(self, transcript=(*self.transcript, Line(speaker, text)))
@@ -330,6 +333,8 @@ def describe(write: Write) -> dict[str, Any]:
             }
         case TurnWrite():
             return {"type": "turn", "speaker": write.record.speaker}
+        case RecordingRefused():
+            return {"type": "recording_refused"}
 
 
 def _iso(moment: datetime) -> str:

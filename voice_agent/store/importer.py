@@ -3,6 +3,9 @@
 Products are matched by SKU and orders by number, so importing the same file twice updates
 instead of duplicating; an order's items and its shipment's tracking events are replaced by the
 file's. Orders absent from the file are left alone. On any problem nothing changes.
+
+An address an agent changed stays until the shop's file carries it (store/address_changes.py):
+the summary lists the changes kept.
 """
 
 from __future__ import annotations
@@ -10,11 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from voice_agent.store.address_changes import (
+    KeptAddressChange,
+    settle_imported_address,
+    unconfirmed_by_order,
+)
 from voice_agent.store.db import Database
 from voice_agent.store.models import (
     Customer,
@@ -48,32 +57,57 @@ class ImportSummary:
     orders_added: int
     orders_updated: int
     events: int
+    kept_address_changes: tuple[KeptAddressChange, ...] = ()
+    """Orders whose agent-made address change the file does not carry yet: kept."""
+    confirmed_address_changes: int = 0
+    """Agent-made address changes the file carries: now confirmed."""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"products: {self.products_added} added, {self.products_updated} updated; "
             f"orders: {self.orders_added} added, {self.orders_updated} updated; "
             f"{self.events} tracking events"
         )
+        if self.confirmed_address_changes:
+            text += f"; confirmed {self.confirmed_address_changes} address changes"
+        if self.kept_address_changes:
+            kept = ", ".join(str(change) for change in self.kept_address_changes)
+            count = len(self.kept_address_changes)
+            text += f"; kept {count} address changes the shop has not confirmed: {kept}"
+        return text
 
 
-def import_document(database: Database, document: Any, source: str) -> ImportSummary:
+@dataclass(slots=True)
+class _OrderCounts:
+    added: int = 0
+    updated: int = 0
+    confirmed: int = 0
+    kept: tuple[KeptAddressChange, ...] = ()
+
+
+def import_document(
+    database: Database, document: Any, source: str, imported_at: datetime | None = None
+) -> ImportSummary:
     """Validate ``document`` (a parsed shop file) and store it, all or nothing.
 
+    ``imported_at`` (the caller reads the clock) is when the address changes the file
+    confirms are marked confirmed; None leaves that time unknown.
     Raises ShopDataError with every problem found; the database is then unchanged.
     """
     with database.transaction(write=True) as session:
         known_skus = set(session.scalars(select(Product.sku)))
         shop = shop_data(document, source, known_skus)
         products_added, products_updated = _upsert_products(session, shop.products)
-        orders_added, orders_updated = _upsert_orders(session, shop.orders)
+        orders = _upsert_orders(session, shop.orders, imported_at)
         session.flush()
     summary = ImportSummary(
         products_added=products_added,
         products_updated=products_updated,
-        orders_added=orders_added,
-        orders_updated=orders_updated,
+        orders_added=orders.added,
+        orders_updated=orders.updated,
         events=sum(len(order.shipment.events) for order in shop.orders if order.shipment),
+        kept_address_changes=orders.kept,
+        confirmed_address_changes=orders.confirmed,
     )
     logger.info("imported %s: %s", source, summary)
     return summary
@@ -107,19 +141,28 @@ def _upsert_products(session: Session, records: tuple[ProductRecord, ...]) -> tu
     return added, len(records) - added
 
 
-def _upsert_orders(session: Session, records: tuple[OrderRecord, ...]) -> tuple[int, int]:
+def _upsert_orders(
+    session: Session, records: tuple[OrderRecord, ...], imported_at: datetime | None
+) -> _OrderCounts:
     orders = _orders_by_number(session, [record.number for record in records])
     customers = _customers_by_email(session, [record.customer.email for record in records])
     products = _products_by_sku(session, (item.sku for record in records for item in record.items))
-    added = 0
+    changes = unconfirmed_by_order(session, (order.id for order in orders.values()))
+    counts = _OrderCounts()
     for record in records:
         order = orders.get(record.number)
         if order is None:
-            added += 1
+            counts.added += 1
             order = Order(number=record.number)
             session.add(order)
         order.customer = _customer(session, customers, record.customer)
         _fill_order(order, record)
+        pending = changes.get(order.id, []) if order.id is not None else []
+        kept = settle_imported_address(order, pending, imported_at)
+        if kept is not None:
+            counts.kept += (kept,)
+        elif pending:
+            counts.confirmed += len(pending)
         # Old rows go first: the new ones reuse their (order, line) keys.
         order.items.clear()
         session.flush()
@@ -139,7 +182,8 @@ def _upsert_orders(session: Session, records: tuple[OrderRecord, ...]) -> tuple[
                 Refund(amount=entry.amount, status=entry.status, at=entry.at)
                 for entry in record.refunds
             ]
-    return added, len(records) - added
+    counts.updated = len(records) - counts.added
+    return counts
 
 
 def _orders_by_number(session: Session, numbers: list[str]) -> dict[str, Order]:

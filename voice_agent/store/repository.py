@@ -16,9 +16,9 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from voice_agent.store.address_changes import change_address, unconfirmed_address_changes
 from voice_agent.store.db import Database, StoreError
 from voice_agent.store.models import (
-    AddressChangeRow,
     Claim,
     Conversation,
     Customer,
@@ -37,8 +37,10 @@ from voice_agent.store.models import (
     VerificationAttemptRow,
     phone_key,
 )
+from voice_agent.store.outbox import outbox_row
 from voice_agent.store.views import (
     CALL_OUTCOMES,
+    AddressChangeView,
     ClaimView,
     ConversationView,
     CustomerView,
@@ -57,10 +59,12 @@ from voice_agent.store.views import (
     Stage,
 )
 from voice_agent.store.writes import (
+    SHOP_REQUEST_KINDS,
     AddressChange,
     ClaimWrite,
     HandoffWrite,
     OrderLock,
+    RecordingRefused,
     ReturnRequest,
     ShopRequest,
     TurnRecord,
@@ -247,6 +251,16 @@ class Repository:
             conversation.end_reason = ENDED
             conversation.outcome = outcome
 
+    def set_recording(self, conversation_id: int, path: str | None, consent: bool) -> None:
+        """The call's recording (``path`` relative to the recordings folder), or none: the
+        caller objected (``consent`` False) and nothing of the call was kept."""
+        with self.database.transaction(write=True) as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise WriteError(f"no conversation {conversation_id}")
+            conversation.recording_path = path
+            conversation.recording_consent = consent
+
     def close_abandoned_conversations(self, instance_id: str, now: datetime) -> int:
         """End the conversations of `instance_id` still open, as "instance restarted"; returns
         how many. Only at that instance's start-up: an earlier run died (kill -9, a crash, a
@@ -303,6 +317,7 @@ class Repository:
                     row.end_reason,
                     row.outcome,
                     row.recording_path,
+                    row.recording_consent,
                 )
                 for row in rows
             ]
@@ -334,6 +349,11 @@ class Repository:
         with self.database.transaction() as session:
             rows = session.scalars(query.order_by(ShopRequestRow.id))
             return [_shop_request_view(row) for row in rows]
+
+    def unconfirmed_address_changes(self) -> list[AddressChangeView]:
+        """Address changes the shop has not confirmed yet (an import keeps them), oldest first."""
+        with self.database.transaction() as session:
+            return unconfirmed_address_changes(session)
 
     def verification_attempts(self, order_number: str) -> list[VerificationAttempt]:
         query = (
@@ -408,6 +428,8 @@ def _apply_one(session: Session, write: Write) -> None:
                 )
             )
         case ShopRequest():
+            if write.kind not in SHOP_REQUEST_KINDS:
+                raise WriteError(f"request {write.reference}: no such kind {write.kind!r}")
             order_id = None
             if write.order_number is not None:
                 what = f"{write.kind} request {write.reference}"
@@ -425,9 +447,19 @@ def _apply_one(session: Session, write: Write) -> None:
                 )
             )
         case AddressChange():
-            _change_address(session, write)
+            change_address(session, _order(session, write.order_number, "address change"), write)
         case TurnWrite():
             _add_turn(session, write.conversation_id, write.record)
+        case RecordingRefused():
+            conversation = session.get(Conversation, write.conversation_id)
+            if conversation is None:
+                raise WriteError(f"no conversation {write.conversation_id}")
+            conversation.recording_path = None
+            conversation.recording_consent = False
+    # The action's event for the shop, in the action's own transaction (store/outbox.py).
+    event = outbox_row(write)
+    if event is not None:
+        session.add(event)
     # Flush each write so that a refusal is raised here, naming the write that caused it.
     session.flush()
 
@@ -474,23 +506,6 @@ def _handoff_row(session: Session, write: HandoffWrite) -> Handoff:
         conversation_id=write.conversation_id,
         contact=write.contact,
     )
-
-
-def _change_address(session: Session, write: AddressChange) -> None:
-    order = _order(session, write.order_number, "address change")
-    session.add(
-        AddressChangeRow(
-            order_id=order.id,
-            address=write.address,
-            postcode=write.postcode,
-            previous_address=order.address,
-            previous_postcode=order.postcode,
-            requested_at=write.requested_at,
-            conversation_id=write.conversation_id,
-        )
-    )
-    order.address = write.address
-    order.postcode = write.postcode
 
 
 def _add_turn(session: Session, conversation_id: int, record: TurnRecord) -> Turn:

@@ -207,3 +207,23 @@ class ConversationView:
     outcome: str | None = None
     """One of CALL_OUTCOMES, once the call has ended."""
     recording_path: str | None = None
+    """The call's audio, relative to the recordings folder; None: not recorded."""
+    recording_consent: bool | None = None
+    """None: recordings were off; True: told and recorded; False: the caller objected."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChangeView:
+    """A new shipping address an agent took for an order, and whether the shop has it."""
+
+    order_number: str
+    address: str
+    postcode: str | None
+    previous_address: str | None
+    previous_postcode: str | None
+    requested_at: datetime
+    conversation_id: int | None
+    status: str
+    """One of CASE_STATUSES["address_change"]: "unconfirmed" until an import of the shop's
+    file carries it (or the team decides at the desk)."""
+    confirmed_at: datetime | None = None

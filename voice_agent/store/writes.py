@@ -156,6 +156,14 @@ class TurnWrite:
     record: TurnRecord
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingRefused:
+    """The caller objected to the call being recorded: what was recorded is discarded, and the
+    conversation says so (``recording_consent`` False)."""
+
+    conversation_id: int
+
+
 Write = (
     VerificationAttempt
     | OrderLock
@@ -165,4 +173,5 @@ Write = (
     | ShopRequest
     | AddressChange
     | TurnWrite
+    | RecordingRefused
 )

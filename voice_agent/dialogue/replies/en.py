@@ -39,6 +39,8 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Is there anything else I can help with?",
     "general.what_else": "What can I help you with?",
     "general.goodbye": "Goodbye!",
+    "recording.stopped": "All right, this call won't be recorded.",
+    "recording.carry_on": "How can I help?",
     "general.yes_or_no": "Please say yes or no.",
     "scope.cannot": "I can't help with that, I'm afraid.",
     "scope.offer": (

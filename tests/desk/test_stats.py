@@ -1,0 +1,67 @@
+"""The statistics page's figures and plots, from rows made here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pytest
+
+from voice_agent.desk.stats import Series, chart, daily, percentile
+from voice_agent.store.desk_views import StatsRows
+
+
+def _at(day: int, hour: int = 12) -> datetime:
+    return datetime(2026, 12, day, hour, tzinfo=UTC)
+
+
+def test_each_day_counts_its_own_calls_and_empty_days_are_kept() -> None:
+    rows = StatsRows(
+        calls=(
+            (_at(1), "completed"),
+            (_at(1), "completed"),
+            (_at(1), "handoff"),
+            (_at(1), "no_speech"),
+            (_at(3), "handoff"),
+        ),
+        verifications=((_at(1), False), (_at(1), True), (_at(3), False), (_at(3), False)),
+        locks=(_at(3),),
+        first_audio=((_at(1), 300.0), (_at(1), 500.0), (_at(1), 400.0)),
+    )
+    first, second, third = daily(rows, date(2026, 12, 1), date(2026, 12, 3))
+    assert (first.calls, first.completed, first.handoffs) == (4, 2, 1)
+    assert first.resolved_share == pytest.approx(2 / 3)
+    assert first.handoff_rate == pytest.approx(1 / 4)
+    assert (first.verification_failures, first.locks) == (1, 0)
+    assert first.latency_p50_ms == 400.0
+    assert first.latency_p95_ms == pytest.approx(490.0)
+    assert (second.calls, second.resolved_share, second.handoff_rate) == (0, None, None)
+    assert second.latency_p50_ms is None
+    assert (third.calls, third.handoff_rate, third.resolved_share) == (1, 1.0, 0.0)
+    assert (third.verification_failures, third.locks) == (2, 1)
+
+
+@pytest.mark.parametrize("q", [0, 25, 50, 90, 95, 100])
+def test_percentiles_match_numpy(q: float) -> None:
+    values = [812.0, 120.5, 300.0, 301.0, 90.0, 1500.0, 640.0]
+    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+    assert percentile([], q) is None
+
+
+def test_a_chart_is_an_accessible_svg_with_a_bar_per_value() -> None:
+    days = [date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)]
+    svg = chart(
+        "latency",
+        "Latency <server-side>",
+        days,
+        [Series("p50", [300.0, None, 250.0], "s1"), Series("p95", [900.0, None, 400.0], "s2")],
+        "ms",
+    )
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert 'role="img"' in svg and 'aria-describedby="latency-table"' in svg
+    assert "Latency &lt;server-side&gt;" in svg  # escaped
+    bars = svg.count('<rect class="s1" x=') + svg.count('<rect class="s2" x=')
+    assert bars == 4 + 2  # four values, two legend swatches
+    assert "p95 Dec 01: 900 ms" in svg
+    assert ">1000 ms<" in svg  # the axis rounds up to a round number
+    assert "style=" not in svg  # the desk's CSP allows no inline styles
