@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import load_policies
 from voice_agent.settings import Settings, load_settings
 from voice_agent.stages.asr import Transcript
+from voice_agent.store.outbox import Outbox
 from voice_agent.store.writes import HandoffWrite
 from voice_agent.transport.wavfile import Pacing, WavCallTransport
 
@@ -280,10 +281,13 @@ def test_a_person_asked_for_is_handed_off_even_when_the_caller_hangs_up(
         conversation = _call_asking_for_a_person(app, channel, caller_id, lines, monkeypatch)
         stored = {c.id: c for c in app.repository.conversations()}[conversation]
         (handoff,) = app.repository.handoffs()
+        events = Outbox(app.database).due(datetime.now(UTC) + timedelta(days=1), limit=10)
         sample = app.metrics.registry.get_sample_value
     finally:
         app.close()
     assert stored.outcome == "handoff" and stored.ended_at is not None
+    # the shop hears of it as of any hand-off, once
+    assert [(e.event, e.conversation_id) for e in events] == [("handoff.created", conversation)]
     assert sample("voice_agent_handoffs_total") == 1
     assert handoff.conversation_id == conversation and handoff.contact == contact
     assert (callback.HUNG_UP in handoff.reason) is hung_up
