@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,13 @@ from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.app import App
 from voice_agent.bench.caller import Cue, Line, ScriptedCaller
 from voice_agent.clock import FakeClock
+from voice_agent.dialogue import callback
+from voice_agent.dialogue.call import CallDialogue, caller_of
+from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.policies import load_policies
 from voice_agent.settings import Settings, load_settings
 from voice_agent.stages.asr import Transcript
+from voice_agent.store.outbox import Outbox
 from voice_agent.store.writes import HandoffWrite
 from voice_agent.transport.wavfile import Pacing, WavCallTransport
 
@@ -104,6 +109,11 @@ class _HandingOff(EchoDialogue):
 class _Failing(EchoDialogue):
     def greeting(self, state: Any) -> EchoReply:
         raise RuntimeError("the dialogue broke")
+
+
+class _BrokenAtTheEnd(EchoDialogue):
+    def call_ended(self, state: Any, now: datetime) -> tuple[Any, ...]:
+        raise RuntimeError("the end of the call broke")
 
 
 def _run_call(
@@ -216,3 +226,83 @@ def test_a_call_that_cannot_start_is_an_error(
     assert sample("voice_agent_errors_total", {"kind": "call"}) == 1
     assert sample("voice_agent_calls_in_progress", {"transport": "webrtc"}) == 0
     assert caplog.messages == ["call not started transport=webrtc outcome=error"]
+
+
+def _call_asking_for_a_person(
+    app: App, channel: str, caller_id: str, lines: list[Line], monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """One call through App.run_call: the real dialogue (rule-based understanding) on fake
+    stages and the App's store; the caller asks for a person (a long burst), says "yes" to
+    what follows (a short one), and hangs up."""
+    engine = DialogueEngine(
+        app.repository, load_policies(app.settings.paths.resolve(app.settings.dialogue.policies))
+    )
+    conversations: list[int] = []
+
+    def call_parts(transport: CallTransport, playout: Playout, *_: Any) -> CallParts:
+        conversation = app.repository.start_conversation(channel, caller_id, datetime.now(UTC))
+        conversations.append(conversation)
+        dialogue = CallDialogue(engine, conversation, caller_of(channel, caller_id))
+        recorder = StoreRecorder(app.repository, conversation)
+        asr = ScriptedAsr({0.0: "yes", 1.2: "Can I talk to a real person, please?"})
+        return CallParts(transport, playout, EnergyVad(), asr, ToneTts(), dialogue, recorder)
+
+    monkeypatch.setattr(app, "call_parts", call_parts)
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(ScriptedCaller(lines), playout, clock, Pacing.STEPPED, max_s=60)
+    asyncio.run(app.run_call(transport, playout, channel, caller_id))
+    return conversations[0]
+
+
+ASKS_FOR_A_PERSON = [Line(burst(1.0), cue=Cue.AFTER_REPLY)]
+
+
+@pytest.mark.parametrize(
+    ("channel", "caller_id", "lines", "contact", "hung_up"),
+    [
+        # asked where to call back, the caller hangs up: the ticket is written at the end
+        ("webrtc", "web:198.51.100.7", ASKS_FOR_A_PERSON, None, True),
+        # offered their own number, they say yes: written by the dialogue, and only once
+        ("sip", "+44 20 7946 0321", TWO_TURNS, "+442079460321", False),
+    ],
+)
+def test_a_person_asked_for_is_handed_off_even_when_the_caller_hangs_up(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    channel: str,
+    caller_id: str,
+    lines: list[Line],
+    contact: str | None,
+    hung_up: bool,
+) -> None:
+    app = App(_settings(tmp_path, "shop-1"))
+    try:
+        conversation = _call_asking_for_a_person(app, channel, caller_id, lines, monkeypatch)
+        stored = {c.id: c for c in app.repository.conversations()}[conversation]
+        (handoff,) = app.repository.handoffs()
+        events = Outbox(app.database).due(datetime.now(UTC) + timedelta(days=1), limit=10)
+        sample = app.metrics.registry.get_sample_value
+    finally:
+        app.close()
+    assert stored.outcome == "handoff" and stored.ended_at is not None
+    # the shop hears of it as of any hand-off, once
+    assert [(e.event, e.conversation_id) for e in events] == [("handoff.created", conversation)]
+    assert sample("voice_agent_handoffs_total") == 1
+    assert handoff.conversation_id == conversation and handoff.contact == contact
+    assert (callback.HUNG_UP in handoff.reason) is hung_up
+    assert "real person" in handoff.transcript
+
+
+def test_a_failure_at_the_end_of_the_call_still_ends_its_conversation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App(_settings(tmp_path, "shop-1"))
+    try:
+        with caplog.at_level(logging.ERROR, logger="voice_agent.app"):
+            conversation = _run_call(app, _BrokenAtTheEnd(), TWO_TURNS, monkeypatch)
+        stored = {c.id: c for c in app.repository.conversations()}[conversation]
+    finally:
+        app.close()
+    assert stored.outcome == "completed" and stored.ended_at is not None
+    assert "the writes of the call's end could not be stored" in caplog.messages

@@ -7,7 +7,7 @@ import functools
 import logging
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.live import LiveCalls
@@ -240,6 +240,7 @@ class App:
             raise
         finally:
             self.live_calls.end(live)
+            await _store_what_the_end_implies(parts, session.dialogue_state)
             outcome = call.ended()
             if recording is not None and conversation_id is not None:
                 await self._keep_recording(recording, parts, conversation_id)
@@ -315,3 +316,17 @@ class App:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _store_what_the_end_implies(parts: CallParts, dialogue_state: Any) -> None:
+    """Apply the writes the end of the call implies (a hand-off the caller hung up on) before
+    its outcome is worked out, so a late hand-off counts. A failure is logged, not raised: the
+    conversation must still be ended."""
+    try:
+        writes = await asyncio.to_thread(
+            parts.dialogue.call_ended, dialogue_state, parts.wall_clock()
+        )
+        if writes:
+            await asyncio.to_thread(parts.recorder.apply, writes)
+    except Exception:
+        logger.exception("the writes of the call's end could not be stored")

@@ -209,6 +209,9 @@ class EchoDialogue:
     def entity_complete(self, text: str, state: Any) -> bool | None:
         return None
 
+    def call_ended(self, state: Any, now: datetime) -> tuple[Any, ...]:
+        return ()
+
 
 @dataclass
 class ListRecorder:

@@ -85,6 +85,12 @@ class Dialogue(Protocol):
         """Whether text holds a complete answer for what the dialogue expects (None: n/a)."""
         ...
 
+    def call_ended(self, state: Any, now: datetime) -> tuple[Any, ...]:
+        """The writes the end of the call implies, from the last state committed (a hand-off
+        asked for and still waiting for an answer when the caller hung up); applied through
+        the call's recorder before the call's outcome is worked out. Usually none."""
+        ...
+
 
 class CallRecorder(Protocol):
     """Stores each turn as it happens and applies a committed reply's writes (blocking I/O)."""

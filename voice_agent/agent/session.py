@@ -142,6 +142,11 @@ class CallSession:
     def state(self) -> TurnState:
         return self._state_value
 
+    @property
+    def dialogue_state(self) -> Any:
+        """The dialogue's state as last committed (read at the call's end)."""
+        return self._dialogue_state
+
     async def run(self, greet: bool = True) -> None:
         """Run the call until the caller hangs up, the dialogue ends it, or a limit is hit."""
         writer = asyncio.create_task(self._stored.run())

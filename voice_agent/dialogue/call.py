@@ -20,6 +20,7 @@ from datetime import datetime
 
 from voice_agent.dialogue import callback, entities, nlu, verification
 from voice_agent.dialogue.consent import find_objection
+from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.state import (
     EXPECTS,
@@ -180,6 +181,23 @@ class CallDialogue:
             # "Is that right?" unheard: a "yes" must not confirm digits they never heard.
             return replace(state, transcript=transcript, read_back=None)
         return replace(state, transcript=transcript)
+
+    def call_ended(self, state: DialogueState, now: datetime) -> tuple[Write, ...]:
+        """What the call's end leaves to store, from the last state committed: the hand-off a
+        caller asked for and hung up on while being asked where to call back."""
+        engine = self.engine
+        draft = Draft(
+            repository=engine.repository,
+            policies=engine.policies,
+            speech=engine.speech,
+            now=now,
+            turn=UserTurn(""),
+            heard=nlu.Understanding("", None, None),
+            state=state,
+            references=engine.references,
+        )
+        callback.hung_up(draft)  # what it would say is never spoken: the line is gone
+        return tuple(draft.writes)
 
     def entity_complete(self, text: str, state: DialogueState) -> bool | None:
         """Whether ``text`` completes what was asked for: the entity itself, or a turn that

@@ -13,7 +13,8 @@ accepted, a policy's hand-off). What a phone support line with call-backs does:
 
 The ticket is written in every case, so a caller is never left without their hand-off: with
 no contact when the caller would rather not give one, after two failed tries, or when they
-hang up meanwhile (a caller ID or order number offered and not refused is kept). A caller
+hang up meanwhile (``hung_up``, at the end of the call: a caller ID or order number offered
+and not refused is kept, as is a contact read back, marked unconfirmed). A caller
 nobody can reach back (no contact, no verified order) is not promised a call-back time but
 given the reference to quote. A conversation with no caller at all (the text chat) writes the
 ticket at once, as before. The stored contact is normalized: "+" and digits ("00" as the
@@ -42,6 +43,8 @@ MAX_PHONE_DIGITS = 15
 """The longest phone number there is (E.164), after the "00" or "+" prefix."""
 ENDING_DIGITS = 4
 """The digits of a known number read to the caller (never the whole number)."""
+HUNG_UP = "caller hung up before confirming a call-back contact"
+"""Added to the reason of a ticket written at the end of the call (``hung_up``)."""
 
 _EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _REACH_ME = re.compile(
@@ -267,7 +270,9 @@ def _read_back(draft: Draft, pending: PendingCallback, given: str) -> None:
     else:
         draft.say("callback.read_back", contact=spoken_phone(given, speech))
     draft.say("verify.is_that_right")
-    draft.ask(Awaiting.CONFIRM_CALLBACK, replace(pending, contact=given, offered=None))
+    draft.ask(
+        Awaiting.CONFIRM_CALLBACK, replace(pending, contact=given, offered=None, unheard=None)
+    )
 
 
 def _try_again(draft: Draft, pending: PendingCallback, why: str | None) -> None:
@@ -324,6 +329,22 @@ def leaving(draft: Draft) -> None:
     _create(draft, pending.reason, kept, opener=None, reachable=_reachable(draft, kept))
 
 
+def hung_up(draft: Draft) -> None:
+    """The call ended while the caller was being asked where to call back (they hung up, or
+    went silent and were hung up on): a person was asked for, so the ticket is written with
+    what is known: the contact offered or read back (even if the read-back was cut short),
+    marked unconfirmed, else none."""
+    pending = draft.state.pending
+    if draft.state.awaiting not in ASKING or not isinstance(pending, PendingCallback):
+        return  # nothing pending, or its ticket is already written
+    confirming = draft.state.awaiting is Awaiting.CONFIRM_CALLBACK
+    kept = pending.contact if confirming else pending.unheard
+    if kept is not None:
+        draft.fact("contact_confirmed", "no")
+    reason = f"{pending.reason} ({HUNG_UP})"
+    _create(draft, reason, kept, opener=None, reachable=_reachable(draft, kept))
+
+
 def _reachable(draft: Draft, kept: str | None) -> bool:
     return kept is not None or draft.state.verified_order is not None
 
@@ -350,4 +371,5 @@ def unheard(state: DialogueState) -> DialogueState:
         or pending.offered is not None
     ):
         return state
-    return state.asking(Awaiting.CALLBACK_CONTACT, replace(pending, contact=None))
+    unheard = replace(pending, contact=None, unheard=pending.contact)
+    return state.asking(Awaiting.CALLBACK_CONTACT, unheard)

@@ -177,6 +177,9 @@ class PendingCallback:
     one the caller gave (read back)."""
     tries: int = 0
     """Answers that gave no usable contact, or read-backs the caller said were wrong."""
+    unheard: str | None = None
+    """A contact the caller gave whose read-back they cut short: asked for again, and kept
+    (unconfirmed) only should they hang up first."""
 
 
 Pending = (
