@@ -31,11 +31,19 @@ TRANSPORTS = ("webrtc", "sip")
 """The transports whose series exist (at zero) before their first call."""
 ERROR_KINDS = ("call", "store")
 """A call ended by an exception; a turn or a reply's writes the store refused."""
-ASR_FALLBACK_REASONS = ("stopped_short", "partial_failed", "fast_empty", "fast_budget", "fast_loop")
+ASR_FALLBACK_REASONS = (
+    "stopped_short",
+    "partial_failed",
+    "fast_empty",
+    "fast_budget",
+    "fast_loop",
+    "fast_short",
+)
 """Streaming (stages/asr/live.py): the final pass stopped short of its audio, so the whole
 utterance is decoded again; a partial pass failed, so the next one hears its audio. Whole
 passes (stages/asr/whisper.py): the guards rejected the short window's output (empty, over its
-token budget, looping), so the stock path decodes."""
+token budget, looping, or a long number the stock path heard more digits of), so the stock
+path answers."""
 
 _BUCKETS = (
     0.02,

@@ -118,3 +118,67 @@ def test_a_rejected_short_window_falls_back_to_the_stock_path(
     assert (decoded.text, path) == ("where is my parcel", "stock")
     assert reasons == [f"fast_{reason.value}"]
     assert reasons[0] in ASR_FALLBACK_REASONS
+
+
+def _number_checked(
+    fast_text: str, stock_text: str, expect: Expect, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str, list[str], int]:
+    """A fast reading the guards accept, checked against a faked stock reading: the text and
+    path that answer, the reasons reported and how many stock passes ran."""
+    reasons: list[str] = []
+    stock_passes: list[str] = []
+    nothing: Any = None  # neither models nor an executor: the passes are faked
+    asr = WhisperAsr(AsrSettings(), nothing, nothing, on_fallback=reasons.append)
+
+    def fast(*args: Any, **kwargs: Any) -> _FastDecode:
+        return _FastDecode(_Decoded(fast_text, "en", -0.3), None, None)
+
+    def stock(*args: Any, **kwargs: Any) -> _Decoded:
+        stock_passes.append(stock_text)
+        return _Decoded(stock_text, "en", -0.2)
+
+    monkeypatch.setattr(asr, "_fast", fast)
+    monkeypatch.setattr(asr, "_stock", stock)
+    samples = np.zeros(16000 * 4, dtype=np.float32)
+    timings = _Timings()
+    decoded, path = asr._decode(nothing, samples, "en", expect, timings)
+    if stock_passes:
+        assert "stock_ms" in timings.values  # the check's cost is reported
+    return decoded.text, path, reasons, len(stock_passes)
+
+
+def test_a_long_number_cut_short_is_taken_from_the_stock_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text, path, reasons, passes = _number_checked(
+        "It's plus 4 4 7 7 0 0 9", "It's plus 4 4 7 7 0 0 9 0 0 1 2 3", Expect.EMAIL, monkeypatch
+    )
+    assert (text, path, passes) == ("It's plus 4 4 7 7 0 0 9 0 0 1 2 3", "stock", 1)
+    assert reasons == ["fast_short"]
+    assert reasons[0] in ASR_FALLBACK_REASONS
+
+
+def test_a_long_number_the_stock_path_confirms_stays_fast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text, path, reasons, passes = _number_checked(
+        "It's 0 1 7 6 5 5 5 1 2 3 4", "It's 01765551234.", Expect.EMAIL, monkeypatch
+    )
+    assert (text, path, reasons, passes) == ("It's 0 1 7 6 5 5 5 1 2 3 4", "fast", [], 1)
+
+
+@pytest.mark.parametrize(
+    ("fast_text", "expect"),
+    [
+        ("My order number is 4 8 2 9 1 7 3", Expect.DIGITS),
+        ("It's anna 7 2 at example dot com", Expect.EMAIL),
+        ("Where is my parcel?", Expect.FREE),
+    ],
+)
+def test_no_stock_pass_without_a_long_number_where_a_phone_number_may_be_said(
+    fast_text: str, expect: Expect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text, path, reasons, passes = _number_checked(
+        fast_text, "4 8 2 9 1 7 3 3 3 3", expect, monkeypatch
+    )
+    assert (text, path, reasons, passes) == (fast_text, "fast", [], 0)

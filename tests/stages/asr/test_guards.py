@@ -1,12 +1,17 @@
-"""The fast path's guards: loops, token budget and empty output send it to the stock path."""
+"""The fast path's guards: loops, token budget and empty output send it to the stock path, and
+a long number the stock path heard more digits of is taken from the stock path."""
 
 import pytest
 
+from voice_agent.stages.asr import Expect
 from voice_agent.stages.asr.guards import (
     FallbackReason,
+    digit_count,
     fallback_reason,
     is_loop,
+    number_to_confirm,
     repeated_ngrams,
+    stopped_short,
     without_echoed_tail,
     words_of,
 )
@@ -86,3 +91,51 @@ def test_fallback_reason(
 )
 def test_a_phrase_said_twice_at_the_very_end_is_kept_once(text: str, kept: str) -> None:
     assert without_echoed_tail(text) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("It's plus 4 4 7 7 0 0 9", 7),
+        ("It's 01765551234.", 11),
+        ("my number is oh one seven six, double five", 6),
+        ("Plus 4, 4, 7, 7 0, 0, 9", 7),
+        ("Where is my parcel?", 0),
+    ],
+)
+def test_digits_are_counted_written_or_spoken(text: str, count: int) -> None:
+    assert digit_count(text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "min_digits", "checked"),
+    [
+        ("It's plus 4 4 7 7 0 0 9", Expect.EMAIL, 6, True),
+        ("It's 0 1 7 6 5 5", Expect.EMAIL, 6, True),
+        ("It's 0 1 7 6 5", Expect.EMAIL, 6, False),  # an e-mail's few digits are not a number
+        ("anna 7 2 at example dot com", Expect.EMAIL, 6, False),
+        ("It's plus 4 4 7 7 0 0 9", Expect.EMAIL, 0, False),  # the check is off
+        ("My order number is 4 8 2 9 1 7 3", Expect.DIGITS, 6, False),
+        ("4 4 7 7 0 0 9", Expect.FREE, 6, False),
+    ],
+)
+def test_a_long_number_is_checked_where_a_phone_number_may_be_said(
+    text: str, expect: Expect, min_digits: int, checked: bool
+) -> None:
+    assert number_to_confirm(text, expect, min_digits) is checked
+
+
+@pytest.mark.parametrize(
+    ("fast", "stock", "short"),
+    [
+        ("It's plus 4 4 7 7 0 0 9", "it's plus 4 4 7 7 0 0 9 0 0 1 2 3", True),
+        ("It's 0176551234", "It's 01765551234.", True),  # a digit dropped inside
+        ("It's 01765551234", "It's 0 1 7 6 5 5 5 1 2 3 4.", False),  # the same digits
+        ("It's 01765551234", "It's 0 1 7 6 5 5 1 2 3 4.", False),  # the stock path heard fewer
+        ("It's 0 1 7 6 5 5", "It's 0 1 7 6 5 5 0 0 0 0 0 0", False),  # the stock path loops
+    ],
+)
+def test_the_stock_reading_answers_when_it_heard_more_digits(
+    fast: str, stock: str, short: bool
+) -> None:
+    assert stopped_short(fast, stock) is short

@@ -5,7 +5,8 @@ alone costs ~350 ms on this CPU however short the utterance. The fast path (reci
 notes/asr-short-window.md) encodes only the utterance plus padding, at least
 ``min_window_s``, and decodes without timestamps under a repetition penalty, a no-repeat
 n-gram rule and a token budget. Its output falls back to the stock path when it is empty,
-hits the budget or repeats itself (guards.py); ``Transcript.path`` says which path answered.
+hits the budget or repeats itself, or when the stock path hears more digits of a long number
+it read (guards.py); ``Transcript.path`` says which path answered.
 
 ``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
 (streaming.py): the fast path's tokens are aligned to the audio by cross-attention, as
@@ -53,6 +54,8 @@ from voice_agent.stages.asr.guards import (
     FallbackReason,
     fallback_reason,
     is_loop,
+    number_to_confirm,
+    stopped_short,
     without_echoed_tail,
     words_of,
 )
@@ -167,7 +170,7 @@ class WhisperAsr:
         on_fallback: Callable[[str], None] | None = None,
     ) -> None:
         """`on_fallback` hears each time the guards send a pass to the stock path, with the
-        reason ("fast_empty", "fast_budget", "fast_loop"; for the metrics)."""
+        reason ("fast_empty", "fast_budget", "fast_loop", "fast_short"; for the metrics)."""
         self._settings = settings
         self._models = models
         self._executor = executor
@@ -324,7 +327,7 @@ class WhisperAsr:
             attempt = self._fast(model, samples, window, language, expect, timings)
             fast = attempt.decoded
             if attempt.rejected is None:
-                return fast, "fast"
+                return self._number_checked(model, samples, expect, fast, timings)
             self._rejected(fast.text, attempt.rejected, samples)
             language = fast.language
             if attempt.rejected is not FallbackReason.LOOP:
@@ -336,6 +339,25 @@ class WhisperAsr:
             # A caller who says "no, no, no" repeats themselves: when the stock path loops
             # too, and longer, the short window's reading was the truer one.
             return fast, "fast"
+        return stock, "stock"
+
+    def _number_checked(
+        self,
+        model: WhisperModel,
+        samples: Float32Array,
+        expect: Expect,
+        fast: _Decoded,
+        timings: _Timings,
+    ) -> tuple[_Decoded, str]:
+        """`fast`, unless it holds a long number the stock path heard more digits of."""
+        if not number_to_confirm(fast.text, expect, self._settings.confirm_number_digits):
+            return fast, "fast"
+        with timings.measure("stock_ms"):
+            prompt = self._prompt_for(expect, fast.language)
+            stock = self._stock(model, samples, fast.language, prompt)
+        if not stopped_short(fast.text, stock.text):
+            return fast, "fast"
+        self._rejected(fast.text, FallbackReason.SHORT, samples)
         return stock, "stock"
 
     def _fast(
