@@ -15,6 +15,7 @@ from voice_agent.bench.voices import ESPEAK_VOICES, EspeakVoice
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings, ModelsSettings, PathsSettings
 from voice_agent.stages.asr import Asr, AsrHint, Expect, Transcript
+from voice_agent.stages.asr.digits import spoken_digits_to_text
 from voice_agent.stages.asr.guards import repeated_ngrams, words_of
 from voice_agent.stages.asr.whisper import WhisperAsr
 
@@ -245,6 +246,27 @@ def test_bad_fast_output_falls_back_to_the_stock_path(models: ModelStore) -> Non
     assert result.path == "stock"
     assert {"calling", "parcel", "weeks", "china"} <= set(_normalize(result.text).split())
     assert {"encode_ms", "decode_ms", "stock_ms"} <= set(result.timings)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "digits"),
+    [
+        # Neither in the check's tuning sets nor in the benchmark's: the short window read the
+        # first as "plus 3 1 2 3 6 4 3 6" (stopped short), the second without "double four".
+        ("It is plus three one, two three six four, three six four, eight nine.", "31236436489"),
+        ("It's zero seven four, seven eight double four, six six three eight.", "07478446638"),
+    ],
+)
+def test_a_long_phone_number_cut_short_is_heard_whole(
+    models: ModelStore, phrase: str, digits: str
+) -> None:
+    reasons: list[str] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        asr = WhisperAsr(AsrSettings(), models, pool, on_fallback=reasons.append)
+        result = transcribe(asr, speak(phrase, "en-gb+f3"), AsrHint(Expect.EMAIL))
+    assert re.sub(r"\D", "", spoken_digits_to_text(result.text)) == digits, result.text
+    assert (result.path, reasons) == ("stock", ["fast_short"])
+    assert "stock_ms" in result.timings
 
 
 def test_stock_path_when_the_fast_path_is_off(models: ModelStore) -> None:
