@@ -22,7 +22,7 @@ from voice_agent.errors import CliError
 from voice_agent.store.desk import DeskError, DeskRepository
 from voice_agent.store.desk_calls import CallHistory
 from voice_agent.store.desk_views import CallQuery, CaseItem
-from voice_agent.store.views import CASE_STATUSES, OPERATOR_ROLES
+from voice_agent.store.views import OPERATOR_ROLES, next_statuses
 
 KEEP_ALIVE_S = 15.0
 
@@ -265,6 +265,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
     items = await desk.store(lambda store: store.cases(kind))
     items = [item for item in items if _on_tab(tab, item)]
     unconfirmed = await desk.store(DeskRepository.unconfirmed_address_changes)
+    admin = session_of(request).operator.role == "admin"
     return render(
         request,
         "cases.html",
@@ -272,7 +273,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
         tabs=CASE_TABS,
         title=title,
         items=items,
-        statuses=CASE_STATUSES[kind],
+        moves={item.id: next_statuses(kind, item.status, admin) for item in items},
         unconfirmed=unconfirmed,
         section="cases",
     )
@@ -293,7 +294,16 @@ async def _case_status(request: web.Request) -> web.StreamResponse:
     desk, case_id, who = _action(request)
     kind = request.match_info["kind"]
     status, note = await _field(request, "status"), await _field(request, "note")
-    await desk.store(lambda store: store.set_status(kind, case_id, status, who, desk.now(), note))
+    # The status the operator saw: the change is refused if the case has moved on since.
+    seen = await _field(request, "seen")
+    if not seen:
+        raise DeskError("the form does not say which status you saw; reload the page")
+    admin = session_of(request).operator.role == "admin"
+    await desk.store(
+        lambda store: store.set_status(
+            kind, case_id, status, who, desk.now(), note, seen=seen, admin=admin
+        )
+    )
     raise back_to(f"{PREFIX}/cases/{_tab_of(kind, request)}#{kind}-{case_id}", "status changed")
 
 
