@@ -40,6 +40,7 @@ FORMS = [
     "/desk/handoffs/1/take",
     "/desk/handoffs/1/note",
     "/desk/handoffs/1/close",
+    "/desk/handoffs/1/status",
     "/desk/cases/claim/1/status",
     "/desk/cases/claim/1/note",
     "/desk/users",
@@ -281,6 +282,53 @@ def test_a_form_for_a_status_changed_meanwhile_is_refused_naming_who_changed_it(
     _run(desk_app, check)
     (claim,) = DeskRepository(desk_app.database).cases("claim")
     assert [(e.operator, e.status, e.text) for e in claim.events] == [("alice", "in_review", "")]
+
+
+def test_a_hand_off_is_closed_as_seen_given_back_and_reopened_by_an_admin_only(
+    desk_app: App, seeded: Seeded
+) -> None:
+    handoff = seeded.overdue_handoff
+    base = f"/desk/handoffs/{handoff}"
+
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        bob = await sign_in(http, url, "bob")  # bob's page shows the hand-off open
+        async with client() as alice:
+            alice_csrf = await sign_in(alice, url, "alice")
+            async with alice.post(url + base + "/take", data={"csrf_token": alice_csrf}) as took:
+                assert took.status == 200
+            closing = {"csrf_token": bob, "seen": "open", "note": "sorted"}
+            async with http.post(url + base + "/close", data=closing) as stale:
+                assert stale.status == 400
+                assert "changed meanwhile by alice: it is taken now, not open" in (
+                    await stale.text()
+                )
+            back = {"csrf_token": alice_csrf, "seen": "taken", "status": "open"}
+            async with alice.post(url + base + "/status", data=back) as released:
+                assert released.status == 200
+            closing["seen"] = "open"
+            async with http.post(url + base + "/close", data=closing) as closed:
+                assert closed.status == 200
+            async with http.get(f"{url}/desk/handoffs") as page:
+                assert f'action="{base}/status" class="reopen"' not in await page.text()
+            reopen = {"csrf_token": bob, "seen": "closed", "status": "open"}
+            async with http.post(url + base + "/status", data=reopen) as refused:
+                assert refused.status == 400
+                assert "only an admin may reopen it" in await refused.text()
+            async with alice.get(f"{url}/desk/handoffs") as page:
+                assert f'action="{base}/status" class="reopen"' in await page.text()
+            reopen["csrf_token"] = alice_csrf
+            async with alice.post(url + base + "/status", data=reopen) as reopened:
+                assert reopened.status == 200
+
+    _run(desk_app, check)
+    case = DeskRepository(desk_app.database).handoff(handoff)
+    assert (case.status, case.taken_by, case.closed_at) == ("open", None, None)
+    assert [(e.operator, e.status) for e in case.events] == [
+        ("alice", "taken"),
+        ("alice", "open"),
+        ("bob", "closed"),
+        ("alice", "open"),
+    ]
 
 
 def test_only_admins_manage_operators(desk_app: App, seeded: Seeded) -> None:

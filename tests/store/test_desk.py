@@ -386,6 +386,8 @@ def test_a_refused_desk_action_tells_the_shop_nothing(
         desk.take_handoff(seeded.later_handoff, "bob", NOW)
     with pytest.raises(DeskError, match="changed meanwhile by alice"):
         desk.set_status("handoff", seeded.later_handoff, "closed", "bob", NOW, seen="open")
+    with pytest.raises(DeskError, match="changed meanwhile by alice: it is taken now"):
+        desk.close_handoff(seeded.later_handoff, "bob", NOW, "sorted", seen="open")
     assert len(_events(database)) == before
 
 

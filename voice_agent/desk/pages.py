@@ -59,6 +59,7 @@ def add_routes(desk_app: web.Application) -> None:
     router.add_post("/handoffs/{id:\\d+}/take", _take)
     router.add_post("/handoffs/{id:\\d+}/note", _handoff_note)
     router.add_post("/handoffs/{id:\\d+}/close", _close)
+    router.add_post("/handoffs/{id:\\d+}/status", _handoff_status)
     router.add_get("/cases", _cases_home)
     router.add_get("/cases/{tab}", _cases_page)
     router.add_post("/cases/{kind}/{id:\\d+}/status", _case_status)
@@ -236,8 +237,15 @@ async def _handoff_note(request: web.Request) -> web.StreamResponse:
 async def _close(request: web.Request) -> web.StreamResponse:
     desk, case_id, who = _action(request)
     text = await _field(request, "note")
-    await desk.store(lambda store: store.close_handoff(case_id, who, desk.now(), text))
+    seen = await _field(request, "seen") or None  # the page's form always says; scripts may not
+    await desk.store(lambda store: store.close_handoff(case_id, who, desk.now(), text, seen=seen))
     raise back_to(f"{PREFIX}/handoffs#handoff-{case_id}", "closed")
+
+
+async def _handoff_status(request: web.Request) -> web.StreamResponse:
+    """A hand-off given back to the queue, or (by an admin) reopened."""
+    await _change_status(request, "handoff")
+    raise back_to(f"{PREFIX}/handoffs#handoff-{request.match_info['id']}", "status changed")
 
 
 def _action(request: web.Request) -> tuple[Desk, int, str]:
@@ -291,8 +299,16 @@ def _tab_of(kind: str, request: web.Request) -> str:
 
 
 async def _case_status(request: web.Request) -> web.StreamResponse:
-    desk, case_id, who = _action(request)
     kind = request.match_info["kind"]
+    await _change_status(request, kind)
+    if kind == "handoff":
+        raise back_to(f"{PREFIX}/handoffs#handoff-{request.match_info['id']}", "status changed")
+    case = f"{kind}-{request.match_info['id']}"
+    raise back_to(f"{PREFIX}/cases/{_tab_of(kind, request)}#{case}", "status changed")
+
+
+async def _change_status(request: web.Request, kind: str) -> None:
+    desk, case_id, who = _action(request)
     status, note = await _field(request, "status"), await _field(request, "note")
     # The status the operator saw: the change is refused if the case has moved on since.
     seen = await _field(request, "seen")
@@ -304,7 +320,6 @@ async def _case_status(request: web.Request) -> web.StreamResponse:
             kind, case_id, status, who, desk.now(), note, seen=seen, admin=admin
         )
     )
-    raise back_to(f"{PREFIX}/cases/{_tab_of(kind, request)}#{kind}-{case_id}", "status changed")
 
 
 async def _case_note(request: web.Request) -> web.StreamResponse:

@@ -206,11 +206,23 @@ class DeskRepository:
             row.status, row.taken_by = "taken", operator
             record(session, "handoff", row, operator, "take", now, from_status="open")
 
-    def close_handoff(self, handoff_id: int, operator: str, now: datetime, text: str = "") -> None:
+    def close_handoff(
+        self,
+        handoff_id: int,
+        operator: str,
+        now: datetime,
+        text: str = "",
+        *,
+        seen: str | None = None,
+    ) -> None:
+        """Close a hand-off, open or taken; with ``seen`` (the status its operator saw) only
+        if it still has that status."""
         with self.database.transaction(write=True) as session:
             row = _handoff_row(session, handoff_id)
             if row.status == "closed":
                 raise DeskError(f"hand-off {row.reference} is already closed")
+            if seen is not None:
+                check_seen(session, "handoff", row, seen)
             before = row.status
             apply_status(row, "closed", operator, now)
             text = text.strip()
