@@ -28,7 +28,7 @@ from voice_agent.store.desk_views import CallQuery
 from voice_agent.store.importer import ImportSummary, import_document
 from voice_agent.store.outbox import EVENTS, Outbox, iso_time
 from voice_agent.store.repository import Repository
-from voice_agent.store.writes import HandoffWrite
+from voice_agent.store.writes import AddressChange, HandoffWrite
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -289,6 +289,27 @@ def test_an_address_change_decided_at_the_desk_no_longer_holds_back_the_shops_fi
     assert _anna_address(database) != agents  # the file's address stands now
     (decided,) = desk.cases("address_change")
     assert decided.status == decision  # the import changed nothing of the desk's decision
+
+
+def test_a_rejected_address_change_gives_the_order_its_address_before_unless_changed_since(
+    database: Database, desk: DeskRepository, seeded: Seeded
+) -> None:
+    (first,) = desk.cases("address_change")
+    (before,) = Repository(database).unconfirmed_address_changes()
+    later = AddressChange(
+        order_number=ANNA_ORDER,
+        address="Torstraße 5, Berlin",
+        postcode="10119",
+        requested_at=NOW,
+        conversation_id=seeded.web_call,
+    )
+    Repository(database).apply([later])
+    second = next(item for item in desk.cases("address_change") if item.id != first.id)
+    desk.set_status("address_change", first.id, "rejected", "alice", NOW, seen="unconfirmed")
+    assert _anna_address(database) == later.address  # the later change stands
+    desk.set_status("address_change", second.id, "rejected", "alice", NOW, seen="unconfirmed")
+    assert _anna_address(database) == before.previous_address  # both rejected: as at first
+    assert before.previous_address not in (None, before.address, later.address)
 
 
 def test_a_status_change_of_a_hand_off_keeps_taken_by_and_closed_at_true(

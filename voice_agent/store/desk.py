@@ -224,7 +224,7 @@ class DeskRepository:
             if seen is not None:
                 check_seen(session, "handoff", row, seen)
             before = row.status
-            apply_status(row, "closed", operator, now)
+            apply_status(session, row, "closed", operator, now)
             text = text.strip()
             record(session, "handoff", row, operator, "status", now, from_status=before, text=text)
 
@@ -259,7 +259,7 @@ class DeskRepository:
             row = locked_case(session, kind, case_id)
             check_seen(session, kind, row, seen)
             check_transition(kind, row, status, admin)
-            apply_status(row, status, operator, now)
+            apply_status(session, row, status, operator, now)
             text = text.strip()
             record(session, kind, row, operator, "status", now, from_status=seen, text=text)
 

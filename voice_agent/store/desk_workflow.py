@@ -116,7 +116,7 @@ def check_transition(kind: str, row: CaseRow, status: str, admin: bool) -> None:
     raise DeskError(message)
 
 
-def apply_status(row: CaseRow, status: str, operator: str, now: datetime) -> None:
+def apply_status(session: Session, row: CaseRow, status: str, operator: str, now: datetime) -> None:
     """Give the case its new status, with what goes with it (who took it, when confirmed)."""
     row.status = status
     if isinstance(row, Handoff):
@@ -126,6 +126,32 @@ def apply_status(row: CaseRow, status: str, operator: str, now: datetime) -> Non
         # Confirmed or rejected, it is no longer the caller's unconfirmed change that imports
         # keep (store/address_changes.py): the shop's file decides the order's address again.
         row.confirmed_at = now if status == "confirmed" else None
+        if status == "rejected":
+            _undo_address_change(session, row)
+
+
+def _undo_address_change(session: Session, row: AddressChangeRow) -> None:
+    """The shop will not ship to the new address: the order shows the one before it again
+    (so the agent tells callers where the parcel really goes), passing back over earlier
+    changes rejected too; unless a later change replaced it since."""
+    order = row.order
+    if (order.address, order.postcode) != (row.address, row.postcode):
+        return
+    address = (row.previous_address, row.previous_postcode)
+    earlier = (
+        select(AddressChangeRow)
+        .where(
+            AddressChangeRow.order_id == row.order_id,
+            AddressChangeRow.id != row.id,
+            AddressChangeRow.requested_at <= row.requested_at,
+        )
+        .order_by(AddressChangeRow.requested_at.desc(), AddressChangeRow.id.desc())
+    )
+    for change in session.scalars(earlier):
+        if change.status != "rejected" or (change.address, change.postcode) != address:
+            break
+        address = (change.previous_address, change.previous_postcode)
+    order.address, order.postcode = address
 
 
 def record(
