@@ -5,10 +5,13 @@ send the shop, call history search and detail, and the rows of the statistics.""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.desk.seed import (
     ANNA_EMAIL,
@@ -26,6 +29,7 @@ from voice_agent.store.desk import DeskError, DeskRepository
 from voice_agent.store.desk_calls import CallHistory, day_range
 from voice_agent.store.desk_views import CallQuery
 from voice_agent.store.importer import ImportSummary, import_document
+from voice_agent.store.models import CaseEventRow, Claim
 from voice_agent.store.outbox import EVENTS, Outbox, iso_time
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import AddressChange, HandoffWrite
@@ -218,6 +222,64 @@ def test_a_change_from_a_status_the_case_no_longer_has_is_refused_naming_who_cha
     desk.set_status("address_change", change.id, "confirmed", "alice", NOW, seen="unconfirmed")
     with pytest.raises(DeskError, match=r"AC-.* changed meanwhile by alice: it is confirmed now"):
         desk.set_status("address_change", change.id, "rejected", "bob", NOW, seen="unconfirmed")
+
+
+def test_of_two_changes_at_once_the_second_waits_for_the_first_and_is_refused(
+    database: Database, desk: DeskRepository, seeded: Seeded
+) -> None:
+    refused: list[Exception] = []
+
+    def bobs_change() -> None:
+        try:
+            desk.set_status("claim", seeded.claim, "in_review", "bob", NOW, seen="open")
+        except DeskError as error:
+            refused.append(error)
+
+    bob = threading.Thread(target=bobs_change)
+    # Alice's change, stopped half-way: the claim's row is hers until her transaction ends.
+    with database.transaction(write=True) as session:
+        claim = session.get(Claim, seeded.claim, with_for_update=True)
+        assert claim is not None
+        claim.status = "in_review"
+        session.add(_status_event(seeded.claim, "alice", "in_review"))
+        session.flush()
+        bob.start()
+        if database.backend == "postgresql":
+            # Bob read the claim as open and wrote, or waits for the row: either way he waits.
+            _until_a_session_waits_for_a_lock(database)
+    bob.join(timeout=60)
+    assert not bob.is_alive()
+    assert [str(error) for error in refused] == [
+        "claim CL-1001 was changed meanwhile by alice: it is in review now, not open. "
+        "Nothing was changed; reload the page to see it."
+    ]
+    assert [e.operator for e in desk.case_events("claim", seeded.claim)] == ["alice"]
+
+
+def _status_event(case_id: int, operator: str, status: str) -> CaseEventRow:
+    return CaseEventRow(
+        case_kind="claim",
+        case_id=case_id,
+        operator=operator,
+        action="status",
+        status=status,
+        text="",
+        at=NOW,
+    )
+
+
+def _until_a_session_waits_for_a_lock(database: Database) -> None:
+    """Poll PostgreSQL (a bound, not a measure) until another session waits for a lock."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    for _ in range(600):
+        with database.engine.connect() as connection:
+            if connection.scalar(waiting):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the second change never waited for the first")
 
 
 def _walk(
