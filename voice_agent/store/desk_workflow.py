@@ -45,6 +45,11 @@ def words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def kind_name(kind: str) -> str:
+    """A case kind as the desk names it: "claim", "shop request", "hand-off"."""
+    return "hand-off" if kind == "handoff" else words(kind)
+
+
 def reference_of(row: CaseRow) -> str:
     """The case's reference as the desk shows it (address changes have none of their own)."""
     return f"AC-{row.id}" if isinstance(row, AddressChangeRow) else row.reference
@@ -67,7 +72,7 @@ def locked_case(session: Session, kind: str, case_id: int) -> CaseRow:
         raise DeskError(f"no case kind {kind!r}; one of {', '.join(CASE_STATUSES)}")
     row: CaseRow | None = session.get(table, case_id, with_for_update=True)  # type: ignore[assignment]
     if row is None:
-        raise DeskError(f"no {'hand-off' if kind == 'handoff' else words(kind)} {case_id}")
+        raise DeskError(f"no {kind_name(kind)} {case_id}")
     return row
 
 
@@ -76,7 +81,7 @@ def check_seen(session: Session, kind: str, row: CaseRow, seen: str) -> None:
     if row.status == seen:
         return
     raise DeskError(
-        f"{words(kind)} {reference_of(row)} was changed meanwhile by "
+        f"{kind_name(kind)} {reference_of(row)} was changed meanwhile by "
         f"{_last_changed_by(session, kind, row)}: it is {words(row.status)} now, not "
         f"{words(seen)}. Nothing was changed; reload the page to see it."
     )
@@ -106,7 +111,7 @@ def check_transition(kind: str, row: CaseRow, status: str, admin: bool) -> None:
     allowed = next_statuses(kind, row.status, admin)
     if status in allowed:
         return
-    case = f"{words(kind)} {reference_of(row)} is {words(row.status)}"
+    case = f"{kind_name(kind)} {reference_of(row)} is {words(row.status)}"
     if allowed:
         message = f"{case}; it may go to {', '.join(map(words, allowed))} next, not {words(status)}"
     else:
