@@ -4,6 +4,11 @@ Partial passes go to the scheduler's PARTIAL lane, which refuses them when it is
 utterance then asks again on its next frame); the final pass goes to the FINAL lane through
 the whole-utterance stage's executor. Each pass is one blocking decode off the event loop;
 the loop only appends frames and hands words to the sans-I/O `StreamingUtterance`.
+
+A streamed transcript holding a long number where a phone number may be said is checked as a
+whole pass's is (`WhisperAsr.number_checked`): passes on the utterance's tail stop short of a
+long number too, and the stock path's reading of the whole utterance answers when it heard
+more digits (benchmarks/results/asr-long-numbers.md, "Streamed").
 """
 
 from __future__ import annotations
@@ -139,7 +144,8 @@ class WhisperStream:
         checked = await self._asr.number_checked(streamed, self._utterance.audio(), self._hint)
         if checked is None:
             return streamed
-        logger.info("streamed %r cut a long number short; the stock path answers", streamed.text)
+        # Not the text: it holds the caller's phone number.
+        logger.info("a streamed transcript cut a long number short; the stock path answers")
         self._fell_back("stream_short")
         return checked
 
