@@ -62,13 +62,18 @@ def test_the_desk_is_worked_with_the_keyboard_alone_at_phone_width(
             await press_on(page, "nav a[href='/desk/cases']")
             tab = page.locator("a[href='/desk/cases/address_change']")
             assert await tab.inner_text() == "Address changes 1 unconfirmed"
-            await tab_to(page, f"#status-claim-{claim}")
-            await page.keyboard.press("ArrowDown")  # open → in review
+            options = page.locator(f"#status-claim-{claim} option")
+            assert await options.all_inner_texts() == ["in review"]  # open: only review next
             await tab_to(page, f"#status-note-claim-{claim}")
             await page.keyboard.type("photos asked for")
             await press_on(page, f"#claim-{claim} form.status button")
             badge = page.locator(f"#claim-{claim} .badge")
             assert await badge.inner_text() == "in review"
+            assert await options.all_inner_texts() == ["accepted", "rejected"]
+            await tab_to(page, f"#status-claim-{claim}")
+            await page.keyboard.press("ArrowDown")  # accepted → rejected
+            await press_on(page, f"#claim-{claim} form.status button")
+            assert await badge.inner_text() == "rejected"
             assert await fits_the_width(page)
 
             await press_on(page, "nav a[href='/desk/calls']")
@@ -90,7 +95,7 @@ def test_the_desk_is_worked_with_the_keyboard_alone_at_phone_width(
     asyncio.run(scenario())
     desk = DeskRepository(desk_app.database)
     assert desk.handoff(overdue).status == "closed"
-    assert desk.cases("claim")[0].status == "in_review"
+    assert [event.status for event in desk.cases("claim")[0].events] == ["in_review", "rejected"]
 
 
 def test_a_browser_without_a_session_gets_nothing_and_a_tokenless_form_is_refused(

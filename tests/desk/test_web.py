@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ FORMS = [
     "/desk/handoffs/1/take",
     "/desk/handoffs/1/note",
     "/desk/handoffs/1/close",
+    "/desk/handoffs/1/status",
     "/desk/cases/claim/1/status",
     "/desk/cases/claim/1/note",
     "/desk/users",
@@ -206,7 +208,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(desk_app: App, seeded
 def test_an_unknown_status_is_refused_with_the_allowed_ones(desk_app: App, seeded: Seeded) -> None:
     async def check(url: str, http: aiohttp.ClientSession) -> None:
         csrf = await sign_in(http, url, "bob")
-        data = {"csrf_token": csrf, "status": "lost", "note": ""}
+        data = {"csrf_token": csrf, "status": "lost", "note": "", "seen": "open"}
         async with http.post(f"{url}/desk/cases/claim/{seeded.claim}/status", data=data) as r:
             assert r.status == 400
             text = await r.text()
@@ -216,6 +218,117 @@ def test_an_unknown_status_is_refused_with_the_allowed_ones(desk_app: App, seede
     _run(desk_app, check)
     (claim,) = DeskRepository(desk_app.database).cases("claim")
     assert (claim.status, claim.events) == ("open", ())
+
+
+CLAIM_OPTIONS = re.compile(r'<select id="status-claim-\d+" name="status">(.*?)</select>', re.S)
+
+
+async def _claim_form(http: aiohttp.ClientSession, url: str) -> tuple[str, list[str]]:
+    """The status the claim's form says its operator saw, and the statuses it offers."""
+    async with http.get(f"{url}/desk/cases/claim") as page:
+        text = await page.text()
+    seen = re.search(r'name="seen" value="([a-z_]+)"', text)
+    options = CLAIM_OPTIONS.search(text)
+    assert seen is not None and options is not None, text
+    return seen.group(1), re.findall(r'<option value="([a-z_]+)">', options.group(1))
+
+
+def test_the_cases_page_offers_only_the_next_statuses_and_refuses_the_others(
+    desk_app: App, seeded: Seeded
+) -> None:
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        csrf = await sign_in(http, url, "bob")
+        assert await _claim_form(http, url) == ("open", ["in_review"])
+        status_url = f"{url}/desk/cases/claim/{seeded.claim}/status"
+        data = {"csrf_token": csrf, "status": "closed", "note": "done", "seen": "open"}
+        async with http.post(status_url, data=data) as skipped:
+            assert skipped.status == 400
+            assert "claim CL-1001 is open; it may go to in review next, not closed" in (
+                await skipped.text()
+            )
+        del data["seen"]
+        async with http.post(status_url, data=data) as unsaid:
+            assert unsaid.status == 400
+            assert "does not say which status you saw" in await unsaid.text()
+        data |= {"status": "in_review", "seen": "open"}
+        async with http.post(status_url, data=data, allow_redirects=False) as moved:
+            assert moved.status == 303
+        assert await _claim_form(http, url) == ("in_review", ["accepted", "rejected"])
+
+    _run(desk_app, check)
+    (claim,) = DeskRepository(desk_app.database).cases("claim")
+    assert [(e.status, e.text) for e in claim.events] == [("in_review", "done")]
+
+
+def test_a_form_for_a_status_changed_meanwhile_is_refused_naming_who_changed_it(
+    desk_app: App, seeded: Seeded
+) -> None:
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        bob_csrf = await sign_in(http, url, "bob")
+        bob_saw, _ = await _claim_form(http, url)
+        async with client() as alice:
+            alice_csrf = await sign_in(alice, url, "alice")
+            alice_saw, offered = await _claim_form(alice, url)
+            data = {"csrf_token": alice_csrf, "status": offered[0], "seen": alice_saw}
+            status_url = f"{url}/desk/cases/claim/{seeded.claim}/status"
+            async with alice.post(status_url, data=data, allow_redirects=False) as first:
+                assert first.status == 303
+        stale = {"csrf_token": bob_csrf, "status": "in_review", "seen": bob_saw, "note": "mine"}
+        async with http.post(status_url, data=stale) as refused:
+            assert refused.status == 400
+            text = await refused.text()
+            assert "was changed meanwhile by alice: it is in review now, not open" in text
+
+    _run(desk_app, check)
+    (claim,) = DeskRepository(desk_app.database).cases("claim")
+    assert [(e.operator, e.status, e.text) for e in claim.events] == [("alice", "in_review", "")]
+
+
+def test_a_hand_off_is_closed_as_seen_given_back_and_reopened_by_an_admin_only(
+    desk_app: App, seeded: Seeded
+) -> None:
+    handoff = seeded.overdue_handoff
+    base = f"/desk/handoffs/{handoff}"
+
+    async def check(url: str, http: aiohttp.ClientSession) -> None:
+        bob = await sign_in(http, url, "bob")  # bob's page shows the hand-off open
+        async with client() as alice:
+            alice_csrf = await sign_in(alice, url, "alice")
+            async with alice.post(url + base + "/take", data={"csrf_token": alice_csrf}) as took:
+                assert took.status == 200
+            closing = {"csrf_token": bob, "seen": "open", "note": "sorted"}
+            async with http.post(url + base + "/close", data=closing) as stale:
+                assert stale.status == 400
+                assert "changed meanwhile by alice: it is taken now, not open" in (
+                    await stale.text()
+                )
+            back = {"csrf_token": alice_csrf, "seen": "taken", "status": "open"}
+            async with alice.post(url + base + "/status", data=back) as released:
+                assert released.status == 200
+            closing["seen"] = "open"
+            async with http.post(url + base + "/close", data=closing) as closed:
+                assert closed.status == 200
+            async with http.get(f"{url}/desk/handoffs") as page:
+                assert f'action="{base}/status" class="reopen"' not in await page.text()
+            reopen = {"csrf_token": bob, "seen": "closed", "status": "open"}
+            async with http.post(url + base + "/status", data=reopen) as refused:
+                assert refused.status == 400
+                assert "only an admin may reopen it" in await refused.text()
+            async with alice.get(f"{url}/desk/handoffs") as page:
+                assert f'action="{base}/status" class="reopen"' in await page.text()
+            reopen["csrf_token"] = alice_csrf
+            async with alice.post(url + base + "/status", data=reopen) as reopened:
+                assert reopened.status == 200
+
+    _run(desk_app, check)
+    case = DeskRepository(desk_app.database).handoff(handoff)
+    assert (case.status, case.taken_by, case.closed_at) == ("open", None, None)
+    assert [(e.operator, e.status) for e in case.events] == [
+        ("alice", "taken"),
+        ("alice", "open"),
+        ("bob", "closed"),
+        ("alice", "open"),
+    ]
 
 
 def test_only_admins_manage_operators(desk_app: App, seeded: Seeded) -> None:

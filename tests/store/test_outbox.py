@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -144,6 +145,11 @@ def test_a_shop_request_of_no_known_kind_is_refused_with_nothing_stored(
 def test_every_shop_request_kind_has_its_event() -> None:
     assert set(SHOP_REQUEST_EVENTS) == set(SHOP_REQUEST_KINDS)
     assert len(set(EVENTS)) == len(EVENTS)
+
+
+def test_every_event_is_documented_for_the_shop() -> None:
+    documented = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    assert [event for event in EVENTS if f"| `{event}` |" not in documented] == []
 
 
 def test_due_events_are_marked_failed_then_delivered(

@@ -21,6 +21,7 @@ from tests.webhooks.receiver import Receiver
 from voice_agent.clock import FakeClock, RealClock
 from voice_agent.settings import PathsSettings, StoreSettings, WebhookSettings
 from voice_agent.store.db import Database, open_database
+from voice_agent.store.desk import DeskRepository
 from voice_agent.store.importer import import_document
 from voice_agent.store.outbox import Outbox
 from voice_agent.store.repository import Repository
@@ -104,6 +105,31 @@ def test_a_refused_event_is_sent_again_with_the_same_bytes_once_due(
         "data": refused.payload,
     }
     assert second.key == taken.event_id
+
+
+def test_what_the_team_does_at_the_desk_reaches_the_shop_signed(
+    database: Database, receiver: Receiver
+) -> None:
+    desk = DeskRepository(database)
+    (handoff_case,) = desk.handoff_queue()
+    (claim_case,) = desk.cases("claim")
+    later = NOW + timedelta(minutes=5)
+    desk.take_handoff(handoff_case.id, "sam", later)
+    desk.set_status("claim", claim_case.id, "in_review", "sam", later, "carrier asked", seen="open")
+    now = Now()
+    now.at = later
+    delivery = WebhookDelivery(settings(receiver.url), Outbox(database), FakeClock(), utc_now=now)
+    assert asyncio.run(_pass(delivery)) == 4  # the call's two events, then the desk's two
+    assert all(got.signature_valid for got in receiver.received)
+    taken, reviewed = (json.loads(got.body) for got in receiver.received[2:])
+    assert (taken["event"], taken["data"]["reference"]) == ("handoff.taken", "HO-77120")
+    assert reviewed["event"] == "claim.status_changed"
+    assert reviewed["created_at"] == "2025-03-20T14:05:00Z"
+    assert {key: reviewed["data"][key] for key in ("from_status", "status", "note")} == {
+        "from_status": "open",
+        "status": "in_review",
+        "note": "carrier asked",
+    }
 
 
 def test_no_answer_and_no_server_are_failed_attempts_never_drops(

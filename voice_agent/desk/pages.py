@@ -22,7 +22,7 @@ from voice_agent.errors import CliError
 from voice_agent.store.desk import DeskError, DeskRepository
 from voice_agent.store.desk_calls import CallHistory
 from voice_agent.store.desk_views import CallQuery, CaseItem
-from voice_agent.store.views import CASE_STATUSES, OPERATOR_ROLES
+from voice_agent.store.views import OPERATOR_ROLES, next_statuses
 
 KEEP_ALIVE_S = 15.0
 
@@ -59,6 +59,7 @@ def add_routes(desk_app: web.Application) -> None:
     router.add_post("/handoffs/{id:\\d+}/take", _take)
     router.add_post("/handoffs/{id:\\d+}/note", _handoff_note)
     router.add_post("/handoffs/{id:\\d+}/close", _close)
+    router.add_post("/handoffs/{id:\\d+}/status", _handoff_status)
     router.add_get("/cases", _cases_home)
     router.add_get("/cases/{tab}", _cases_page)
     router.add_post("/cases/{kind}/{id:\\d+}/status", _case_status)
@@ -236,8 +237,15 @@ async def _handoff_note(request: web.Request) -> web.StreamResponse:
 async def _close(request: web.Request) -> web.StreamResponse:
     desk, case_id, who = _action(request)
     text = await _field(request, "note")
-    await desk.store(lambda store: store.close_handoff(case_id, who, desk.now(), text))
+    seen = await _field(request, "seen") or None  # the page's form always says; scripts may not
+    await desk.store(lambda store: store.close_handoff(case_id, who, desk.now(), text, seen=seen))
     raise back_to(f"{PREFIX}/handoffs#handoff-{case_id}", "closed")
+
+
+async def _handoff_status(request: web.Request) -> web.StreamResponse:
+    """A hand-off given back to the queue, or (by an admin) reopened."""
+    await _change_status(request, "handoff")
+    raise back_to(f"{PREFIX}/handoffs#handoff-{request.match_info['id']}", "status changed")
 
 
 def _action(request: web.Request) -> tuple[Desk, int, str]:
@@ -265,6 +273,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
     items = await desk.store(lambda store: store.cases(kind))
     items = [item for item in items if _on_tab(tab, item)]
     unconfirmed = await desk.store(DeskRepository.unconfirmed_address_changes)
+    admin = session_of(request).operator.role == "admin"
     return render(
         request,
         "cases.html",
@@ -272,7 +281,7 @@ async def _cases_page(request: web.Request) -> web.StreamResponse:
         tabs=CASE_TABS,
         title=title,
         items=items,
-        statuses=CASE_STATUSES[kind],
+        moves={item.id: next_statuses(kind, item.status, admin) for item in items},
         unconfirmed=unconfirmed,
         section="cases",
     )
@@ -290,11 +299,27 @@ def _tab_of(kind: str, request: web.Request) -> str:
 
 
 async def _case_status(request: web.Request) -> web.StreamResponse:
-    desk, case_id, who = _action(request)
     kind = request.match_info["kind"]
+    await _change_status(request, kind)
+    if kind == "handoff":
+        raise back_to(f"{PREFIX}/handoffs#handoff-{request.match_info['id']}", "status changed")
+    case = f"{kind}-{request.match_info['id']}"
+    raise back_to(f"{PREFIX}/cases/{_tab_of(kind, request)}#{case}", "status changed")
+
+
+async def _change_status(request: web.Request, kind: str) -> None:
+    desk, case_id, who = _action(request)
     status, note = await _field(request, "status"), await _field(request, "note")
-    await desk.store(lambda store: store.set_status(kind, case_id, status, who, desk.now(), note))
-    raise back_to(f"{PREFIX}/cases/{_tab_of(kind, request)}#{kind}-{case_id}", "status changed")
+    # The status the operator saw: the change is refused if the case has moved on since.
+    seen = await _field(request, "seen")
+    if not seen:
+        raise DeskError("the form does not say which status you saw; reload the page")
+    admin = session_of(request).operator.role == "admin"
+    await desk.store(
+        lambda store: store.set_status(
+            kind, case_id, status, who, desk.now(), note, seen=seen, admin=admin
+        )
+    )
 
 
 async def _case_note(request: web.Request) -> web.StreamResponse:

@@ -1,8 +1,9 @@
 """The desk's store: operators, their sessions, and the cases the shop's team works.
 
 Like Repository, nothing here reads the wall clock (every time is passed in) and each public
-method is one transaction. Every change to a case is recorded in `case_events`, in the same
-transaction as the change itself.
+method is one transaction. Every change to a case is recorded in `case_events` and told to
+the shop in the outbox, in the same transaction as the change itself; a status change follows
+its kind's workflow and starts from the status the operator saw (store/desk_workflow.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from voice_agent.store.db import Database, StoreError
+from voice_agent.store.db import Database
 from voice_agent.store.desk_cases import case_items
 from voice_agent.store.desk_views import (
     CaseEventView,
@@ -24,25 +25,30 @@ from voice_agent.store.desk_views import (
     HandoffCase,
     OperatorView,
 )
+from voice_agent.store.desk_workflow import (
+    CASE_TABLES,
+    DeskError,
+    apply_status,
+    check_seen,
+    check_status_of_kind,
+    check_transition,
+    locked_case,
+    record,
+)
 from voice_agent.store.models import (
     AddressChangeRow,
     CaseEventRow,
-    Claim,
     Conversation,
     DeskSession,
     Handoff,
     Operator,
-    ReturnRequestRow,
-    ShopRequestRow,
 )
-from voice_agent.store.views import CASE_STATUSES, OPERATOR_ROLES
+from voice_agent.store.views import OPERATOR_ROLES
+
+__all__ = ["CLOSED_SHOWN", "Credentials", "DeskError", "DeskRepository"]
 
 CLOSED_SHOWN = 50
 """How many closed hand-offs the queue shows below the open ones."""
-
-
-class DeskError(StoreError):
-    """A desk action was refused; the message says why, in the operator's words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +57,8 @@ class Credentials:
     password_hash: str
 
 
-_CaseRow = Handoff | Claim | ReturnRequestRow | ShopRequestRow | AddressChangeRow
-_CASE_TABLES: dict[str, type[_CaseRow]] = {
-    "claim": Claim,
-    "return": ReturnRequestRow,
-    "shop_request": ShopRequestRow,
-    "address_change": AddressChangeRow,
-}
+_LISTED_KINDS = tuple(kind for kind in CASE_TABLES if kind != "handoff")
+"""The kinds the cases page lists (hand-offs have their own queue)."""
 
 
 class DeskRepository:
@@ -193,23 +194,39 @@ class DeskRepository:
             return _handoff_case(row.Handoff, row.caller_id, row.channel, events.get(handoff_id))
 
     def take_handoff(self, handoff_id: int, operator: str, now: datetime) -> None:
+        """Take an open hand-off (taking one's own again changes nothing)."""
         with self.database.transaction(write=True) as session:
             row = _handoff_row(session, handoff_id)
             if row.status == "closed":
                 raise DeskError(f"hand-off {row.reference} is closed; nothing to take")
-            if row.status == "taken" and row.taken_by != operator:
-                raise DeskError(f"hand-off {row.reference} was taken by {row.taken_by}")
+            if row.status == "taken":
+                if row.taken_by != operator:
+                    raise DeskError(f"hand-off {row.reference} was taken by {row.taken_by}")
+                return
             row.status, row.taken_by = "taken", operator
-            _record(session, "handoff", handoff_id, operator, "take", now, status="taken")
+            record(session, "handoff", row, operator, "take", now, from_status="open")
 
-    def close_handoff(self, handoff_id: int, operator: str, now: datetime, text: str = "") -> None:
+    def close_handoff(
+        self,
+        handoff_id: int,
+        operator: str,
+        now: datetime,
+        text: str = "",
+        *,
+        seen: str | None = None,
+    ) -> None:
+        """Close a hand-off, open or taken; with ``seen`` (the status its operator saw) only
+        if it still has that status."""
         with self.database.transaction(write=True) as session:
             row = _handoff_row(session, handoff_id)
             if row.status == "closed":
                 raise DeskError(f"hand-off {row.reference} is already closed")
-            row.status, row.closed_at = "closed", now
-            row.taken_by = row.taken_by or operator
-            _record(session, "handoff", handoff_id, operator, "status", now, "closed", text)
+            if seen is not None:
+                check_seen(session, "handoff", row, seen)
+            before = row.status
+            apply_status(session, row, "closed", operator, now)
+            text = text.strip()
+            record(session, "handoff", row, operator, "status", now, from_status=before, text=text)
 
     # --- cases -------------------------------------------------------------------------------
 
@@ -218,35 +235,38 @@ class DeskRepository:
         if not text:
             raise DeskError("the note is empty; write something to add")
         with self.database.transaction(write=True) as session:
-            _case_row(session, kind, case_id)
-            _record(session, kind, case_id, operator, "note", now, text=text)
+            row = locked_case(session, kind, case_id)
+            record(session, kind, row, operator, "note", now, text=text)
 
     def set_status(
-        self, kind: str, case_id: int, status: str, operator: str, now: datetime, text: str = ""
+        self,
+        kind: str,
+        case_id: int,
+        status: str,
+        operator: str,
+        now: datetime,
+        text: str = "",
+        *,
+        seen: str,
+        admin: bool = False,
     ) -> None:
-        """Move a case to one of its kind's statuses (CASE_STATUSES), with an optional note."""
-        allowed = CASE_STATUSES.get(kind)
-        if allowed is None:
-            raise DeskError(f"no case kind {kind!r}; one of {', '.join(CASE_STATUSES)}")
-        if status not in allowed:
-            raise DeskError(
-                f"{status!r} is not a status of a {kind.replace('_', ' ')}; "
-                f"one of {', '.join(allowed)}"
-            )
+        """Move a case from ``seen``, the status its operator saw, to one that may follow it
+        (CASE_TRANSITIONS; an admin may also reopen: CASE_REOPENS), with an optional note.
+        Refused, with nothing written, when the case has another status by now or the move
+        is not allowed."""
+        check_status_of_kind(kind, status)
         with self.database.transaction(write=True) as session:
-            row = _case_row(session, kind, case_id)
-            row.status = status
-            if isinstance(row, Handoff):
-                row.taken_by = (row.taken_by or operator) if status != "open" else None
-                row.closed_at = now if status == "closed" else None
-            if isinstance(row, AddressChangeRow):
-                row.confirmed_at = now if status == "confirmed" else None
-            _record(session, kind, case_id, operator, "status", now, status, text.strip())
+            row = locked_case(session, kind, case_id)
+            check_seen(session, kind, row, seen)
+            check_transition(kind, row, status, admin)
+            apply_status(session, row, status, operator, now)
+            text = text.strip()
+            record(session, kind, row, operator, "status", now, from_status=seen, text=text)
 
     def cases(self, kind: str) -> list[CaseItem]:
         """Every case of one kind, newest first, each with its desk history."""
-        if kind not in _CASE_TABLES:
-            raise DeskError(f"no case kind {kind!r}; one of {', '.join(_CASE_TABLES)}")
+        if kind not in _LISTED_KINDS:
+            raise DeskError(f"no case kind {kind!r}; one of {', '.join(_LISTED_KINDS)}")
         with self.database.transaction() as session:
             rows = case_items(session, kind)
             events = _events(session, kind, [item.id for item in rows])
@@ -268,43 +288,9 @@ def _operator(row: Operator) -> OperatorView:
 
 
 def _handoff_row(session: Session, handoff_id: int) -> Handoff:
-    row = session.get(Handoff, handoff_id)
-    if row is None:
-        raise DeskError(f"no hand-off {handoff_id}")
+    row = locked_case(session, "handoff", handoff_id)
+    assert isinstance(row, Handoff)
     return row
-
-
-def _case_row(session: Session, kind: str, case_id: int) -> _CaseRow:
-    table: type[_CaseRow] | None = Handoff if kind == "handoff" else _CASE_TABLES.get(kind)
-    if table is None:
-        raise DeskError(f"no case kind {kind!r}; one of {', '.join(CASE_STATUSES)}")
-    row: _CaseRow | None = session.get(table, case_id)  # type: ignore[assignment]
-    if row is None:
-        raise DeskError(f"no {kind.replace('_', ' ')} {case_id}")
-    return row
-
-
-def _record(
-    session: Session,
-    kind: str,
-    case_id: int,
-    operator: str,
-    action: str,
-    at: datetime,
-    status: str | None = None,
-    text: str = "",
-) -> None:
-    session.add(
-        CaseEventRow(
-            case_kind=kind,
-            case_id=case_id,
-            operator=operator,
-            action=action,
-            status=status,
-            text=text,
-            at=at,
-        )
-    )
 
 
 def _events(

@@ -2,8 +2,9 @@
 
 ``outbox_row`` turns a write into its event (``Repository.apply`` adds it in the same
 transaction, so an action is never stored without its event, nor an event without its
-action); ``Outbox`` is what the webhook delivery and ``voice-agent data export`` read and
-mark. Events and their payloads are documented in docs/webhooks.md.
+action); ``desk_outbox_row`` does the same for what the shop's team does at the desk
+(``DeskRepository``); ``Outbox`` is what the webhook delivery and ``voice-agent data
+export`` read and mark. Events and their payloads are documented in docs/webhooks.md.
 """
 
 from __future__ import annotations
@@ -36,14 +37,54 @@ SHOP_REQUEST_EVENTS = {
 }
 """The event of each shop request kind (SHOP_REQUEST_KINDS); its payload names the kind too."""
 
+DESK_STATUS_EVENTS = {
+    "claim": "claim.status_changed",
+    "return": "return.status_changed",
+    "shop_request": "shop_request.status_changed",
+}
+"""The event of a status change at the desk, per case kind; hand-offs and address changes
+have one event per new status (``DESK_EVENTS_BY_STATUS``)."""
+
+DESK_EVENTS_BY_STATUS = {
+    "handoff": {"taken": "handoff.taken", "closed": "handoff.closed", "open": "handoff.reopened"},
+    "address_change": {"confirmed": "address.confirmed", "rejected": "address.rejected"},
+}
+
+NOTE_EVENT = "case.noted"
+
 EVENTS = (
     "claim.opened",
     "return.requested",
     *SHOP_REQUEST_EVENTS.values(),
     "address.changed",
     "handoff.created",
+    *DESK_STATUS_EVENTS.values(),
+    *(event for events in DESK_EVENTS_BY_STATUS.values() for event in events.values()),
+    NOTE_EVENT,
 )
 """Every event the outbox holds (docs/webhooks.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeskChange:
+    """What an operator did to a case at the desk, as the shop is told: a status change
+    (``status`` set) or a note (``status`` None). Never the caller's contact or transcript."""
+
+    kind: str
+    """One of CASE_KINDS."""
+    reference: str
+    order_number: str | None
+    conversation_id: int | None
+    """The call that opened the case."""
+    operator: str
+    at: datetime
+    from_status: str | None = None
+    status: str | None = None
+    note: str = ""
+    request_kind: str | None = None
+    """A shop request's kind (SHOP_REQUEST_KINDS)."""
+    requested_at: datetime | None = None
+    """An address change's time, as ``address.changed`` gave it: how the shop finds it."""
 
 
 def new_event_id() -> str:
@@ -66,8 +107,17 @@ def outbox_row(write: Write, new_id: Callable[[], str] = new_event_id) -> Outbox
     built = _event(write)
     if built is None:
         return None
-    event, created_at, payload = built
-    order_number = payload.get("order_number")
+    return _row(*built, new_id)
+
+
+def desk_outbox_row(change: DeskChange, new_id: Callable[[], str] = new_event_id) -> OutboxRow:
+    """The outbox row of a desk action (``DeskRepository`` adds it with the action)."""
+    return _row(_desk_event(change), change.at, _desk_payload(change), new_id)
+
+
+def _row(
+    event: str, created_at: datetime, payload: dict[str, Any], new_id: Callable[[], str]
+) -> OutboxRow:
     return OutboxRow(
         event_id=new_id(),
         event=event,
@@ -75,7 +125,7 @@ def outbox_row(write: Write, new_id: Callable[[], str] = new_event_id) -> Outbox
         created_at=created_at,
         attempts=0,
         next_attempt_at=created_at,
-        order_number=order_number,
+        order_number=payload.get("order_number"),
         conversation_id=payload["conversation_id"],
     )
 
@@ -160,6 +210,35 @@ def _handoff(write: HandoffWrite) -> dict[str, Any]:
         "created_at": iso_time(write.created_at),
         "conversation_id": write.conversation_id,
     }
+
+
+def _desk_event(change: DeskChange) -> str:
+    if change.status is None:
+        return NOTE_EVENT
+    by_status = DESK_EVENTS_BY_STATUS.get(change.kind)
+    if by_status is not None:
+        return by_status[change.status]
+    return DESK_STATUS_EVENTS[change.kind]
+
+
+def _desk_payload(change: DeskChange) -> dict[str, Any]:
+    # The operator's user name says who to ask; notes are the team's words about the case.
+    payload: dict[str, Any] = {
+        "case": change.kind,
+        "reference": change.reference,
+        "order_number": change.order_number,
+        "operator": change.operator,
+        "note": change.note,
+        "at": iso_time(change.at),
+        "conversation_id": change.conversation_id,
+    }
+    if change.status is not None:
+        payload |= {"from_status": change.from_status, "status": change.status}
+    if change.request_kind is not None:
+        payload["kind"] = change.request_kind
+    if change.requested_at is not None:
+        payload["requested_at"] = iso_time(change.requested_at)
+    return payload
 
 
 # --- reading and marking -------------------------------------------------------------------

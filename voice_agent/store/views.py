@@ -39,6 +39,46 @@ CASE_STATUSES: dict[str, tuple[str, ...]] = {
 
 CASE_KINDS = tuple(CASE_STATUSES)
 
+CASE_TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "handoff": {"open": ("taken", "closed"), "taken": ("open", "closed"), "closed": ()},
+    "claim": {
+        "open": ("in_review",),
+        "in_review": ("accepted", "rejected"),
+        "accepted": ("closed",),
+        "rejected": ("closed",),
+        "closed": (),
+    },
+    "return": {
+        "open": ("approved", "rejected"),
+        "approved": ("received",),
+        "received": ("refunded",),
+        "refunded": ("closed",),
+        "rejected": ("closed",),
+        "closed": (),
+    },
+    "shop_request": {"open": ("in_progress",), "in_progress": ("done", "declined")},
+    "address_change": {"unconfirmed": ("confirmed", "rejected")},
+}
+"""The statuses a case may move to from each of its kind's statuses (docs/desk.md); a
+status missing here, or with none, is final. A taken hand-off may go back to the queue."""
+
+CASE_REOPENS: dict[str, dict[str, tuple[str, ...]]] = {
+    "handoff": {"closed": ("open",)},
+    "claim": {"rejected": ("in_review",), "closed": ("in_review",)},
+    "return": {"rejected": ("open",)},
+    "shop_request": {"done": ("in_progress",), "declined": ("in_progress",)},
+}
+"""What an admin (only) may also do: reopen a finished case, to correct a mistake. An
+address change the shop was told is confirmed or rejected is never reopened."""
+
+
+def next_statuses(kind: str, status: str, admin: bool = False) -> tuple[str, ...]:
+    """The statuses a case of ``kind`` in ``status`` may move to (by an admin: or reopen)."""
+    moves = CASE_TRANSITIONS.get(kind, {}).get(status, ())
+    if admin:
+        moves += CASE_REOPENS.get(kind, {}).get(status, ())
+    return moves
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerView:

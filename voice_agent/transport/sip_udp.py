@@ -263,11 +263,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
         # a burst of requests (a trunk failing over, a scanner) must wait, not be dropped
         self.receive_buffer_bytes = enlarge_receive_buffer(self._transport.get_extra_info("socket"))
         self._timer_task = asyncio.create_task(self._fire_timers())
+        # in KiB: a seven-digit byte count would be masked as a phone number by the log filter
         logger.info(
-            "SIP listening on udp:%s:%d (receive buffer %d bytes)",
+            "SIP listening on udp:%s:%d (receive buffer %d KiB)",
             host,
             port,
-            self.receive_buffer_bytes,
+            self.receive_buffer_bytes // 1024,
         )
         if self.settings.trunk is not None and register:
             self._registration = Registration(self, self.settings)
