@@ -1,6 +1,6 @@
 """Long spoken numbers on Whisper's short-window fast path: exact digits and ASR time.
 
-    python -m benchmarks.asr_long_numbers [--seed N]
+    python -m benchmarks.asr_long_numbers [--seed N] [--streamed]
 
 Phone numbers (domestic and "+country", grouped and one by one, with "double" and "oh"),
 order numbers and spelled e-mail addresses with digits, plus ordinary sentences, are drawn
@@ -13,11 +13,18 @@ the stock 30 s path alone.
 
 Exact digits: the digits heard (voice_agent.dialogue.entities.digit_runs) equal the digits
 said. Writes benchmarks/results/asr-long-numbers.md.
+
+``--streamed``: each clip is streamed instead, frame by frame, through the call's own
+StreamingWhisper (benchmarks/asr_streaming.py's simulated real time), as a WebRTC call hears
+it, before (``confirm_number_digits = 0``) and after the check of streamed utterances; ms is
+then the final pass's, from the last frame to the transcript (the check included). Its table
+replaces the "Streamed" section of the results file, the rest is kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -25,13 +32,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from voice_agent.audio import AudioFrame
+from benchmarks.asr_streaming import pipeline_frames, stream
+from voice_agent.audio import PIPELINE_RATE, AudioFrame
+from voice_agent.audio.resample import resample
 from voice_agent.bench.voices import ESPEAK_VOICES, EspeakVoice, piper_speaker
 from voice_agent.dialogue.entities import digit_runs
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings, load_settings
-from voice_agent.stages.asr import AsrHint, Expect
+from voice_agent.stages.asr import AsrHint, Expect, Transcript
+from voice_agent.stages.asr.live import PartialRunner, StreamingWhisper
 from voice_agent.stages.asr.whisper import WhisperAsr
 
 RESULTS = Path(__file__).parent / "results" / "asr-long-numbers.md"
@@ -309,13 +320,176 @@ def _counts(reasons: list[str]) -> str:
     return ", ".join(f"{name} {reasons.count(name)}" for name in names) or "none"
 
 
+# --- streamed, as a WebRTC call hears it ---------------------------------------------------
+
+STREAMED_HEADING = "## Streamed"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamedResult:
+    line: Line
+    before: Heard
+    after: Heard
+    unchecked: Heard
+    """The after run's streamed transcript as it was before its check: the same passes (the
+    before run's passes may differ, as simulated real time follows what each pass took)."""
+
+
+class _RecordingAsr(WhisperAsr):
+    """The checked recognizer, remembering each streamed transcript the check is given."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unchecked: list[str] = []
+
+    async def number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None:
+        self.unchecked.append(streamed.text)
+        return await super().number_checked(streamed, audio, hint)
+
+
+def _streamed(
+    asr: WhisperAsr, settings: AsrSettings, audio: AudioFrame, expect: Expect, reasons: list[str]
+) -> Heard:
+    def streaming(partials: PartialRunner) -> StreamingWhisper:
+        return StreamingWhisper(asr, settings, partials, reasons.append)
+
+    frames = pipeline_frames(resample(audio, PIPELINE_RATE))  # Piper speaks at 22.05 kHz
+    streamed = stream(frames, streaming, hint=AsrHint(expect))
+    return Heard(streamed.text, streamed.final_ms, "whole" if streamed.whole_again else "")
+
+
+def measure_streamed(lines: list[Line]) -> tuple[list[StreamedResult], list[str]]:
+    """Every line streamed before / after the check; the reasons the checked stream fell back
+    for (its recognizer's and its own)."""
+    settings = load_settings()
+    models = ModelStore(settings.models, settings.paths)
+    speaker = Speaker(models)
+    reasons: list[str] = []
+    ignored: list[str] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before_settings = settings.asr.model_copy(update={"confirm_number_digits": 0})
+        before = WhisperAsr(before_settings, models, pool, on_fallback=ignored.append)
+        after = _RecordingAsr(settings.asr, models, pool, on_fallback=reasons.append)
+        after.load()
+        warm_up = speaker.say(lines[0])
+        _streamed(before, before_settings, warm_up, lines[0].expect, ignored)
+        _streamed(after, settings.asr, warm_up, lines[0].expect, ignored)
+        reasons.clear()
+        results = []
+        for line in lines:
+            audio = speaker.say(line)
+            heard_before = _streamed(before, before_settings, audio, line.expect, ignored)
+            after.unchecked.clear()
+            heard_after = _streamed(after, settings.asr, audio, line.expect, reasons)
+            # No streamed transcript to check when the final pass stopped short (the whole
+            # utterance was decoded, with the whole pass's own check).
+            unchecked = after.unchecked[0] if after.unchecked else heard_after.text
+            results.append(
+                StreamedResult(
+                    line, heard_before, heard_after, Heard(unchecked, 0.0, heard_after.path)
+                )
+            )
+    return results, reasons
+
+
+def streamed_report(
+    results: list[StreamedResult], reasons: list[str], seed: int, load: tuple[float, float]
+) -> str:
+    """The streamed section; `load`: the 1-minute load average at the start and the end (a
+    shared machine's other work slows the passes and moves simulated real time)."""
+    numbers = [r for r in results if r.line.digits]
+    sentences = [r for r in results if not r.line.digits]
+    kinds = sorted({r.line.kind for r in numbers})
+    exact_ways = ("before", "unchecked", "after")
+    ms_ways = ("before", "after")
+    out = [
+        STREAMED_HEADING,
+        "",
+        f"The same held-out set (seed {seed}), streamed frame by frame (20 ms) through the",
+        "call's StreamingWhisper, a pass every `stream_every_s` (partial passes inline, in",
+        "simulated real time, as benchmarks/asr_streaming.py), as a WebRTC call hears it.",
+        "before: no long-number check (`confirm_number_digits = 0`); after: the check of",
+        "streamed utterances (default settings); unchecked: the after run's streamed",
+        "transcript before its check (the same passes: simulated real time follows what each",
+        "pass took, so the before run's passes may differ). ms: the final pass, from the last",
+        "frame to the transcript (the check's stock pass included), median / p95.",
+        f"Load average (1 min) at the start / end: {load[0]:.1f} / {load[1]:.1f}, on"
+        f" {os.cpu_count()} cores: other work shares them, so times are noisy.",
+        "",
+        "| lines | n | exact digits before | unchecked | after | final ms before | after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, group in [
+        *((kind, [r for r in numbers if r.line.kind == kind]) for kind in kinds),
+        ("all numbers", numbers),
+    ]:
+        exacts = [str(sum(exact(r.line, getattr(r, way)) for r in group)) for way in exact_ways]
+        times = [_ms([getattr(r, way).ms for r in group]) for way in ms_ways]
+        out.append(f"| {name} | {len(group)} | " + " | ".join([*exacts, *times]) + " |")
+    wer = {
+        way: _wer([(r.line.said, getattr(r, way).text) for r in sentences]) for way in exact_ways
+    }
+    out.append(
+        f"| sentences (WER %) | {len(sentences)} | "
+        + " | ".join(
+            [
+                *(f"{wer[way]:.1f}" for way in exact_ways),
+                *(_ms([getattr(r, way).ms for r in sentences]) for way in ms_ways),
+            ]
+        )
+        + " |"
+    )
+    out += [
+        "",
+        f"Fallbacks of the checked stream: {_counts(reasons)}.",
+        "",
+        "Lines the check changed (unchecked -> after):",
+        "",
+        "| voice | said | digits | unchecked | after |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {r.line.voice} | {r.line.said} | {r.line.digits} | {r.unchecked.text} "
+        f"| {r.after.text} |"
+        for r in results
+        if r.unchecked.text != r.after.text
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _wer(pairs: list[tuple[str, str]]) -> float:
+    errors = [word_errors(said, heard) for said, heard in pairs]
+    return 100 * sum(e for e, _ in errors) / max(1, sum(n for _, n in errors))
+
+
+def with_section(document: str, section: str) -> str:
+    """`document` with its streamed section (from its heading to the end) replaced by
+    `section`, or `section` appended."""
+    kept = document.split(f"\n{STREAMED_HEADING}\n", 1)[0].rstrip("\n")
+    return f"{kept}\n\n{section}" if kept else section
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--streamed", action="store_true", help="stream each clip as a call")
     args = parser.parse_args()
-    results, reasons = measure(corpus(args.seed))
-    args.out.write_text(report(results, reasons, args.seed))
+    if args.streamed:
+        load_at_start = os.getloadavg()[0]
+        streamed, streamed_reasons = measure_streamed(corpus(args.seed))
+        old = args.out.read_text() if args.out.exists() else ""
+        load = (load_at_start, os.getloadavg()[0])
+        section = streamed_report(streamed, streamed_reasons, args.seed, load)
+        args.out.write_text(with_section(old, section))
+    else:
+        results, reasons = measure(corpus(args.seed))
+        old = args.out.read_text() if args.out.exists() else ""
+        kept = old.split(f"\n{STREAMED_HEADING}\n", 1)
+        tail = f"\n{STREAMED_HEADING}\n{kept[1]}" if len(kept) == 2 else ""
+        args.out.write_text(report(results, reasons, args.seed) + tail)
     print(args.out.read_text())
 
 

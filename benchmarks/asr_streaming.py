@@ -226,10 +226,12 @@ def stream(
     frames: Sequence[AudioFrame],
     streaming: Callable[[PartialRunner], StreamingWhisper],
     timer: Callable[[], float] = time.perf_counter,
+    hint: AsrHint | None = None,
 ) -> Streamed:
-    """The clip streamed through the call's own WhisperStream, in simulated real time."""
+    """The clip streamed through the call's own WhisperStream, in simulated real time, under
+    `hint` (none by default: this corpus's free speech)."""
     partials = _InlinePartials(timer)
-    whisper_stream = streaming(partials).stream(AsrHint())
+    whisper_stream = streaming(partials).stream(hint or AsrHint())
     # When each frame has arrived: the time of its last sample on the clip's clock.
     arrival = np.cumsum([len(frame.samples) for frame in frames]) / PIPELINE_RATE
 

@@ -94,9 +94,10 @@ class AsrSettings(Section):
     """Stream 8 kHz telephone calls too. Off: they are decoded whole at the pause, which was
     3.2 WER points more accurate on telephone audio (benchmarks/results/asr_streaming.md)."""
     confirm_number_digits: int = Field(default=6, ge=0, le=30)
-    """A fast-path reading holding this many digits or more, when the dialogue may hear a phone
-    number (Expect.EMAIL), is checked by the stock path, which answers when it heard more
-    digits: the short window sometimes stops short of a long number or drops a digit of it.
+    """A fast-path or streamed reading holding this many digits or more, when the dialogue may
+    hear a phone number (Expect.EMAIL), is checked by the stock path (on the whole utterance),
+    which answers when it heard more digits: the short window (and a streamed pass on the
+    utterance's tail) sometimes stops short of a long number or drops a digit of it.
     6: one short of the shortest phone number (benchmarks/results/asr-long-numbers.md). 0: no
     check."""
 

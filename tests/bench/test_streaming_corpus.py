@@ -112,6 +112,11 @@ class ClockedRecognizer:
     ) -> Transcript:
         return Transcript(text, "en", confidence, heard.timings, "streamed")
 
+    async def number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None:
+        return None
+
 
 def _streamed(recognizer: ClockedRecognizer, seconds: float) -> Streamed:
     def streaming(partials: PartialRunner) -> StreamingWhisper:

@@ -38,12 +38,14 @@ ASR_FALLBACK_REASONS = (
     "fast_budget",
     "fast_loop",
     "fast_short",
+    "stream_short",
 )
 """Streaming (stages/asr/live.py): the final pass stopped short of its audio, so the whole
 utterance is decoded again; a partial pass failed, so the next one hears its audio. Whole
 passes (stages/asr/whisper.py): the guards rejected the short window's output (empty, over its
 token budget, looping, or a long number the stock path heard more digits of), so the stock
-path answers."""
+path answers; a streamed transcript held a long number the stock path, decoding the whole
+utterance, heard more digits of (stream_short), so that transcript answers."""
 
 _BUCKETS = (
     0.02,

@@ -4,6 +4,7 @@ fake recognizers here, the real model's passes are in test_live and test_whisper
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -23,10 +24,15 @@ from voice_agent.stages.asr.whisper import HeardWords, WhisperAsr, _Decoded, _Fa
 class _Recognizer:
     """Hears `words` in every pass (timed on the pass's clock from its start)."""
 
-    def __init__(self, words: list[str], spacing_s: float = 0.3) -> None:
+    def __init__(
+        self, words: list[str], spacing_s: float = 0.3, stock_text: str | None = None
+    ) -> None:
+        """`stock_text`: what the long-number check's stock pass hears (None: it confirms)."""
         self._words = words
         self._spacing = spacing_s
+        self._stock_text = stock_text
         self.whole: list[float] = []
+        self.checked: list[tuple[str, float, Expect]] = []
 
     def transcribe_words_blocking(
         self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
@@ -52,6 +58,14 @@ class _Recognizer:
     ) -> Transcript:
         return Transcript(text=text, language="en", confidence=confidence, path="streamed")
 
+    async def number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None:
+        self.checked.append((streamed.text, audio.duration, hint.expect))
+        if self._stock_text is None:
+            return None
+        return Transcript(text=self._stock_text, language="en", confidence=0.7, path="stock")
+
 
 def _in_pool(job: Callable[[], HeardWords]) -> Future[HeardWords]:
     future: Future[HeardWords] = Future()
@@ -66,12 +80,14 @@ def _speech(seconds: float) -> AudioFrame:
     return AudioFrame(np.full(round(16000 * seconds), 1000, dtype=np.int16), 16000)
 
 
-def _streamed(recognizer: _Recognizer, seconds: float) -> tuple[Transcript, list[str]]:
+def _streamed(
+    recognizer: _Recognizer, seconds: float, hint: AsrHint | None = None
+) -> tuple[Transcript, list[str]]:
     reasons: list[str] = []
     streaming = StreamingWhisper(recognizer, AsrSettings(), _in_pool, reasons.append)
 
     async def run() -> Transcript:
-        stream = streaming.stream(AsrHint())
+        stream = streaming.stream(hint or AsrHint())
         for frame in _speech(seconds).chunks(0.02):
             stream.append(frame)
             if (partial := stream.partial()) is not None:
@@ -182,3 +198,104 @@ def test_no_stock_pass_without_a_long_number_where_a_phone_number_may_be_said(
         fast_text, "4 8 2 9 1 7 3 3 3 3", expect, monkeypatch
     )
     assert (text, path, reasons, passes) == (fast_text, "fast", [], 0)
+
+
+PHONE_SAID = ["It's", "plus", "4", "4", "7", "7", "0", "0", "9"]
+
+
+def test_a_streamed_number_cut_short_is_taken_from_the_whole_utterance() -> None:
+    recognizer = _Recognizer(PHONE_SAID, spacing_s=0.25, stock_text="It's plus 4 4 7 7 0 0 9 1 2")
+    transcript, reasons = _streamed(recognizer, 2.2, AsrHint(Expect.EMAIL))
+    assert (transcript.text, transcript.path) == ("It's plus 4 4 7 7 0 0 9 1 2", "stock")
+    # (This fake's partial passes fail: the final pass hears every word.)
+    assert set(reasons) == {"partial_failed", "stream_short"}
+    assert reasons.count("stream_short") == 1
+    assert "stream_short" in ASR_FALLBACK_REASONS
+    # The check heard the streamed text and the whole utterance, not the final pass's tail.
+    [(text, seconds, expect)] = recognizer.checked
+    assert (text, expect) == (" ".join(PHONE_SAID), Expect.EMAIL)
+    assert seconds == pytest.approx(2.2)
+
+
+def test_a_streamed_number_the_check_confirms_stays_streamed() -> None:
+    recognizer = _Recognizer(PHONE_SAID, spacing_s=0.25)
+    transcript, reasons = _streamed(recognizer, 2.2, AsrHint(Expect.EMAIL))
+    assert (transcript.text, transcript.path) == (" ".join(PHONE_SAID), "streamed")
+    assert "stream_short" not in reasons
+    assert len(recognizer.checked) == 1
+
+
+def _checked_streamed(
+    streamed_text: str, stock_text: str, expect: Expect, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Transcript | None, list[str], list[float], list[str]]:
+    """WhisperAsr's check of a streamed transcript against a faked stock reading: its answer,
+    the reasons reported, the seconds of audio each stock pass decoded, and its prompts."""
+    reasons: list[str] = []
+    decoded_s: list[float] = []
+    prompts: list[str] = []
+    nothing: Any = None  # neither models nor an executor (the loop's default runs the pass)
+    settings = AsrSettings(lead_in_s=0.0, email_prompt="It's plus 4 4 1 2 3.")
+    asr = WhisperAsr(settings, nothing, nothing, on_fallback=reasons.append)
+
+    def stock(model: Any, samples: Any, language: Any, prompt: str, *args: Any) -> _Decoded:
+        decoded_s.append(len(samples) / 16000)
+        prompts.append(prompt)
+        return _Decoded(stock_text, "en", -0.2)
+
+    monkeypatch.setattr(asr, "_loaded_model", lambda: nothing)
+    monkeypatch.setattr(asr, "_stock", stock)
+    streamed = Transcript(streamed_text, "en", 0.8, {"final_audio_ms": 900.0}, "streamed")
+    hint = AsrHint(expect)
+    checked = asyncio.run(asr.number_checked(streamed, _speech(3.0), hint))
+    return checked, reasons, decoded_s, prompts
+
+
+def test_the_recognizer_checks_a_streamed_number_on_the_whole_utterance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked, reasons, decoded_s, prompts = _checked_streamed(
+        "It's plus 4 4 7 7 0 0 9", "It's plus 4 4 7 7 0 0 9 0 0 1 2 3.", Expect.EMAIL, monkeypatch
+    )
+    assert checked is not None
+    assert (checked.text, checked.path) == ("It's plus 4 4 7 7 0 0 9 0 0 1 2 3.", "stock")
+    assert checked.confidence == pytest.approx(math.exp(-0.2))
+    # The streamed pass's timings stay, with what the check cost.
+    assert {"final_audio_ms", "stock_ms"} <= set(checked.timings)
+    assert decoded_s == [pytest.approx(3.0)]
+    assert prompts == ["It's plus 4 4 1 2 3."]  # the hint's prompt, as in a whole pass
+    assert reasons == []  # the stream reports stream_short, not the recognizer fast_short
+
+
+def test_the_recognizer_keeps_a_streamed_number_the_stock_path_confirms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked, reasons, decoded_s, _ = _checked_streamed(
+        "It's 0 1 7 6 5 5 5 1 2 3 4", "It's 01765551234.", Expect.EMAIL, monkeypatch
+    )
+    assert (checked, reasons, len(decoded_s)) == (None, [], 1)
+
+
+def test_a_stock_pass_that_loops_does_not_replace_a_streamed_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked, _, decoded_s, _ = _checked_streamed(
+        "It's 0 1 7 6 5 5 5", "It's 0 1 7 6 5 5 5 5 5 5 5 5", Expect.EMAIL, monkeypatch
+    )
+    assert (checked, len(decoded_s)) == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("streamed_text", "expect"),
+    [
+        ("My order number is 4 8 2 9 1 7 3", Expect.DIGITS),
+        ("It's anna 7 2 at example dot com", Expect.EMAIL),
+        ("Where is my parcel?", Expect.FREE),
+    ],
+)
+def test_no_stock_pass_for_a_streamed_utterance_without_a_number_to_check(
+    streamed_text: str, expect: Expect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked, reasons, decoded_s, _ = _checked_streamed(
+        streamed_text, "4 8 2 9 1 7 3 3 3 3", expect, monkeypatch
+    )
+    assert (checked, reasons, decoded_s) == (None, [], [])

@@ -4,6 +4,11 @@ Partial passes go to the scheduler's PARTIAL lane, which refuses them when it is
 utterance then asks again on its next frame); the final pass goes to the FINAL lane through
 the whole-utterance stage's executor. Each pass is one blocking decode off the event loop;
 the loop only appends frames and hands words to the sans-I/O `StreamingUtterance`.
+
+A streamed transcript holding a long number where a phone number may be said is checked as a
+whole pass's is (`WhisperAsr.number_checked`): passes on the utterance's tail stop short of a
+long number too, and the stock path's reading of the whole utterance answers when it heard
+more digits (benchmarks/results/asr-long-numbers.md, "Streamed").
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ PartialRunner = Callable[[Callable[[], HeardWords]], "Future[HeardWords] | None"
 
 FallbackListener = Callable[[str], None]
 """Hears each pass redone another way, with the reason: "stopped_short" (the final pass
-ended before its audio did: the whole utterance is decoded again) or "partial_failed" (a
-partial pass raised: the next one hears its audio)."""
+ended before its audio did: the whole utterance is decoded again), "partial_failed" (a
+partial pass raised: the next one hears its audio) or "stream_short" (the streamed
+transcript held a long number the stock path, decoding the whole utterance, heard more digits
+of: its transcript answers)."""
 
 
 class WordRecognizer(Protocol):
@@ -49,6 +56,10 @@ class WordRecognizer(Protocol):
     def streamed_transcript(
         self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
     ) -> Transcript: ...
+
+    async def number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None: ...
 
 
 class StreamingWhisper:
@@ -124,7 +135,19 @@ class WhisperStream:
         confidence = _mean_confidence(
             [*self._confirmed_logs[: len(final.confirmed)], *[_log(heard.confidence)] * new_words]
         )
-        return self._asr.streamed_transcript(text, heard, self._hint, confidence)
+        streamed = self._asr.streamed_transcript(text, heard, self._hint, confidence)
+        return await self._number_checked(streamed)
+
+    async def _number_checked(self, streamed: Transcript) -> Transcript:
+        """`streamed`, unless it holds a long number the whole utterance's stock pass heard
+        more digits of: passes on a tail can stop short of a number as a short window does."""
+        checked = await self._asr.number_checked(streamed, self._utterance.audio(), self._hint)
+        if checked is None:
+            return streamed
+        # Not the text: it holds the caller's phone number.
+        logger.info("a streamed transcript cut a long number short; the stock path answers")
+        self._fell_back("stream_short")
+        return checked
 
     async def _partial_heard(self, heard: Awaitable[HeardWords]) -> Interim:
         try:

@@ -6,7 +6,8 @@ notes/asr-short-window.md) encodes only the utterance plus padding, at least
 ``min_window_s``, and decodes without timestamps under a repetition penalty, a no-repeat
 n-gram rule and a token budget. Its output falls back to the stock path when it is empty,
 hits the budget or repeats itself, or when the stock path hears more digits of a long number
-it read (guards.py); ``Transcript.path`` says which path answered.
+it read (guards.py; ``number_checked`` does the same for a streamed utterance);
+``Transcript.path`` says which path answered.
 
 ``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
 (streaming.py): the fast path's tokens are aligned to the audio by cross-attention, as
@@ -59,6 +60,7 @@ from voice_agent.stages.asr.guards import (
     without_echoed_tail,
     words_of,
 )
+from voice_agent.stages.asr.word_times import on_clock, unechoed, word_of
 
 logger = logging.getLogger(__name__)
 
@@ -211,18 +213,30 @@ class WhisperAsr:
                 samples = resample(audio, PIPELINE_RATE).to_float()
             language = self._fixed_language(model, hint)
             decoded, path = self._decode(model, samples, language, hint.expect, timings)
-            text = without_echoed_tail(decoded.text)
-            rewritten = False
-            if hint.expect is Expect.DIGITS:
-                text, rewritten = rewrite_digits(text)
-        return Transcript(
-            text=text,
-            language=decoded.language,
-            confidence=math.exp(decoded.avg_logprob) if text else 0.0,
-            timings=timings.values,
-            path=path,
-            digits_rewritten=rewritten,
-        )
+        return _transcript(decoded, path, hint, timings.values)
+
+    async def number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None:
+        """The stock path's transcript of a streamed utterance's whole `audio` when `streamed`
+        holds a long number and the stock path heard more digits of it (the check whole passes
+        get, guards.py); None when there is nothing to check or the stock path confirms it."""
+        if not number_to_confirm(streamed.text, hint.expect, self._settings.confirm_number_digits):
+            return None  # decided here: most streamed utterances need no trip to the executor
+        loop = asyncio.get_running_loop()
+        blocking = functools.partial(self._streamed_number_checked, streamed, audio, hint)
+        return await loop.run_in_executor(self._executor, blocking)
+
+    def _streamed_number_checked(
+        self, streamed: Transcript, audio: AudioFrame, hint: AsrHint
+    ) -> Transcript | None:
+        model = self._loaded_model()
+        timings = _Timings()
+        samples = self._with_lead_in(resample(audio, PIPELINE_RATE).to_float())
+        stock = self._more_digits_heard(model, samples, hint.expect, streamed, timings)
+        if stock is None:
+            return None
+        return _transcript(stock, "stock", hint, {**streamed.timings, **timings.values})
 
     def transcribe_words_blocking(
         self, audio: AudioFrame, hint: AsrHint, context: str = "", *, fallback: bool = True
@@ -247,7 +261,7 @@ class WhisperAsr:
         logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
         # Times so far count from the lead-in's start; the caller's clock starts after it.
         lead_in_s = self._settings.lead_in_s
-        timed = [_on_clock(word, audio.timestamp - lead_in_s, audio) for word in _unechoed(words)]
+        timed = [on_clock(word, audio.timestamp - lead_in_s, audio) for word in unechoed(words)]
         confidence = math.exp(found.avg_logprob) if timed else 0.0
         return HeardWords(tuple(timed), found.language, timings.values, confidence)
 
@@ -308,7 +322,7 @@ class WhisperAsr:
         content_frames = math.ceil(samples * FRAMES_PER_SECOND / PIPELINE_RATE)
         alignment = model.find_alignment(tokenizer, [text_tokens], fast.encoded, content_frames)[0]
         merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
-        return [word for word in map(_word, alignment) if word.text]
+        return [word for word in map(word_of, alignment) if word.text]
 
     def _decode(
         self,
@@ -350,15 +364,29 @@ class WhisperAsr:
         timings: _Timings,
     ) -> tuple[_Decoded, str]:
         """`fast`, unless it holds a long number the stock path heard more digits of."""
-        if not number_to_confirm(fast.text, expect, self._settings.confirm_number_digits):
-            return fast, "fast"
-        with timings.measure("stock_ms"):
-            prompt = self._prompt_for(expect, fast.language)
-            stock = self._stock(model, samples, fast.language, prompt)
-        if not stopped_short(fast.text, stock.text):
+        stock = self._more_digits_heard(model, samples, expect, fast, timings)
+        if stock is None:
             return fast, "fast"
         self._rejected(fast.text, FallbackReason.SHORT, samples)
         return stock, "stock"
+
+    def _more_digits_heard(
+        self,
+        model: WhisperModel,
+        samples: Float32Array,
+        expect: Expect,
+        heard: _Decoded | Transcript,
+        timings: _Timings,
+    ) -> _Decoded | None:
+        """The stock path's reading of `samples` (lead-in included) when `heard` holds a long
+        number to check and the stock path heard more digits of it; else None. Both the whole
+        pass and the streamed utterance are checked here."""
+        if not number_to_confirm(heard.text, expect, self._settings.confirm_number_digits):
+            return None
+        with timings.measure("stock_ms"):
+            prompt = self._prompt_for(expect, heard.language)
+            stock = self._stock(model, samples, heard.language, prompt)
+        return stock if stopped_short(heard.text, stock.text) else None
 
     def _fast(
         self,
@@ -431,7 +459,7 @@ class WhisperAsr:
         weights = 0
         for segment in segments:
             texts.append(str(segment.text).strip())
-            words.extend(_word(timing) for timing in segment.words or ())
+            words.extend(word_of(timing) for timing in segment.words or ())
             weight = len(segment.tokens) + 1  # the end-of-text token counts in avg_logprob
             weighted_logprob += float(segment.avg_logprob) * weight
             weights += weight
@@ -529,6 +557,24 @@ class WhisperAsr:
         return self._model
 
 
+def _transcript(
+    decoded: _Decoded, path: str, hint: AsrHint, timings: dict[str, float]
+) -> Transcript:
+    """A whole-utterance decoding as the stage's Transcript (echo dropped, digits rewritten)."""
+    text = without_echoed_tail(decoded.text)
+    rewritten = False
+    if hint.expect is Expect.DIGITS:
+        text, rewritten = rewrite_digits(text)
+    return Transcript(
+        text=text,
+        language=decoded.language,
+        confidence=math.exp(decoded.avg_logprob) if text else 0.0,
+        timings=timings,
+        path=path,
+        digits_rewritten=rewritten,
+    )
+
+
 def _log_rejected(text: str, reason: FallbackReason, samples: Float32Array) -> None:
     logger.info(
         "fast path output %r rejected (%s) for %.2f s of audio; using the stock path",
@@ -541,37 +587,6 @@ def _log_rejected(text: str, reason: FallbackReason, samples: Float32Array) -> N
 def _joined(*prompts: str | None) -> str | None:
     """Prompts in order, as one text (None when all are empty)."""
     return " ".join(prompt.strip() for prompt in prompts if prompt and prompt.strip()) or None
-
-
-def _word(timing: Any) -> Word:
-    """Our Word from faster-whisper's (a dataclass in transcribe(), a dict in alignment)."""
-    if isinstance(timing, dict):
-        text, start, end, probability = (timing[k] for k in ("word", "start", "end", "probability"))
-    else:
-        text, start, end, probability = timing.word, timing.start, timing.end, timing.probability
-    return Word(str(text).strip(), float(start), float(end), float(probability))
-
-
-def _unechoed(words: list[Word]) -> list[Word]:
-    """`words` without a phrase the decoder said twice at its very end (as in the text path)."""
-    pieces_kept = len(without_echoed_tail(" ".join(word.text for word in words)).split())
-    kept: list[Word] = []
-    pieces = 0
-    for word in words:
-        pieces += len(word.text.split())  # a word may hold a space ('" hello' when quoted)
-        if pieces > pieces_kept:
-            break
-        kept.append(word)
-    return kept
-
-
-def _on_clock(word: Word, offset_s: float, audio: AudioFrame) -> Word:
-    """`word` moved by `offset_s`, within the audio it was heard in (alignment may stretch the
-    first word into the lead-in's silence)."""
-    moved = word.shifted(offset_s)
-    start = min(max(moved.start_s, audio.timestamp), audio.end)
-    end = min(max(moved.end_s, start), audio.end)
-    return Word(moved.text, start, end, moved.probability)
 
 
 def _shorter(text: str, than: str) -> bool:
