@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -48,3 +49,8 @@ class FakeClock:
         for _, future in sorted(due, key=lambda item: item[0]):
             if not future.done():
                 future.set_result(None)
+
+
+def iso_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z: "2024-11-13T12:00:00Z" (stored actions, webhooks, chat)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -23,6 +23,7 @@ from tests.desk.seed import (
     seed_calls,
 )
 from tests.store.conftest import snapshot
+from voice_agent.clock import iso_time
 from voice_agent.store.db import Database
 from voice_agent.store.demo import demo_document
 from voice_agent.store.desk import DeskError, DeskRepository
@@ -30,7 +31,7 @@ from voice_agent.store.desk_calls import CallHistory, day_range
 from voice_agent.store.desk_views import CallQuery
 from voice_agent.store.importer import ImportSummary, import_document
 from voice_agent.store.models import CaseEventRow, Claim
-from voice_agent.store.outbox import EVENTS, Outbox, iso_time
+from voice_agent.store.outbox import EVENTS, Outbox
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import AddressChange, HandoffWrite
 

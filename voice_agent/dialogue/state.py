@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Any
 
+from voice_agent.clock import iso_time
 from voice_agent.dialogue.nlu import Intent
 from voice_agent.dialogue.policies import OutcomeKind, Party
 from voice_agent.stages.asr import Expect
@@ -283,7 +284,7 @@ def describe(write: Write) -> dict[str, Any]:
                 "success": write.success,
             }
         case OrderLock():
-            return {"type": "lock", "order": write.order_number, "until": _iso(write.until)}
+            return {"type": "lock", "order": write.order_number, "until": iso_time(write.until)}
         case ClaimWrite():
             return {
                 "type": "claim",
@@ -305,7 +306,7 @@ def describe(write: Write) -> dict[str, Any]:
                 "reference": write.reference,
                 "reason": write.reason,
                 "order": write.order_number,
-                "callback_by": _iso(write.callback_by),
+                "callback_by": iso_time(write.callback_by),
                 "contact": write.contact,
                 "facts": dict(write.facts),
             }
@@ -335,7 +336,3 @@ def describe(write: Write) -> dict[str, Any]:
             return {"type": "turn", "speaker": write.record.speaker}
         case RecordingRefused():
             return {"type": "recording_refused"}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

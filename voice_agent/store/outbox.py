@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
+from voice_agent.clock import iso_time
 from voice_agent.store.db import Database
 from voice_agent.store.models import OutboxRow
 from voice_agent.store.writes import (
@@ -90,11 +91,6 @@ class DeskChange:
 def new_event_id() -> str:
     """A fresh idempotency key: a random UUID, unique across instances sharing a database."""
     return str(uuid.uuid4())
-
-
-def iso_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z: "2024-11-13T12:00:00Z"."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _iso_day(day: date | None) -> str | None:

@@ -10,8 +10,9 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from voice_agent.clock import iso_time
 from voice_agent.settings import WebhookSettings
-from voice_agent.store.outbox import OutboxEntry, iso_time
+from voice_agent.store.outbox import OutboxEntry
 from voice_agent.webhooks.signature import SIGNATURE_HEADER, sign
 
 EVENT_HEADER = "X-Voice-Agent-Event"
