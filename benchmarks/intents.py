@@ -236,7 +236,7 @@ def _sweep(app: App, tune: Sequence[Example]) -> None:
     """The tuning part only, by 5-fold cross-validation: the head's settings, then the
     thresholds, each scored by held-out macro accuracy + 0.25 x synthetic multi exactness."""
     embedder = CachingEmbedder(app.sentence_embedder)
-    language = app.settings.dialogue.language
+    language = app.settings.languages.default
     default = Tuning()
     print("head settings (seeds 0, 1)")
     for l2, lexical_weight, scale in itertools.product((3e-4, 1e-3, 3e-3), (0.7, 1.0, 1.5), (8.0,)):
@@ -395,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "tune_cross_validation": cross_validate(
             cross_validation_folds(
                 CachingEmbedder(app.sentence_embedder),
-                app.settings.dialogue.language,
+                app.settings.languages.default,
                 tune,
                 classifier.tuning,
             )

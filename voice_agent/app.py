@@ -155,7 +155,7 @@ class App:
         embedded, and the classifier's softmax head trained on them."""
         from voice_agent.dialogue.classifier import IntentClassifier, load_exemplars
 
-        exemplars = load_exemplars(self.settings.dialogue.language)
+        exemplars = load_exemplars(self.settings.languages.default)
         return IntentClassifier(self.sentence_embedder, exemplars)
 
     @cached_property
@@ -173,7 +173,7 @@ class App:
         return DialogueEngine(
             self.repository,
             policies,
-            self.settings.dialogue.language,
+            self.settings.languages.default,
             understand=self.understander,
         )
 

@@ -167,7 +167,42 @@ class StoreSettings(Section):
 class DialogueSettings(Section):
     policies: Path = Path("config/policies.toml")
     """Verification, lost-parcel thresholds, responsibility and outcomes (config/policies.toml)."""
-    language: str = "en"
+
+
+LANGUAGE_CODE = r"^[a-z]{2}$"
+
+
+class LanguageSettings(Section):
+    """The languages a deployment speaks with its callers (``voice_agent/languages.py``)."""
+
+    default: str = Field(default="en", pattern=LANGUAGE_CODE)
+    """Greeting and replies when nothing hints at the caller's language."""
+    offered: tuple[str, ...] = ("en", "de", "es", "fr", "pt")
+    """Languages callers are answered in; another language heard gets a short answer and a
+    hand-off offer. Order matters only for the web page's language menu."""
+    detect: bool = True
+    """Without a hint, identify the language on the caller's first utterance (multilingual
+    model) and follow a caller who switches language from the next turn."""
+    by_number: dict[str, str] = {}
+    """SIP: the language of calls to a dialled number (the Request-URI's user part, digits as
+    dialled, e.g. ``{"4930123456" = "de"}``); a trunk's calls without a match use default."""
+
+    @model_validator(mode="after")
+    def _default_offered(self) -> LanguageSettings:
+        from voice_agent.languages import SUPPORTED
+
+        unknown = sorted(set(self.offered) - set(SUPPORTED))
+        if unknown:
+            raise ValueError(
+                f"languages.offered: no replies for {', '.join(unknown)} "
+                f"(supported: {', '.join(SUPPORTED)})"
+            )
+        if self.default not in self.offered:
+            raise ValueError(f"languages.default {self.default!r} is not in languages.offered")
+        bad = sorted(code for code in self.by_number.values() if code not in self.offered)
+        if bad:
+            raise ValueError(f"languages.by_number: {', '.join(bad)} not in languages.offered")
+        return self
 
 
 class EchoSettings(Section):
@@ -437,6 +472,7 @@ class Settings(Section):
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
     dialogue: DialogueSettings = DialogueSettings()
+    languages: LanguageSettings = LanguageSettings()
     session: SessionSettings = SessionSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     sip: SipSettings = SipSettings()

@@ -92,7 +92,7 @@ class _Chat:
         self.engine = DialogueEngine(
             self.repository,
             policies,
-            settings.dialogue.language,
+            settings.languages.default,
             understand=understand,
         )
         started = self.now()
