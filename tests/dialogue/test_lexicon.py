@@ -155,6 +155,9 @@ LETTERS = [
     ("es", "las tres primeras letras son uve doble i griega zeta", "wyz"),
     ("fr", "double vé i grec zède", "wyz"),
     ("pt", "as três primeiras letras são dáblio ípsilon zê", "wyz"),
+    ("pt", "jota, o, a, o", "joao"),
+    ("fr", "Ça commence par èm, a, èr.", "mar"),
+    ("es", "Ele, u, ce, i, a.", "lucia"),
 ]
 
 
@@ -168,6 +171,7 @@ COMMON_WORDS_THAT_NAME_LETTERS = [
     ("de", "er hat es nicht bekommen", "es"),
     ("fr", "elle est arrivée", "elle"),
     ("pt", "ele disse que sim", "ele"),
+    ("pt", "Não, não é esse o número.", "esse"),
 ]
 
 

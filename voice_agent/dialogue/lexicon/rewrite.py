@@ -211,18 +211,41 @@ def _spell(
     for k, token in enumerate(tokens):
         if token.kind == "number" or _is_email_symbol(token, compiled):
             role[k] = "spell"
-    for candidate in candidates:
-        before = _neighbour(tokens, candidate.start - 1, -1)
-        after = _neighbour(tokens, candidate.end, 1)
-        if before is not None and _names_domain(tokens, candidate, before, compiled):
-            continue
-        near = {role[k] for k in (before, after) if k is not None}
-        wanted = {"letter"} if candidate.common else {"letter", "common", "spell"}
-        if not near & wanted:
+    confirmed: set[int] = set()  # token indices of letters confirmed so far
+    pending = [
+        candidate
+        for candidate in candidates
+        if not _names_domain_after(tokens, candidate, compiled)
+    ]
+    # A name that is no everyday word is a letter next to anything spellable; an everyday
+    # word only next to a confirmed letter, which spreads along "j o a o" but not into
+    # "não é esse o número".
+    changed = True
+    while changed:
+        changed = False
+        for candidate in pending:
+            if candidate.start in confirmed:
+                continue
+            near = _near(tokens, candidate)
+            if candidate.common:
+                letter_near = any(k in confirmed or role[k] == "letter" for k in near)
+            else:
+                letter_near = any(role[k] for k in near)
+            if letter_near:
+                confirmed.update(range(candidate.start, candidate.end))
+                changed = True
+    for candidate in pending:
+        if candidate.start not in confirmed:
             continue
         spans[candidate.start] = (candidate.end, candidate.letter)
         for k in range(candidate.start, candidate.end):
             taken[k] = True
+
+
+def _near(tokens: Sequence[_Token], candidate: _Letter) -> list[int]:
+    before = _neighbour(tokens, candidate.start - 1, -1)
+    after = _neighbour(tokens, candidate.end, 1)
+    return [k for k in (before, after) if k is not None]
 
 
 def _letter_candidates(
@@ -240,7 +263,8 @@ def _letter_candidates(
             i = end
             continue
         if tokens[i].kind == "word" and len(word) == 1 and word not in lexicon.never_letters:
-            candidates.append(_Letter(i, i + 1, tokens[i].text, common=False))
+            common = word in lexicon.common_letters  # "o", "a": articles too
+            candidates.append(_Letter(i, i + 1, tokens[i].text, common))
         i += 1
     return candidates
 
@@ -260,11 +284,10 @@ def _is_email_symbol(token: _Token, compiled: _Compiled) -> bool:
     )
 
 
-def _names_domain(
-    tokens: Sequence[_Token], candidate: _Letter, before: int, compiled: _Compiled
-) -> bool:
+def _names_domain_after(tokens: Sequence[_Token], candidate: _Letter, compiled: _Compiled) -> bool:
     """ "punkt de", "punto es": a domain after a spoken dot, not a letter."""
-    if candidate.end != candidate.start + 1:
+    before = _neighbour(tokens, candidate.start - 1, -1)
+    if before is None or candidate.end != candidate.start + 1:
         return False
     word = tokens[candidate.start].lower
     return word in TOP_LEVEL_DOMAINS and _says_dot(tokens[before], compiled)
