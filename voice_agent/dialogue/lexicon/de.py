@@ -105,23 +105,8 @@ _WORDS = {
     "beginnt mit": "starts with",
     "fängt mit": "starts with",
     "fängt an mit": "starts with",
-    "mit": "with",
-    "ist": "is",
-    "sind": "are",
-    "lautet": "is",
-    "lauten": "are",
     "es ist": "it's",
     "das ist": "that's",
-    "mein": "my",
-    "meine": "my",
-    "meiner": "my",
-    "meinem": "my",
-    "meinen": "my",
-    "der": "the",
-    "die": "the",
-    "das": "the",
-    "den": "the",
-    "dem": "the",
     # e-mail symbols and repeats
     "at": "at",
     "ät": "at",
@@ -149,6 +134,26 @@ _WORDS = {
     "samstag": "saturday",
     "sonnabend": "saturday",
     "sonntag": "sunday",
+}
+
+_COPULAS = {
+    "ist": "is",
+    "sind": "are",
+    "lautet": "is",
+    "lauten": "are",
+}
+
+_PREAMBLE = {
+    "mein": "my",
+    "meine": "my",
+    "meiner": "my",
+    "meinem": "my",
+    "meinen": "my",
+    "der": "the",
+    "die": "the",
+    "das": "the",
+    "den": "the",
+    "dem": "the",
 }
 
 _LETTERS = {
@@ -233,6 +238,8 @@ def _ago(found: re.Match[str]) -> str:
 LEXICON = Lexicon(
     code="de",
     words=_WORDS,
+    preamble=_PREAMBLE,
+    copulas=_COPULAS,
     letters=_LETTERS,
     common_letters=frozenset({"es", "er", "ha"}),
     months=_MONTHS,

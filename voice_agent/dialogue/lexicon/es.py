@@ -102,15 +102,6 @@ _WORDS = {
     "empieza con": "starts with",
     "comienza por": "starts with",
     "comienza con": "starts with",
-    "con": "with",
-    "es": "is",
-    "son": "are",
-    "mi": "my",
-    "mis": "my",
-    "el": "the",
-    "la": "the",
-    "los": "the",
-    "las": "the",
     # e-mail symbols and repeats
     "arroba": "at",
     "punto": "dot",
@@ -136,6 +127,20 @@ _WORDS = {
     "viernes": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+}
+
+_COPULAS = {
+    "es": "is",
+    "son": "are",
+}
+
+_PREAMBLE = {
+    "mi": "my",
+    "mis": "my",
+    "el": "the",
+    "la": "the",
+    "los": "the",
+    "las": "the",
 }
 
 _LETTERS = {
@@ -208,6 +213,8 @@ def _ago(found: re.Match[str]) -> str:
 LEXICON = Lexicon(
     code="es",
     words=_WORDS,
+    preamble=_PREAMBLE,
+    copulas=_COPULAS,
     letters=_LETTERS,
     common_letters=frozenset({"a", "o", "e", "y", "u", "de", "te", "ese", "ve", "ye"}),
     months=_MONTHS,

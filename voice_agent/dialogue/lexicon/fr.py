@@ -103,17 +103,7 @@ _WORDS = {
     "ça": "it",
     "elle commence par": "it starts with",
     "elle se termine par": "it ends with",
-    "avec": "with",
-    "est": "is",
     "c'est": "it's",
-    "sont": "are",
-    "mon": "my",
-    "ma": "my",
-    "mes": "my",
-    "le": "the",
-    "la": "the",
-    "les": "the",
-    "l'": "the",
     # e-mail symbols and repeats
     "arobase": "at",
     "arrobase": "at",
@@ -141,6 +131,21 @@ _WORDS = {
     "vendredi": "friday",
     "samedi": "saturday",
     "dimanche": "sunday",
+}
+
+_COPULAS = {
+    "est": "is",
+    "sont": "are",
+}
+
+_PREAMBLE = {
+    "mon": "my",
+    "ma": "my",
+    "mes": "my",
+    "le": "the",
+    "la": "the",
+    "les": "the",
+    "l'": "the",
 }
 
 _LETTERS = {
@@ -221,6 +226,8 @@ def _ago(found: re.Match[str]) -> str:
 LEXICON = Lexicon(
     code="fr",
     words=_WORDS,
+    preamble=_PREAMBLE,
+    copulas=_COPULAS,
     letters=_LETTERS,
     common_letters=frozenset({"a", "y", "de", "elle", "en", "es", "el", "er", "cu", "qu"}),
     months=_MONTHS,

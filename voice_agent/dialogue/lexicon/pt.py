@@ -105,17 +105,6 @@ _WORDS = {
     "termina em": "ends with",
     "começa com": "starts with",
     "começa por": "starts with",
-    "com": "with",
-    "é": "is",
-    "são": "are",
-    "meu": "my",
-    "minha": "my",
-    "meus": "my",
-    "minhas": "my",
-    "o": "the",
-    "a": "the",
-    "os": "the",
-    "as": "the",
     # e-mail symbols and repeats
     "arroba": "at",
     "ponto": "dot",
@@ -142,6 +131,22 @@ _WORDS = {
     "sexta feira": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+}
+
+_COPULAS = {
+    "é": "is",
+    "são": "are",
+}
+
+_PREAMBLE = {
+    "meu": "my",
+    "minha": "my",
+    "meus": "my",
+    "minhas": "my",
+    "o": "the",
+    "a": "the",
+    "os": "the",
+    "as": "the",
 }
 
 _LETTERS = {
@@ -238,6 +243,8 @@ def _weekday(found: re.Match[str]) -> str:
 LEXICON = Lexicon(
     code="pt",
     words=_WORDS,
+    preamble=_PREAMBLE,
+    copulas=_COPULAS,
     letters=_LETTERS,
     common_letters=frozenset({"o", "a", "e", "de", "que", "ele", "esse", "te", "ve"}),
     never_letters=frozenset({"é"}),

@@ -307,6 +307,19 @@ def _translate(
     spans: dict[int, tuple[int, str]],
     taken: list[bool],
 ) -> None:
+    keywords = _translate_words(tokens, lexicon, compiled, spans, taken)
+    _translate_preamble(tokens, lexicon, keywords, spans, taken)
+
+
+def _translate_words(
+    tokens: Sequence[_Token],
+    lexicon: Lexicon,
+    compiled: _Compiled,
+    spans: dict[int, tuple[int, str]],
+    taken: list[bool],
+) -> dict[int, int]:
+    """The words and phrases of ``lexicon.words``; returns their spans (start -> end)."""
+    translated: dict[int, int] = {}
     first_word = next((k for k, token in enumerate(tokens) if token.kind != "other"), None)
     i = 0
     while i < len(tokens):
@@ -328,9 +341,52 @@ def _translate(
             continue
         end, value = found
         spans[i] = (end, value)
+        translated[i] = end
         for k in range(i, end):
             taken[k] = True
         i = end
+    return translated
+
+
+def _translate_preamble(
+    tokens: Sequence[_Token],
+    lexicon: Lexicon,
+    keywords: Mapping[int, int],
+    spans: dict[int, tuple[int, str]],
+    taken: list[bool],
+) -> None:
+    """Articles and possessives before a keyword ("die Postleitzahl", "o meu e-mail") and a
+    copula after one ("Postleitzahl ist", "letras son", "CEP é"); elsewhere they are part
+    of a name ("Rue de la Paix", "Rua São Bento") and keep their words."""
+    # "punto es" is a domain: a copula never follows a spoken e-mail symbol.
+    ends = {end for start, end in keywords.items() if spans[start][1] not in EMAIL_SYMBOLS}
+    for i, token in enumerate(tokens):
+        if taken[i] or token.kind != "word":
+            continue
+        word = token.lower
+        if word in lexicon.copulas and _after_keyword(tokens, i, ends):
+            spans[i] = (i + 1, lexicon.copulas[word])
+            taken[i] = True
+        elif word in lexicon.preamble and _before_keyword(tokens, i, lexicon, keywords):
+            spans[i] = (i + 1, lexicon.preamble[word])
+            taken[i] = True
+
+
+def _after_keyword(tokens: Sequence[_Token], i: int, ends: set[int]) -> bool:
+    """Right after a keyword, or after a keyword and a count ("últimos cuatro son")."""
+    if i in ends:
+        return True
+    return i >= 1 and tokens[i - 1].kind == "number" and i - 1 in ends
+
+
+def _before_keyword(
+    tokens: Sequence[_Token], i: int, lexicon: Lexicon, keywords: Mapping[int, int]
+) -> bool:
+    """Before a keyword, across other articles, possessives and counts ("as 3 primeiras")."""
+    k = i + 1
+    while k < len(tokens) and (tokens[k].kind == "number" or tokens[k].lower in lexicon.preamble):
+        k += 1
+    return k in keywords
 
 
 def _yes_follows(tokens: Sequence[_Token], k: int, compiled: _Compiled) -> bool:

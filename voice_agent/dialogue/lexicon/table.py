@@ -24,6 +24,12 @@ class Lexicon:
     words: Mapping[str, str]
     """Words and phrases rewritten wherever they stand: keywords, yes/no, corrections,
     e-mail symbols, weekdays, relative days, articles and copulas of a preamble."""
+    preamble: Mapping[str, str]
+    """Articles and possessives -> "the"/"my", rewritten only before a keyword of ``words``
+    ("die Postleitzahl"), so that names keep theirs ("Rue de la Paix")."""
+    copulas: Mapping[str, str]
+    """ "is"/"are" words, rewritten only right after a keyword ("E-Mail ist", "CEP é"), so that
+    "Rua São Bento" keeps its saint."""
     letters: Mapping[str, str]
     """Letter names -> the letter(s), rewritten only inside a spelled stretch."""
     common_letters: frozenset[str] = frozenset()
