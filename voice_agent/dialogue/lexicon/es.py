@@ -231,5 +231,5 @@ LEXICON = Lexicon(
         quisiera necesito tengo puede puedo podría hacer este esta esto ese esa nada todo
         ayer hoy mañana claro vale""".split()
     ),
-    marks="ñ¿¡",
+    marks="ñ",
 )

@@ -5,7 +5,7 @@ Each frequent word of a language (articles, pronouns, auxiliaries, question word
 words of support requests) is a vote for every language it belongs to, shared among them
 ("de" is Spanish, French and Portuguese); a word spelled with a language's own letters
 ("ß", "ñ", "ã") votes for it too. A guess is made only on clear evidence: votes from two
-words at least, and three times the runner-up's; otherwise None (short, mixed or foreign
+words at least, and twice the runner-up's; otherwise None (short, mixed or foreign
 turns), so a product name or a loanword ("okay", "Tracking") never flips a call's language.
 """
 
@@ -32,10 +32,11 @@ MARKS: Mapping[str, str] = {
 }
 MIN_WORDS = 2
 """Distinct words that must vote for the winner."""
-MARGIN = 3.0
+MARGIN = 2.0
 """How many times the runner-up's votes the winner needs."""
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?")
+_INVERTED = re.compile(r"[¿¡]")
 
 
 def text_language(text: str, offered: tuple[str, ...]) -> str | None:
@@ -47,6 +48,8 @@ def text_language(text: str, offered: tuple[str, ...]) -> str | None:
         for language, share in _word_votes(word).items():
             votes[language] += share
             voters[language].add(word)
+    if _INVERTED.search(text):
+        votes["es"] += 1.0  # "¿" and "¡" open only Spanish questions and exclamations
     if not votes:
         return None
     ranked = sorted(votes, key=lambda language: votes[language], reverse=True)
