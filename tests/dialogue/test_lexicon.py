@@ -158,6 +158,11 @@ LETTERS = [
     ("pt", "jota, o, a, o", "joao"),
     ("fr", "Ça commence par èm, a, èr.", "mar"),
     ("es", "Ele, u, ce, i, a.", "lucia"),
+    ("de", "M wie Martha, A wie Anton, R wie Richard", "mar"),
+    ("es", "eme de Madrid, a de Ana, erre de Roma", "mar"),
+    ("fr", "M comme Marcel, A comme Anatole, R comme Raoul", "mar"),
+    ("pt", "M de Maria, A de Amor, R de Rato", "mar"),
+    ("es", "m a doble ele", "mall"),
 ]
 
 
@@ -172,6 +177,8 @@ COMMON_WORDS_THAT_NAME_LETTERS = [
     ("fr", "elle est arrivée", "elle"),
     ("pt", "ele disse que sim", "ele"),
     ("pt", "Não, não é esse o número.", "esse"),
+    ("es", "la casa de Juan", "Juan"),
+    ("pt", "e de Maria", "Maria"),
 ]
 
 

@@ -241,6 +241,7 @@ LEXICON = Lexicon(
     preamble=_PREAMBLE,
     copulas=_COPULAS,
     letters=_LETTERS,
+    spelling_joiners=frozenset({"wie"}),
     common_letters=frozenset({"es", "er", "ha"}),
     months=_MONTHS,
     conjunction="und",

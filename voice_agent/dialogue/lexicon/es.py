@@ -216,6 +216,7 @@ LEXICON = Lexicon(
     preamble=_PREAMBLE,
     copulas=_COPULAS,
     letters=_LETTERS,
+    spelling_joiners=frozenset({"de", "como"}),
     common_letters=frozenset({"a", "o", "e", "y", "u", "de", "te", "ese", "ve", "ye"}),
     months=_MONTHS,
     conjunction="y",

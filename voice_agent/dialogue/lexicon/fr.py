@@ -229,6 +229,7 @@ LEXICON = Lexicon(
     preamble=_PREAMBLE,
     copulas=_COPULAS,
     letters=_LETTERS,
+    spelling_joiners=frozenset({"comme"}),
     common_letters=frozenset({"a", "y", "de", "elle", "en", "es", "el", "er", "cu", "qu"}),
     months=_MONTHS,
     conjunction="et",

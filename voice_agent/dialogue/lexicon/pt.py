@@ -246,6 +246,7 @@ LEXICON = Lexicon(
     preamble=_PREAMBLE,
     copulas=_COPULAS,
     letters=_LETTERS,
+    spelling_joiners=frozenset({"de", "como"}),
     common_letters=frozenset({"o", "a", "e", "de", "que", "ele", "esse", "te", "ve"}),
     never_letters=frozenset({"é"}),
     months=_MONTHS,

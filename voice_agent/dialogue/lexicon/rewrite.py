@@ -42,6 +42,7 @@ TOP_LEVEL_DOMAINS = frozenset(
 _YES_WORDS = frozenset(
     {"yes", "of course", "okay", "please", "exactly", "right", "correct", "sure", "yes please"}
 )
+_REPEATS = frozenset({"double", "triple"})
 _DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
 
 
@@ -204,6 +205,10 @@ def _spell(
     """Letter names said among other letters, digits or e-mail symbols become letters; single
     letters there are kept from the word pass ("o" of "j o a o" is no Portuguese article)."""
     candidates = _letter_candidates(tokens, lexicon, compiled)
+    confirmed: set[int] = set()  # token indices of letters confirmed so far
+    for unit in _spelled_by_words(tokens, lexicon, compiled, candidates):
+        candidates = [c for c in candidates if not unit.start <= c.start < unit.end] + [unit]
+        confirmed.update(range(unit.start, unit.end))
     role = ["" for _ in tokens]
     for candidate in candidates:
         for k in range(candidate.start, candidate.end):
@@ -211,7 +216,8 @@ def _spell(
     for k, token in enumerate(tokens):
         if token.kind == "number" or _is_email_symbol(token, compiled):
             role[k] = "spell"
-    confirmed: set[int] = set()  # token indices of letters confirmed so far
+        elif token.kind == "word" and compiled.words.find([token.lower]) in _REPEATS:
+            role[k] = "spell"  # "doble ele"
     pending = [
         candidate
         for candidate in candidates
@@ -240,6 +246,26 @@ def _spell(
         spans[candidate.start] = (candidate.end, candidate.letter)
         for k in range(candidate.start, candidate.end):
             taken[k] = True
+
+
+def _spelled_by_words(
+    tokens: Sequence[_Token], lexicon: Lexicon, compiled: _Compiled, candidates: list[_Letter]
+) -> list[_Letter]:
+    """ "M wie Martha", "eme de Madrid", "M comme Marcel": a letter told by a word, read as the
+    letter alone. A letter that is an everyday word too ("a de Ana") counts only where the
+    turn spells two letters so at least."""
+    units: list[_Letter] = []
+    for candidate in candidates:
+        i = candidate.end
+        if i + 1 >= len(tokens) or tokens[i].lower not in lexicon.spelling_joiners:
+            continue
+        word = tokens[i + 1]
+        if word.kind != "word" or len(word.text) < 3 or compiled.letters.find([word.lower]):
+            continue
+        units.append(_Letter(candidate.start, i + 2, candidate.letter, candidate.common))
+    if len(units) >= 2:
+        return units
+    return [unit for unit in units if not unit.common]
 
 
 def _near(tokens: Sequence[_Token], candidate: _Letter) -> list[int]:

@@ -35,6 +35,8 @@ class Lexicon:
     common_letters: frozenset[str] = frozenset()
     """Letter names that are everyday words too ("de", "es", "te"): a letter only next to
     another letter, not merely next to a digit ("cuatro de mayo")."""
+    spelling_joiners: frozenset[str] = frozenset()
+    """The word between a letter and a word that tells it ("M wie Martha": "wie")."""
     never_letters: frozenset[str] = frozenset()
     """Single characters that are words, never spelled letters here (Portuguese "é": is)."""
     months: Mapping[str, str] = field(default_factory=dict)
