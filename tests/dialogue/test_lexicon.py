@@ -217,6 +217,27 @@ def test_yes_no_and_unsure(language: str, said: str, answer: bool | None) -> Non
     assert entities.yes_or_no(canonical(said, language)) is answer
 
 
+CLAUSE_OPENERS = [
+    ("es", "¿Cuánto vale el envío?", None),
+    ("es", "Vale, gracias.", True),
+    ("de", "Die Jacke passt nicht.", False),
+    ("de", "Passt, danke.", True),
+    ("de", "Ich warte seit acht Tagen.", None),
+]
+
+
+@pytest.mark.parametrize(("language", "said", "answer"), CLAUSE_OPENERS)
+def test_words_that_answer_only_opening_a_clause(
+    language: str, said: str, answer: bool | None
+) -> None:
+    assert entities.yes_or_no(canonical(said, language)) is answer
+
+
+def test_wait_mid_turn_corrects_an_order_number() -> None:
+    said = "vier sieben sieben null null, warte, fünf sieben sieben null null"
+    assert entities.order_number(canonical(said, "de"), None, ORDER_DIGITS) == "57700"
+
+
 def test_spanish_si_inside_a_sentence_is_if() -> None:
     assert entities.yes_or_no(canonical("si no llega mañana, ¿qué hago?", "es")) is False
     assert canonical("si no llega mañana", "es").startswith("si ")

@@ -14,7 +14,6 @@ _WORDS = {
     "claro que sí": "of course",
     "por supuesto": "of course",
     "desde luego": "of course",
-    "vale": "okay",
     "de acuerdo": "okay",
     "está bien": "okay",
     "correcto": "correct",
@@ -51,8 +50,6 @@ _WORDS = {
     "tal vez": "maybe",
     "a lo mejor": "maybe",
     "ni idea": "no idea",
-    "espera": "wait",
-    "espere": "wait",
     # corrections
     "quise decir": "i meant",
     "quiero decir": "i mean",
@@ -220,8 +217,8 @@ LEXICON = Lexicon(
     common_letters=frozenset({"a", "o", "e", "y", "u", "de", "te", "ese", "ve", "ye"}),
     months=_MONTHS,
     conjunction="y",
-    turn_start={"si": "yes"},
-    accents_matter=frozenset({"si", "mas"}),
+    turn_start={"vale": "okay", "espera": "wait", "espere": "wait", "si": "yes"},
+    accents_matter=frozenset({"si", "mas", "no se"}),
     fixes=((_AGO, _ago),),
     function_words=frozenset(
         """el la los las un una unos unas y o pero es son está están estaba fue ha he han

@@ -58,8 +58,6 @@ _WORDS = {
     "pas sûre": "not sure",
     "peut être": "maybe",
     "aucune idée": "no idea",
-    "attendez": "wait",
-    "attends": "wait",
     # corrections
     "je veux dire": "i mean",
     "je voulais dire": "i meant",
@@ -233,7 +231,8 @@ LEXICON = Lexicon(
     common_letters=frozenset({"a", "y", "de", "elle", "en", "es", "el", "er", "cu", "qu"}),
     months=_MONTHS,
     conjunction="et",
-    turn_start={"si": "yes"},
+    accents_matter=frozenset({"pas sur"}),
+    turn_start={"attendez": "wait", "attends": "wait", "si": "yes"},
     fixes=((_AGO, _ago),),
     function_words=frozenset(
         """le la les l' un une des du de d' et ou mais est sont était été a ai avez avons ont

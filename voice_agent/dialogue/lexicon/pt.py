@@ -56,8 +56,6 @@ _WORDS = {
     "talvez": "maybe",
     "nenhuma ideia": "no idea",
     "não faço ideia": "no idea",
-    "espera": "wait",
-    "espere": "wait",
     "peraí": "wait",
     # corrections
     "quer dizer": "i mean",
@@ -250,8 +248,9 @@ LEXICON = Lexicon(
     common_letters=frozenset({"o", "a", "e", "de", "que", "ele", "esse", "te", "ve"}),
     never_letters=frozenset({"é"}),
     months=_MONTHS,
+    turn_start={"espera": "wait", "espere": "wait"},
     conjunction="e",
-    accents_matter=frozenset({"e", "ha", "a", "o", "as", "os"}),
+    accents_matter=frozenset({"e", "ha", "a", "o", "as", "os", "e isso", "e isso ai"}),
     before_numbers=(
         (_MEIA_BEFORE, "seis"),
         (_MEIA_AFTER, r"\g<1>seis"),

@@ -41,6 +41,7 @@ TOP_LEVEL_DOMAINS = frozenset(
 """Words after a spoken "dot" that name a domain, not letters ("punkt de" is ".de")."""
 _YES_WORDS = frozenset(
     {"yes", "of course", "okay", "please", "exactly", "right", "correct", "sure", "yes please"}
+    | {"thanks", "that's right", "go ahead", "do it", "absolutely", "definitely"}
 )
 _REPEATS = frozenset({"double", "triple"})
 _DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
@@ -92,8 +93,9 @@ class _Table:
     def find(self, words: Sequence[str]) -> str | None:
         key = tuple(words)
         found = self.exact.get(key)
-        if found is None:
-            found = self.bare.get(tuple(plain(word) for word in key))
+        bare = tuple(plain(word) for word in key)
+        if found is None and bare == key:
+            found = self.bare.get(bare)  # only where ASR left the accents out
         return found
 
 
@@ -356,7 +358,8 @@ def _translate_words(
         if i > 0 and _is_email_symbol(tokens[i - 1], compiled):
             i += 1  # "arroba correo punto es": a name in an address keeps its word
             continue
-        starts = i == first_word and token.lower in lexicon.turn_start
+        opens = i == first_word or (i > 0 and tokens[i - 1].text in ",.;:!?¿¡")
+        starts = opens and token.lower in lexicon.turn_start
         if starts and _yes_follows(tokens, i + 1, compiled):
             spans[i] = (i + 1, lexicon.turn_start[token.lower])
             i += 1

@@ -45,8 +45,9 @@ class Lexicon:
     conjunction: str = ""
     """The word for "and" that may stand between two groups of digits."""
     turn_start: Mapping[str, str] = field(default_factory=dict)
-    """Words that mean their value only as a turn's first word, followed by a pause or a yes
-    (Spanish "si": "if" inside a sentence, "yes" alone)."""
+    """Words that mean their value only opening a turn or clause, followed by a pause or a yes
+    (Spanish "si": "if" inside a sentence, "yes" alone; "¿cuánto vale?" costs, "vale." is
+    okay; "warte, ..." corrects, "ich warte" waits)."""
     accents_matter: frozenset[str] = frozenset()
     fixes: tuple[Fix, ...] = ()
     before_numbers: tuple[Fix, ...] = ()
