@@ -19,6 +19,12 @@ def test_english_is_returned_unchanged() -> None:
     assert canonical(text, "en") is text
 
 
+@pytest.mark.parametrize("text", ["", "   ", "4567", "maria.g@web.de"])
+def test_empty_and_written_turns_pass_through(text: str) -> None:
+    for language in ("de", "es", "fr", "pt"):
+        assert canonical(text, language) == text
+
+
 def test_an_unknown_language_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no lexicon for language 'it'"):
         canonical("il mio ordine", "it")
@@ -29,6 +35,8 @@ ORDER_NUMBERS = [
     ("de", "Bestellung siebenundvierzig siebenhundert", "47700"),
     ("de", "zwo drei vier fünf sechs", "23456"),
     ("de", "ein null eins zwei drei", "10123"),
+    ("de", "dreißig vierzig fünfzig", "304050"),
+    ("de", "dreissig vierzig fünfzig", "304050"),
     ("es", "mi número de pedido es cuarenta y siete mil setecientos", "47700"),
     ("es", "el pedido cuatro siete siete cero cero", "47700"),
     ("es", "veintisiete, treinta y uno, cinco", "27315"),
@@ -141,6 +149,11 @@ EMAILS = [
         "maria.g@exemplo.com.br",
     ),
     ("pt", "jota o a o underline erre arroba uol ponto com ponto br", "joao_r@uol.com.br"),
+    ("de", "anna Bindestrich maria at web Punkt de", "anna-maria@web.de"),
+    ("de", "maria.g at web.de", "maria.g@web.de"),
+    ("es", "ana guion lopez arroba gmail punto com", "ana-lopez@gmail.com"),
+    ("fr", "jean tiret paul arobase free point fr", "jean-paul@free.fr"),
+    ("pt", "ana hífen clara arroba uol ponto com", "ana-clara@uol.com"),
 ]
 
 
