@@ -58,7 +58,7 @@ class _Token:
         return self.text.lower()
 
 
-def tokenize(text: str) -> tuple[str, list[_Token]]:
+def _tokenize(text: str) -> tuple[str, list[_Token]]:
     """The leading separator and the tokens of ``text``."""
     lead = re.match(r"[\s-]*", text)
     start = lead.end() if lead else 0
@@ -76,8 +76,7 @@ def _kind(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """``text`` without accents ("código" -> "codigo"); "ß" and "ñ" keep their letters'
-    base ("ß" stays, "ñ" -> "n")."""
+    """``text`` without accents ("código" -> "codigo", "ñ" -> "n"; "ß" stays)."""
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -122,7 +121,8 @@ _COMPILED: dict[str, _Compiled] = {}
 
 
 def _compiled(lexicon: Lexicon) -> _Compiled:
-    """The lexicon's tables, built on first use (one per language code)."""
+    """The lexicon's tables, built on first use (one per language code; two threads building
+    one at once build the same tables, and either is kept)."""
     if lexicon.code not in _COMPILED:
         _COMPILED[lexicon.code] = _build(lexicon)
     return _COMPILED[lexicon.code]
@@ -144,7 +144,7 @@ def rewrite(text: str, lexicon: Lexicon) -> str:
     compiled = _compiled(lexicon)
     for pattern, replacement in lexicon.before_numbers:
         text = pattern.sub(replacement, text)
-    lead, tokens = tokenize(alpha2digit(text, lexicon.code))
+    lead, tokens = _tokenize(alpha2digit(text, lexicon.code))
     spans: dict[int, tuple[int, str]] = {}
     taken = [False] * len(tokens)
     _spell(tokens, lexicon, compiled, spans, taken)
