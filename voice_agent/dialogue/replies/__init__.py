@@ -96,14 +96,15 @@ def template_fields(template: str) -> set[str]:
 
 
 def language(code: str) -> Speech:
-    """The replies for ``code`` ("en"); LanguageError names the languages there are."""
-    from voice_agent.dialogue.replies import en
+    """The replies for ``code`` ("en", "de", "fr"); LanguageError names the languages there
+    are."""
+    from voice_agent.dialogue.replies import de, en, fr
 
-    languages: dict[str, Speech] = {"en": en.English()}
+    languages: dict[str, Speech] = {"en": en.English(), "de": de.German(), "fr": fr.French()}
     if code not in languages:
         known = ", ".join(sorted(languages))
         raise LanguageError(f"no dialogue replies for language {code!r} (available: {known})")
     return languages[code]
 
 
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "de", "fr")
