@@ -48,6 +48,19 @@ TEMPLATES: dict[str, str] = {
     "recording.stopped": "In Ordnung, dieser Anruf wird nicht aufgezeichnet.",
     "recording.carry_on": "Wie kann ich Ihnen helfen?",
     "general.yes_or_no": "Bitte sagen Sie Ja oder Nein.",
+    # said by the call session itself
+    "session.reprompt": "Sind Sie noch da? Wie kann ich Ihnen helfen?",
+    "session.silence_goodbye": (
+        "Ich höre nichts mehr, daher beende ich den Anruf jetzt. Auf Wiederhören."
+    ),
+    "session.time_limit_goodbye": (
+        "Wir haben die Höchstdauer für diesen Anruf erreicht. Vielen Dank, auf Wiederhören."
+    ),
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "Auf dieser Leitung kann ich Ihnen nur auf {languages} helfen.",
+    "language.offer_person": (
+        "Ich kann veranlassen, dass ein Mitarbeiter Sie zurückruft. Möchten Sie das?"
+    ),
     "scope.cannot": "Dabei kann ich Ihnen leider nicht helfen.",
     "scope.offer": (
         "Ich helfe bei Bestellungen, Lieferungen, Rücksendungen, Zöllen, Adressänderungen "

@@ -49,6 +49,19 @@ TEMPLATES: dict[str, str] = {
     "recording.stopped": "Très bien, cet appel ne sera pas enregistré.",
     "recording.carry_on": "Comment puis-je vous aider ?",
     "general.yes_or_no": "Merci de répondre par oui ou par non.",
+    # said by the call session itself
+    "session.reprompt": "Êtes-vous toujours là ? Comment puis-je vous aider ?",
+    "session.silence_goodbye": (
+        "Je n'entends plus rien, je vais donc mettre fin à l'appel. Au revoir."
+    ),
+    "session.time_limit_goodbye": (
+        "Nous avons atteint la durée maximale de cet appel. Merci, au revoir."
+    ),
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "Sur cette ligne, je ne peux vous aider qu'en {languages}.",
+    "language.offer_person": (
+        "Je peux demander à un conseiller de vous rappeler. Le souhaitez-vous ?"
+    ),
     "scope.cannot": "Je ne peux malheureusement pas vous aider pour cela.",
     "scope.offer": (
         "Je peux vous aider pour les commandes, les livraisons, les retours, les droits de "
