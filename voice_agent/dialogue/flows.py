@@ -172,7 +172,7 @@ def item_claim(draft: Draft, order: OrderView, kind: ItemKind) -> None:
     draft.say(f"item.sorry.{kind}")
     draft.say(f"item.claim.{kind}")
     if photos:
-        draft.say("item.photos", evidence=speech.join(photos))
+        draft.say("item.photos", evidence=speech.join(draft.policies.said_in(speech.code, photos)))
     draft.say("item.outcome", days=speech.days(policy.outcome.days))
     draft.say("item.confirm")
     draft.fact("item_problem", kind)

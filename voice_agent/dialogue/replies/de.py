@@ -143,7 +143,7 @@ TEMPLATES: dict[str, str] = {
         "behandelt."
     ),
     "lost.responsible": "Die Verantwortung liegt bei {party}.",
-    "lost.held": "Wir haben bereits {evidence}.",
+    "lost.held": "Uns liegt bereits Folgendes vor: {evidence}.",
     "lost.held_nothing": "Für diese Phase liegen uns noch keine Nachweise vor.",
     "lost.missing": "Es fehlt noch Folgendes, das wir anfordern: {evidence}.",
     "lost.missing_nothing": "Sonst wird nichts benötigt.",

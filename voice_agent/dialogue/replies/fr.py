@@ -145,7 +145,7 @@ TEMPLATES: dict[str, str] = {
         "Un colis indiqué comme livré mais non reçu est traité comme perdu."
     ),
     "lost.responsible": "Responsable à cette étape : {party}.",
-    "lost.held": "Nous disposons déjà de : {evidence}.",
+    "lost.held": "Nous avons déjà : {evidence}.",
     "lost.held_nothing": "Nous n'avons encore aucune preuve pour cette étape.",
     "lost.missing": "Il manque encore, et nous allons le demander : {evidence}.",
     "lost.missing_nothing": "Rien d'autre n'est nécessaire.",
