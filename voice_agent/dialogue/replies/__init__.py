@@ -4,7 +4,8 @@ money and times.
 A language is one module here (``en.py``) holding ``TEMPLATES`` (message key -> one sentence,
 ``str.format`` fields) and a ``Speech`` subclass for what differs in how it is said. Adding a
 language: copy ``en.py``, translate every template (a test checks the keys and fields match
-English), adjust the spoken forms, and register it in ``LANGUAGES``.
+English), adjust the spoken forms, register it in ``LANGUAGES``, and translate the policy file's
+own texts under ``[said.<code>]`` in config/policies.toml (a test checks the shipped file).
 """
 
 from __future__ import annotations
