@@ -4,7 +4,8 @@ The keys and fields are English's (``en.py``). Pieces spoken inside other senten
 their article where the sentence needs one: stages after "pendant" ("pendant le transport
 international"), parties after "avec" or a colon. A country name is never given an article
 (Babel has no genders): templates put it after a comma or a label. Numbers are written in
-words, feminine where the noun is ("une heure", "vingt et une heures").
+words, feminine where the noun is ("une heure", "vingt et une heures"). The agent never says
+a word that takes its own gender ("désolé"): the voice may be a woman's or a man's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ TEMPLATES: dict[str, str] = {
     "ack.sure": "Bien sûr.",
     "ack.of_course": "Certainement.",
     "ack.all_right": "Très bien.",
-    "ack.sorry": "Je suis désolé.",
+    "ack.sorry": "Toutes mes excuses.",
     "ack.sorry_unclear": "Pardon, je n'ai pas bien compris.",
     "ack.done": "C'est fait.",
     "ack.latest": "Voici les dernières nouvelles.",
@@ -38,7 +39,7 @@ TEMPLATES: dict[str, str] = {
     "ack.bye": "Merci de votre appel.",
     "ack.welcome": "Je vous en prie.",
     "ack.no_problem": "Pas de problème.",
-    "ack.frustrated": "Je suis désolé, je comprends.",
+    "ack.frustrated": "Je comprends, toutes mes excuses.",
     "ack.slower": "Bien sûr, plus lentement.",
     # general
     "greeting.ask": "Comment puis-je vous aider avec votre commande aujourd'hui ?",
@@ -140,7 +141,7 @@ TEMPLATES: dict[str, str] = {
         "S'il n'y a pas de nouvelles d'ici le {date}, appelez-nous et nous ouvrirons une "
         "réclamation."
     ),
-    "lost.presumed": "Après {days} sans scan à cette étape, nous le considérons comme perdu.",
+    "lost.presumed": "Après {days} sans scan à cette étape, nous considérons le colis comme perdu.",
     "lost.delivered_missing": (
         "Un colis indiqué comme livré mais non reçu est traité comme perdu."
     ),
@@ -165,7 +166,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "claim.outcome.release_guidance": (
         "Nous vous enverrons d'ici le {date} les documents demandés par la douane, pour que "
-        "vous puissiez le faire dédouaner."
+        "vous puissiez faire dédouaner le colis."
     ),
     "claim.declined": "Pas de réclamation, alors.",
     # hand-off
@@ -212,13 +213,13 @@ TEMPLATES: dict[str, str] = {
     ),
     # tracking number and carrier
     "tracking.number": "Le numéro de suivi est {number}.",
-    "tracking.carrier": "Il est acheminé par {carrier}, et livré par {courier}.",
-    "tracking.carrier_only": "Il est acheminé par {carrier}.",
+    "tracking.carrier": "Le colis est acheminé par {carrier}, et livré par {courier}.",
+    "tracking.carrier_only": "Le colis est acheminé par {carrier}.",
     "tracking.offer_link": (
         "Voulez-vous que je demande à la boutique de vous envoyer le lien de suivi par e-mail ?"
     ),
     "tracking.none": (
-        "Il n'a pas encore de numéro de suivi : il n'a pas encore été remis à un transporteur."
+        "Le colis n'a pas encore de numéro de suivi : il n'a pas été remis à un transporteur."
     ),
     # where it was left; delivered but not received
     "where.delivered": "Le colis a été livré le {date}, à {place}.",
@@ -291,9 +292,7 @@ TEMPLATES: dict[str, str] = {
     "request.recorded.duplicate_charge": (
         "J'ai demandé à l'équipe de la boutique de vérifier le double débit."
     ),
-    "request.recorded.complaint": (
-        "J'ai enregistré votre réclamation pour l'équipe de la boutique."
-    ),
+    "request.recorded.complaint": ("J'ai enregistré votre plainte pour l'équipe de la boutique."),
     "request.recorded.tracking_link": (
         "J'ai demandé à la boutique de vous envoyer le lien de suivi par e-mail."
     ),
@@ -311,7 +310,9 @@ TEMPLATES: dict[str, str] = {
     "delivery_time.others": "Certains articles arrivent plus vite : {products}.",
     "delivery_time.unknown": "Je n'ai pas de délais de livraison pour cela.",
     # no order number at hand
-    "lookup.by_phone": "Je peux la retrouver grâce au numéro depuis lequel vous appelez.",
+    "lookup.by_phone": (
+        "Je peux retrouver votre commande grâce au numéro depuis lequel vous appelez."
+    ),
     "lookup.ask_email": "Avec quelle adresse e-mail avez-vous commandé ?",
     "lookup.spell": "Vous pouvez l'épeler lettre par lettre.",
     "lookup.email_unclear": "Je n'ai pas compris d'adresse e-mail.",
