@@ -308,6 +308,20 @@ def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
             draft.say("product.fact_more", attribute=said[:1].upper() + said[1:], value=value)
 
 
+_DAY_RANGE = re.compile(r"(\d+)\s*(?:to|-|–)\s*(\d+)\s*days?", re.IGNORECASE)
+"""A shipping time as docs/import-format.md writes it: "8 to 13 days"."""
+
+
+def ship_time_said(speech: Speech, value: str) -> str:
+    """A shipping time in the caller's language ("8 to 13 days" -> "acht bis dreizehn Tage");
+    one written any other way is said as written."""
+    found = _DAY_RANGE.fullmatch(value.strip())
+    if found is None:
+        return value
+    low, high = (speech.number(int(days)) for days in found.groups())
+    return speech.say("unit.day_range", low=low, high=high)
+
+
 def attribute_said(speech: Speech, name: str) -> str:
     """The attribute's name in the caller's language (``attribute.*``); a name no template
     has (another shop's own) is said as the catalogue spells it."""
@@ -342,7 +356,7 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
             "product.ship_time",
             product=product.name,
             country=draft.speech.country(country),
-            value=value,
+            value=ship_time_said(draft.speech, value),
         )
         _done(draft)
         return
@@ -351,7 +365,8 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
         _unknown(draft, product)
         return
     draft.say("ack.sure")
-    draft.say("product.ship_time_default", product=product.name, value=default)
+    value = ship_time_said(draft.speech, default)
+    draft.say("product.ship_time_default", product=product.name, value=value)
     _done(draft)
 
 

@@ -447,6 +447,7 @@ TEMPLATES: dict[str, str] = {
     "unit.days": "{count} Tagen",
     "unit.hour": "{count} Stunde",
     "unit.hours": "{count} Stunden",
+    "unit.day_range": "{low} bis {high} Tage",
 }
 
 

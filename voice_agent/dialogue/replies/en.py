@@ -360,6 +360,7 @@ TEMPLATES: dict[str, str] = {
     "unit.days": "{count} days",
     "unit.hour": "{count} hour",
     "unit.hours": "{count} hours",
+    "unit.day_range": "{low} to {high} days",
 }
 
 

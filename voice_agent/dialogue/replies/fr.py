@@ -449,6 +449,7 @@ TEMPLATES: dict[str, str] = {
     "unit.days": "{count} jours",
     "unit.hour": "{count} heure",
     "unit.hours": "{count} heures",
+    "unit.day_range": "{low} à {high} jours",
 }
 
 # Currencies whose French name is feminine ("une livre sterling", "vingt et une couronnes").
