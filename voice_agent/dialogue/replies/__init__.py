@@ -10,6 +10,7 @@ own texts under ``[said.<code>]`` in config/policies.toml (a test checks the shi
 
 from __future__ import annotations
 
+import functools
 import logging
 import string
 from collections.abc import Mapping, Sequence
@@ -96,9 +97,10 @@ def template_fields(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+@functools.cache
 def language(code: str) -> Speech:
     """The replies for ``code`` ("en", "de", "fr"); LanguageError names the languages there
-    are."""
+    are. One ``Speech`` per language, made once: the engine asks for a call's every turn."""
     from voice_agent.dialogue.replies import de, en, fr
 
     languages: dict[str, Speech] = {"en": en.English(), "de": de.German(), "fr": fr.French()}
