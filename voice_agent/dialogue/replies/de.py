@@ -96,7 +96,7 @@ TEMPLATES: dict[str, str] = {
     "verify.is_that_right": "Ist das richtig?",
     "verify.heard_wrong": "Entschuldigung, mein Fehler.",
     "verify.keypad": (
-        "Sie können es auch über die Tastatur eingeben und dann die Rautetaste drücken."
+        "Sie können auch die Telefontastatur benutzen und dann die Rautetaste drücken."
     ),
     "verify.minutes": "{count} Minuten",
     "verify.hours": "{count} Stunden",
@@ -187,7 +187,9 @@ TEMPLATES: dict[str, str] = {
     "callback.ask": "Unter welcher Telefonnummer oder E-Mail-Adresse erreichen wir Sie am besten?",
     "callback.read_back": "Das ist {contact}.",
     "callback.unclear": "Ich habe keine Telefonnummer und keine E-Mail-Adresse verstanden.",
-    "callback.unclear_yes_no": "Bitte sagen Sie Ja, oder nennen Sie mir die richtige.",
+    "callback.unclear_yes_no": (
+        "Bitte sagen Sie Ja, oder nennen Sie mir die richtige Nummer oder Adresse."
+    ),
     "callback.ask_again": "Bitte nennen Sie die Nummer oder die E-Mail-Adresse noch einmal.",
     "callback.or_none": "Oder sagen Sie Nein, wenn Sie keine angeben möchten.",
     "callback.order_details": "Das Team sieht Ihren Anruf zusammen mit Ihren Bestelldaten.",
@@ -307,7 +309,7 @@ TEMPLATES: dict[str, str] = {
     # no order number at hand
     "lookup.by_phone": "Ich kann Ihre Bestellung über die Nummer suchen, von der Sie anrufen.",
     "lookup.ask_email": "Mit welcher E-Mail-Adresse haben Sie bestellt?",
-    "lookup.spell": "Sie können sie gern Buchstabe für Buchstabe buchstabieren.",
+    "lookup.spell": "Sie können sie gern buchstabieren.",
     "lookup.email_unclear": "Ich habe keine E-Mail-Adresse verstanden.",
     "lookup.email_read_back": "Das ist {email}.",
     "lookup.phone_read_back": "Das ist {phone}.",

@@ -98,7 +98,7 @@ TEMPLATES: dict[str, str] = {
     "verify.is_that_right": "Est-ce exact ?",
     "verify.heard_wrong": "Pardon, c'est une erreur de ma part.",
     "verify.keypad": (
-        "Vous pouvez aussi le saisir sur le clavier, puis appuyer sur la touche dièse."
+        "Vous pouvez aussi utiliser le clavier du téléphone, puis appuyer sur la touche dièse."
     ),
     "verify.minutes": "{count} minutes",
     "verify.hours": "{count} heures",
@@ -193,7 +193,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "callback.read_back": "C'est bien {contact}.",
     "callback.unclear": "Je n'ai compris ni numéro de téléphone ni adresse e-mail.",
-    "callback.unclear_yes_no": "Dites oui, s'il vous plaît, ou indiquez-moi le bon.",
+    "callback.unclear_yes_no": "Dites oui, s'il vous plaît, ou donnez-moi les bonnes coordonnées.",
     "callback.ask_again": "Merci de répéter le numéro ou l'adresse e-mail.",
     "callback.or_none": "Ou dites non si vous préférez ne pas en donner.",
     "callback.order_details": "L'équipe verra votre appel avec les détails de votre commande.",
