@@ -13,6 +13,7 @@ import pytest
 from voice_agent.dialogue.policies import OUTCOME_KINDS, PARTIES
 from voice_agent.dialogue.replies import LANGUAGES, LanguageError, language, template_fields
 from voice_agent.dialogue.replies.en import TEMPLATES
+from voice_agent.languages import LOCALES
 from voice_agent.store.views import INCOTERMS, STAGES
 
 DIALOGUE = Path(__file__).resolve().parents[2] / "voice_agent" / "dialogue"
@@ -132,6 +133,14 @@ def test_every_template_formats_with_sample_values(code: str) -> None:
         assert said.strip(), key
         assert "{" not in said and "}" not in said, key
         assert all(f"<{field}>" in said for field in values), key
+
+
+@pytest.mark.parametrize("code", [code for code in LANGUAGES if code != "en"])
+def test_every_language_speaks_in_its_own_locale(code: str) -> None:
+    """Dates, money and country names in the locale the languages module names (pt: Brazil's)."""
+    speech = language(code)
+    assert speech.code == code
+    assert str(speech.locale) == LOCALES[code]
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
