@@ -69,7 +69,7 @@ TEMPLATES: dict[str, str] = {
     "scope.person": "Oder möchten Sie, dass ein Mitarbeiter Sie zurückruft?",
     "repeat.nothing": "Ich habe noch nichts gesagt.",
     "goals.after_verify": "Darauf komme ich zurück, sobald ich bestätigt habe, dass Sie es sind.",
-    "frustrated.offer": "Wenn Ihnen das lieber ist, ruft Sie zuerst ein Mitarbeiter zurück.",
+    "frustrated.offer": "Wenn Ihnen das lieber ist, kann Sie zuerst ein Mitarbeiter zurückrufen.",
     "frustrated.offer_ask": "Möchten Sie das?",
     "frustrated.or_tell": "Oder erzählen Sie mir, was passiert ist, dann prüfe ich es sofort.",
     # verification
@@ -118,7 +118,7 @@ TEMPLATES: dict[str, str] = {
     "status.delivered": "Das Paket wurde am {date} zugestellt.",
     "status.window": "Wir erwarten die Lieferung zwischen {start} und {end}.",
     "status.window_by": "Wir erwarten die Lieferung bis {date}.",
-    "status.late": "Die Lieferung war bis {date} erwartet, sie hat also Verspätung.",
+    "status.late": "Die Lieferung wurde bis {date} erwartet, sie hat also Verspätung.",
     "status.late_claim": (
         "Falls das Paket verloren ist, kann ich das für Sie prüfen und eine Reklamation eröffnen."
     ),
