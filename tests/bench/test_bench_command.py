@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from voice_agent.bench.commands import BenchOptions, _options
+from voice_agent.bench.commands import BenchOptions, _options, _plans
+from voice_agent.bench.runner import Target
 from voice_agent.cli import _parser
 from voice_agent.errors import CliError
 from voice_agent.settings import Settings
 
 HERE = Path(__file__).parent
+LANGUAGES = HERE.parents[1] / "benchmarks" / "scenarios-languages"
 RUN_LIMIT_S = 600
 
 
@@ -37,6 +39,46 @@ def test_the_command_line_is_checked_before_anything_starts() -> None:
     options = _bench("--serve", "--sweep", "1,2,4", "--profile", "clean,cross-border")
     assert options.sweep == (1, 2, 4)
     assert options.receive == ("arrival", "browser")
+
+
+def test_a_language_hint_is_asked_for_only_where_it_reaches_the_agent() -> None:
+    assert _bench("--serve").hints == (False,)
+    assert _bench("--serve", "--hint").hints == (True,)
+    assert _bench("--serve", "--hint", "both", "--transport", "webrtc,sip").hints == (True, False)
+    with pytest.raises(CliError, match="only our signaling"):
+        _bench("--url", "http://127.0.0.1:1/api/offer", "--signaling", "generic", "--hint")
+    with pytest.raises(CliError, match="only our signaling"):
+        _bench(
+            "--serve",
+            "--compare",
+            "http://127.0.0.1:1/x",
+            "--compare-signaling",
+            "generic",
+            "--hint",
+        )
+    with pytest.raises(CliError, match="only --serve maps"):
+        _bench("--url", "sip:agent@127.0.0.1:5060", "--transport", "sip", "--hint", "both")
+
+
+def test_a_series_per_language_hinted_and_identified() -> None:
+    options = _bench("--serve", "--hint", "both", "--scenarios", str(LANGUAGES))
+    plans = _plans(options, {"webrtc": [Target("http://127.0.0.1:1")]})
+    assert [(plan.language, plan.hinted) for plan, _ in plans] == [
+        (language, hinted)
+        for language in ("de", "en", "es", "fr", "pt")
+        for hinted in (True, False)
+    ]
+    for plan, scenarios in plans:
+        assert {scenario.language for scenario in scenarios} == {plan.language}
+        assert len(scenarios) == 3 and plan.hint() == (plan.language if plan.hinted else None)
+
+
+def test_a_hint_needs_scenarios_in_a_language() -> None:
+    options = _bench("--serve", "--hint", "--scenarios", str(HERE / "data"))
+    with pytest.raises(CliError, match="--hint: these scenarios have no language"):
+        _plans(options, {"webrtc": [Target("http://127.0.0.1:1")]})
+    plans = _plans(_bench("--serve", "--scenarios", str(HERE / "data")), {"webrtc": []})
+    assert [(plan.language, plan.hinted) for plan, _ in plans] == [(None, False)]
 
 
 def test_our_agent_measured_over_webrtc_and_sip(tmp_path: Path) -> None:

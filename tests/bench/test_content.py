@@ -34,3 +34,20 @@ def test_reply_audio_is_put_back_in_the_senders_order() -> None:
     assert len(audio.samples) == 640
     assert abs(int(audio.samples[100]) - 1000) < 50
     assert abs(int(audio.samples[540]) - 2000) < 50
+
+
+def test_keywords_in_other_languages_match_whatever_the_accents_and_case() -> None:
+    german = "Danke, das stimmt überein. Ein Mitarbeiter ruft Sie zurück. Auf Wiederhören!"
+    assert holds_keywords(german, ["stimmt|uberein", "mitarbeiter", "wiederhoren"])
+    assert holds_keywords("Sie zahlen die Einfuhrabgaben an die Straße.", ["strasse"])
+    assert holds_keywords("Votre numéro de commande ?", ["numéro de commande"])
+    assert holds_keywords("Obrigado, os dados CONFEREM.", ["confere"])  # a word's stem
+    assert not holds_keywords("Gracias, los datos no coinciden.", ["adios|llamada"])
+
+
+def test_a_word_elided_onto_the_next_counts_on_its_own() -> None:
+    french = "Merci de votre appel. Un conseiller de l'équipe vous rappellera."
+    assert holds_keywords(french, ["equipe", "rappel"])
+    assert holds_keywords("Vous n’avez rien à payer.", ["avez"])  # a typographic apostrophe
+    assert holds_keywords("I'll ask a colleague.", ["i'll"])
+    assert not holds_keywords("vous appel", ["appel vous"])  # never across the two readings

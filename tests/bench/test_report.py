@@ -107,9 +107,10 @@ def all_series() -> list[Series]:
 
 
 def test_summary_keys_are_pinned() -> None:
-    keys = """target transport profile receive calls turns voice_to_voice_ms voice_to_voice_net_ms
-        barge_in_pause_ms barge_in_stop_ms barge_in_not_stopped false_cutoff_rate content_ok_rate
-        no_reply overlapped stages_ms target_cpu target_rss_mb relay failures turns_detail"""
+    keys = """target transport profile receive calls language hinted turns voice_to_voice_ms
+        voice_to_voice_net_ms barge_in_pause_ms barge_in_stop_ms barge_in_not_stopped
+        false_cutoff_rate content_ok_rate no_reply overlapped stages_ms target_cpu target_rss_mb
+        relay failures turns_detail"""
 
     assert list(summarize(_clean_webrtc())) == keys.split()
 
@@ -345,3 +346,40 @@ def test_report_json_holds_the_runs_goals_and_sections(tmp_path: Path) -> None:
     assert document["compare"]["second_over_first_p50"] == 0.49
     assert document["calibration"] == {"loopback_ms": {"p50": 20.5}, "responder_delay_ms": 250}
     assert document["notes"] == ["Most of the time goes to the endpoint decision."]
+
+
+def _in_language(language: str, hinted: bool, v2v: float, profile: str = "clean") -> Series:
+    return Series(
+        target=TARGET,
+        transport="webrtc",
+        profile=profile,
+        receive="arrival",
+        calls=1,
+        turns=[_reply(0, v2v, content_ok=True), _reply(1, v2v + 100, content_ok=True)],
+        language=language,
+        hinted=hinted,
+    )
+
+
+def test_series_in_languages_say_which_and_whether_it_was_hinted(tmp_path: Path) -> None:
+    series = [
+        _in_language("de", True, 500),
+        _in_language("de", False, 600),
+        _in_language("de", False, 700, profile="cross-border"),
+    ]
+    hinted = summarize(series[0])
+    assert (hinted["language"], hinted["hinted"]) == ("de", True)
+    assert summarize(_clean_webrtc())["language"] is None
+    assert SeriesSummary.of(series[1]).label() == "webrtc, clean, arrival, 1 call, de identified"
+    checks = check_goals(series)
+    subjects = [describe_check(check)[0] for check in checks]
+    assert any("1 call, de hinted)" in subject for subject in subjects)
+    # the content goal pairs clean and cross-border series of one language and one hint
+    (content,) = [check for check in checks if check["goal"] == "content_drop_points_max"]
+    assert (content["language"], content["hinted"]) == ("de", False)
+    write_report(
+        Report("Languages", "voice-agent bench --hint both", "test", "2026-12-02", series), tmp_path
+    )
+    markdown = (tmp_path / "report.md").read_text()
+    assert f"| {TARGET} | webrtc | clean | arrival | 1 | de hinted | 2 | 550.0 |" in markdown
+    assert f"| {TARGET} | webrtc | clean | arrival | 1 | de identified | 2 | 650.0 |" in markdown

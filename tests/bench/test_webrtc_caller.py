@@ -27,6 +27,7 @@ from voice_agent.bench.webrtc_caller import (
     ArrivalTap,
     WebRtcCall,
     WebRtcCallError,
+    offer_endpoint,
     opus_encoder,
     webrtc_call,
 )
@@ -153,6 +154,34 @@ def _reply_factory() -> Callable[[], KnownDelayResponder]:
         )
 
     return make
+
+
+@pytest.mark.parametrize("language", ["de", "pt", None])
+def test_a_call_hints_its_language_to_our_agent_as_the_web_page_does(
+    language: str | None,
+) -> None:
+    agent = FakeAgent(ScriptedAsr({}))
+
+    async def scenario() -> None:
+        async with (
+            asyncio.timeout(30),
+            agent_server(agent) as (base_url, _gateway),
+            webrtc_call(base_url, language=language) as call,
+        ):
+            await _until(lambda: _event_count(call, "agent_stopped") >= 1, "the greeting")
+
+    asyncio.run(scenario())
+    (transport,) = agent.transports
+    assert getattr(transport, "language_hint", "none kept") == language
+
+
+def test_the_hint_goes_on_our_offer_and_a_generic_agent_is_never_sent_one() -> None:
+    base = "http://127.0.0.1:8080/"
+    assert offer_endpoint(base, "voice-agent") == "http://127.0.0.1:8080/webrtc/offer"
+    assert offer_endpoint(base, "voice-agent", "es") == "http://127.0.0.1:8080/webrtc/offer?lang=es"
+    assert offer_endpoint("http://h/api/offer", "generic") == "http://h/api/offer"
+    with pytest.raises(ValueError, match="generic signaling carries no language hint"):
+        offer_endpoint("http://h/api/offer", "generic", "fr")
 
 
 async def _one_reply(call: WebRtcCall) -> float:

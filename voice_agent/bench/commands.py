@@ -2,7 +2,7 @@
 
 voice-agent bench --url URL [--signaling voice-agent|generic] [--transport webrtc|sip]
     [--calls N] [--turns N] [--profile NAME] [--receive arrival|browser] [--out DIR]
-    [--sweep 1,2,4] [--serve] [--compare URL2] [--calibrate]
+    [--sweep 1,2,4] [--serve] [--compare URL2] [--calibrate] [--hint [on|off|both]]
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from voice_agent.settings import Settings
 
 TRANSPORTS = ("webrtc", "sip")
 RECEIVE_MODES = ("arrival", "browser")
+HINTS = {"off": (False,), "on": (True,), "both": (True, False)}
+"""--hint: whether calls in a language tell the agent that language (True) or leave the agent
+to identify it (False)."""
 
 
 def add_commands(
@@ -65,6 +68,16 @@ def add_commands(
     bench.add_argument(
         "--calibrate", action="store_true", help="check the instrument against known delays"
     )
+    bench.add_argument(
+        "--hint",
+        nargs="?",
+        const="on",
+        default="off",
+        choices=list(HINTS),
+        help="scenarios with a language: each call tells the agent its language (WebRTC: the "
+        "offer's ?lang=; SIP under --serve: the number dialled); off: the agent identifies it; "
+        "both: a series each (default off; --hint alone: on)",
+    )
     bench.set_defaults(command=_bench)
 
 
@@ -83,6 +96,8 @@ class BenchOptions:
     compare_signaling: str
     scenarios: Path
     calibrate: bool
+    hints: tuple[bool, ...]
+    """Per language, a series with the hint (True) and/or one without (False)."""
     config: Path | None
     policies: Path
     work: Path
@@ -110,6 +125,9 @@ def _options(args: argparse.Namespace, settings: Settings) -> BenchOptions:
         raise CliError("say which agent to measure: --url URL, or --serve to start ours")
     if args.url and len(transports) > 1:
         raise CliError("one --url serves one --transport; --serve measures both")
+    hints = HINTS[args.hint]
+    if True in hints:
+        _check_hint_reaches(args, transports)
     from voice_agent.bench.relay import PROFILES
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -127,10 +145,26 @@ def _options(args: argparse.Namespace, settings: Settings) -> BenchOptions:
         compare_signaling=args.compare_signaling or args.signaling,
         scenarios=args.scenarios,
         calibrate=args.calibrate,
+        hints=hints,
         config=getattr(args, "config", None),
         policies=settings.dialogue.policies,
         work=settings.paths.data / "bench" / stamp,
     )
+
+
+def _check_hint_reaches(args: argparse.Namespace, transports: tuple[str, ...]) -> None:
+    """A language hint needs a way to the agent: our signaling's ?lang= over WebRTC, and over
+    SIP a number the agent maps to the language, which only --serve sets up."""
+    dialects = {args.signaling}
+    if args.compare:
+        dialects.add(args.compare_signaling or args.signaling)
+    if "webrtc" in transports and dialects != {"voice-agent"}:
+        raise CliError("--hint: only our signaling (voice-agent) carries a language hint")
+    if "sip" in transports and (args.url or args.compare):
+        raise CliError(
+            "--hint over SIP dials a number per language that only --serve maps to it "
+            "(languages.by_number); measure a SIP --url without --hint"
+        )
 
 
 def _listed(text: str, known: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -201,6 +235,7 @@ async def _run(options: BenchOptions, settings: Settings) -> int:
 @contextlib.asynccontextmanager
 async def _targets(options: BenchOptions) -> AsyncIterator[dict[str, list[Any]]]:
     """Per transport, the targets to call (ours first when --serve)."""
+    from voice_agent.bench.dialing import numbers_by_language
     from voice_agent.bench.runner import Target
     from voice_agent.bench.target import local_pid, serve_local_agent
 
@@ -210,7 +245,11 @@ async def _targets(options: BenchOptions) -> AsyncIterator[dict[str, list[Any]]]
             print("starting our agent (loading models) ...", file=sys.stderr)
             agent = await stack.enter_async_context(
                 serve_local_agent(
-                    options.work / "agent", max(options.sweep), options.policies, options.config
+                    options.work / "agent",
+                    max(options.sweep),
+                    options.policies,
+                    options.config,
+                    numbers_by_language() if True in options.hints else None,
                 )
             )
             for transport in options.transports:
@@ -231,31 +270,85 @@ async def _targets(options: BenchOptions) -> AsyncIterator[dict[str, list[Any]]]
 async def _measure(
     options: BenchOptions, settings: Settings, targets: dict[str, list[Any]]
 ) -> tuple[list[Any], list[str]]:
-    from voice_agent.bench.dialing import dial
-    from voice_agent.bench.relay import profile_named
     from voice_agent.bench.report import ProgressBar
-    from voice_agent.bench.runner import SeriesPlan, run_series, series_of
-    from voice_agent.bench.scenario import load_scenario, scenario_files
+    from voice_agent.bench.runner import series_of
+    from voice_agent.bench.target import LoadWatch
+
+    plans = _plans(options, targets)
+    renderer = await asyncio.to_thread(_renderer, settings)
+    total = sum(plan.turns * len(plan.targets) for plan, _ in plans)
+    progress = ProgressBar(total, "caller turns")
+    async with LoadWatch() as load:
+        interleaved = await _run_plans(plans, renderer, progress)
+    progress.close()
+    transcribers = _Transcribers(settings)
+    series = []
+    for plan, _ in plans:
+        transcribe = await asyncio.to_thread(transcribers.of, plan.language)
+        for receive in options.receive:
+            series.extend(await asyncio.to_thread(series_of, plan, receive, transcribe))
+    notes = [load.describe()]
+    if interleaved:
+        notes.append(
+            "The series took turns, one call each, so that every language met the same load."
+        )
+    return series, notes
+
+
+def _plans(options: BenchOptions, targets: dict[str, list[Any]]) -> list[tuple[Any, list[Any]]]:
+    """Each series to run with its scenarios: per transport, profile and concurrency level,
+    and per language of the scenarios (hinted and/or identified, as --hint says)."""
+    from voice_agent.bench.relay import profile_named
+    from voice_agent.bench.runner import SeriesPlan
+    from voice_agent.bench.scenario import by_language, load_scenario, scenario_files
 
     scenarios = [load_scenario(path) for path in scenario_files(options.scenarios)]
-    renderer = await asyncio.to_thread(_renderer, settings)
-    plans = [
-        SeriesPlan(transport, profile_named(profile), calls, options.turns, tuple(listed))
+    groups = by_language(scenarios)
+    if True in options.hints and None in groups:
+        raise CliError(
+            f"--hint: these scenarios have no language (language = ...): "
+            f"{', '.join(s.name for s in groups[None])}"
+        )
+    return [
+        (
+            SeriesPlan(
+                transport,
+                profile_named(profile),
+                calls,
+                options.turns,
+                tuple(listed),
+                language=language,
+                hinted=hinted,
+            ),
+            group,
+        )
         for transport, listed in targets.items()
         for profile in options.profiles
         for calls in options.sweep
+        for language, group in groups.items()
+        for hinted in (options.hints if language is not None else (False,))
     ]
-    total = sum(plan.turns * len(plan.targets) for plan in plans)
-    progress = ProgressBar(total, "caller turns")
-    for plan in plans:
-        await run_series(plan, scenarios, renderer, dial, progress)
-    progress.close()
-    transcribe = await asyncio.to_thread(_transcriber, settings)
-    series = []
-    for plan in plans:
-        for receive in options.receive:
-            series.extend(await asyncio.to_thread(series_of, plan, receive, transcribe))
-    return series, []
+
+
+async def _run_plans(plans: list[tuple[Any, list[Any]]], renderer: Any, progress: Any) -> bool:
+    """Runs every series; True when they took turns.
+
+    Series in several languages take turns, one call each, so that a change in the machine's
+    load (others' work on a shared machine) falls on every language alike; otherwise each
+    series runs to its end before the next starts."""
+    from voice_agent.bench.dialing import dial
+    from voice_agent.bench.runner import run_series
+
+    if not any(plan.language for plan, _ in plans) or len(plans) == 1:
+        for plan, group in plans:
+            await run_series(plan, group, renderer, dial, progress)
+        return False
+    while not all(plan.finished for plan, _ in plans):
+        for plan, group in plans:
+            if not plan.finished:
+                said = max(plan.turns_said(target) for target in plan.targets)
+                await run_series(plan, group, renderer, dial, progress, until=said + 1)
+    return True
 
 
 def _renderer(settings: Settings) -> Any:
@@ -270,26 +363,51 @@ def _renderer(settings: Settings) -> Any:
     return Renderer(settings.paths.data / "bench" / "voices", piper)
 
 
-def _transcriber(settings: Settings) -> Any:
-    """The bundled Whisper model, for the replies heard (after the calls, off the timing path)."""
-    from concurrent.futures import ThreadPoolExecutor
+MULTILINGUAL_MODEL = "whisper-base"
+"""The bundled multilingual Whisper model: it transcribes replies in languages but English."""
 
-    from voice_agent.audio import AudioFrame
-    from voice_agent.models import ModelStore
-    from voice_agent.stages.asr import AsrHint
-    from voice_agent.stages.asr.whisper import WhisperAsr
 
-    asr = WhisperAsr(
-        settings.asr, ModelStore(settings.models, settings.paths), ThreadPoolExecutor(1)
-    )
-    asr.load()
+class _Transcribers:
+    """The bundled Whisper models, for the replies heard (after the calls, off the timing
+    path): the configured one for English, the multilingual one told the language for the
+    others. Each is loaded once, when first needed."""
 
-    def transcribe(audio: AudioFrame) -> str:
-        if not len(audio.samples):
-            return ""
-        return asr.transcribe_blocking(audio, AsrHint()).text
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._loaded: dict[str, Any] = {}
 
-    return transcribe
+    def of(self, language: str | None) -> Any:
+        """(audio) -> the reply's text, in `language` (None: the default English)."""
+        from voice_agent.audio import AudioFrame
+        from voice_agent.stages.asr import AsrHint
+
+        english = language in (None, "en")
+        asr = self._model(self._settings.asr.model if english else MULTILINGUAL_MODEL)
+        hint = AsrHint() if english else AsrHint(language=language)
+
+        def transcribe(audio: AudioFrame) -> str:
+            if not len(audio.samples):
+                return ""
+            return str(asr.transcribe_blocking(audio, hint).text)
+
+        return transcribe
+
+    def _model(self, name: str) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from voice_agent.models import ModelStore
+        from voice_agent.stages.asr.whisper import WhisperAsr
+
+        if name not in self._loaded:
+            settings = self._settings
+            asr = WhisperAsr(
+                settings.asr.model_copy(update={"model": name}),
+                ModelStore(settings.models, settings.paths),
+                ThreadPoolExecutor(1),
+            )
+            asr.load()
+            self._loaded[name] = asr
+        return self._loaded[name]
 
 
 def _comparison(series: list[Any]) -> dict[str, Any]:

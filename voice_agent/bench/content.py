@@ -6,6 +6,7 @@ for the CPU while latency is being measured."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,7 +17,8 @@ from voice_agent.bench.measures import Sound
 from voice_agent.bench.timeline import HeardPacket
 
 Transcribe = Callable[[AudioFrame], str]
-_NOT_WORD = re.compile(r"[^a-z0-9' -]+")
+_NOT_WORD = re.compile(r"[^\w' -]+|_")
+_APOSTROPHE_BETWEEN = re.compile(r"(?<=\w)['’](?=\w)")
 
 
 def reply_audio(heard: Sequence[HeardPacket], start: float, end: float) -> AudioFrame:
@@ -40,12 +42,20 @@ def reply_window(heard: Sequence[Sound], after: float, until: float) -> tuple[fl
 
 
 def normalized(text: str) -> str:
-    return " ".join(_NOT_WORD.sub(" ", text.lower().replace("-", " ")).split())
+    """Lower-case words without accents or punctuation, one space apart, in any language:
+    "Über 3-4 Tage, l'équipe." -> "uber 3 4 tage l'equipe" (ß -> ss, ’ -> ')."""
+    folded = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    bare = "".join(char for char in folded if not unicodedata.combining(char))
+    return " ".join(_NOT_WORD.sub(" ", bare.replace("-", " ")).split())
 
 
 def holds_keywords(transcript: str, expect: Sequence[str]) -> bool:
-    """Every expected entry is in the transcript; an entry "a|b" needs either."""
+    """Every expected entry is in the transcript; an entry "a|b" needs either.
+
+    Entries match from a word's start, accents and case aside; a word elided onto the next
+    ("l'équipe", "d'envoi") is also a word of its own ("equipe")."""
     said = f" {normalized(transcript)} "
+    said += f"|{_APOSTROPHE_BETWEEN.sub(' ', said)}"  # "|" is never in an entry: no match across
     return all(
         any(f" {normalized(option)}" in said for option in entry.split("|") if option.strip())
         for entry in expect

@@ -14,6 +14,7 @@ from voice_agent.bench.report_summary import (
     GOAL_RECEIVE,
     SeriesSummary,
     describe_check,
+    language_text,
     percent,
     stage_segments,
 )
@@ -82,9 +83,18 @@ _RESULT_HEADERS = [
 
 
 def results_table(summaries: list[SeriesSummary]) -> Table:
+    """One row per series; a "language" column after "calls" when some series has one."""
+    rows = [_result_row(summary) for summary in summaries]
+    headers = list(_RESULT_HEADERS)
+    if any(summary.series.language is not None for summary in summaries):
+        at = headers.index("calls") + 1
+        headers.insert(at, "language")
+        for row, summary in zip(rows, summaries, strict=True):
+            language, hinted = summary.series.language, summary.series.hinted
+            row.insert(at, "-" if language is None else language_text(language, hinted))
     return Table(
-        headers=_RESULT_HEADERS,
-        rows=[_result_row(summary) for summary in summaries],
+        headers=headers,
+        rows=rows,
         caption=(
             "Latencies in ms at the caller, from the end of its speech (v2v) or the onset of"
             " a barge-in. Net v2v: less the delay the impairment profile adds."

@@ -14,6 +14,7 @@ from voice_agent.bench.report_summary import (
     STAGES,
     SeriesSummary,
     calls_text,
+    language_text,
     latency_goals,
     stage_segments,
 )
@@ -70,13 +71,16 @@ def _plot_cdf(
     axes = figure.add_subplot()
     several_targets = len({s.series.target for s in group}) > 1
     profiles = list(dict.fromkeys(s.series.profile for s in group))
-    for summary in sorted(group, key=lambda s: (s.series.target, s.series.profile, s.series.calls)):
+    for summary in sorted(group, key=_plot_order):
         values = sorted(
             t.voice_to_voice_ms for t in summary.series.turns if t.voice_to_voice_ms is not None
         )
         shares = [(index + 1) / len(values) for index in range(len(values))]
         style = _LINE_STYLES[profiles.index(summary.series.profile) % len(_LINE_STYLES)]
-        label = f"{calls_text(summary.series.calls)}, {summary.series.profile} (n={len(values)})"
+        label = f"{calls_text(summary.series.calls)}, {summary.series.profile}"
+        if summary.series.language is not None:
+            label += f", {language_text(summary.series.language, summary.series.hinted)}"
+        label += f" (n={len(values)})"
         if several_targets:
             label = f"{summary.series.target}: {label}"
         axes.step([0.0, *values], [0.0, *shares], where="post", linestyle=style, label=label)
@@ -90,6 +94,11 @@ def _plot_cdf(
     # Below the plot, not on it: the lines it would cover are the point of the plot
     figure.legend(loc="outside lower center", ncols=2, fontsize="small", frameon=False)
     figure.savefig(path)
+
+
+def _plot_order(summary: SeriesSummary) -> tuple[str, str, int, str, bool]:
+    series = summary.series
+    return (series.target, series.profile, series.calls, series.language or "", not series.hinted)
 
 
 def _draw_goal_lines(axes: Axes, goals: Mapping[str, float]) -> None:

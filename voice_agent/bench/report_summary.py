@@ -84,6 +84,8 @@ class SeriesSummary:
         series = self.series
         text = f"{series.transport}, {series.profile}, {series.receive}, "
         text += calls_text(series.calls)
+        if series.language is not None:
+            text += f", {language_text(series.language, series.hinted)}"
         return f"{series.target}: {text}" if with_target else text
 
 
@@ -142,6 +144,8 @@ def summary_json(summary: SeriesSummary) -> dict[str, object]:
         "profile": series.profile,
         "receive": series.receive,
         "calls": series.calls,
+        "language": series.language,
+        "hinted": series.hinted,
         "turns": len(series.turns),
         "voice_to_voice_ms": _percentiles_json(summary.voice_to_voice),
         "voice_to_voice_net_ms": _percentiles_json(summary.voice_to_voice_net),
@@ -245,8 +249,15 @@ def _content_check(
 def _clean_and_impaired_pairs(
     summaries: list[SeriesSummary],
 ) -> list[tuple[SeriesSummary, SeriesSummary]]:
-    def twin_key(series: Series) -> tuple[str, str, str, int]:
-        return (series.target, series.transport, series.receive, series.calls)
+    def twin_key(series: Series) -> tuple[str, str, str, int, str | None, bool | None]:
+        return (
+            series.target,
+            series.transport,
+            series.receive,
+            series.calls,
+            series.language,
+            series.hinted,
+        )
 
     impaired = {twin_key(s.series): s for s in summaries if s.series.profile == IMPAIRED_PROFILE}
     return [
@@ -271,6 +282,8 @@ def _check(
         "profile": series.profile,
         "receive": series.receive,
         "calls": series.calls,
+        "language": series.language,
+        "hinted": series.hinted,
         "unit": unit,
         "limit": limit,
         "measured": measured,
@@ -287,7 +300,12 @@ def describe_check(check: Mapping[str, object]) -> tuple[str, str]:
 
 def _check_subject(check: Mapping[str, object]) -> str:
     where = f"{check['target']} ({check['transport']}, receive {check['receive']}, "
-    where += f"{calls_text(check['calls'])})"
+    where += calls_text(check["calls"])
+    language = check.get("language")
+    if isinstance(language, str):
+        hinted = check.get("hinted")
+        where += f", {language_text(language, hinted if isinstance(hinted, bool) else None)}"
+    where += ")"
     if check["goal"] == _CONTENT_GOAL:
         clean = percent(_optional_float(check.get("clean_ok_rate")))
         impaired = percent(_optional_float(check.get("impaired_ok_rate")))
@@ -324,6 +342,14 @@ def _amount(value: object, unit: str) -> str:
 
 def _optional_float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+def language_text(language: str, hinted: bool | None) -> str:
+    """'de hinted': the call told the agent its language; 'de identified': the agent had to
+    find it out from the caller's speech."""
+    if hinted is None:
+        return language
+    return f"{language} {'hinted' if hinted else 'identified'}"
 
 
 def calls_text(calls: object) -> str:

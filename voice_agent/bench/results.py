@@ -1,5 +1,5 @@
-"""Per-turn figures and the series they add up to (one target, transport, profile, receive mode
-and concurrency level): what the report is written from."""
+"""Per-turn figures and the series they add up to (one target, transport, profile, receive mode,
+concurrency level and caller language): what the report is written from."""
 
 from __future__ import annotations
 
@@ -99,3 +99,8 @@ class Series:
     """Calls that could not be made or broke off, with why."""
     relay: dict[str, float] | None = None
     """What the impairment relay measured: loss and delay per direction."""
+    language: str | None = None
+    """The language the callers spoke (None: scenarios without one, English)."""
+    hinted: bool | None = None
+    """True: each call told the agent its language; False: the agent identified it; None: no
+    language."""

@@ -1,7 +1,8 @@
 """Runs a benchmark: series of concurrent synthetic calls against one or two targets.
 
-One series is one target, transport, impairment profile and concurrency level. Its calls are
-recorded while they run; everything else (the figures of both receive modes, the replies'
+One series is one target, transport, impairment profile and concurrency level (and, for
+scenarios in a language, that language, hinted to the agent or left for it to identify). Its
+calls are recorded while they run; everything else (the figures of both receive modes, the replies'
 transcripts) is worked out from the recordings once all calls of the run have ended.
 """
 
@@ -20,7 +21,7 @@ from voice_agent.bench.player import LiveCall, play_scenario
 from voice_agent.bench.relay import Profile
 from voice_agent.bench.report import ProgressBar
 from voice_agent.bench.results import Series, TurnFigures
-from voice_agent.bench.scenario import RenderedTurn, Renderer, Scenario, voice_for
+from voice_agent.bench.scenario import RenderedTurn, Renderer, Scenario, caller_voice
 from voice_agent.bench.target import ProcessSampler
 from voice_agent.bench.timeline import CallRecording, browser_playout
 
@@ -66,10 +67,50 @@ class SeriesPlan:
     recorded: list[RecordedCall] = field(default_factory=list)
     usage: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     """Target name -> (CPU cores, peak RSS MB) while the series ran."""
+    language: str | None = None
+    """The language of the series' scenarios (None: scenarios without one)."""
+    hinted: bool = False
+    """Each call tells the agent its language up front (WebRTC: the offer's ?lang=); otherwise
+    the agent has to identify it from the caller's speech."""
+    busy_s: float = 0.0
+    """Wall time the series' calls have run so far (its usage is averaged over it)."""
+
+    def hint(self) -> str | None:
+        """The language hint each call of the series gives (None: no hint)."""
+        return self.language if self.hinted else None
+
+    def turns_said(self, target: Target) -> int:
+        """Caller turns said to `target` so far (a call that failed counts one)."""
+        return sum(max(1, len(r.turns)) for r in self.recorded if r.target == target)
+
+    def failed_in_a_row(self, target: Target) -> int:
+        """How many of the latest calls to `target` failed, one after the other."""
+        count = 0
+        for recorded in reversed(self.recorded):
+            if recorded.target == target:
+                if not recorded.failure:
+                    break
+                count += 1
+        return count
+
+    def done_with(self, target: Target) -> bool:
+        """`target` has its turns, or refused call after call (an agent that refuses every
+        call is not slow: it is given up on)."""
+        return (
+            self.turns_said(target) >= self.turns
+            or self.failed_in_a_row(target) >= GIVE_UP_AFTER_FAILURES
+        )
+
+    @property
+    def finished(self) -> bool:
+        return all(self.done_with(target) for target in self.targets)
 
 
-Dial = Callable[[Target, str, Profile], contextlib.AbstractAsyncContextManager[LiveCall]]
-"""(target, transport, profile) -> a connected call (webrtc_call or sip_call)."""
+Dial = Callable[
+    [Target, str, Profile, str | None], contextlib.AbstractAsyncContextManager[LiveCall]
+]
+"""(target, transport, profile, language hint or None) -> a connected call (webrtc_call or
+sip_call)."""
 
 
 async def run_series(
@@ -78,33 +119,37 @@ async def run_series(
     renderer: Renderer,
     dial: Dial,
     progress: ProgressBar | None = None,
+    until: int | None = None,
 ) -> None:
-    """Runs `plan.calls` callers at once until each target has `plan.turns` turns said."""
-    said = dict.fromkeys((target.name for target in plan.targets), 0)
-    failed_in_a_row = dict.fromkeys(said, 0)
-    numbers = itertools.count()
+    """Runs `plan.calls` callers at once until each target has `plan.turns` turns said.
+
+    With `until`, stops once each target has that many (at most `plan.turns`): a later call
+    goes on where this one stopped, with the next scenario and voice, so that several series
+    can take turns (one call each) and share whatever the machine's load does meanwhile."""
+    goal = plan.turns if until is None else min(until, plan.turns)
+    said = {
+        target.name: plan.turns if plan.done_with(target) else plan.turns_said(target)
+        for target in plan.targets
+    }
+    numbers = itertools.count(len(plan.recorded))
     telephone = plan.transport == "sip"
 
     async def caller(worker: int) -> None:
         while True:
             number = next(numbers)
             target = plan.targets[number % len(plan.targets)]
-            if said[target.name] >= plan.turns:
-                if all(count >= plan.turns for count in said.values()):
+            if said[target.name] >= goal:
+                if all(count >= goal for count in said.values()):
                     return
                 continue
             scenario = scenarios[number % len(scenarios)]
-            turns = await asyncio.to_thread(
-                renderer.render, scenario, number, voice_for(number), telephone
-            )
+            voice = caller_voice(scenario, number, len(scenarios))
+            turns = await asyncio.to_thread(renderer.render, scenario, number, voice, telephone)
             recorded = await _one_call(target, plan, dial, turns, number)
             plan.recorded.append(recorded)
             said[target.name] += max(1, len(recorded.turns))
-            failed_in_a_row[target.name] = (
-                failed_in_a_row[target.name] + 1 if recorded.failure else 0
-            )
-            if failed_in_a_row[target.name] >= GIVE_UP_AFTER_FAILURES:
-                said[target.name] = plan.turns  # an agent that refuses every call is not slow
+            if plan.done_with(target):
+                said[target.name] = plan.turns
             if progress is not None:
                 progress.advance(len(recorded.turns), recorded.failure or "")
 
@@ -120,8 +165,25 @@ async def _sampling(plan: SeriesPlan) -> AsyncIterator[None]:
         for sampler in samplers.values():
             await stack.enter_async_context(sampler)
         yield
+    earlier_s = plan.busy_s
+    plan.busy_s += max((sampler.wall_s for sampler in samplers.values()), default=0.0)
     for name, sampler in samplers.items():
-        plan.usage[name] = (sampler.cpu_cores, sampler.peak_rss_mb or None)
+        cpu, peak = plan.usage.get(name, (None, None))
+        plan.usage[name] = (
+            _weighted(cpu, earlier_s, sampler.cpu_cores, sampler.wall_s),
+            max(peak or 0.0, sampler.peak_rss_mb) or None,
+        )
+
+
+def _weighted(
+    earlier: float | None, earlier_s: float, latest: float | None, latest_s: float
+) -> float | None:
+    """CPU cores over a series run in pieces: each piece's average, weighted by its length."""
+    if earlier is None or earlier_s <= 0:
+        return latest
+    if latest is None or latest_s <= 0:
+        return earlier
+    return round((earlier * earlier_s + latest * latest_s) / (earlier_s + latest_s), 2)
 
 
 async def _one_call(
@@ -130,7 +192,7 @@ async def _one_call(
     recording = CallRecording()
     try:
         async with asyncio.timeout(CALL_LIMIT_S):
-            async with dial(target, plan.transport, plan.profile) as call:
+            async with dial(target, plan.transport, plan.profile, plan.hint()) as call:
                 recording = call.recording
                 played = await play_scenario(call, turns)
                 relay = _relay_stats(call)
@@ -164,6 +226,8 @@ def series_of(plan: SeriesPlan, receive: str, transcribe: Transcribe | None) -> 
             added_delay_ms=plan.profile.added_round_trip_ms,
             target_cpu=cpu,
             target_rss_mb=rss,
+            language=plan.language,
+            hinted=plan.hinted if plan.language is not None else None,
         )
         for recorded in plan.recorded:
             if recorded.target != target:

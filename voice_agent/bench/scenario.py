@@ -3,6 +3,7 @@
 A scenario is a TOML file (see ``benchmarks/scenarios/``)::
 
     name = "order-status"
+    language = "de"        # optional: the callers speak German (espeak-ng's German voices)
     [[callers]]            # per-call values for {placeholders}, taken in turn by each call
     order = "four seven seven zero zero"
     phone = "zero three two one"
@@ -20,7 +21,9 @@ A scenario is a TOML file (see ``benchmarks/scenarios/``)::
     into_reply_s = 1.5                 # ...once it has been speaking this long
 
 Each call renders its lines with one voice (espeak-ng variants and the Piper voice, in turn)
-at 16 kHz for WebRTC, or as 8 kHz telephone audio for SIP, and caches them as WAV files.
+at 16 kHz for WebRTC, or as 8 kHz telephone audio for SIP, and caches them as WAV files. A
+scenario with a ``language`` is spoken by that language's espeak-ng voices
+(``voices.LANGUAGE_VOICES``), and its ``expect`` keywords are in that language.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from voice_agent.audio.resample import resample
 from voice_agent.audio.telephone import TELEPHONE_RATE, telephone_line
 from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.bench.results import TurnKind
-from voice_agent.bench.voices import ESPEAK_VOICES, EspeakVoice, trim_silence
+from voice_agent.bench.voices import ESPEAK_VOICES, LANGUAGE_VOICES, EspeakVoice, trim_silence
 
 _PAUSE = re.compile(r"<pause\s+([0-9.]+)>")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -70,6 +73,13 @@ class Scenario:
     turns: tuple[ScenarioTurn, ...]
     callers: tuple[Mapping[str, str], ...]
     source: Path | None = None
+    language: str | None = None
+    """The language the callers speak (a key of LANGUAGE_VOICES); None: the English default
+    voices, Piper included."""
+
+    @property
+    def voices(self) -> tuple[str, ...]:
+        return VOICES if self.language is None else LANGUAGE_VOICES[self.language]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +114,16 @@ def parse_scenario(data: Mapping[str, Any], source: Path | None = None) -> Scena
             if any(name not in caller for caller in callers):
                 raise ScenarioError(f"{where}: turn {number} uses {{{name}}}, not in every caller")
     name = str(data.get("name") or (source.stem if source else "scenario"))
-    return Scenario(name, turns, callers, source)
+    return Scenario(name, turns, callers, source, _language(data.get("language"), where))
+
+
+def _language(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if value not in LANGUAGE_VOICES:
+        known = ", ".join(LANGUAGE_VOICES)
+        raise ScenarioError(f"{where}: language must be one of {known}, not {value!r}")
+    return str(value)
 
 
 def _turn(entry: object, where: str) -> ScenarioTurn:
@@ -126,10 +145,20 @@ def _turn(entry: object, where: str) -> ScenarioTurn:
 
 
 def scenario_files(directory: Path) -> list[Path]:
-    files = sorted(directory.glob("*.toml"))
+    """The folder's *.toml files; a folder without any, those of its sub-folders (one per
+    language, as in benchmarks/scenarios-languages/)."""
+    files = sorted(directory.glob("*.toml")) or sorted(directory.glob("*/*.toml"))
     if not files:
-        raise ScenarioError(f"{directory}: no scenario files (*.toml)")
+        raise ScenarioError(f"{directory}: no scenario files (*.toml, or */*.toml)")
     return files
+
+
+def by_language(scenarios: Sequence[Scenario]) -> dict[str | None, list[Scenario]]:
+    """The scenarios grouped by the language their callers speak, in first-seen order."""
+    groups: dict[str | None, list[Scenario]] = {}
+    for scenario in scenarios:
+        groups.setdefault(scenario.language, []).append(scenario)
+    return groups
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -196,6 +225,18 @@ class Renderer:
 
 def voice_for(call: int, voices: Sequence[str] = VOICES) -> str:
     return voices[call % len(voices)]
+
+
+def caller_voice(scenario: Scenario, call: int, scenario_count: int) -> str:
+    """The voice of call number `call`, which says `scenario` (one of `scenario_count`, taken
+    in turn).
+
+    Without a language, the voices rotate with the calls (as they always have). A language's
+    calls take its next voice each round of its scenarios, so that every scenario is heard in
+    every voice even when there are as many scenarios as voices."""
+    if scenario.language is None:
+        return voice_for(call)
+    return voice_for(call // max(1, scenario_count), scenario.voices)
 
 
 def line_rate(telephone: bool) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,9 +46,15 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 @contextlib.asynccontextmanager
 async def serve_local_agent(
-    work: Path, max_calls: int, policies: Path, config: Path | None = None
+    work: Path,
+    max_calls: int,
+    policies: Path,
+    config: Path | None = None,
+    by_number: Mapping[str, str] | None = None,
 ) -> AsyncIterator[LocalAgent]:
-    """Our agent in its own process, ready to take calls; stopped on exit."""
+    """Our agent in its own process, ready to take calls; stopped on exit.
+
+    `by_number` is its `languages.by_number` (the language of calls to a number dialled)."""
     database = await asyncio.to_thread(_fresh_database, work)
     policies = await asyncio.to_thread(_policies_without_lockouts, policies, work)
     web_port, sip_port = free_port(), free_port(socket.SOCK_DGRAM)
@@ -62,6 +69,8 @@ async def serve_local_agent(
         "VOICE_AGENT_WEBRTC__LOOPBACK_ONLY": "true",
         "VOICE_AGENT_DIALOGUE__POLICIES": str(policies),
     }
+    if by_number:
+        env["VOICE_AGENT_LANGUAGES__BY_NUMBER"] = json.dumps(dict(by_number))
     base = [sys.executable, "-c", _CLI, *(["--config", str(config)] if config else [])]
     await _run_to_end([*base, "data", "demo"], env, work / "demo.log")
     log = (work / "agent.log").open("wb")
@@ -161,6 +170,8 @@ class ProcessSampler:
         self._wall_start = 0.0
         self.peak_rss_mb = 0.0
         self.cpu_cores: float | None = None
+        self.wall_s = 0.0
+        """How long the sampling ran."""
 
     def _cpu_seconds(self) -> float:
         total = 0.0
@@ -193,7 +204,45 @@ class ProcessSampler:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.wall_s = time.monotonic() - self._wall_start
         with contextlib.suppress(psutil.Error):
-            wall = time.monotonic() - self._wall_start
+            wall = self.wall_s
             self.cpu_cores = round((self._cpu_seconds() - self._cpu_start) / max(wall, 1e-3), 2)
             self.peak_rss_mb = round(max(self.peak_rss_mb, self._rss_mb()), 1)
+
+
+class LoadWatch:
+    """The machine's load average (1 minute) while a run measures: on a shared machine, others'
+    work slows the agent down, and a report must say how busy the machine was."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self._every_s = every_s
+        self._task: asyncio.Task[None] | None = None
+        self.samples: list[float] = []
+
+    async def __aenter__(self) -> LoadWatch:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def _sample(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            await asyncio.sleep(self._every_s)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.samples.append(os.getloadavg()[0])
+
+    def describe(self) -> str:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if not self.samples:
+            return "Machine load while measuring: not sampled."
+        mean = sum(self.samples) / len(self.samples)
+        return (
+            f"Machine load (1-minute load average, {cores} cores) while measuring: "
+            f"min {min(self.samples):.1f}, mean {mean:.1f}, max {max(self.samples):.1f} "
+            f"({len(self.samples)} samples)."
+        )

@@ -26,6 +26,18 @@ PiperSpeaker = Callable[[str, float], AudioFrame]
 ESPEAK_VOICES: tuple[str, ...] = ("en-us", "en-gb+f3", "en-us+m7", "en-gb-scotland+f2")
 """English caller voices: two accents, female and male variants."""
 
+LANGUAGE_VOICES: dict[str, tuple[str, ...]] = {
+    "en": ESPEAK_VOICES,
+    "de": ("de", "de+m3", "de+f2"),
+    "es": ("es", "es-419+f3", "es+m3"),
+    "fr": ("fr", "fr+m4", "fr-be+f2"),
+    "pt": ("pt-br", "pt-br+f2", "pt-br+m3"),
+}
+"""The espeak-ng caller voices of a scenario in that language (``language = "de"``): male and
+female variants, and a second accent where espeak-ng has one (Latin American Spanish, Belgian
+French). Portuguese is Brazil's, as the agent's is. English scenarios with a language take the
+English espeak-ng voices only, so that every language is heard from the same synthesizer."""
+
 
 class VoiceError(RuntimeError):
     """The synthesizer is missing or failed."""

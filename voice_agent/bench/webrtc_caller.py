@@ -7,8 +7,9 @@ buffer, which would hold 80 ms) into a `HeardPacket` of the call's `CallRecordin
 are timed on `time.monotonic()`.
 
 Two signaling dialects:
-- `voice-agent`: POST `{url}/webrtc/offer` (url is the agent's base URL); the caller also opens
-  the "events" data channel and keeps the agent's per-turn `latency` marks;
+- `voice-agent`: POST `{url}/webrtc/offer` (url is the agent's base URL), with `?lang=de` when
+  the call hints its language (as the web page does); the caller also opens the "events" data
+  channel and keeps the agent's per-turn `latency` marks;
 - `generic`: POST the offer to `url` exactly as given (e.g. Pipecat SmallWebRTC's
   `/api/offer`) and read `{"sdp", "type"}` from the answer; no data channel.
 
@@ -25,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import av
@@ -187,14 +189,23 @@ class Answer:
     """The agent's id for the call (voice-agent dialect only)."""
 
 
-def offer_endpoint(url: str, signaling: str) -> str:
-    return f"{url.rstrip('/')}/webrtc/offer" if signaling == "voice-agent" else url
+def offer_endpoint(url: str, signaling: str, language: str | None = None) -> str:
+    """Where the offer goes. Our dialect carries a language hint as the web page sends it
+    (`?lang=de`); a generic agent takes no hint (`language` must then be None)."""
+    if signaling != "voice-agent":
+        if language is not None:
+            raise ValueError(f"the {signaling} signaling carries no language hint")
+        return url
+    endpoint = f"{url.rstrip('/')}/webrtc/offer"
+    return f"{endpoint}?{urlencode({'lang': language})}" if language else endpoint
 
 
-async def offer_answer(url: str, offer_sdp: str, signaling: str) -> Answer:
-    """POST the offer in the dialect's shape; the SDP answer, or a WebRtcCallError saying why
-    there is none."""
-    endpoint = offer_endpoint(url, signaling)
+async def offer_answer(
+    url: str, offer_sdp: str, signaling: str, language: str | None = None
+) -> Answer:
+    """POST the offer in the dialect's shape (with the language hint, if any); the SDP answer,
+    or a WebRtcCallError saying why there is none."""
+    endpoint = offer_endpoint(url, signaling, language)
     try:
         async with (
             aiohttp.ClientSession() as http,
@@ -288,13 +299,16 @@ async def webrtc_call(
     signaling: str = "voice-agent",
     relay_profile: Profile | None = None,
     connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    language: str | None = None,
 ) -> AsyncIterator[WebRtcCall]:
     """Call the agent at `url` and yield the call once media flows; hang up on exit.
 
     With an impaired `relay_profile`, the media goes through a `MediaRelay` on loopback that
-    loses and delays packets as the profile says."""
+    loses and delays packets as the profile says. `language` is the hint the offer carries
+    (ours only: the web page's language, e.g. "de"); None leaves the agent to identify it."""
     if signaling not in SIGNALING:
         raise ValueError(f"signaling must be one of {', '.join(SIGNALING)}, not {signaling!r}")
+    endpoint = offer_endpoint(url, signaling, language)  # a hint it cannot carry fails here
     use_loopback_only()
     # no STUN server: the caller offers its loopback address only
     call = WebRtcCall(RTCPeerConnection(RTCConfiguration(iceServers=[])))
@@ -303,15 +317,19 @@ async def webrtc_call(
         tap_on_arrival(transceiver, call.recording.heard.append)
         if signaling == "voice-agent":
             call.open_events_channel()
-        await _negotiate(call, url, signaling, relay_profile)
-        await _until_connected(call, offer_endpoint(url, signaling), connect_timeout_s)
+        await _negotiate(call, url, signaling, relay_profile, language)
+        await _until_connected(call, endpoint, connect_timeout_s)
         yield call
     finally:
         await call.hang_up()
 
 
 async def _negotiate(
-    call: WebRtcCall, url: str, signaling: str, relay_profile: Profile | None
+    call: WebRtcCall,
+    url: str,
+    signaling: str,
+    relay_profile: Profile | None,
+    language: str | None = None,
 ) -> None:
     await call.pc.setLocalDescription(await call.pc.createOffer())
     offer_sdp = call.pc.localDescription.sdp
@@ -321,7 +339,7 @@ async def _negotiate(
         caller = loopback_host_candidate(offer_sdp)
         call.relay = await MediaRelay.open(relay_profile, caller=caller, seed=0)
         offer_sdp, _ = rewrite_ice_candidates(offer_sdp, call.relay.agent_side)
-    answer = await offer_answer(url, offer_sdp, signaling)
+    answer = await offer_answer(url, offer_sdp, signaling, language)
     call.call_id = answer.call_id
     answer_sdp = answer.sdp
     if call.relay is not None:
