@@ -301,6 +301,18 @@ def summary(report: Mapping[str, Any], source: str, voices: Mapping[str, str] | 
     return "\n".join(lines)
 
 
+def agent_voices(config: Path | None = None) -> dict[str, str]:
+    """Each language's voice in the agent's settings (`tts.voices`, an operator's own voice
+    in `tts.custom` first), as `voice-agent bench --serve` runs it; {} where there are none."""
+    from voice_agent.settings import load_settings
+
+    tts = load_settings(config).tts
+    voices = dict(getattr(tts, "voices", {}))
+    for language, custom in getattr(tts, "custom", {}).items():
+        voices[language] = f"custom: {getattr(custom, 'model', custom)}"
+    return {language: str(voice) for language, voice in voices.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -308,15 +320,11 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "languages-latency.md")
     parser.add_argument(
-        "--voice",
-        action="append",
-        default=[],
-        metavar="LANG=VOICE",
-        help="the agent's voice for a language, shown beside its TTS figures",
+        "--config", type=Path, help="the agent's config (as bench --serve was given), for voices"
     )
     args = parser.parse_args()
     report = json.loads((args.report / "report.json").read_text(encoding="utf-8"))
-    voices = dict(item.split("=", 1) for item in args.voice)
+    voices = agent_voices(args.config)
     source = str(args.report / "report.json")
     args.out.write_text(summary(report, source, voices), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
