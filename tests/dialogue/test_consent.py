@@ -8,7 +8,9 @@ from tests.dialogue.conftest import ANCHOR
 from voice_agent.dialogue.call import CallDialogue
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.state import Awaiting
+from voice_agent.languages import SUPPORTED
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import RecordingRefused
 
@@ -83,6 +85,172 @@ NOT_OBJECTIONS = [
 ]
 
 
+TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
+    "de": [
+        "Bitte nicht aufnehmen.",
+        "Ich möchte nicht, dass das Gespräch aufgezeichnet wird.",
+        "Hören Sie auf aufzunehmen.",
+        "Ich widerspreche der Aufnahme.",
+        "Hören Sie bitte auf, das Gespräch aufzuzeichnen.",
+        "Nehmen Sie das bitte nicht auf.",
+        "Keine Aufzeichnung, bitte.",
+        "Ich möchte nicht aufgezeichnet werden.",
+        "Schalten Sie die Aufnahme bitte aus.",
+        "Ohne Aufnahme, bitte.",
+        "Die Aufzeichnung bitte beenden.",
+        "Ich stimme der Aufzeichnung nicht zu.",
+        "Lieber nicht aufnehmen, danke.",
+        "Ich bin gegen die Aufnahme des Gesprächs.",
+        "Ich will das nicht aufgezeichnet haben.",
+        "Zeichnen Sie bitte nichts auf.",
+        "Können Sie bitte aufhören, mich aufzunehmen?",
+        "Ich möchte nicht mitgeschnitten werden.",
+        "Das bitte nicht mitschneiden.",
+        "Bitte löschen Sie die Aufnahme.",
+        "Ich lehne die Aufzeichnung ab.",
+    ],
+    "es": [
+        "Por favor, no me grabe.",
+        "No quiero que se grabe la llamada.",
+        "Pare la grabación.",
+        "No me grabe",
+        "No quiero ser grabado.",
+        "Deje de grabar la conversación, por favor.",
+        "No doy mi consentimiento para la grabación.",
+        "Preferiría que no me grabaran.",
+        "Sin grabar, por favor.",
+        "Grabación no, gracias.",
+        "No grabe esta llamada.",
+        "Quite la grabación.",
+        "Oiga, no me grabe, por favor.",
+        "Que no me graben.",
+        "No quiero que quede grabada la conversación.",
+        "Le pido que no me grabe.",
+        "Apague la grabación.",
+        "Borre la grabación.",
+    ],
+    "fr": [
+        "Ne m'enregistrez pas.",
+        "Je ne veux pas être enregistré.",
+        "Je ne veux pas être enregistrée",
+        "Arrêtez l'enregistrement.",
+        "Je refuse l'enregistrement.",
+        "Je ne souhaite pas que cet appel soit enregistré.",
+        "Merci de ne pas enregistrer la conversation.",
+        "Sans enregistrement, s'il vous plaît.",
+        "Je ne veux plus être enregistré.",
+        "Est-ce que vous pouvez arrêter l'enregistrement ?",
+        "Pas d'enregistrement.",
+        "Coupez l'enregistrement, s'il vous plaît.",
+        "Je ne veux pas qu'on m'enregistre.",
+        "N'enregistrez rien, merci.",
+        "Je voudrais que cet appel ne soit pas enregistré.",
+        "Je m'oppose à ce que cet appel soit enregistré.",
+        "Stoppez l'enregistrement.",
+        "Je préférerais ne pas être enregistrée.",
+        "Je ne donne pas mon accord pour l'enregistrement.",
+    ],
+    "pt": [
+        "Não grave.",
+        "Não quero que a ligação seja gravada.",
+        "Pare de gravar.",
+        "Por favor, não me grave.",
+        "Não quero ser gravada.",
+        "Para de gravar essa ligação.",
+        "Desligue a gravação.",
+        "Não autorizo a gravação da ligação.",
+        "Sem gravar, por favor.",
+        "Gravação não, obrigado.",
+        "Eu prefiro que não grave a conversa.",
+        "Você pode não gravar?",
+        "Não quero que grave.",
+        "Eu não autorizo gravar essa conversa.",
+        "Para a gravação, por favor.",
+        "Não quero que vocês gravem.",
+        "Não grava não.",
+        "Eu não quero que essa ligação fique gravada.",
+    ],
+}
+"""Objections in German, Spanish, French and Portuguese the rule was written on."""
+
+NOT_OBJECTIONS_BY_LANGUAGE: dict[str, list[str]] = {
+    "de": [
+        "Wird das aufgezeichnet?",
+        "Das ist in Ordnung.",
+        "Die Aufnahme meines Pakets hat nicht geklappt.",
+        "Wird dieser Anruf aufgenommen?",
+        "Sie können das gerne aufnehmen.",
+        "Nehmen Sie bitte meine neue Adresse auf.",
+        "Meine Adresse wurde nicht aufgenommen.",
+        "Das Gespräch wird nicht aufgezeichnet, oder?",
+        "Ich habe nichts gegen die Aufnahme.",
+        "Die Aufnahme der Bestellung hat nicht funktioniert.",
+        "Lieber nicht.",
+        "Haben Sie meine Bestellung aufgenommen?",
+        "Ich will eine Reklamation aufnehmen lassen.",
+        "Die Reklamation wurde nicht aufgenommen.",
+        "Können Sie meine Telefonnummer aufnehmen?",
+        "Sie haben das nicht aufgenommen.",
+        "Nehmen Sie das ruhig auf.",
+        "Warum wird das aufgezeichnet?",
+        "Ich nehme nicht an, dass das aufgezeichnet wird.",
+    ],
+    "es": [
+        "¿Se está grabando?",
+        "No me importa que se grabe.",
+        "No hay registro de mi pedido.",
+        "¿Pueden registrar mi nueva dirección?",
+        "No me registraron la devolución.",
+        "¿La llamada está grabada?",
+        "No grabaron el nombre en la pulsera.",
+        "Puede grabar, no hay problema.",
+        "¿No me está grabando?",
+        "No quiero registrar otra dirección.",
+        "Mejor no.",
+        "¿Graban las llamadas?",
+        "Quiero grabar un mensaje en la tarjeta.",
+        "No pude grabar el nombre.",
+        "No me llegó el grabado.",
+        "No hay grabación, ¿verdad?",
+    ],
+    "fr": [
+        "Est-ce que c'est enregistré ?",
+        "Ça ne me dérange pas.",
+        "Pouvez-vous enregistrer mon adresse ?",
+        "Ne pas enregistrer mon adresse actuelle.",
+        "Ma commande n'a pas été enregistrée.",
+        "Je n'ai rien contre l'enregistrement.",
+        "Ça ne me dérange pas que vous m'enregistriez.",
+        "L'enregistrement de ma commande n'a pas marché.",
+        "Vous ne m'enregistrez pas ?",
+        "Je préfère pas.",
+        "Vous avez bien enregistré ma commande ?",
+        "Il faut enregistrer ma nouvelle adresse.",
+        "Pourquoi vous enregistrez les appels ?",
+        "Mon retour n'est pas enregistré.",
+        "Vous pouvez enregistrer, pas de problème.",
+    ],
+    "pt": [
+        "Está sendo gravado?",
+        "Tudo bem gravar.",
+        "Não tem registro do meu pedido.",
+        "Vocês não registraram minha devolução.",
+        "Não me importo de ser gravado.",
+        "Pode gravar para mim a observação.",
+        "A ligação não é gravada?",
+        "Não consigo registrar meu endereço.",
+        "Pode gravar, não tem problema.",
+        "Melhor não.",
+        "Vocês gravam as ligações?",
+        "Meu endereço não foi registrado.",
+        "Não, pode gravar.",
+        "Não sei se estão gravando.",
+        "O atendente não gravou meu pedido.",
+    ],
+}
+"""Questions, consent and the other senses of the words, the rule was written on."""
+
+
 @pytest.mark.parametrize("said", TUNED_ON + NOT_TUNED_ON)
 def test_objections_are_found(said: str) -> None:
     assert find_objection(said) is not None
@@ -104,6 +272,67 @@ def test_declining_in_the_notices_own_words_counts_only_as_its_answer() -> None:
     assert find_objection("I'd rather not.", after_notice=True) is not None
     assert find_objection("No, I'd rather it wasn't.", after_notice=True) is not None
     assert find_objection("I'd rather not.") is None
+
+
+def _by_language(sentences: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(language, said) for language, said_all in sentences.items() for said in said_all]
+
+
+@pytest.mark.parametrize(("language", "said"), _by_language(TUNED_ON_BY_LANGUAGE))
+def test_objections_are_found_in_the_callers_language(language: str, said: str) -> None:
+    assert find_objection(said, language=language) is not None
+
+
+@pytest.mark.parametrize(("language", "said"), _by_language(NOT_OBJECTIONS_BY_LANGUAGE))
+def test_questions_consent_and_other_records_are_not_objections(language: str, said: str) -> None:
+    assert find_objection(said, language=language) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "rest"),
+    [
+        ("de", "Bitte nicht aufnehmen, wo ist meine Bestellung?", "wo ist meine Bestellung"),
+        ("de", "Hallo, ich möchte nicht, dass das aufgezeichnet wird.", ""),
+        ("es", "No me grabe, ¿dónde está mi pedido?", "dónde está mi pedido"),
+        ("es", "Vale, pero no me grabe.", ""),
+        ("fr", "Ne m'enregistrez pas, où est ma commande ?", "où est ma commande"),
+        ("fr", "Bonjour, je refuse l'enregistrement.", ""),
+        ("pt", "Não grave, cadê o meu pedido?", "cadê o meu pedido"),
+        ("pt", "Oi, não quero ser gravado.", ""),
+    ],
+)
+def test_the_rest_of_the_turn_is_kept_in_every_language(
+    language: str, said: str, rest: str
+) -> None:
+    objection = find_objection(said, language=language)
+    assert objection is not None and objection.rest == rest
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("de", "Lieber nicht."),
+        ("es", "Mejor no."),
+        ("fr", "Je préfère pas."),
+        ("pt", "Melhor não."),
+    ],
+)
+def test_declining_the_notice_in_every_language_counts_only_as_its_answer(
+    language: str, said: str
+) -> None:
+    assert find_objection(said, after_notice=True, language=language) is not None
+    assert find_objection(said, language=language) is None
+
+
+def test_an_english_objection_is_read_as_english_only() -> None:
+    assert find_objection("please don't record me", language="en") is not None
+    assert find_objection("Bitte nicht aufnehmen.", language="en") is None
+    assert find_objection("please don't record me", language="de") is None
+
+
+def test_a_language_without_objection_words_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="'it'"):
+        find_objection("non mi registri", language="it")
 
 
 def _recorded(engine: DialogueEngine, repository: Repository) -> CallDialogue:
@@ -171,3 +400,24 @@ def test_with_recordings_off_an_objection_is_just_talk(engine: DialogueEngine) -
     reply = dialogue.respond("please don't record me", None, state, ANCHOR)
     assert "won't be recorded" not in reply.text
     assert not any(isinstance(write, RecordingRefused) for write in reply.writes)
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "acknowledged"),
+    [
+        ("de", "Ich möchte nicht aufgezeichnet werden.", "dieser Anruf wird nicht aufgezeichnet"),
+        ("fr", "Je ne veux pas être enregistrée.", "cet appel ne sera pas enregistré"),
+    ],
+)
+def test_an_objection_in_the_calls_language_is_acknowledged_in_it(
+    repository: Repository, policies: Policies, language: str, said: str, acknowledged: str
+) -> None:
+    engine = DialogueEngine(repository, policies, offered=SUPPORTED)
+    conversation = repository.start_conversation("sip", "+49 30 1234567", ANCHOR)
+    dialogue = CallDialogue(engine, conversation, recording_notice=NOTICE, language=language)
+    state = dialogue.greeting(dialogue.initial_state()).state
+    assert state.language == language
+    reply = dialogue.respond(said, None, state, ANCHOR)
+    assert acknowledged in reply.chunks[0]
+    assert reply.writes == (RecordingRefused(conversation_id=conversation),)
+    assert reply.state.recording_refused

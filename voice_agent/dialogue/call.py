@@ -133,7 +133,7 @@ class CallDialogue:
     ) -> Reply:
         if self.recording_notice is not None and not state.recording_refused and text:
             first_words = not any(line.speaker == "caller" for line in state.transcript)
-            objection = find_objection(text, after_notice=first_words)
+            objection = find_objection(text, first_words, state.language)
             if objection is not None:
                 return self._not_recorded(text, objection.rest, state, now, transcript)
         return self._respond(text, dtmf, state, now, transcript)
