@@ -108,6 +108,10 @@ TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Das bitte nicht mitschneiden.",
         "Bitte löschen Sie die Aufnahme.",
         "Ich lehne die Aufzeichnung ab.",
+        "Ich will nicht, dass das hier aufgenommen wird.",
+        "Bitte nehmen Sie das Gespräch nicht auf.",
+        "Nein, ich will nicht aufgenommen werden.",
+        "Ich möchte der Aufzeichnung widersprechen.",
     ],
     "es": [
         "Por favor, no me grabe.",
@@ -128,6 +132,12 @@ TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Le pido que no me grabe.",
         "Apague la grabación.",
         "Borre la grabación.",
+        "No, no, no me grabe.",
+        "Por favor no grabe nada.",
+        "No estoy de acuerdo con la grabación.",
+        "No deseo ser grabado.",
+        "Preferiría que no grabaran esta llamada.",
+        "Mejor no grabe.",
     ],
     "fr": [
         "Ne m'enregistrez pas.",
@@ -149,6 +159,11 @@ TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Stoppez l'enregistrement.",
         "Je préférerais ne pas être enregistrée.",
         "Je ne donne pas mon accord pour l'enregistrement.",
+        "Je ne veux pas que vous m'enregistriez.",
+        "Je ne veux pas être enregistré, merci.",
+        "Veuillez ne pas m'enregistrer.",
+        "Je n'accepte pas l'enregistrement.",
+        "Je ne consens pas à être enregistré.",
     ],
     "pt": [
         "Não grave.",
@@ -169,6 +184,11 @@ TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Não quero que vocês gravem.",
         "Não grava não.",
         "Eu não quero que essa ligação fique gravada.",
+        "Não quero que fique gravado.",
+        "Não gostaria de ser gravado.",
+        "Por favor, desliga a gravação.",
+        "Não aceito que gravem.",
+        "Eu não quero gravação.",
     ],
 }
 """Objections in German, Spanish, French and Portuguese the rule was written on."""
@@ -194,6 +214,9 @@ NOT_OBJECTIONS_BY_LANGUAGE: dict[str, list[str]] = {
         "Nehmen Sie das ruhig auf.",
         "Warum wird das aufgezeichnet?",
         "Ich nehme nicht an, dass das aufgezeichnet wird.",
+        "Sie dürfen das gerne aufzeichnen.",
+        "Ich weiß nicht, ob das aufgenommen wird.",
+        "Die Aufnahme meiner Daten hat nicht geklappt.",
     ],
     "es": [
         "¿Se está grabando?",
@@ -212,6 +235,9 @@ NOT_OBJECTIONS_BY_LANGUAGE: dict[str, list[str]] = {
         "No pude grabar el nombre.",
         "No me llegó el grabado.",
         "No hay grabación, ¿verdad?",
+        "No sé si me están grabando.",
+        "¿Me está grabando ahora?",
+        "No me grabaron bien el nombre en el anillo.",
     ],
     "fr": [
         "Est-ce que c'est enregistré ?",
@@ -229,6 +255,9 @@ NOT_OBJECTIONS_BY_LANGUAGE: dict[str, list[str]] = {
         "Pourquoi vous enregistrez les appels ?",
         "Mon retour n'est pas enregistré.",
         "Vous pouvez enregistrer, pas de problème.",
+        "Je ne sais pas si c'est enregistré.",
+        "Enregistrez bien ma commande.",
+        "Vous avez enregistré mon adresse ?",
     ],
     "pt": [
         "Está sendo gravado?",
@@ -246,6 +275,9 @@ NOT_OBJECTIONS_BY_LANGUAGE: dict[str, list[str]] = {
         "Não, pode gravar.",
         "Não sei se estão gravando.",
         "O atendente não gravou meu pedido.",
+        "Não sei se está gravando.",
+        "Grava meu pedido aí.",
+        "Não gravaram meu nome na pulseira.",
     ],
 }
 """Questions, consent and the other senses of the words, the rule was written on."""
@@ -274,16 +306,127 @@ def test_declining_in_the_notices_own_words_counts_only_as_its_answer() -> None:
     assert find_objection("I'd rather not.") is None
 
 
+NOT_TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
+    "de": [
+        "Ich will nicht aufgenommen werden.",
+        "Bitte zeichnen Sie das Gespräch nicht auf.",
+        "Können Sie die Aufnahme bitte ausschalten?",
+        "Nehmen Sie mich bitte nicht auf.",
+        "Ich bin mit der Aufzeichnung nicht einverstanden.",
+        "Ich möchte nicht, dass Sie das aufnehmen.",
+        "Hallo, bitte keine Aufnahme.",
+        "Mir wäre lieber, wenn das nicht aufgezeichnet wird.",
+        "Stoppen Sie bitte die Aufzeichnung.",
+        "Das Gespräch bitte nicht mitschneiden.",
+    ],
+    "es": [
+        "Por favor, no grabe esta llamada.",
+        "No quiero que me graben.",
+        "Deje de grabar, por favor.",
+        "No autorizo la grabación.",
+        "Prefiero que no se grabe.",
+        "Apague la grabación, por favor.",
+        "No estoy de acuerdo con que se grabe la conversación.",
+        "Oiga, no me grabes.",
+        "Me opongo a la grabación.",
+        "Sin grabación, por favor.",
+    ],
+    "fr": [
+        "Je ne souhaite pas être enregistré.",
+        "N'enregistrez pas cet appel, s'il vous plaît.",
+        "Je ne veux pas que la conversation soit enregistrée.",
+        "Pouvez-vous couper l'enregistrement ?",
+        "Merci de ne pas m'enregistrer.",
+        "Je m'oppose à l'enregistrement.",
+        "Je préfère ne pas être enregistrée.",
+        "Pas d'enregistrement, s'il vous plaît.",
+        "Stop, n'enregistrez rien.",
+        "Je ne suis pas d'accord pour être enregistré.",
+    ],
+    "pt": [
+        "Por favor, não grave essa ligação.",
+        "Eu não quero ser gravado.",
+        "Para de gravar, por favor.",
+        "Não autorizo a gravação.",
+        "Prefiro que não grave.",
+        "Desliga a gravação, por favor.",
+        "Não quero que a conversa seja gravada.",
+        "Sem gravação, por favor.",
+        "Eu não aceito ser gravada.",
+        "Não me grava, tá?",
+    ],
+}
+"""Held out: written before the rule, checked once when it was done (all found)."""
+
+NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
+    "de": [
+        "Wird dieses Gespräch aufgezeichnet?",
+        "Nehmen Sie das etwa auf?",
+        "Ist schon okay, Sie können aufnehmen.",
+        "Die Aufnahme meiner Reklamation hat nicht geklappt.",
+        "Haben Sie meine neue Adresse aufgenommen?",
+        "Von mir aus können Sie das aufzeichnen.",
+        "Sie haben meine Bestellung nicht richtig aufgenommen.",
+        "Die Aufnahme ins Kundenkonto hat nicht funktioniert.",
+        "Kein Problem, das Gespräch darf aufgezeichnet werden.",
+        "Ich habe nichts dagegen, dass das aufgenommen wird.",
+    ],
+    "es": [
+        "¿Esta llamada se está grabando?",
+        "Puede grabar, no pasa nada.",
+        "No hay registro de mi pedido.",
+        "¿Me pueden registrar la nueva dirección?",
+        "No me importa que graben la llamada.",
+        "No encuentro el registro de la devolución.",
+        "¿Por qué graban las llamadas?",
+        "Sí, claro, grabe lo que quiera.",
+        "El anillo no venía grabado con mi nombre.",
+        "No tengo problema con que se grabe.",
+    ],
+    "fr": [
+        "Est-ce que cet appel est enregistré ?",
+        "Vous pouvez enregistrer, ça ne me dérange pas.",
+        "Pouvez-vous enregistrer ma nouvelle adresse ?",
+        "Ma réclamation n'a pas été enregistrée.",
+        "Vous n'avez pas enregistré mon changement d'adresse.",
+        "L'appel est enregistré ?",
+        "Aucun souci pour l'enregistrement.",
+        "Je n'ai pas reçu la confirmation d'enregistrement de ma commande.",
+        "Mon retour n'est pas encore enregistré dans votre système ?",
+        "Pas de problème, vous pouvez m'enregistrer.",
+    ],
+    "pt": [
+        "Essa ligação está sendo gravada?",
+        "Pode gravar, sem problema.",
+        "Vocês registraram meu pedido?",
+        "Não tem registro da minha devolução.",
+        "Não me importo que grave.",
+        "Tudo bem, pode gravar a ligação.",
+        "A ligação é gravada?",
+        "Não consegui registrar a reclamação.",
+        "Não tem problema nenhum gravar.",
+        "Meu pedido não foi registrado no sistema.",
+    ],
+}
+"""Held out as well (none found)."""
+
+
 def _by_language(sentences: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(language, said) for language, said_all in sentences.items() for said in said_all]
 
 
-@pytest.mark.parametrize(("language", "said"), _by_language(TUNED_ON_BY_LANGUAGE))
+@pytest.mark.parametrize(
+    ("language", "said"),
+    _by_language(TUNED_ON_BY_LANGUAGE) + _by_language(NOT_TUNED_ON_BY_LANGUAGE),
+)
 def test_objections_are_found_in_the_callers_language(language: str, said: str) -> None:
     assert find_objection(said, language=language) is not None
 
 
-@pytest.mark.parametrize(("language", "said"), _by_language(NOT_OBJECTIONS_BY_LANGUAGE))
+@pytest.mark.parametrize(
+    ("language", "said"),
+    _by_language(NOT_OBJECTIONS_BY_LANGUAGE) + _by_language(NOT_OBJECTIONS_NOT_TUNED_ON),
+)
 def test_questions_consent_and_other_records_are_not_objections(language: str, said: str) -> None:
     assert find_objection(said, language=language) is None
 
@@ -312,8 +455,10 @@ def test_the_rest_of_the_turn_is_kept_in_every_language(
     ("language", "said"),
     [
         ("de", "Lieber nicht."),
+        ("de", "Nein, das möchte ich nicht."),
         ("es", "Mejor no."),
         ("fr", "Je préfère pas."),
+        ("fr", "Je préfère qu'il ne le soit pas."),
         ("pt", "Melhor não."),
     ],
 )

@@ -227,12 +227,13 @@ GERMAN = ObjectionWords(
         "lehnen ablehnen verzichte verzichten untersage untersagen"
     ),
     objecting_after=_set(
-        "nicht nich nichts stopp stoppen stoppt beenden beendet aus ausschalten ausmachen "
-        "abschalten abstellen ab einstellen abbrechen löschen unterlassen"
+        "widersprechen verweigern ablehnen untersagen nicht nich nichts stopp stoppen stoppt "
+        "beenden beendet aus ausschalten ausmachen abschalten abstellen ab einstellen abbrechen "
+        "löschen unterlassen"
     ),
     allowed=_set(
-        "ich mich mir mein meine wir uns sie ihr ihnen du dich dir es das dies dieses diese dieser "
-        "diesem den dem der die des gespräch gesprächs anruf anrufs telefonat telefonats "
+        "hier ich mich mir mein meine wir uns sie ihr ihnen du dich dir es das dies dieses diese "
+        "dieser diesem den dem der die des gespräch gesprächs anruf anrufs telefonat telefonats "
         "unterhaltung stimme bitte danke möchte möchten will wollen würde würden wäre wären lieber "
         "gern gerne mag hätte hätten dass daß wenn werden sein bin sind können könnten kann könnte "
         "kannst könntest dürfen darf doch mal jetzt sofort einfach wirklich ganz gar überhaupt "
@@ -259,7 +260,8 @@ GERMAN = ObjectionWords(
     ),
     declining=re.compile(
         r"(?:nein )?(?:danke )?(?:lieber nicht|besser nicht|eher nicht|bitte nicht"
-        r"|(?:das )?(?:möchte|will) ich (?:lieber )?nicht)"
+        r"|(?:das )?(?:möchte|will) ich (?:das )?(?:lieber )?nicht"
+        r"|ich (?:möchte|will) (?:das )?(?:lieber )?nicht)(?: danke)?"
     ),
 )
 
@@ -318,12 +320,12 @@ FRENCH = ObjectionWords(
     ),
     objecting_after=_set("non"),
     allowed=_set(
-        "je j me m moi nous on vous tu te t donne donnons veux voudrais voulons souhaite "
-        "souhaiterais souhaitons préfère préférerais préférons prefere préférerions aimerais aime "
-        "être etre sois soit soient suis d accord pour que qu ce c ça ca cela cet cette appel "
-        "appels conversation échange voix la le l les ma mon notre s il plaît plait merci de du à "
-        "a au bien vouloir pouvez pourriez peux pourrais pouvons y rien mieux oui bonjour madame "
-        "monsieur euh alors bon svp"
+        "veuillez accepte acceptons autorise consens je j me m moi nous on vous tu te t donne "
+        "donnons veux voudrais voulons souhaite souhaiterais souhaitons préfère préférerais "
+        "préférons prefere préférerions aimerais aime être etre sois soit soient suis d accord "
+        "pour que qu ce c ça ca cela cet cette appel appels conversation échange voix la le l les "
+        "ma mon notre s il plaît plait merci de du à a au bien vouloir pouvez pourriez peux "
+        "pourrais pouvons y rien mieux oui bonjour madame monsieur euh alors bon svp"
     ),
     call_nouns=_set("appel appels conversation échange voix ça cela rien"),
     linking=_set(
@@ -343,7 +345,8 @@ FRENCH = ObjectionWords(
     ),
     declining=re.compile(
         r"(?:non )?(?:merci )?(?:je )?(?:préfère|préférerais|prefere|prefererais|préférerais"
-        r"|aimerais mieux) (?:pas|que non|ne pas|plutôt pas|plutot pas)(?: merci)?"
+        r"|aimerais mieux) (?:pas|que non|ne pas|plutôt pas|plutot pas|qu il ne le soit pas)"
+        r"(?: merci)?"
         r"|(?:non )?(?:merci )?plut[oô]t (?:pas|non)(?: merci)?"
     ),
 )
