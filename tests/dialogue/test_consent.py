@@ -11,6 +11,7 @@ from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.state import Awaiting
 from voice_agent.languages import SUPPORTED
+from voice_agent.stages.asr import Transcript
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import RecordingRefused
 
@@ -566,3 +567,36 @@ def test_an_objection_in_the_calls_language_is_acknowledged_in_it(
     assert acknowledged in reply.chunks[0]
     assert reply.writes == (RecordingRefused(conversation_id=conversation),)
     assert reply.state.recording_refused
+
+
+def test_a_first_turn_objecting_in_another_language_is_read_and_answered_in_it(
+    repository: Repository, policies: Policies
+) -> None:
+    """A call with no language hint starts in the default one; the caller's first words,
+    heard in German, are read as German, as the engine follows them."""
+    engine = DialogueEngine(repository, policies, offered=SUPPORTED)
+    conversation = repository.start_conversation("sip", "+49 30 1234567", ANCHOR)
+    dialogue = CallDialogue(engine, conversation, recording_notice=NOTICE)
+    state = dialogue.greeting(dialogue.initial_state()).state
+    assert state.language == "en"
+    heard = Transcript("Bitte nehmen Sie mich nicht auf.", "de", 0.9, language_probability=0.97)
+    reply = dialogue.respond(heard.text, None, state, ANCHOR, heard)
+    assert reply.chunks == (
+        "In Ordnung, dieser Anruf wird nicht aufgezeichnet.",
+        "Wie kann ich Ihnen helfen?",
+    )
+    assert reply.state.language == "de" and reply.state.recording_refused
+    assert reply.writes == (RecordingRefused(conversation_id=conversation),)
+    typed = CallDialogue(engine, conversation, recording_notice=NOTICE, typed_language=_french)
+    reply = typed.respond("Je refuse l'enregistrement, où est ma commande ?", None, state, ANCHOR)
+    assert reply.chunks[0] == "Très bien, cet appel ne sera pas enregistré."
+    assert reply.state.recording_refused and reply.language == "fr"
+
+
+def _french(text: str) -> str:
+    return "fr"
+
+
+def test_every_supported_language_has_objection_words() -> None:
+    for language in SUPPORTED:
+        assert find_objection("", language=language) is None
