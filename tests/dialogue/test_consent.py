@@ -319,6 +319,15 @@ NOT_TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Mir wäre lieber, wenn das nicht aufgezeichnet wird.",
         "Stoppen Sie bitte die Aufzeichnung.",
         "Das Gespräch bitte nicht mitschneiden.",
+        # a second set, written after the first was checked
+        "nein ich will nicht dass das aufgezeichnet wird",
+        "Ich hätte gern, dass Sie das nicht aufzeichnen.",
+        "Können Sie die Aufzeichnung abschalten?",
+        "Machen Sie bitte die Aufnahme aus.",
+        "Ich möchte bitte nicht aufgezeichnet werden, danke.",
+        "Das Gespräch darf nicht aufgezeichnet werden.",
+        "Ich will keine Aufnahme.",
+        "Bitte ohne Aufzeichnung.",
     ],
     "es": [
         "Por favor, no grabe esta llamada.",
@@ -331,6 +340,15 @@ NOT_TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Oiga, no me grabes.",
         "Me opongo a la grabación.",
         "Sin grabación, por favor.",
+        # a second set, written after the first was checked
+        "no quiero que esta conversación sea grabada",
+        "Por favor, no grabe nada de lo que digo.",
+        "Prefiero que la llamada no se grabe.",
+        "¿Puede dejar de grabar?",
+        "Detenga la grabación, por favor.",
+        "No acepto que me graben.",
+        "Nada de grabaciones, por favor.",
+        "Ni se le ocurra grabarme.",
     ],
     "fr": [
         "Je ne souhaite pas être enregistré.",
@@ -343,6 +361,15 @@ NOT_TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Pas d'enregistrement, s'il vous plaît.",
         "Stop, n'enregistrez rien.",
         "Je ne suis pas d'accord pour être enregistré.",
+        # a second set, written after the first was checked
+        "je veux pas être enregistré",
+        "Je ne veux pas que cette conversation soit enregistrée, merci.",
+        "Arrêtez d'enregistrer, s'il vous plaît.",
+        "N'enregistrez pas cette conversation.",
+        "Je souhaite que l'appel ne soit pas enregistré.",
+        "Je refuse d'être enregistré.",
+        "Coupez l'enregistrement.",
+        "Je ne donne pas mon accord pour être enregistrée.",
     ],
     "pt": [
         "Por favor, não grave essa ligação.",
@@ -355,9 +382,21 @@ NOT_TUNED_ON_BY_LANGUAGE: dict[str, list[str]] = {
         "Sem gravação, por favor.",
         "Eu não aceito ser gravada.",
         "Não me grava, tá?",
+        # a second set, written after the first was checked
+        "não quero que grave essa conversa",
+        "Por favor, pare a gravação.",
+        "Você pode parar de gravar?",
+        "Eu não autorizo a gravação dessa ligação.",
+        "Não gravem, por favor.",
+        "Prefiro não ser gravado.",
+        "Desliga o gravador.",
+        "Não quero nenhuma gravação.",
     ],
 }
-"""Held out: written before the rule, checked once when it was done (all found)."""
+"""Held out: the first set written before the rule, checked once when it was done (all
+found); the second checked once after that: 4 of its 32 were missed ("nein ich will nicht dass
+...", "Nada de grabaciones", "Ni se le ocurra grabarme", "Desliga o gravador"), which made
+the rule broader."""
 
 NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
     "de": [
@@ -371,6 +410,13 @@ NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
         "Die Aufnahme ins Kundenkonto hat nicht funktioniert.",
         "Kein Problem, das Gespräch darf aufgezeichnet werden.",
         "Ich habe nichts dagegen, dass das aufgenommen wird.",
+        # a second set, written after the first was checked
+        "ob das aufgezeichnet wird ist mir egal",
+        "Sie können ruhig aufzeichnen.",
+        "Meine Rücksendung ist bei Ihnen nicht aufgenommen worden.",
+        "Warum nehmen Sie das nicht auf?",
+        "Die Aufnahme des Schadens habe ich per Foto gemacht.",
+        "Können Sie meine Beschwerde aufnehmen?",
     ],
     "es": [
         "¿Esta llamada se está grabando?",
@@ -383,6 +429,13 @@ NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
         "Sí, claro, grabe lo que quiera.",
         "El anillo no venía grabado con mi nombre.",
         "No tengo problema con que se grabe.",
+        # a second set, written after the first was checked
+        "me da igual si graban",
+        "¿Me puede decir si esta llamada queda grabada?",
+        "La grabación del anillo salió mal.",
+        "No tengo ningún problema con la grabación.",
+        "No sé cómo grabar el número de pedido.",
+        "¿Por qué no graba la dirección nueva?",
     ],
     "fr": [
         "Est-ce que cet appel est enregistré ?",
@@ -395,6 +448,13 @@ NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
         "Je n'ai pas reçu la confirmation d'enregistrement de ma commande.",
         "Mon retour n'est pas encore enregistré dans votre système ?",
         "Pas de problème, vous pouvez m'enregistrer.",
+        # a second set, written after the first was checked
+        "ça m'est égal que ce soit enregistré",
+        "Est-ce que mon adresse est bien enregistrée ?",
+        "Vous n'avez pas enregistré ma réclamation ?",
+        "Je n'ai pas d'objection à l'enregistrement.",
+        "L'enregistrement de mon colis n'apparaît pas.",
+        "Enregistrez cette conversation si vous voulez.",
     ],
     "pt": [
         "Essa ligação está sendo gravada?",
@@ -407,9 +467,16 @@ NOT_OBJECTIONS_NOT_TUNED_ON: dict[str, list[str]] = {
         "Não consegui registrar a reclamação.",
         "Não tem problema nenhum gravar.",
         "Meu pedido não foi registrado no sistema.",
+        # a second set, written after the first was checked
+        "pra mim tanto faz se gravar",
+        "Vocês gravaram meu endereço certo?",
+        "Não tem problema gravar a conversa.",
+        "Será que a ligação está sendo gravada?",
+        "Eu não lembro se gravei o número do pedido.",
+        "A gravação do nome na caneca saiu errada.",
     ],
 }
-"""Held out as well (none found)."""
+"""Held out as well (none of either set found)."""
 
 
 def _by_language(sentences: dict[str, list[str]]) -> list[tuple[str, str]]:

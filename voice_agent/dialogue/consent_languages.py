@@ -232,14 +232,14 @@ GERMAN = ObjectionWords(
         "löschen unterlassen"
     ),
     allowed=_set(
-        "hier ich mich mir mein meine wir uns sie ihr ihnen du dich dir es das dies dieses diese "
-        "dieser diesem den dem der die des gespräch gesprächs anruf anrufs telefonat telefonats "
-        "unterhaltung stimme bitte danke möchte möchten will wollen würde würden wäre wären lieber "
-        "gern gerne mag hätte hätten dass daß wenn werden sein bin sind können könnten kann könnte "
-        "kannst könntest dürfen darf doch mal jetzt sofort einfach wirklich ganz gar überhaupt "
-        "weiter weiterhin mehr auch bloß nur also ja hallo okay ok na äh ähm eigentlich damit "
-        "einverstanden zu mit auf schalten machen stellen stimme sollen sollten soll alles "
-        "irgendwas etwas"
+        "nein nee hier ich mich mir mein meine wir uns sie ihr ihnen du dich dir es das dies "
+        "dieses diese dieser diesem den dem der die des gespräch gesprächs anruf anrufs telefonat "
+        "telefonats unterhaltung stimme bitte danke möchte möchten will wollen würde würden wäre "
+        "wären lieber gern gerne mag hätte hätten dass daß wenn werden sein bin sind können "
+        "könnten kann könnte kannst könntest dürfen darf doch mal jetzt sofort einfach wirklich "
+        "ganz gar überhaupt weiter weiterhin mehr auch bloß nur also ja hallo okay ok na äh ähm "
+        "eigentlich damit einverstanden zu mit auf schalten machen stellen stimme sollen sollten "
+        "soll alles irgendwas etwas"
     ),
     call_nouns=_set("gespräch gesprächs anruf anrufs telefonat telefonats unterhaltung stimme"),
     linking=_set(
@@ -268,24 +268,26 @@ GERMAN = ObjectionWords(
 SPANISH = ObjectionWords(
     recording=re.compile(
         r"grab(?:ar(?:me|nos|la|lo|las|los|te)?|e|en|es|éis|eis|ad[oa]s?|ando"
-        r"|[aá]ndo(?:me|nos|la|lo|las|los)|ara|aran|aras|ase|asen|aci[oó]n|aciones)"
+        r"|[aá]ndo(?:me|nos|la|lo|las|los)|ara|aran|aras|ase|asen|aci[oó]n|aciones|adoras?)"
     ),
     objecting=_set(
-        "no nunca jamás jamas ni sin pare paren parar detenga detengan detener deje dejen deja "
-        "dejar dejes corte corten cortar apague apaguen apaga apagar quite quiten quita quitar "
-        "desactive desactiven desactivar cancele cancelen cancelar elimine eliminen eliminar borre "
-        "borren borrar opongo oponerme oponemos rechazo rechazamos niego contra basta"
+        "no nada nunca jamás jamas ni sin pare paren parar detenga detengan detener deje dejen "
+        "deja dejar dejes corte corten cortar apague apaguen apaga apagar quite quiten quita "
+        "quitar desactive desactiven desactivar cancele cancelen cancelar elimine eliminen "
+        "eliminar borre borren borrar opongo oponerme oponemos rechazo rechazamos niego contra "
+        "basta"
     ),
     objecting_after=_set("no"),
     allowed=_set(
-        "yo me nos se lo la le les que para pido pedimos ruego quiero quisiera queremos deseo "
-        "prefiero preferiría preferiria prefiera estoy de acuerdo con doy damos mi mis permiso "
-        "consentimiento autorizo acepto consiento ser sea sean quede queden quedar esta este esto "
-        "eso esa ese el los las llamada llamadas conversación conversacion voz por favor porfa "
-        "usted ustedes tú tu puede pueden podría podrían podria podrian puedes podrías podés hacer "
-        "haga hace a al más mas ya ahora siga sigan seguir continúe continúen continuar sigas "
-        "mejor gracias oiga mire hola buenas bueno vale señor señora señorita perdone disculpe "
-        "pues eh sí si también tampoco nada todo toda en absoluto gustaría gustaria"
+        "ocurra ocurran yo me nos se lo la le les que para pido pedimos ruego quiero quisiera "
+        "queremos deseo prefiero preferiría preferiria prefiera estoy de acuerdo con doy damos mi "
+        "mis permiso consentimiento autorizo acepto consiento ser sea sean quede queden quedar "
+        "esta este esto eso esa ese el los las llamada llamadas conversación conversacion voz por "
+        "favor porfa usted ustedes tú tu puede pueden podría podrían podria podrian puedes podrías "
+        "podés hacer haga hace a al más mas ya ahora siga sigan seguir continúe continúen "
+        "continuar sigas mejor gracias oiga mire hola buenas bueno vale señor señora señorita "
+        "perdone disculpe pues eh sí si también tampoco nada todo toda en absoluto gustaría "
+        "gustaria"
     ),
     call_nouns=_set("llamada llamadas conversación conversacion voz"),
     linking=_set(
@@ -310,7 +312,7 @@ SPANISH = ObjectionWords(
 
 FRENCH = ObjectionWords(
     recording=re.compile(
-        r"enregistr(?:er|e|ez|ent|es|iez|ions|é|ée|és|ées|ee|es|ees|ement|ements)"
+        r"enregistr(?:er|e|ez|ent|es|iez|ions|é|ée|és|ées|ee|es|ees|ement|ements|eur)"
     ),
     objecting=_set(
         "ne n pas non jamais sans plus aucun aucune arrêtez arrêter arrête arrêtes arretez arreter "
@@ -353,7 +355,7 @@ FRENCH = ObjectionWords(
 
 PORTUGUESE = ObjectionWords(
     recording=re.compile(
-        r"grav(?:ar|arem|á|a|e|em|es|ad[oa]s?|ando|asse|assem|a[cç][aã]o|a[cç][oõ]es)"
+        r"grav(?:ar|arem|á|a|e|em|es|ad[oa]s?|ando|asse|assem|a[cç][aã]o|a[cç][oõ]es|ador)"
     ),
     objecting=_set(
         "não nao nunca jamais sem pare parem para parar desliga desligue desliguem desligar corta "
