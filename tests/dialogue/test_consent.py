@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.dialogue.conftest import ANCHOR
+from voice_agent.bench.voices import EspeakVoice
 from voice_agent.dialogue.call import CallDialogue
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.state import Awaiting
 from voice_agent.languages import SUPPORTED
-from voice_agent.stages.asr import Transcript
+from voice_agent.models import ModelStore
+from voice_agent.settings import AsrSettings, ModelsSettings, PathsSettings
+from voice_agent.stages.asr import AsrHint, Transcript
+from voice_agent.stages.asr.whisper import WhisperAsr
 from voice_agent.store.repository import Repository
 from voice_agent.store.writes import RecordingRefused
 
@@ -667,3 +675,38 @@ def _french(text: str) -> str:
 def test_every_supported_language_has_objection_words() -> None:
     for language in SUPPORTED:
         assert find_objection("", language=language) is None
+
+
+@pytest.fixture(scope="module")
+def multilingual_asr() -> Iterator[WhisperAsr]:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-consent-asr")
+    asr = WhisperAsr(
+        AsrSettings(model="whisper-base"), ModelStore(ModelsSettings(), PathsSettings()), pool
+    )
+    asr.load()
+    yield asr
+    pool.shutdown(wait=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice", ["de", "de+m3", "de+f2"])
+def test_a_spoken_german_objection_is_found_in_what_whisper_heard(
+    multilingual_asr: WhisperAsr, voice: str
+) -> None:
+    """Real speech (espeak-ng) read by the multilingual model, as a German call hears it. (The
+    espeak-ng Spanish, French and Portuguese voices are misheard by whisper-base on the very
+    recording words, "grabe", "enregistré", "gravada": not a test of this rule.)"""
+
+    def heard(said: str) -> str:
+        audio = EspeakVoice(voice, 150).speak(said)
+        return asyncio.run(multilingual_asr.transcribe(audio, AsrHint(language="de"))).text
+
+    objection = find_objection(
+        heard("Ich möchte nicht aufgezeichnet werden, wo ist mein Paket?"), language="de"
+    )
+    assert objection is not None and "paket" in objection.rest.lower()
+    for said in (
+        "Sie können das Gespräch gerne aufzeichnen.",
+        "Meine neue Adresse wurde nicht aufgenommen.",
+    ):
+        assert find_objection(heard(said), language="de") is None
