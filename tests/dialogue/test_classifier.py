@@ -3,6 +3,7 @@ then the real sentence encoder over the held-out evaluation corpus (slow)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -401,3 +402,19 @@ def test_the_real_classifier_reads_each_language() -> None:
             if (understand(said, language=language).intent or NONE_LABEL) != Intent(label)
         ]
         assert len(misses) <= 1, (language, misses)
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_no_held_out_line_is_an_exemplar(language: str) -> None:
+    from benchmarks.intents import eval_corpus, load_corpus, multi_corpus
+
+    def plain(text: str) -> str:
+        return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+    exemplars = {plain(phrase) for phrase in _phrases(load_exemplars(language))}
+    for corpus in (eval_corpus(language), multi_corpus(language)):
+        shared = [e.text for e in load_corpus(corpus) if plain(e.text) in exemplars]
+        assert not shared, (corpus.name, shared)
+        held_out = {plain(said) for said, _ in HELD_OUT[language]}
+        assert not held_out & {plain(e.text) for e in load_corpus(corpus)}
+    assert not {plain(said) for said, _ in HELD_OUT[language]} & exemplars
