@@ -170,3 +170,9 @@ def test_a_language_without_rules_is_a_clear_error() -> None:
         rules_for("it")
     with pytest.raises(ValueError, match="'it'"):
         clauses("dov'è il mio ordine", "it")
+
+
+def test_brazilian_thanks_is_no_goodbye() -> None:
+    assert decisive("Valeu, obrigado", "pt") is None
+    assert is_thanks("Valeu, obrigado", "pt")
+    assert decisive("Valeu, tchau", "pt") is Intent.GOODBYE

@@ -455,7 +455,6 @@ PORTUGUESE = Rules(
                 r"tenha uma boa (?:tarde|noite)",
                 r"(?:obrigad[oa]|valeu)(?: \w+)? (?:bom dia|boa tarde|boa noite)$",
                 r"vou desligar",
-                r"valeu" + _UNTIL_END,
                 r"falou" + _UNTIL_END,
                 r"se cuida",
             ),
