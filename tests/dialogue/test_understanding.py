@@ -196,7 +196,10 @@ def test_a_turn_in_another_language_is_read_by_its_classifier() -> None:
     heard = german()("Wo ist meine Bestellung?", language="de")
     assert heard.intents == (Intent.ORDER_STATUS,)
     assert heard.text == "wo ist meine bestellung"
-    assert german()("Ja bitte", language="de").intents == ()
+    answer = german()("Ja bitte", language="de")
+    assert answer.intents == ()
+    assert answer.yes_no is True  # read through the German lexicon
+    assert german()("Nein, danke", language="de").yes_no is False
 
 
 def test_its_control_requests_are_decisive() -> None:

@@ -28,6 +28,7 @@ from functools import partial
 from voice_agent.dialogue import language_rules
 from voice_agent.dialogue.classifier import IntentClassifier, Scored
 from voice_agent.dialogue.entities import yes_or_no
+from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     SUBSUMES,
     Intent,
@@ -125,11 +126,13 @@ class Understander:
         if language == "en":
             if self.classifier_for(language) is None:
                 return understand(text)
-            said = normalise(text)
+            said, yes_no = normalise(text), yes_or_no(text)
         else:
-            said = _said(text)
+            language_rules.rules_for(language)  # a clear error for a language without rules
+            # yes and no in the caller's words, read through the language's lexicon
+            said, yes_no = _said(text), yes_or_no(canonical(text, language))
         intents = self.intents(text, language) if said else ()
-        return Understanding(said, intents[0] if intents else None, yes_or_no(text), intents)
+        return Understanding(said, intents[0] if intents else None, yes_no, intents)
 
     def intents(self, text: str, language: str = "en") -> tuple[Intent, ...]:
         """Every request in the turn, in the order said; a goodbye that ends the turn after
