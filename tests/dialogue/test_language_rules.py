@@ -176,3 +176,8 @@ def test_brazilian_thanks_is_no_goodbye() -> None:
     assert decisive("Valeu, obrigado", "pt") is None
     assert is_thanks("Valeu, obrigado", "pt")
     assert decisive("Valeu, tchau", "pt") is Intent.GOODBYE
+
+
+def test_a_question_in_the_negative_calls_nothing_off() -> None:
+    assert called_off("stornieren Sie das bitte nicht", "de")
+    assert not called_off("haben Sie es nicht verschickt", "de")

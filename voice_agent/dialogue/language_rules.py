@@ -170,7 +170,8 @@ GERMAN = Rules(
     called_off=re.compile(
         r"^(?:(?:nein|ach|moment|doch|also|bitte|sorry|entschuldigung)\s)*"
         r"(?:nicht|kein bedarf|nicht notig|sie brauchen (?:es |das )?nicht|"
-        r"\w+ sie (?:es|das|die bestellung|sie)? ?(?:bitte )?nicht)\b"
+        r"(?:stornieren|schicken|senden|versenden|verschicken|andern|tauschen|machen) sie "
+        r"(?:es |das |die bestellung |sie )?(?:bitte )?nicht)\b"
     ),
     clause_break=_clause_breaks(
         r"und au(?:ß|ss)erdem|und dann|und noch (?:was|etwas)|und auch|ach und"
