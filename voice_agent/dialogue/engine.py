@@ -66,7 +66,7 @@ from voice_agent.dialogue.state import (
     describe,
 )
 from voice_agent.store.repository import Repository
-from voice_agent.store.views import OrderView
+from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,11 @@ class DialogueEngine:
         """The product catalogue, read once (restart the agent after importing new products)."""
         return products.Catalogue(self.repository.products())
 
+    @cached_property
+    def shop_texts(self) -> ShopTexts:
+        """The shop's translations of its texts, read once (as the catalogue)."""
+        return self.repository.shop_texts()
+
     def initial_state(
         self, conversation_id: int | None = None, caller: Caller | None = None
     ) -> DialogueState:
@@ -160,6 +165,7 @@ class DialogueEngine:
             heard=self.understand(turn.text),
             state=state.with_line("caller", said),
             references=self.references,
+            texts=self.shop_texts,
         )
         self._route(draft)
         return self._reply(tuple(draft.chunks), tuple(draft.writes), draft.state, draft.end_call)
