@@ -513,7 +513,11 @@ class DialogueEngine:
             return True
         sku = draft.state.product_sku
         product = None if sku is None else self.catalogue.products.get(sku)
-        return product is not None and bool(products.attributes_asked(draft.text, product))
+        if product is None:
+            return False
+        return bool(
+            products.attributes_asked(draft.text, product, products.said_names(draft, product))
+        )
 
     def _order_request(self, draft: Draft, intent: Intent) -> None:
         number = self._order_number(draft)

@@ -361,7 +361,7 @@ def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
     else:
         draft.say("delivery_time.country", country=speech.country(country), value=usual)
     faster = sorted(
-        product.name
+        product.name_in(draft.language)
         for product in catalogue.products.values()
         if product.attributes.get(key, usual) != usual
     )

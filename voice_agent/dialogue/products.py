@@ -3,6 +3,10 @@
 Product names are matched fuzzily (rapidfuzz) word by word, so "the earbuds", "that dashcam"
 and Whisper's "power-bank" find their product; the question's words pick the attributes to
 read out. Where the catalogue has no answer, the agent says so and offers a person.
+
+A product is found by any of its names: the catalogue's and the shop's name for it in each
+language ("Kaffeebecher"), accents aside (Whisper writes "ceramica" as often as "cerámica").
+It is named, and its attribute values read, in the call's language where the shop gave them.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from babel import Locale
@@ -25,7 +30,26 @@ logger = logging.getLogger(__name__)
 
 _MATCH = 85.0
 """rapidfuzz ratio (0..100) for two words to count as the same ("earbud" ~ "earbuds")."""
-_STOP = frozenset("a an and the for to of with in on by x".split())
+_STOP: dict[str, frozenset[str]] = {
+    "en": frozenset("a an and the for to of with in on by x".split()),
+    "de": frozenset(
+        "der die das den dem des ein eine einer und fur mit von zu im in aus x".split()
+    ),
+    "es": frozenset("el la los las un una y de del para con en por x".split()),
+    "fr": frozenset("le la les l un une et de du des d pour avec en a au aux x".split()),
+    "pt": frozenset("o a os as um uma e de do da dos das para com em x".split()),
+}
+"""Words a product name's matching ignores, by the name's language (folded: "für" is "fur")."""
+_HEAD_SPLIT: dict[str, str] = {
+    "en": r",| for | with | to ",
+    "de": r",| fur | mit | zu | aus ",
+    "es": r",| de | del | para | con | en ",
+    "fr": r",| de | du | des | d | pour | avec | en | a ",
+    "pt": r",| de | do | da | para | com | em ",
+}
+"""Where a name's head part ends ("Clear case for iPhone 15" -> "clear case")."""
+_HEAD_FIRST = frozenset({"es", "fr", "pt", "it"})
+"""Languages whose names put the head noun first ("taza de ceramica"); others put it last."""
 _UNIT = re.compile(r"^\d+[a-z]*$|^(?:mah|cm|mm|m|l|ml|gb|hd|w|v|pieces?)$")
 
 # Question words per attribute name (English; keys are the catalogue's attribute names).
@@ -92,6 +116,8 @@ _COUNTRY_ALIASES = {
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    """One of a product's names (the catalogue's or a language's), indexed for matching."""
+
     product: ProductView
     words: tuple[str, ...]
     heads: frozenset[str]
@@ -104,7 +130,11 @@ class Catalogue:
 
     def __init__(self, products: Sequence[ProductView]) -> None:
         self.products = {product.sku: product for product in products}
-        self._entries = tuple(_entry(product) for product in products)
+        self._entries = tuple(
+            _entry(product, name, language)
+            for product in products
+            for language, name in _names(product)
+        )
         names = Locale("en").territories
         self._countries: dict[str, str] = {
             str(name).lower(): str(code) for code, name in names.items() if len(code) == 2
@@ -155,8 +185,15 @@ class Catalogue:
         return None
 
 
+def fold(text: str) -> str:
+    """Lower case without accents ("Cerámica" -> "ceramica", "Größe" -> "grosse"): names and
+    what the caller said are compared so."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _words(text: str) -> tuple[str, ...]:
-    words = [word for word in entities.tokens(text) if word.isalnum()]
+    words = [word for word in entities.tokens(fold(text)) if word.isalnum()]
     joined = [a + b for a, b in itertools.pairwise(words)]
     return tuple(words + joined)
 
@@ -173,16 +210,32 @@ def _same(word: str, candidate: str) -> bool:
     return fuzz.ratio(word, candidate) >= _MATCH
 
 
-def _entry(product: ProductView) -> _Entry:
-    name = product.name.lower()
-    head_part = re.split(r",| for | with | to ", name)[0]
-    words = [word for word in re.findall(r"[a-z0-9]+", name) if word not in _STOP]
+def _names(product: ProductView) -> list[tuple[str, str]]:
+    """(language, name) for each of the product's names; the catalogue's own counts as English
+    for its grammar (head noun last), the shop's base language being unknown."""
+    return [("en", product.name), *sorted(product.names.items())]
+
+
+def _entry(product: ProductView, spoken: str, language: str) -> _Entry:
+    name = fold(spoken)
+    stop = _STOP.get(language, _STOP["en"])
+    head_part = re.split(_HEAD_SPLIT.get(language, _HEAD_SPLIT["en"]), f" {name} ")[0]
+    words = [word for word in re.findall(r"[a-z0-9]+", name) if word not in stop]
     content = [word for word in words if not _UNIT.match(word)]
-    head_words = [word for word in re.findall(r"[a-z0-9]+", head_part) if not _UNIT.match(word)]
-    head = head_words[-1] if head_words else (content[-1] if content else name)
+    head_words = [
+        word
+        for word in re.findall(r"[a-z0-9]+", head_part)
+        if not _UNIT.match(word) and word not in stop
+    ]
+    head_first = language in _HEAD_FIRST
+    if head_words:
+        head = head_words[0] if head_first else head_words[-1]
+    else:
+        head = content[-1] if content else name
     heads = {head}
     if len(head_words) >= 2:
-        heads.add(head_words[-2] + head)
+        # The word next to the head, joined to it as Whisper sometimes writes it ("dashcam").
+        heads.add(head + head_words[1] if head_first else head_words[-2] + head)
     joined = [a + b for a, b in itertools.pairwise(content)]
     return _Entry(product, tuple(dict.fromkeys(content + joined)), frozenset(heads))
 
@@ -205,22 +258,30 @@ def clauses(question: str) -> list[str]:
     return [" ".join(part) for part in parts if part]
 
 
-def attributes_asked(question: str, product: ProductView) -> list[str]:
+def attributes_asked(
+    question: str, product: ProductView, said_names: Mapping[str, str] | None = None
+) -> list[str]:
     """The product's attribute names the question asks about, in the order asked: for each
-    part of the question the best matches (at most two a part)."""
+    part of the question the best matches (at most two a part). ``said_names``: an attribute's
+    name in the call's language (the shop's translation), found in the question as its own."""
     names: list[str] = []
-    for clause in clauses(question):
-        names.extend(name for name in _clause_attributes(clause, product) if name not in names)
+    spoken = {
+        name: " ".join(entities.tokens(fold(said))) for name, said in (said_names or {}).items()
+    }
+    for clause in clauses(fold(question)):
+        found = _clause_attributes(clause, product, spoken)
+        names.extend(name for name in found if name not in names)
     return names
 
 
-def _clause_attributes(said: str, product: ProductView) -> list[str]:
+def _clause_attributes(said: str, product: ProductView, spoken: Mapping[str, str]) -> list[str]:
     scored: list[tuple[int, str]] = []
     for name in product.attributes:
         if name.startswith("ship_time."):
             continue
         score = 0
-        if re.search(rf"\b{re.escape(name)}s?\b", said):
+        names = {name, spoken.get(name, name)}
+        if any(re.search(rf"\b{re.escape(alias)}s?\b", said) for alias in names):
             score = 2
         elif name in _ATTRIBUTE_WORDS and re.search(rf"\b(?:{_ATTRIBUTE_WORDS[name]})\b", said):
             score = 1
@@ -269,7 +330,8 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     draft.fact("product_question", question)
     if _SHIPPING.search(" ".join(entities.tokens(question))):
         # "What is it made of, and how long does shipping to Canada take?": both.
-        names = [name for name in attributes_asked(question, product) if "ship" not in name]
+        asked_names = attributes_asked(question, product, said_names(draft, product))
+        names = [name for name in asked_names if "ship" not in name]
         if names:
             draft.say("ack.sure")
             _facts(draft, product, names)
@@ -282,7 +344,7 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     if several:
         _several(draft, several, question)
         return
-    names = attributes_asked(question, product)
+    names = attributes_asked(question, product, said_names(draft, product))
     if names:
         draft.say("ack.sure")
         _facts(draft, product, names)
@@ -290,31 +352,54 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
         return
     if not asked:
         draft.say("ack.sure")
-        draft.say("product.what", product=product.name)
+        draft.say("product.what", product=product.name_in(draft.language))
         draft.ask(Awaiting.NOTHING)
         return
     _unknown(draft, product)
 
 
+def said_names(draft: Draft, product: ProductView) -> dict[str, str]:
+    """The product's attribute names the shop translated into the call's language."""
+    return {
+        name: draft.shop_text(name) for name in product.attributes if draft.shop_text(name) != name
+    }
+
+
 def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
-    """One short clause an attribute; the product is named once."""
+    """One short clause an attribute; the product is named once, all in the call's language
+    where the shop gave its words."""
+    language = draft.language
     for index, name in enumerate(names):
-        value = product.attributes[name]
+        value = product.attribute_in(name, language)
+        attribute = draft.shop_text(name)
         if index == 0:
-            draft.say("product.fact", product=product.name, attribute=name, value=value)
+            draft.say(
+                "product.fact",
+                product=product.name_in(language),
+                attribute=attribute,
+                value=value,
+            )
         else:
-            draft.say("product.fact_more", attribute=name.capitalize(), value=value)
+            draft.say("product.fact_more", attribute=_capitalized(attribute), value=value)
+
+
+def _capitalized(text: str) -> str:
+    """The first letter in capitals, the rest as written ("iPhone" stays; "Größe" too)."""
+    return text[:1].upper() + text[1:]
 
 
 def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: str) -> None:
     """A question about several products: what was asked about each, product by product."""
     draft.say("ack.sure")
     for product, about in named:
-        names = attributes_asked(about, product) or attributes_asked(question, product)
+        aliases = said_names(draft, product)
+        names = attributes_asked(about, product, aliases) or attributes_asked(
+            question, product, aliases
+        )
         if names:
             _facts(draft, product, names)
         else:
-            draft.say("product.unknown", product=product.name)
+            draft.say("product.unknown", product=product.name_in(draft.language))
     last = named[-1][0]
     draft.update(product_sku=last.sku)
     draft.fact("product", last.sku)
@@ -326,23 +411,27 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
     if country is None and draft.state.verified_order is not None:
         order = draft.order(draft.state.verified_order)
         country = order.customer.country if order is not None else None
-    value = product.attributes.get(f"ship_time.{country}") if country else None
-    if value is not None and country is not None:
+    language = draft.language
+    key = f"ship_time.{country}"
+    if country is not None and key in product.attributes:
         draft.say("ack.sure")
         draft.say(
             "product.ship_time",
-            product=product.name,
+            product=product.name_in(language),
             country=draft.speech.country(country),
-            value=value,
+            value=product.attribute_in(key, language),
         )
         _done(draft)
         return
-    default = product.attributes.get("ship_time.default")
-    if default is None:
+    if "ship_time.default" not in product.attributes:
         _unknown(draft, product)
         return
     draft.say("ack.sure")
-    draft.say("product.ship_time_default", product=product.name, value=default)
+    draft.say(
+        "product.ship_time_default",
+        product=product.name_in(language),
+        value=product.attribute_in("ship_time.default", language),
+    )
     _done(draft)
 
 
@@ -352,9 +441,11 @@ def asks_shipping(text: str) -> bool:
 
 
 def _unknown(draft: Draft, product: ProductView) -> None:
-    known = [name for name in product.attributes if not name.startswith("ship_time.")]
+    known = [
+        draft.shop_text(name) for name in product.attributes if not name.startswith("ship_time.")
+    ]
     draft.say("ack.sorry")
-    draft.say("product.unknown", product=product.name)
+    draft.say("product.unknown", product=product.name_in(draft.language))
     if known:
         draft.say("product.known", attributes=draft.speech.join(known))
     _offer_person(draft, product)
