@@ -11,7 +11,12 @@ import pytest
 from tests.dialogue.conftest import ANCHOR, Conversation, new_call
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies
+from voice_agent.dialogue.replies import Speech
+from voice_agent.dialogue.replies.en import TEMPLATES
 from voice_agent.stages.asr import Expect
+from voice_agent.store.db import Database
+from voice_agent.store.demo import demo_document
+from voice_agent.store.importer import import_document
 from voice_agent.store.repository import Repository
 from voice_agent.store.views import Stage
 from voice_agent.store.writes import ClaimWrite
@@ -293,3 +298,59 @@ def test_address_change_after_dispatch_offers_a_person(
     handoffs = repository.handoffs()
     assert [h.reason for h in handoffs] == ["address change after dispatch"]
     assert reply.actions[0]["type"] == "handoff"
+
+
+# --- the shop's words in the call's language ------------------------------------------------
+
+
+def german_call(engine: DialogueEngine, repository: Repository) -> Conversation:
+    """A call answered in German. The German templates are another part's (replies), so the
+    sentences stay English here; what is checked is the shop's words put into them."""
+    engine.speech = Speech("de", TEMPLATES)
+    return new_call(engine, repository)
+
+
+def test_status_reads_the_event_text_in_the_call_language(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    # 45069: its last scan reads "Arrived at import customs"; the demo shop translated it.
+    text = _verified(
+        german_call(engine, repository), "Where is my order?", "45069", "one oh one one nine"
+    )
+    assert ": Beim Importzoll angekommen." in text
+    assert "rrived at import customs" not in text
+
+
+def test_a_text_the_shop_did_not_translate_is_read_as_stored(
+    engine: DialogueEngine, repository: Repository, database: Database
+) -> None:
+    # The shop's German table no longer has the text: a German call reads the carrier's words.
+    document = demo_document(ANCHOR)
+    document["translations"] = {"de": {"Out for delivery": "In Zustellung"}}
+    import_document(database, document, "the demo, a shorter German table")
+    text = _verified(
+        german_call(engine, repository), "Where is my order?", "45069", "one oh one one nine"
+    )
+    assert ": arrived at import customs." in text
+
+
+def test_the_claim_names_the_evidence_in_the_call_language(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    # 47702: handed to UPS 12 days ago, presumed lost at the last mile.
+    text = _verified(
+        german_call(engine, repository), "my parcel is lost", "47702", "nine four one one oh"
+    )
+    assert "die Scanprotokolle des Zustellers" in text
+    assert "courier's scan records" not in text
+    assert "Zur Zustellung an UPS übergeben" in text
+
+
+def test_the_claim_stores_the_evidence_as_the_policy_names_it(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    call = german_call(engine, repository)
+    _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    reply = call.say("yes")
+    [claim] = [write for write in reply.writes if isinstance(write, ClaimWrite)]
+    assert "the courier's scan records" in claim.evidence_held

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.dialogue.conftest import Conversation
+from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.products import Catalogue, attributes_asked
+from voice_agent.dialogue.replies import Speech
+from voice_agent.dialogue.replies.en import TEMPLATES
 from voice_agent.store.repository import Repository
+from voice_agent.store.views import ProductView
 
 
 @pytest.fixture
@@ -113,3 +117,102 @@ def test_several_products_in_one_question(catalogue: Catalogue, call: Conversati
     assert backpack.attributes["material"] in reply.text
     assert backpack.attributes["size"] not in reply.text
     assert reply.writes == ()
+
+
+# --- the shop's names per language --------------------------------------------------------------
+
+
+def german_call(engine: DialogueEngine, repository: Repository) -> Conversation:
+    """A call answered in German. The German templates are another part's (replies), so the
+    sentences stay English here; what is checked is the shop's words put into them."""
+    engine.speech = Speech("de", TEMPLATES)
+    return Conversation(engine, repository)
+
+
+def _languages_catalogue() -> Catalogue:
+    mug = ProductView(
+        "MUG-1",
+        "Ceramic mug 350 ml",
+        {"material": "stoneware"},
+        names={
+            "de": "Kaffeebecher 350 ml",
+            "es": "Taza de cerámica 350 ml",
+            "fr": "Mug en céramique",
+            "pt": "Caneca de cerâmica",
+        },
+    )
+    bowl = ProductView(
+        "BOWL-1",
+        "Salad bowl 30 cm",
+        {"material": "terracotta"},
+        names={"de": "Salatschüssel aus Terrakotta", "es": "Ensaladera de terracota"},
+    )
+    scarf = ProductView("SCARF-1", "Silk scarf 90 cm", {"material": "silk"})
+    return Catalogue([mug, bowl, scarf])
+
+
+@pytest.mark.parametrize(
+    ("said", "sku"),
+    [
+        ("Ich habe eine Frage zum Kaffeebecher", "MUG-1"),
+        ("Ist der Kaffeebecher spülmaschinenfest?", "MUG-1"),
+        ("¿De qué está hecha la taza?", "MUG-1"),
+        ("la taza de ceramica", "MUG-1"),  # Whisper without the accent
+        ("une question sur le mug en céramique", "MUG-1"),
+        ("quero saber sobre a caneca", "MUG-1"),
+        ("the ceramic mug", "MUG-1"),  # the catalogue's own name still counts
+        ("Die Salatschüssel ist zu klein", "BOWL-1"),
+        ("die Salatschuessel", "BOWL-1"),  # "ue" for "ü": fuzzily the same word
+        ("la ensaladera", "BOWL-1"),
+        ("the silk scarf", "SCARF-1"),
+        ("Wo ist meine Bestellung?", None),
+        ("¿Dónde está mi pedido?", None),
+    ],
+)
+def test_a_product_is_found_by_any_of_its_names(said: str, sku: str | None) -> None:
+    found = _languages_catalogue().find(said)
+    assert (found.sku if found else None) == sku
+
+
+def test_the_product_is_named_in_the_call_language(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    call = german_call(engine, repository)
+    reply = call.say("What is the Kaffeebecher made of?")
+    mug = {product.sku: product for product in repository.products()}["MUG-350"]
+    assert mug.names["de"] in reply.text
+    assert mug.name not in reply.text
+    # The demo shop translated the attribute's name, not its value: read as written.
+    assert "Material, stoneware ceramic" in reply.text
+
+
+def test_a_name_in_another_language_is_answered_in_the_call_language(
+    engine: DialogueEngine, repository: Repository
+) -> None:
+    call = german_call(engine, repository)
+    reply = call.say("How long does shipping the taza de cerámica to Germany take?")
+    assert "Kaffeebecher aus Keramik 350 ml" in reply.text
+    assert "8 to 12 days" in reply.text
+
+
+def test_an_english_call_names_it_as_the_catalogue(call: Conversation) -> None:
+    reply = call.say("What is the Kaffeebecher made of?")
+    assert "Ceramic mug 350 ml: material, stoneware ceramic" in reply.text
+
+
+def test_translated_attribute_values_are_read_in_the_call_language() -> None:
+    mug = _languages_catalogue().products["MUG-1"]
+    translated = ProductView(
+        mug.sku, mug.name, mug.attributes, mug.names, {"de": {"material": "Steinzeug"}}
+    )
+    assert translated.attribute_in("material", "de") == "Steinzeug"
+    assert translated.attribute_in("material", "fr") == "stoneware"
+
+
+def test_a_translated_attribute_name_is_understood_in_a_question() -> None:
+    bowl = _languages_catalogue().products["BOWL-1"]
+    assert attributes_asked("Welches Material hat sie?", bowl) == ["material"]
+    sized = ProductView("B", "Bowl", {"size": "30 cm", "care": "hand wash"})
+    assert attributes_asked("Welche Größe hat sie?", sized) == []
+    assert attributes_asked("Welche Größe hat sie?", sized, {"size": "Größe"}) == ["size"]
+    assert attributes_asked("welche grosse", sized, {"size": "Größe"}) == ["size"]
