@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from babel import Locale
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from voice_agent.dialogue import entities
 from voice_agent.dialogue.draft import Draft
@@ -143,13 +143,14 @@ class Catalogue:
 
     def find(self, text: str) -> ProductView | None:
         """The product ``text`` names, or None when none is named clearly enough."""
-        said = _words(text)
-        if not said:
+        words = _words(text)
+        if not words:
             return None
+        said = _Said(words)
         best: tuple[bool, int, str] | None = None
         found: ProductView | None = None
         for entry in self._entries:
-            matched = [word for word in entry.words if _said(word, said)]
+            matched = [word for word in entry.words if said.has(word)]
             head = not entry.heads.isdisjoint(matched)
             if not head and len(matched) < 2:
                 continue
@@ -198,16 +199,39 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(words + joined)
 
 
-def _said(word: str, said: Sequence[str]) -> bool:
-    return any(_same(word, candidate) for candidate in said)
+class _Said:
+    """The words a caller said, asked whether each word of a name is among them.
+
+    Two words are the same fuzzily when both are long ("earbud" ~ "earbuds"); when either is
+    short, only up to a plural "s" (a fuzzy "and" would otherwise be "band"). Each name word
+    is decided once a turn: the catalogue's names share many words, in every language.
+    """
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self._exact = frozenset(words)
+        self._long = [word for word in self._exact if len(word) > _SHORT]
+        self._decided: dict[str, bool] = {}
+
+    def has(self, word: str) -> bool:
+        decided = self._decided.get(word)
+        if decided is None:
+            decided = self._decided[word] = self._decide(word)
+        return decided
+
+    def _decide(self, word: str) -> bool:
+        exact = self._exact
+        if word in exact or word + "s" in exact or word + "es" in exact:
+            return True
+        if word.endswith("s") and len(word) - 1 <= _SHORT and word[:-1] in exact:
+            return True  # a short word said without its plural "s" ("cup" for "cups")
+        if len(word) <= _SHORT:
+            return False
+        best = process.extractOne(word, self._long, scorer=fuzz.ratio, score_cutoff=_MATCH)
+        return best is not None
 
 
-def _same(word: str, candidate: str) -> bool:
-    """Fuzzy for long words ("earbud" ~ "earbuds"); short ones must match up to a plural "s"
-    (a fuzzy "and" would otherwise be "band")."""
-    if min(len(word), len(candidate)) <= 4:
-        return candidate in (word, word + "s", word + "es") or word == candidate + "s"
-    return fuzz.ratio(word, candidate) >= _MATCH
+_SHORT = 4
+"""Words this long or shorter match only exactly, up to a plural "s"."""
 
 
 def _names(product: ProductView) -> list[tuple[str, str]]:
