@@ -303,53 +303,56 @@ def test_address_change_after_dispatch_offers_a_person(
 # --- the shop's words in the call's language ------------------------------------------------
 
 
-def german_call(engine: DialogueEngine, repository: Repository) -> Conversation:
+def german_call(
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> Conversation:
     """A call answered in German. The German templates are another part's (replies), so the
     sentences stay English here; what is checked is the shop's words put into them."""
-    engine.speech = Speech("de", TEMPLATES)
+    german = Speech("de", TEMPLATES)
+    monkeypatch.setattr(engine, "speech_for", lambda state: german)
     return new_call(engine, repository)
 
 
 def test_status_reads_the_event_text_in_the_call_language(
-    engine: DialogueEngine, repository: Repository
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 45069: its last scan reads "Arrived at import customs"; the demo shop translated it.
-    text = _verified(
-        german_call(engine, repository), "Where is my order?", "45069", "one oh one one nine"
-    )
+    call = german_call(engine, repository, monkeypatch)
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
     assert ": Beim Importzoll angekommen." in text
     assert "rrived at import customs" not in text
 
 
 def test_a_text_the_shop_did_not_translate_is_read_as_stored(
-    engine: DialogueEngine, repository: Repository, database: Database
+    engine: DialogueEngine,
+    repository: Repository,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The shop's German table no longer has the text: a German call reads the carrier's words.
     document = demo_document(ANCHOR)
     document["translations"] = {"de": {"Out for delivery": "In Zustellung"}}
     import_document(database, document, "the demo, a shorter German table")
-    text = _verified(
-        german_call(engine, repository), "Where is my order?", "45069", "one oh one one nine"
-    )
+    call = german_call(engine, repository, monkeypatch)
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
     assert ": arrived at import customs." in text
 
 
 def test_the_claim_names_the_evidence_in_the_call_language(
-    engine: DialogueEngine, repository: Repository
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 47702: handed to UPS 12 days ago, presumed lost at the last mile.
-    text = _verified(
-        german_call(engine, repository), "my parcel is lost", "47702", "nine four one one oh"
-    )
+    call = german_call(engine, repository, monkeypatch)
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
     assert "die Scanprotokolle des Zustellers" in text
     assert "courier's scan records" not in text
     assert "Zur Zustellung an UPS übergeben" in text
 
 
 def test_the_claim_stores_the_evidence_as_the_policy_names_it(
-    engine: DialogueEngine, repository: Repository
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    call = german_call(engine, repository)
+    call = german_call(engine, repository, monkeypatch)
     _verified(call, "my parcel is lost", "47702", "nine four one one oh")
     reply = call.say("yes")
     [claim] = [write for write in reply.writes if isinstance(write, ClaimWrite)]

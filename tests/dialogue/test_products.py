@@ -122,10 +122,13 @@ def test_several_products_in_one_question(catalogue: Catalogue, call: Conversati
 # --- the shop's names per language --------------------------------------------------------------
 
 
-def german_call(engine: DialogueEngine, repository: Repository) -> Conversation:
+def german_call(
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> Conversation:
     """A call answered in German. The German templates are another part's (replies), so the
     sentences stay English here; what is checked is the shop's words put into them."""
-    engine.speech = Speech("de", TEMPLATES)
+    german = Speech("de", TEMPLATES)
+    monkeypatch.setattr(engine, "speech_for", lambda state: german)
     return Conversation(engine, repository)
 
 
@@ -175,9 +178,9 @@ def test_a_product_is_found_by_any_of_its_names(said: str, sku: str | None) -> N
 
 
 def test_the_product_is_named_in_the_call_language(
-    engine: DialogueEngine, repository: Repository
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    call = german_call(engine, repository)
+    call = german_call(engine, repository, monkeypatch)
     reply = call.say("What is the Kaffeebecher made of?")
     mug = {product.sku: product for product in repository.products()}["MUG-350"]
     assert mug.names["de"] in reply.text
@@ -187,9 +190,9 @@ def test_the_product_is_named_in_the_call_language(
 
 
 def test_a_name_in_another_language_is_answered_in_the_call_language(
-    engine: DialogueEngine, repository: Repository
+    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    call = german_call(engine, repository)
+    call = german_call(engine, repository, monkeypatch)
     reply = call.say("How long does shipping the taza de cerámica to Germany take?")
     assert "Kaffeebecher aus Keramik 350 ml" in reply.text
     assert "8 to 12 days" in reply.text
