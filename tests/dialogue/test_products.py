@@ -6,9 +6,14 @@ import pytest
 
 from tests.dialogue.conftest import Conversation
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.products import Catalogue, attributes_asked
-from voice_agent.dialogue.replies import Speech
-from voice_agent.dialogue.replies.en import TEMPLATES
+from voice_agent.dialogue.policies import Policies
+from voice_agent.dialogue.products import (
+    Catalogue,
+    attribute_said,
+    attributes_asked,
+    ship_time_said,
+)
+from voice_agent.dialogue.replies import language
 from voice_agent.store.repository import Repository
 from voice_agent.store.views import ProductView
 
@@ -119,17 +124,55 @@ def test_several_products_in_one_question(catalogue: Catalogue, call: Conversati
     assert reply.writes == ()
 
 
+@pytest.mark.parametrize(
+    ("code", "known"),
+    [
+        ("en", "size, material, power, and colours"),
+        ("de", "Größe, Material, Stromversorgung und Farben"),
+        ("fr", "taille, matière, alimentation et couleurs"),
+    ],
+)
+def test_attribute_names_are_said_in_the_callers_language(
+    repository: Repository, policies: Policies, code: str, known: str
+) -> None:
+    call = Conversation(DialogueEngine(repository, policies, language=code), repository)
+    reply = call.say("Is the moon lamp dishwasher safe?")
+    assert known in reply.text
+
+
+def test_an_attribute_no_template_names_is_said_as_the_catalogue_spells_it() -> None:
+    assert attribute_said(language("de"), "Thread count") == "Thread count"
+    assert attribute_said(language("de"), "water resistance") == "Wasserschutz"
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("en", "8 to 12 days"),
+        ("de", "Für Dashcam 1080p und das Lieferland Deutschland dauert der Versand acht bis "),
+        ("fr", "L'expédition de Caméra embarquée 1080p prend huit à douze jours"),
+    ],
+)
+def test_a_shipping_time_is_said_in_the_callers_language(
+    repository: Repository, policies: Policies, code: str, said: str
+) -> None:
+    call = Conversation(DialogueEngine(repository, policies, language=code), repository)
+    reply = call.say("How long does shipping the dashcam to Germany take?")
+    assert said in reply.text
+
+
+def test_a_shipping_time_written_another_way_is_said_as_written() -> None:
+    german = language("de")
+    assert ship_time_said(german, "1 to 2 days") == "ein bis zwei Tage"
+    assert ship_time_said(german, "8-13 days") == "acht bis dreizehn Tage"
+    assert ship_time_said(german, "about two weeks") == "about two weeks"
+
+
 # --- the shop's names per language --------------------------------------------------------------
 
 
-def german_call(
-    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
-) -> Conversation:
-    """A call answered in German. The German templates are another part's (replies), so the
-    sentences stay English here; what is checked is the shop's words put into them."""
-    german = Speech("de", TEMPLATES)
-    monkeypatch.setattr(engine, "speech_for", lambda state: german)
-    return Conversation(engine, repository)
+def german_call(repository: Repository, policies: Policies) -> Conversation:
+    return Conversation(DialogueEngine(repository, policies, language="de"), repository)
 
 
 def _languages_catalogue() -> Catalogue:
@@ -178,24 +221,23 @@ def test_a_product_is_found_by_any_of_its_names(said: str, sku: str | None) -> N
 
 
 def test_the_product_is_named_in_the_call_language(
-    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
+    repository: Repository, policies: Policies
 ) -> None:
-    call = german_call(engine, repository, monkeypatch)
-    reply = call.say("What is the Kaffeebecher made of?")
+    reply = german_call(repository, policies).say("Aus welchem Material ist der Kaffeebecher?")
     mug = {product.sku: product for product in repository.products()}["MUG-350"]
-    assert mug.names["de"] in reply.text
+    assert f"{mug.names['de']}: Material, " in reply.text
     assert mug.name not in reply.text
-    # The demo shop translated the attribute's name, not its value: read as written.
-    assert "Material, stoneware ceramic" in reply.text
+    # The demo shop gives no German values: the material is read as written.
+    assert mug.attributes["material"] in reply.text
 
 
 def test_a_name_in_another_language_is_answered_in_the_call_language(
-    engine: DialogueEngine, repository: Repository, monkeypatch: pytest.MonkeyPatch
+    repository: Repository, policies: Policies
 ) -> None:
-    call = german_call(engine, repository, monkeypatch)
+    call = german_call(repository, policies)
     reply = call.say("How long does shipping the taza de cerámica to Germany take?")
-    assert "Kaffeebecher aus Keramik 350 ml" in reply.text
-    assert "8 to 12 days" in reply.text
+    assert "Für Kaffeebecher aus Keramik 350 ml und das Lieferland Deutschland" in reply.text
+    assert "Taza" not in reply.text
 
 
 def test_an_english_call_names_it_as_the_catalogue(call: Conversation) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,12 @@ class Draft:
         """One of the shop's texts (a carrier's event text, an evidence name) as said in the
         call's language: the shop's translation where it has one, else as stored."""
         return self.texts.text(self.language, text)
+
+    def policy_texts(self, texts: Sequence[str]) -> list[str]:
+        """The policy file's texts (evidence names) as said in the call's language: the
+        policy's own translation (``[said.<code>]``), else the shop's, else as written."""
+        said = self.policies.said.get(self.language, {})
+        return [said.get(text) or self.shop_text(text) for text in texts]
 
     def say(self, key: str, **values: Any) -> None:
         self.chunks.append(self.speech.say(key, **values))

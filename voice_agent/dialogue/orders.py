@@ -282,12 +282,11 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
     outcome = policies.outcomes.for_claim(order.insured, party)
     draft.say("lost.responsible", party=party_name(speech, party, order))
     if held:
-        draft.say("lost.held", evidence=speech.join([draft.shop_text(name) for name in held]))
+        draft.say("lost.held", evidence=speech.join(draft.policy_texts(held)))
     else:
         draft.say("lost.held_nothing")
     if missing:
-        spoken = [draft.shop_text(name) for name in missing]
-        draft.say("lost.missing", evidence=speech.join(spoken))
+        draft.say("lost.missing", evidence=speech.join(draft.policy_texts(missing)))
     else:
         draft.say("lost.missing_nothing")
     draft.say("lost.confirm")
@@ -432,7 +431,8 @@ def duties(draft: Draft, order: OrderView) -> None:
         if policy.payer == "seller":
             draft.say("duties.seller_documents")
         elif policy.documents:
-            draft.say("duties.documents", documents=speech.join(policy.documents))
+            documents = draft.policies.said_in(speech.code, policy.documents)
+            draft.say("duties.documents", documents=speech.join(documents))
     draft.anything_else()
 
 
@@ -451,7 +451,8 @@ def address_change(draft: Draft, order: OrderView) -> None:
         draft.say("ack.sorry")
         draft.say("address.dispatched")
         if options:
-            draft.say("address.options", options=draft.speech.join_or(options))
+            said = draft.policies.said_in(draft.speech.code, options)
+            draft.say("address.options", options=draft.speech.join_or(said))
         draft.say("address.offer_person")
         draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("address change after dispatch"))
         return

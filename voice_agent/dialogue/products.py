@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 
 from voice_agent.dialogue import entities
 from voice_agent.dialogue.draft import Draft
+from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.state import Awaiting, PendingHandoff
 from voice_agent.store.views import ProductView
 
@@ -383,10 +384,10 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
 
 
 def said_names(draft: Draft, product: ProductView) -> dict[str, str]:
-    """The product's attribute names the shop translated into the call's language."""
-    return {
-        name: draft.shop_text(name) for name in product.attributes if draft.shop_text(name) != name
-    }
+    """The product's attribute names as said in the call's language, where they differ from
+    the catalogue's (a question may use them: "Welche Größe?")."""
+    spoken = {name: spoken_attribute(draft, name) for name in product.attributes}
+    return {name: said for name, said in spoken.items() if said != name}
 
 
 def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
@@ -395,21 +396,52 @@ def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
     language = draft.language
     for index, name in enumerate(names):
         value = product.attribute_in(name, language)
-        attribute = draft.shop_text(name)
+        said = spoken_attribute(draft, name)
         if index == 0:
             draft.say(
-                "product.fact",
-                product=product.name_in(language),
-                attribute=attribute,
-                value=value,
+                "product.fact", product=product.name_in(language), attribute=said, value=value
             )
         else:
-            draft.say("product.fact_more", attribute=_capitalized(attribute), value=value)
+            draft.say("product.fact_more", attribute=said[:1].upper() + said[1:], value=value)
 
 
-def _capitalized(text: str) -> str:
-    """The first letter in capitals, the rest as written ("iPhone" stays; "Größe" too)."""
-    return text[:1].upper() + text[1:]
+_DAY_RANGE = re.compile(r"(\d+)\s*(?:to|-|–)\s*(\d+)\s*days?", re.IGNORECASE)
+"""A shipping time as docs/import-format.md writes it: "8 to 13 days"."""
+
+
+def ship_time_said(speech: Speech, value: str) -> str:
+    """A shipping time in the caller's language ("8 to 13 days" -> "acht bis dreizehn Tage");
+    one written any other way is said as written."""
+    found = _DAY_RANGE.fullmatch(value.strip())
+    if found is None:
+        return value
+    low, high = (speech.number(int(days)) for days in found.groups())
+    return speech.say("unit.day_range", low=low, high=high)
+
+
+def attribute_said(speech: Speech, name: str) -> str:
+    """The attribute's name in the caller's language (``attribute.*``); a name no template
+    has (another shop's own) is said as the catalogue spells it."""
+    key = "attribute." + name.replace(" ", "_")
+    return speech.say(key) if key in speech.templates else name
+
+
+def spoken_attribute(draft: Draft, name: str) -> str:
+    """The attribute's name in the call's language: the shop's own word for it (its
+    translations table), else the replies' (``attribute.*``), else as the catalogue spells it."""
+    translated = draft.texts.translated(draft.language, name)
+    return translated if translated is not None else attribute_said(draft.speech, name)
+
+
+def _ship_time_value(draft: Draft, product: ProductView, key: str) -> str:
+    """A shipping time in the call's language: the shop's translation, else "8 to 13 days"
+    said through the replies."""
+    translated = product.attributes_i18n.get(draft.language, {}).get(key)
+    return (
+        translated
+        if translated is not None
+        else ship_time_said(draft.speech, product.attributes[key])
+    )
 
 
 def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: str) -> None:
@@ -443,7 +475,7 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
             "product.ship_time",
             product=product.name_in(language),
             country=draft.speech.country(country),
-            value=product.attribute_in(key, language),
+            value=_ship_time_value(draft, product, key),
         )
         _done(draft)
         return
@@ -454,7 +486,7 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
     draft.say(
         "product.ship_time_default",
         product=product.name_in(language),
-        value=product.attribute_in("ship_time.default", language),
+        value=_ship_time_value(draft, product, "ship_time.default"),
     )
     _done(draft)
 
@@ -465,13 +497,12 @@ def asks_shipping(text: str) -> bool:
 
 
 def _unknown(draft: Draft, product: ProductView) -> None:
-    known = [
-        draft.shop_text(name) for name in product.attributes if not name.startswith("ship_time.")
-    ]
+    known = [name for name in product.attributes if not name.startswith("ship_time.")]
     draft.say("ack.sorry")
     draft.say("product.unknown", product=product.name_in(draft.language))
     if known:
-        draft.say("product.known", attributes=draft.speech.join(known))
+        said = [spoken_attribute(draft, name) for name in known]
+        draft.say("product.known", attributes=draft.speech.join(said))
     _offer_person(draft, product)
 
 
