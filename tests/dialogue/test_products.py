@@ -261,3 +261,23 @@ def test_a_translated_attribute_name_is_understood_in_a_question() -> None:
     assert attributes_asked("Welche Größe hat sie?", sized) == []
     assert attributes_asked("Welche Größe hat sie?", sized, {"size": "Größe"}) == ["size"]
     assert attributes_asked("welche grosse", sized, {"size": "Größe"}) == ["size"]
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "code"),
+    [
+        ("Wie lange dauert der Versand nach Deutschland?", "de", "DE"),
+        ("nach Österreich", "de", "AT"),
+        ("¿Cuánto tarda el envío a España?", "es", "ES"),
+        ("envio a Espana", "es", "ES"),  # without the accents
+        ("Combien de temps pour les États-Unis ?", "fr", "US"),
+        ("Quanto tempo demora para o Brasil?", "pt", "BR"),
+        ("shipping to Germany", "de", "DE"),  # English names count in every call
+        ("Versand nach Deutschland", "en", None),  # another language's: not in an English call
+        ("Ich wohne auf einer Insel", "de", None),
+    ],
+)
+def test_a_country_is_named_in_english_or_the_call_language(
+    catalogue: Catalogue, said: str, language: str, code: str | None
+) -> None:
+    assert catalogue.country(said, language) == code

@@ -528,7 +528,7 @@ class DialogueEngine:
             self.catalogue.find(draft.text) is None
             and draft.state.product_sku is None
             and draft.state.awaiting is not Awaiting.PRODUCT
-            and self.catalogue.country(draft.text) is not None
+            and self.catalogue.country(draft.text, draft.language) is not None
             and products.asks_shipping(draft.text)
         )
 

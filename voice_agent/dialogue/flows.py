@@ -330,7 +330,7 @@ def complaint(draft: Draft) -> None:
 
 def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
     speech = draft.speech
-    country = catalogue.country(draft.text)
+    country = catalogue.country(draft.text, draft.language)
     if country is None and draft.state.verified_order is not None:
         order = draft.order(draft.state.verified_order)
         country = None if order is None else order.customer.country

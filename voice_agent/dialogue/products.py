@@ -141,6 +141,7 @@ class Catalogue:
             str(name).lower(): str(code) for code, name in names.items() if len(code) == 2
         }
         self._countries.update(_COUNTRY_ALIASES)
+        self._by_language: dict[str, list[tuple[str, str]]] = {}
 
     def find(self, text: str) -> ProductView | None:
         """The product ``text`` names, or None when none is named clearly enough."""
@@ -179,12 +180,39 @@ class Catalogue:
             parts.setdefault(current.sku, []).append(clause)
         return [(found[sku], " ".join(words)) for sku, words in parts.items()]
 
-    def country(self, text: str) -> str | None:
-        said = " ".join(entities.tokens(text))
-        for name in sorted(self._countries, key=len, reverse=True):
+    def country(self, text: str, language: str = "en") -> str | None:
+        """The country ``text`` names (its ISO code), in English or in ``language``
+        ("Deutschland", "Alemania"), accents aside."""
+        said = " ".join(entities.tokens(fold(text)))
+        for name, code in self._country_names(language):
             if re.search(rf"\b{re.escape(name)}\b", said):
-                return self._countries[name]
+                return code
         return None
+
+    def _country_names(self, language: str) -> list[tuple[str, str]]:
+        """(name, code), longest name first: English's and the call language's own."""
+        if language not in self._by_language:
+            names = dict(self._countries)
+            if language != "en":
+                names.update(_territories(language))
+            ordered = sorted(names.items(), key=lambda entry: len(entry[0]), reverse=True)
+            self._by_language[language] = ordered
+        return self._by_language[language]
+
+
+def _territories(language: str) -> dict[str, str]:
+    """The countries' names in ``language`` (Babel), folded and tokenized as callers' words
+    are; none for a code Babel does not know."""
+    try:
+        territories = Locale.parse(language).territories
+    except (ValueError, LookupError):
+        return {}
+    names: dict[str, str] = {}
+    for code, name in territories.items():
+        words = " ".join(entities.tokens(fold(str(name))))
+        if len(code) == 2 and words:
+            names[words] = str(code)
+    return names
 
 
 def fold(text: str) -> str:
@@ -463,7 +491,7 @@ def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: s
 
 
 def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, question: str) -> None:
-    country = catalogue.country(question)
+    country = catalogue.country(question, draft.language)
     if country is None and draft.state.verified_order is not None:
         order = draft.order(draft.state.verified_order)
         country = order.customer.country if order is not None else None
