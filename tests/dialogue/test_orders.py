@@ -337,7 +337,7 @@ def test_status_reads_the_event_text_in_the_call_language(
 ) -> None:
     # 45069: its last scan reads "Arrived at import customs"; the demo shop translated it.
     call = german_call(repository, policies)
-    text = _verified(call, "Wo ist meine Bestellung?", "45069", "eins null eins eins neun")
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
     assert ": Beim Importzoll angekommen." in text
     assert "rrived at import customs" not in text
 
@@ -350,7 +350,7 @@ def test_a_text_the_shop_did_not_translate_is_read_as_stored(
     document["translations"] = {"de": {"Out for delivery": "In Zustellung"}}
     import_document(database, document, "the demo, a shorter German table")
     call = german_call(repository, policies)
-    text = _verified(call, "Wo ist meine Bestellung?", "45069", "eins null eins eins neun")
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
     assert ": arrived at import customs." in text
 
 
@@ -359,7 +359,7 @@ def test_the_lost_parcel_scan_is_read_in_the_call_language(
 ) -> None:
     # 47702: handed to UPS 12 days ago, presumed lost at the last mile.
     call = german_call(repository, policies)
-    text = _verified(call, "Mein Paket ist verloren", "47702", "neun vier eins eins null")
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
     assert "Zur Zustellung an UPS übergeben" in text
     assert "Handed over" not in text
 
@@ -373,7 +373,7 @@ def test_evidence_the_policy_does_not_translate_is_said_in_the_shops_words(
     import_document(database, document, "the demo, with an evidence name")
     untranslated = replace(policies, said={})
     call = german_call(repository, untranslated)
-    text = _verified(call, "Mein Paket ist verloren", "47702", "neun vier eins eins null")
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
     assert "die Scans des Zustellers" in text
     assert "the courier's scan records" not in text
     # The rest has no German words anywhere: said as the policy writes it.
@@ -387,7 +387,7 @@ def test_the_policys_own_translation_comes_before_the_shops(
     document["translations"]["de"]["the courier's scan records"] = "die Scans des Zustellers"
     import_document(database, document, "the demo, with an evidence name")
     call = german_call(repository, policies)
-    text = _verified(call, "Mein Paket ist verloren", "47702", "neun vier eins eins null")
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
     assert policies.said["de"]["the courier's scan records"] in text
     assert "die Scans des Zustellers" not in text
 
@@ -396,7 +396,7 @@ def test_the_claim_stores_the_evidence_as_the_policy_names_it(
     repository: Repository, policies: Policies
 ) -> None:
     call = german_call(repository, policies)
-    _verified(call, "Mein Paket ist verloren", "47702", "neun vier eins eins null")
-    reply = call.say("ja")
+    _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    reply = call.say("yes")
     [claim] = [write for write in reply.writes if isinstance(write, ClaimWrite)]
     assert "the courier's scan records" in claim.evidence_held
