@@ -583,8 +583,9 @@ def classifiers_by_language(
     English has a head of its own, on its own phrases: learning the other languages' phrases
     too cost English accuracy (benchmarks/results/intents-languages.md). Every other language
     shares one head over the phrases of all of them and English's: the sentence encoder maps
-    them into one space, and a language's few hundred phrases learn much from English's
-    (cross-validated on the exemplars: +8 to +11 points of macro accuracy over its own alone).
+    them into one space, and a language's few hundred phrases learn much from the others'
+    (5-fold cross-validation on the de/es/fr/pt exemplars, macro accuracy: its own phrases
+    alone 0.73-0.78, with English's 0.82-0.87, with all five languages' 0.89-0.93).
     Each phrase is embedded once.
     """
     if not languages:
