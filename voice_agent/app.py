@@ -86,7 +86,7 @@ class App:
 
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.inference_scheduler.lane(Lane.FINAL), self.asr.load)
-        await self.tts.warm_up()
+        await self.tts.warm_up(self.settings.languages.offered)
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
         await self.asr.transcribe(AudioFrame.concat(spoken))
         self.new_vad(16_000)
