@@ -35,6 +35,7 @@ from voice_agent.models import ModelStore
 from voice_agent.settings import TtsSettings
 from voice_agent.stages.tts.clauses import Clause, Pause, speakable, split_clauses
 from voice_agent.stages.tts.voices import (
+    ESPEAK_SENTENCE_WORDS,
     Cancellation,
     PiperModel,
     SynthesisCancelledError,
@@ -152,7 +153,10 @@ class PiperTts:
             prompts = settings.cached_prompts.get(language, ())
             for prompt in prompts or (_PRIMING_TEXT.get(language, "Hello."),):
                 # A prompt is never in a hurry: no shortened first clause, so its prosody is whole.
-                clauses = split_clauses(prompt, settings.max_clause_words, language=language)
+                words = ESPEAK_SENTENCE_WORDS if self._voices.is_fast(voice_id) else None
+                clauses = split_clauses(
+                    prompt, words or settings.max_clause_words, language=language
+                )
                 async with aclosing(self._render(clauses, language, voice_id)) as frames:
                     audio = AudioFrame.concat([frame async for frame in frames])
                 if prompt in prompts:
@@ -169,13 +173,18 @@ class PiperTts:
             for frame in prompt.chunks(self._frame_size / PIPELINE_RATE):
                 yield frame
             return
-        settings = self._settings
-        clauses = split_clauses(
-            text, settings.max_clause_words, settings.first_clause_words, language=code
-        )
+        clauses = self._clauses(text, code, voice_id)
         async with aclosing(self._render(clauses, code, voice_id)) as frames:
             async for frame in frames:
                 yield frame
+
+    def _clauses(self, text: str, language: str, voice_id: str) -> list[Clause]:
+        settings = self._settings
+        if self._voices.is_fast(voice_id):
+            return split_clauses(text, ESPEAK_SENTENCE_WORDS, language=language)
+        return split_clauses(
+            text, settings.max_clause_words, settings.first_clause_words, language=language
+        )
 
     async def _render(
         self, clauses: list[Clause], language: str, voice_id: str

@@ -34,10 +34,14 @@ ESPEAK_VOICES = {
     "espeak-ng-en-us": "en-us",
     "espeak-ng-de": "de",
     "espeak-ng-es": "es",
-    "espeak-ng-fr": "fr-fr",
+    "espeak-ng-fr": "fr",
     "espeak-ng-pt-br": "pt-br",
 }
 """espeak-ng voices by id (``tts.voices``) and espeak-ng's own name for each."""
+ESPEAK_SENTENCE_WORDS = 40
+"""espeak-ng renders a whole sentence in ~20 ms, so its replies are cut at punctuation only:
+cutting between words (which Piper's latency needs) made its joins choppy and Whisper heard
+fewer words ("kommt am Freitag" became "Kondamphreiter")."""
 ESPEAK_WORDS_PER_MINUTE = 160
 """espeak-ng's rate at length scale 1 (its default 175 rushes numbers and names)."""
 ESPEAK_TIMEOUT_S = 30.0
@@ -235,6 +239,10 @@ class Voices:
                 f"tts.custom.{code} (voices are set for: {spoken})"
             )
         return voice_id
+
+    def is_fast(self, voice_id: str) -> bool:
+        """Whether the voice renders whole sentences faster than a short clause needs."""
+        return voice_id in ESPEAK_VOICES
 
     def get(self, language: str) -> Voice:
         """`language`'s voice, loading it (and checking its files) the first time."""
