@@ -223,7 +223,10 @@ def test_a_custom_voice_whose_file_does_not_match_its_digest_is_refused(
 def test_warm_up_primes_the_offered_languages_and_serves_their_prompts(
     models: ModelStore, executor: ThreadPoolExecutor
 ) -> None:
-    prompts = {"de": ("Einen Moment, bitte.",), "fr": ("Un instant, s'il vous plaît.",)}
+    prompts: dict[str, tuple[str, ...]] = {
+        "de": ("Einen Moment, bitte.",),
+        "fr": ("Un instant, s'il vous plaît.",),
+    }
     tts = PiperTts(TtsSettings(cached_prompts=prompts), models, executor)
 
     async def warm_then_speak() -> tuple[int, AudioFrame]:
