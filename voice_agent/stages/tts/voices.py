@@ -24,7 +24,7 @@ from piper import PiperVoice
 from piper.config import PiperConfig
 
 from voice_agent.audio.frame import Float32Array
-from voice_agent.languages import language_of_tag
+from voice_agent.languages import SUPPORTED, language_of_tag
 from voice_agent.models import ModelError, ModelStore, sha256_of
 from voice_agent.settings import CustomVoiceSettings, TtsSettings
 
@@ -231,6 +231,10 @@ class Voices:
         code = language_of_tag(language) or language
         if code in self._settings.custom:
             return f"custom-{code}"
+        if code not in SUPPORTED:
+            raise VoiceError(
+                f"no voice for language {language!r}: the agent speaks {', '.join(SUPPORTED)}"
+            )
         voice_id = self._settings.voices.get(code)
         if voice_id is None:
             spoken = ", ".join(sorted({*self._settings.voices, *self._settings.custom}))
