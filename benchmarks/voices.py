@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import re
 import time
@@ -144,7 +145,7 @@ def run(settings: Settings, languages: list[str], count: int) -> list[VoiceResul
     return results
 
 
-def report(results: list[VoiceResult], command: str) -> str:
+def report(results: list[VoiceResult], command: str, load: tuple[float, float]) -> str:
     lines = [
         "# Voices: first audio and intelligibility per language",
         "",
@@ -153,6 +154,9 @@ def report(results: list[VoiceResult], command: str) -> str:
         " reproduce with:",
         "",
         f"    {command}",
+        "",
+        f"Load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f} on 2 cores: other",
+        "work on the machine inflates first audio; intelligibility does not depend on it.",
         "",
         "Each voice speaks the 30 support replies of `benchmarks/corpus/replies_<lang>.txt`",
         "through the TTS stage (clause cache off, voice loaded and primed first). First audio:",
@@ -189,14 +193,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "voices.md")
     args = parser.parse_args()
     settings = load_settings(args.config)
+    load_at_start = os.getloadavg()[0]
     results = run(settings, args.languages, args.replies)
+    load = (load_at_start, os.getloadavg()[0])
     command = "PYTHONPATH=. .venv/bin/python -m benchmarks.voices"
     if args.replies != 30:
         command += f" --replies {args.replies}"
     if args.languages != list(SUPPORTED):
         command += " --languages " + " ".join(args.languages)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report(results, command), encoding="utf-8")
+    args.out.write_text(report(results, command, load), encoding="utf-8")
     raw = [{**asdict(r), "corpus_wer": r.corpus_wer} for r in results]
     args.out.with_suffix(".json").write_text(json.dumps(raw, indent=1, ensure_ascii=False))
     print(f"wrote {args.out}")
