@@ -259,3 +259,20 @@ def test_settings_refuse_voices_for_unknown_languages_and_bad_digests() -> None:
         CustomVoiceSettings.model_validate(
             {"onnx": "/a.onnx", "config": "/a.onnx.json", "onnx_sha256": "abc"}
         )
+
+
+def test_an_espeak_voice_without_espeak_installed_names_the_fix(
+    models: ModelStore, executor: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("voice_agent.stages.tts.voices.shutil.which", lambda name: None)
+    tts = PiperTts(TtsSettings(), models, executor)
+    with pytest.raises(VoiceError, match=r"needs espeak-ng .*system-deps\.sh"):
+        asyncio.run(_spoken(tts, "Hola.", "es"))
+
+
+def test_warm_up_refuses_an_offered_language_without_a_voice(
+    models: ModelStore, executor: ThreadPoolExecutor
+) -> None:
+    tts = PiperTts(TtsSettings(voices={"en": "piper-joe-medium"}), models, executor)
+    with pytest.raises(VoiceError, match=r"tts\.voices\.fr"):
+        asyncio.run(tts.warm_up(["en", "fr"]))
