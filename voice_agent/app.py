@@ -134,7 +134,7 @@ class App:
         loop = asyncio.get_running_loop()
         final = self.inference_scheduler.lane(Lane.FINAL)
         await loop.run_in_executor(final, self.asr.load)
-        await self.tts.warm_up()
+        await self.tts.warm_up(self.settings.languages.offered)
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
         await self.asr.transcribe(AudioFrame.concat(spoken))
         if self.multilingual:
