@@ -60,6 +60,7 @@ from voice_agent.dialogue.state import (
     PendingAddress,
     PendingClaim,
     PendingHandoff,
+    PendingLookup,
     PendingRequest,
     PendingReturn,
     Reply,
@@ -222,7 +223,11 @@ class DialogueEngine:
         expect = EXPECTS[state.awaiting]
         text = " ".join(chunks)
         state = replace(
-            state.with_line("agent", text), last_reply=chunks, last_expect=expect, ended=end_call
+            state.with_line("agent", text),
+            last_reply=chunks,
+            last_expect=expect,
+            ended=end_call,
+            replied_in=language,
         )
         return Reply(
             chunks=chunks,
@@ -546,11 +551,16 @@ class DialogueEngine:
         draft.say("ack.got_it")
         draft.say("goals.after_verify")
         awaiting = draft.state.awaiting
+        pending = draft.state.pending
         if awaiting is Awaiting.ORDER_NUMBER:
             draft.say("verify.ask_number")
         elif awaiting is Awaiting.LOOKUP:
             draft.say("lookup.ask_email")
-        elif draft.state.last_reply:
+        elif awaiting is Awaiting.FACTOR:
+            verification.ask_factor(draft)  # asked anew: the caller may have changed language
+        elif awaiting is Awaiting.LOOKUP_FACTOR and isinstance(pending, PendingLookup):
+            lookup.say_factors(draft, pending)
+        elif draft.state.last_reply and draft.state.replied_in == draft.speech.code:
             draft.chunks.append(draft.state.last_reply[-1])
 
     def _about_a_product(self, draft: Draft) -> bool:
