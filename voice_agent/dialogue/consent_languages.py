@@ -70,6 +70,7 @@ class ObjectionWords:
     """German verb stems that record only with their particle later in the clause ("nehmen
     Sie das nicht auf", "zeichnen Sie das nicht auf")."""
     particles: frozenset[str] = frozenset()
+    """The particles those stems need ("auf", "mit")."""
     continuing_forms: frozenset[str] = frozenset()
     """Recording words whose clause goes on the one before (German "aufzunehmen")."""
     asking: re.Pattern[str] | None = None
@@ -78,6 +79,8 @@ class ObjectionWords:
 
 @dataclass(frozen=True, slots=True)
 class Clause:
+    """A piece of a turn, as said (its punctuation taken off)."""
+
     text: str
     asked: bool
     """Said as a question: it ended with "?" or opened with "¿"."""
@@ -126,9 +129,7 @@ def objects(unit: list[Clause], words: ObjectionWords) -> bool:
     said = words_of(" ".join(clause.text for clause in unit))
     if not said or _is_question(said, unit, words):
         return False
-    asking = words.asking.match(" ".join(said)) if words.asking else None
-    if asking:  # a request asked as a question: what it asks for is read
-        said = said[len(asking.group().split()) :]
+    said = _without_asking(said, words)  # a request asked as a question: what it asks for
     return any(
         _recording_word(said, index, words)
         and (_objection_before(said, index, words) or _objection_after(said, index, words))
@@ -137,27 +138,32 @@ def objects(unit: list[Clause], words: ObjectionWords) -> bool:
 
 
 def declines(unit: list[Clause], words: ObjectionWords) -> bool:
+    """Whether clauses read together decline the notice in its own terms ("lieber nicht")."""
     said = " ".join(words_of(" ".join(clause.text for clause in unit)))
     return words.declining.fullmatch(said) is not None
 
 
 def said_nothing_else(rest: str, words: ObjectionWords) -> bool:
+    """Whether what the caller said besides the objection is only greeting and filler."""
     known = words.fillers | words.allowed
     return all(word in known for word in words_of(rest))
 
 
 def _is_question(said: list[str], unit: list[Clause], words: ObjectionWords) -> bool:
     """Asked, or opening as a question, and not a request ("can you ...?")."""
-    joined = " ".join(said)
-    if not (unit[-1].asked or unit[0].asked or words.question.match(joined)):
+    if not (unit[-1].asked or unit[0].asked or words.question.match(" ".join(said))):
         return False
-    asking = words.asking.match(joined) if words.asking else None
-    if asking:
-        said = said[len(asking.group().split()) :]
-    return words.requests.isdisjoint(said[:4])
+    return words.requests.isdisjoint(_without_asking(said, words)[:4])
+
+
+def _without_asking(said: list[str], words: ObjectionWords) -> list[str]:
+    """``said`` without the words that only make it a question ("est-ce que")."""
+    asking = words.asking.match(" ".join(said)) if words.asking else None
+    return said[len(asking.group().split()) :] if asking else said
 
 
 def _recording_word(said: list[str], index: int, words: ObjectionWords) -> bool:
+    """Whether ``said[index]`` records, and what it records is this call."""
     word = said[index]
     if word in words.separable:
         if words.particles.isdisjoint(said[index + 1 :]):
