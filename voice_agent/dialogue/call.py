@@ -5,7 +5,8 @@ what was played, and drops a yes / no question the caller never heard (their "ye
 open a claim they were not asked about). ``entity_complete`` tells endpointing whether the
 caller has finished giving what was asked for (all digits of an order number, a full postcode).
 
-When the call is recorded (``recording_notice`` given), the greeting opens with the notice,
+When the call is recorded (``recorded``), the greeting opens with the notice (the operator's
+``recording_notice``, else the replies' in the call's language),
 and a caller who objects (voice_agent.dialogue.consent) hears it acknowledged; the reply then
 carries a ``RecordingRefused`` write, so the session's recorder learns of it when (and only
 when) the turn is committed, as it learns of every other write.
@@ -20,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from voice_agent.dialogue import callback, entities, nlu, verification
+from voice_agent.dialogue.call_language import follow
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
@@ -97,6 +99,7 @@ class CallDialogue:
         conversation_id: int | None = None,
         caller: Caller | None = None,
         recording_notice: str | None = None,
+        recorded: bool = False,
         language: str | None = None,
         typed_language: Callable[[str], str | None] | None = None,
     ) -> None:
@@ -104,7 +107,8 @@ class CallDialogue:
         self.conversation_id = conversation_id
         self.caller = caller
         self.recording_notice = recording_notice
-        """Said first in the greeting when the call is recorded; None: it is not."""
+        """The operator's notice, said first in the greeting of a recorded call."""
+        self.recorded = recorded or recording_notice is not None
         self.language = language
         """The call's language hint (web page, number dialled); None: none given."""
         self.typed_language = typed_language or _not_known
@@ -118,9 +122,10 @@ class CallDialogue:
 
     def greeting(self, state: DialogueState) -> Reply:
         reply = self.engine.greeting(state)
-        if self.recording_notice is None:
+        if not self.recorded:
             return reply
-        notice = tuple(s for s in _SENTENCE_END.split(self.recording_notice.strip()) if s)
+        said = self.recording_notice or self.say(state, "recording.notice")
+        notice = tuple(s for s in _SENTENCE_END.split(said.strip()) if s)
         return _with_chunks(reply, (*notice, *reply.chunks))
 
     def respond(
@@ -131,32 +136,51 @@ class CallDialogue:
         now: datetime,
         transcript: Transcript | None = None,
     ) -> Reply:
-        if self.recording_notice is not None and not state.recording_refused and text:
+        if self.recorded and not state.recording_refused and text:
             first_words = not any(line.speaker == "caller" for line in state.transcript)
-            objection = find_objection(text, after_notice=first_words)
+            followed = self._following(text, state, transcript)
+            objection = find_objection(text, first_words, followed.language)
             if objection is not None:
-                return self._not_recorded(text, objection.rest, state, now, transcript)
+                return self._not_recorded(text, objection.rest, state, followed, now, transcript)
         return self._respond(text, dtmf, state, now, transcript)
+
+    def _following(
+        self, text: str, state: DialogueState, transcript: Transcript | None
+    ) -> DialogueState:
+        """The state with the call's language as the engine follows it on this turn: a call
+        not hinted starts in the default language, and its first turn, often the objection,
+        may be the caller's own language."""
+        if transcript is None:
+            heard, probability = self.typed_language(text), 1.0
+        elif transcript.language_probability is None:
+            heard, probability = None, 0.0
+        else:
+            heard, probability = transcript.language, transcript.language_probability
+        words = len(text.split())
+        return follow(state, heard, probability, words, self.engine.offered).state
 
     def _not_recorded(
         self,
         said: str,
         rest: str,
         state: DialogueState,
+        followed: DialogueState,
         now: datetime,
         transcript: Transcript | None,
     ) -> Reply:
-        """The objection acknowledged; then the rest of the turn answered, or if the objection
-        was all, the question the caller was asked again ("How can I help?" when none)."""
-        speech = self.engine.speech_for(state)
+        """The objection acknowledged in the language it was said in; then the rest of the
+        turn answered, or if the objection was all, the question the caller was asked again
+        ("How can I help?" when none)."""
+        speech = self.engine.speech_for(followed)
         refused: tuple[Write, ...] = ()
         if state.conversation_id is not None:
             refused = (RecordingRefused(conversation_id=state.conversation_id),)
-        state = replace(state, recording_refused=True)
-        if rest:
-            reply = self._respond(rest, None, state, now, transcript)
+        if rest:  # the engine follows the rest's language itself
+            refusing = replace(state, recording_refused=True)
+            reply = self._respond(rest, None, refusing, now, transcript)
             chunks = (speech.say("recording.stopped"), *reply.chunks)
             return _with_chunks(replace(reply, writes=(*refused, *reply.writes)), chunks)
+        state = replace(followed, recording_refused=True)
         asked = state.last_reply[-1:] if state.awaiting is not Awaiting.NOTHING else ()
         chunks = (speech.say("recording.stopped"), *(asked or (speech.say("recording.carry_on"),)))
         text = " ".join(chunks)
