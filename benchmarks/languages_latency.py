@@ -302,15 +302,15 @@ def summary(report: Mapping[str, Any], source: str, voices: Mapping[str, str] | 
 
 
 def agent_voices(config: Path | None = None) -> dict[str, str]:
-    """Each language's voice in the agent's settings (`tts.voices`, an operator's own voice
-    in `tts.custom` first), as `voice-agent bench --serve` runs it; {} where there are none."""
+    """Each language's voice in the agent's settings (`tts.voices`; an operator's own Piper
+    voice in `tts.custom` replaces it), as `voice-agent bench --serve` runs the agent."""
     from voice_agent.settings import load_settings
 
     tts = load_settings(config).tts
-    voices = dict(getattr(tts, "voices", {}))
-    for language, custom in getattr(tts, "custom", {}).items():
-        voices[language] = f"custom: {getattr(custom, 'model', custom)}"
-    return {language: str(voice) for language, voice in voices.items()}
+    voices = dict(tts.voices)
+    for language, custom in tts.custom.items():
+        voices[language] = f"custom: {custom.onnx.name}"
+    return voices
 
 
 def main() -> None:
