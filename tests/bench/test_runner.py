@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -160,3 +161,40 @@ def test_a_series_is_given_up_after_refusals_in_a_row_even_when_run_in_pieces() 
             )
         )
     assert len(plan.recorded) == GIVE_UP_AFTER_FAILURES
+
+
+@dataclass
+class _EndedCall:
+    """A call the agent has hung up on as soon as it was answered."""
+
+    recording: CallRecording = field(default_factory=CallRecording)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.microphone = Microphone(RATE, self.recording, now=lambda: 0.0)
+        self.ended.set()
+
+
+class _LineRenderer:
+    def render(
+        self, scenario: Scenario, call: int, voice: str, telephone: bool
+    ) -> list[RenderedTurn]:
+        audio = AudioFrame(np.zeros(RATE, dtype=np.int16), RATE)
+        return [RenderedTurn(scenario.turns[0], "Hallo.", audio, ())]
+
+
+def test_a_call_the_agent_ends_before_the_first_line_is_a_failure_not_a_silent_turn() -> None:
+    @contextlib.asynccontextmanager
+    async def hung_up(
+        target: Target, transport: str, profile: Profile, language: str | None
+    ) -> AsyncIterator[LiveCall]:
+        yield _EndedCall()
+
+    plan = _german_plan(True, turns=5)
+    asyncio.run(run_series(plan, _german_scenarios(), cast(Renderer, _LineRenderer()), hung_up))
+    (series,) = series_of(plan, "arrival", None)
+    assert series.turns == []
+    assert series.failures == [
+        f"call {n}: the agent ended the call before the caller said a line"
+        for n in range(GIVE_UP_AFTER_FAILURES)
+    ]

@@ -196,6 +196,10 @@ async def _one_call(
                 recording = call.recording
                 played = await play_scenario(call, turns)
                 relay = _relay_stats(call)
+                ended_early = bool(turns) and not played and call.ended.is_set()
+        if ended_early:  # e.g. the agent failed on the call's language: not a measurement
+            failure = "the agent ended the call before the caller said a line"
+            return RecordedCall(target, number, recording, [], relay, failure=failure)
         return RecordedCall(target, number, recording, played, relay)
     except TimeoutError:
         return RecordedCall(target, number, recording, [], failure="the call got stuck")
