@@ -234,7 +234,7 @@ def _checked_streamed(
     decoded_s: list[float] = []
     prompts: list[str] = []
     nothing: Any = None  # neither models nor an executor (the loop's default runs the pass)
-    settings = AsrSettings(lead_in_s=0.0, email_prompt="It's plus 4 4 1 2 3.")
+    settings = AsrSettings(lead_in_s=0.0, email_prompts={"en": "It's plus 4 4 1 2 3."})
     asr = WhisperAsr(settings, nothing, nothing, on_fallback=reasons.append)
 
     def stock(model: Any, samples: Any, language: Any, prompt: str, *args: Any) -> _Decoded:

@@ -46,6 +46,22 @@ class Transcript:
     """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
     like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
     (``digits.rewrite_digits``). The dialogue reads such digits back before they count."""
+    language_probability: float | None = None
+    """How sure the detection of ``language`` on this utterance was (0..1, its share among
+    the languages detection could pick); None when the language was given (a hint, the
+    settings, an English-only model)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """The language an utterance is most likely in, among the candidates asked about."""
+
+    language: str
+    """A two-letter code, one of the candidates."""
+    probability: float
+    """Its share of the candidates' probability (0..1; the candidates' shares add up to 1)."""
+    ms: float
+    """What the detection cost: resampling, features, encoding and ranking."""
 
 
 @dataclass(frozen=True, slots=True)
