@@ -76,9 +76,10 @@ def repeated_ngrams(words: list[str], times: int = LOOP_REPEATS) -> set[tuple[st
     return found
 
 
-def is_loop(text: str) -> bool:
-    """True when the text repeats itself the way a looping decoder does."""
-    words = words_of(text)
+def is_loop(text: str, language: str = NUMBER_WORDS_LANGUAGE) -> bool:
+    """True when the text repeats itself the way a looping decoder does. A digit said again
+    ("fünf fünf fünf" is 5 5 5 in German) has its own, stricter count."""
+    words = words_of(_digit_words_as_numerals(text, language))
     for gram in repeated_ngrams(words, LOOP_REPEATS):
         if len(gram) == 1 and gram[0].isdigit():
             continue  # judged below, with the stricter count for a single digit
@@ -88,13 +89,15 @@ def is_loop(text: str) -> bool:
     )
 
 
-def fallback_reason(text: str, token_count: int, token_budget: int) -> FallbackReason | None:
+def fallback_reason(
+    text: str, token_count: int, token_budget: int, language: str = NUMBER_WORDS_LANGUAGE
+) -> FallbackReason | None:
     """Why the fast path's output must be replaced by the stock path's, or None if it is fine."""
     if not words_of(text):
         return FallbackReason.EMPTY
     if token_count >= token_budget:
         return FallbackReason.BUDGET
-    if is_loop(text):
+    if is_loop(text, language):
         return FallbackReason.LOOP
     return None
 
@@ -113,6 +116,12 @@ def as_numerals(text: str, language: str) -> str:
     return spoken_digits_to_text(text, language)
 
 
+def _digit_words_as_numerals(text: str, language: str) -> str:
+    """`text` with the number words of a language other than English as numerals (English
+    digit words are judged as words, as the loop check was tuned)."""
+    return alpha2digit(text, language) if language in _WORDS_TO_NUMERALS else text
+
+
 def number_to_confirm(
     text: str, expect: Expect, min_digits: int, language: str = NUMBER_WORDS_LANGUAGE
 ) -> bool:
@@ -125,7 +134,7 @@ def stopped_short(fast_text: str, stock_text: str, language: str = NUMBER_WORDS_
     """Whether the stock path heard more digits than the short window did, without looping
     (a loop makes digits up: "0 0 0 0 0 0")."""
     more = digit_count(stock_text, language) > digit_count(fast_text, language)
-    return more and not is_loop(stock_text)
+    return more and not is_loop(stock_text, language)
 
 
 def without_echoed_tail(text: str, language: str = NUMBER_WORDS_LANGUAGE) -> str:

@@ -357,7 +357,8 @@ class WhisperAsr:
         with timings.measure("stock_ms"):
             prompt = self._prompt_for(expect, language)
             stock = self._stock(model, samples, language, prompt)
-        if fast is not None and is_loop(stock.text) and _shorter(fast.text, stock.text):
+        looped = is_loop(stock.text, stock.language)
+        if fast is not None and looped and _shorter(fast.text, stock.text):
             # A caller who says "no, no, no" repeats themselves: when the stock path loops
             # too, and longer, the short window's reading was the truer one.
             return fast, "fast"
@@ -436,7 +437,8 @@ class WhisperAsr:
         text = str(tokenizer.decode(tokens)).strip()
         logprob = _average_logprob(float(result.scores[0]), len(tokens))
         decoded = _Decoded(text, language, logprob, language_probability, tuple(tokens))
-        return _FastDecode(decoded, fallback_reason(text, len(tokens), budget), encoded)
+        rejected = fallback_reason(text, len(tokens), budget, language)
+        return _FastDecode(decoded, rejected, encoded)
 
     def _encoded(
         self, model: WhisperModel, samples: Float32Array, window: float, timings: _Timings
