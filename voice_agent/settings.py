@@ -295,11 +295,13 @@ class TurnSettings(Section):
 
 
 class PromptSettings(Section):
-    """What the session itself says (the dialogue says everything else)."""
+    """What the session itself says (the dialogue says everything else). Unset, each is the
+    replies' sentence (``session.<name>``) in the call's language; set, it replaces it in every
+    language."""
 
-    reprompt: str = "Are you still there? How can I help?"
-    silence_goodbye: str = "I can't hear anything, so I'll end the call now. Goodbye."
-    time_limit_goodbye: str = "We've reached the time limit for this call. Thank you, goodbye."
+    reprompt: str | None = None
+    silence_goodbye: str | None = None
+    time_limit_goodbye: str | None = None
 
 
 class SessionSettings(Section):
@@ -479,10 +481,9 @@ class RecordingSettings(Section):
     """Relative paths resolve from the project root."""
     retention_days: int = Field(default=30, ge=1, le=3650)
     """`voice-agent data purge` without --before removes recordings and transcripts older."""
-    notice: str = (
-        "This call is recorded so we can check how we did. "
-        "If you'd rather it wasn't, just say so."
-    )
+    notice: str | None = None
+    """Said first in a recorded call's greeting; unset, the replies' ``recording.notice`` in
+    the call's language ("This call is recorded so we can check how we did. ...")."""
 
 
 class Settings(Section):

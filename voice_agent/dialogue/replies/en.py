@@ -39,9 +39,22 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Is there anything else I can help with?",
     "general.what_else": "What can I help you with?",
     "general.goodbye": "Goodbye!",
+    "recording.notice": (
+        "This call is recorded so we can check how we did. "
+        "If you'd rather it wasn't, just say so."
+    ),
     "recording.stopped": "All right, this call won't be recorded.",
     "recording.carry_on": "How can I help?",
     "general.yes_or_no": "Please say yes or no.",
+    # said by the call session itself
+    "session.reprompt": "Are you still there? How can I help?",
+    "session.silence_goodbye": "I can't hear anything, so I'll end the call now. Goodbye.",
+    "session.time_limit_goodbye": (
+        "We've reached the time limit for this call. Thank you, goodbye."
+    ),
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "I can only help in {languages} on this line.",
+    "language.offer_person": "I can ask a person to call you back. Would you like that?",
     "scope.cannot": "I can't help with that, I'm afraid.",
     "scope.offer": (
         "I can help with orders, deliveries, returns, duties, address changes and products."
@@ -291,6 +304,40 @@ TEMPLATES: dict[str, str] = {
     "product.known": "I can tell you its {attributes}.",
     "product.offer_person": "Or a person can find out for you. Would you like that?",
     "product.what": "What would you like to know about the {product}?",
+    # product attributes the catalogue names (another shop's own names are said as they are)
+    "attribute.age": "age",
+    "attribute.battery": "battery",
+    "attribute.bluetooth": "bluetooth",
+    "attribute.cabin": "cabin",
+    "attribute.capacity": "capacity",
+    "attribute.care": "care",
+    "attribute.colour": "colour",
+    "attribute.colours": "colours",
+    "attribute.compatibility": "compatibility",
+    "attribute.control": "control",
+    "attribute.data": "data",
+    "attribute.fit": "fit",
+    "attribute.height": "height",
+    "attribute.laptop": "laptop",
+    "attribute.length": "length",
+    "attribute.material": "material",
+    "attribute.memory": "memory",
+    "attribute.night_vision": "night vision",
+    "attribute.note": "note",
+    "attribute.output": "output",
+    "attribute.pieces": "pieces",
+    "attribute.plug": "plug",
+    "attribute.power": "power",
+    "attribute.remote": "remote",
+    "attribute.resolution": "resolution",
+    "attribute.safety": "safety",
+    "attribute.size": "size",
+    "attribute.size_guide": "size guide",
+    "attribute.sizes": "sizes",
+    "attribute.voltage": "voltage",
+    "attribute.water_resistance": "water resistance",
+    "attribute.weight": "weight",
+    "attribute.wireless_charging": "wireless charging",
     # stages and parties, as spoken inside sentences
     "stage.pickup": "domestic pickup",
     "stage.export_customs": "export customs",
@@ -317,6 +364,7 @@ TEMPLATES: dict[str, str] = {
     "unit.days": "{count} days",
     "unit.hour": "{count} hour",
     "unit.hours": "{count} hours",
+    "unit.day_range": "{low} to {high} days",
 }
 
 

@@ -42,14 +42,13 @@ class Transcript:
     """Milliseconds per step, e.g. features_ms, encode_ms, decode_ms, total_ms."""
     path: str = "fast"
     """Which decoding path produced the text: "fast" or "stock"."""
+    language_probability: float | None = None
+    """How sure the recognizer was of ``language`` when it identified it; None when the
+    language was fixed by the hint or the model is English-only."""
     digits_rewritten: bool = False
     """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
     like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
     (``digits.rewrite_digits``). The dialogue reads such digits back before they count."""
-    language_probability: float | None = None
-    """How sure the detection of ``language`` on this utterance was (0..1, its share among
-    the languages detection could pick); None when the language was given (a hint, the
-    settings, an English-only model)."""
 
 
 @dataclass(frozen=True, slots=True)

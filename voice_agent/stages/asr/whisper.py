@@ -127,12 +127,12 @@ class _Decoded:
     text: str
     language: str
     avg_logprob: float
-    language_probability: float | None = None
-    """The detection's probability when the language was detected on this audio."""
     tokens: tuple[int, ...] = ()
     """The fast path's text tokens (word alignment needs them)."""
     words: tuple[Word, ...] = ()
     """The stock path's words when they were asked for, timed from the samples' start."""
+    language_probability: float | None = None
+    """How sure the model was of ``language`` when it identified it (None: it was fixed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +144,8 @@ class HeardWords:
     timings: dict[str, float]
     confidence: float = 0.0
     """exp(mean token log-probability) of the pass, as `Transcript.confidence`."""
+    language_probability: float | None = None
+    """As `Transcript.language_probability`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +271,13 @@ class WhisperAsr:
         logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
         # Times so far count from the lead-in's start; the caller's clock starts after it.
         lead_in_s = self._settings.lead_in_s
-        timed = [on_clock(word, audio.timestamp - lead_in_s, audio) for word in unechoed(words)]
+        offset_s = audio.timestamp - lead_in_s
+        kept = unechoed(words, found.language)
+        timed = [on_clock(word, offset_s, audio) for word in kept]
         confidence = math.exp(found.avg_logprob) if timed else 0.0
-        return HeardWords(tuple(timed), found.language, timings.values, confidence)
+        return HeardWords(
+            tuple(timed), found.language, timings.values, confidence, found.language_probability
+        )
 
     def _timed_words(
         self,
@@ -317,6 +323,7 @@ class WhisperAsr:
             timings=heard.timings,
             path="streamed",
             digits_rewritten=rewritten,
+            language_probability=heard.language_probability,
         )
 
     def _aligned_words(self, model: WhisperModel, fast: _FastDecode, samples: int) -> list[Word]:
@@ -409,10 +416,10 @@ class WhisperAsr:
         context: str = "",
     ) -> _FastDecode:
         encoded = self._encoded(model, samples, window, timings)
-        language_probability = None
+        identified: float | None = None
         if language is None:
             with timings.measure("language_ms"):
-                language, language_probability = self._detected_language(model, encoded)
+                language, identified = self._detected_language(model, encoded)
         tokenizer = self._tokenizer(model, language)
         prompt_text = _joined(self._prompt_for(expect, language), context)
         prompt = self._prompt_tokens(tokenizer, prompt_text)
@@ -436,7 +443,7 @@ class WhisperAsr:
         tokens: list[int] = list(result.sequences_ids[0])
         text = str(tokenizer.decode(tokens)).strip()
         logprob = _average_logprob(float(result.scores[0]), len(tokens))
-        decoded = _Decoded(text, language, logprob, language_probability, tuple(tokens))
+        decoded = _Decoded(text, language, logprob, tuple(tokens), language_probability=identified)
         rejected = fallback_reason(text, len(tokens), budget, language)
         return _FastDecode(decoded, rejected, encoded)
 
@@ -483,9 +490,9 @@ class WhisperAsr:
             weights += weight
         text = " ".join(part for part in texts if part)
         logprob = weighted_logprob / weights if weights else 0.0
-        detected = float(info.language_probability) if language is None else None
-        kept = tuple(w for w in words if w.text)
-        return _Decoded(text, str(info.language), logprob, detected, words=kept)
+        heard = tuple(w for w in words if w.text)
+        identified = None if language else float(info.language_probability)
+        return _Decoded(text, str(info.language), logprob, (), heard, identified)
 
     async def detect_language(
         self, audio: AudioFrame, candidates: tuple[str, ...]
@@ -529,9 +536,15 @@ class WhisperAsr:
         return LanguageGuess(language, probability, ms)
 
     def _detected_language(self, model: WhisperModel, encoded: Any) -> tuple[str, float]:
-        """The fast path's language, among ``detect_languages`` (any when empty)."""
+        """The fast path's language, among ``detect_languages`` (any when empty), and its
+        probability among all languages (as Transcript.language_probability reports it)."""
+        ranked: list[tuple[str, float]] = [
+            (token[2:-2], float(probability))
+            for token, probability in model.model.detect_language(encoded)[0]
+        ]
         allowed = self._settings.detect_languages
-        language, probability = _ranked_languages(model, encoded, allowed)[0]
+        candidates = [entry for entry in ranked if not allowed or entry[0] in allowed]
+        language, probability = (candidates or ranked)[0]
         logger.debug("detected language %s (p=%.2f)", language, probability)
         return language, probability
 
