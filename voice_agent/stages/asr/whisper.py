@@ -530,7 +530,7 @@ class WhisperAsr:
         speech = resample(audio, PIPELINE_RATE).to_float()
         samples = self._with_lead_in(speech)[: round(MAX_WINDOW_S * PIPELINE_RATE)]
         encoded = self._encoded(model, samples, min(self._window_s(samples), MAX_WINDOW_S), timings)
-        language, probability = _ranked_languages(model, encoded, candidates)[0]
+        language, probability = _ranked_candidates(model, encoded, candidates)[0]
         ms = (time.perf_counter() - started) * 1000
         logger.debug("detected language %s (p=%.2f) in %.0f ms", language, probability, ms)
         return LanguageGuess(language, probability, ms)
@@ -647,19 +647,17 @@ def _transcript(
     )
 
 
-def _ranked_languages(
+def _ranked_candidates(
     model: WhisperModel, encoded: Any, candidates: tuple[str, ...]
 ) -> list[tuple[str, float]]:
-    """Languages by Whisper's probability on `encoded`, most likely first; among `candidates`
-    only, their probabilities as shares of theirs, when any are given (else all, as is)."""
+    """`candidates` (all known to the model) by Whisper's probability on `encoded`, most
+    likely first, each probability as a share of the candidates' together."""
     ranked = [
         (token[2:-2], float(probability))
         for token, probability in model.model.detect_language(encoded)[0]
     ]
     kept = [entry for entry in ranked if entry[0] in candidates]
-    total = sum(probability for _, probability in kept)
-    if not kept or total <= 0:
-        return ranked
+    total = sum(probability for _, probability in kept) or 1.0  # never 0 from a softmax
     return [(language, probability / total) for language, probability in kept]
 
 
