@@ -79,6 +79,8 @@ FRAME_S = 0.02
 LID_MIN_S = 2.0
 """Language identification is measured on clips at least this long (a first utterance)."""
 LID_GOAL = 0.95
+SURE_AT = (0.5, 0.8, 0.9)
+"""Probabilities at which a guess's accuracy is reported: how far a sure guess can be trusted."""
 ADDRESS_WORDS = {
     "en": ("at", "dot"),
     "de": ("at", "punkt"),
@@ -306,6 +308,49 @@ def lid_rows(found: Sequence[Identified]) -> list[dict[str, Any]]:
     return rows
 
 
+def voice_rows(heard: Sequence[Heard], found: Sequence[Identified]) -> list[dict[str, Any]]:
+    """Per language x voice x rate on whisper-base: WER and identification accuracy."""
+    rows: list[dict[str, Any]] = []
+    for language in SUPPORTED:
+        for voice in VOICES[language]:
+            for rate in RATES:
+                key = (language, voice, rate)
+                said = [h for h in heard if h.model == "whisper-base"]
+                group = [h for h in said if (h.language, h.voice, h.rate) == key]
+                guesses = [f for f in found if (f.language, f.voice, f.rate) == key]
+                if not group:
+                    continue
+                texts = ([h.said for h in group], [h.text for h in group])
+                right = sum(f.guess == f.language for f in guesses)
+                rows.append(
+                    {
+                        "language": language,
+                        "voice": voice,
+                        "rate": rate,
+                        "wer": word_error_rate(*texts, language),
+                        "lid_accuracy": right / len(guesses) if guesses else float("nan"),
+                    }
+                )
+    return rows
+
+
+def sure_rows(found: Sequence[Identified]) -> list[dict[str, Any]]:
+    """For each probability in SURE_AT: the share of guesses at least that sure, and how many
+    of those were right."""
+    rows: list[dict[str, Any]] = []
+    for at in SURE_AT:
+        sure = [f for f in found if f.probability >= at]
+        right = sum(f.guess == f.language for f in sure)
+        rows.append(
+            {
+                "at": at,
+                "share": len(sure) / len(found) if found else float("nan"),
+                "accuracy": right / len(sure) if sure else float("nan"),
+            }
+        )
+    return rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Speech recognition per language (issue 15)",
@@ -356,6 +401,27 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {row['language']} | {row['rate']} | {row['clips']} | {row['accuracy']:.1%} | "
             f"{taken} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} |"
         )
+    lines += [
+        "",
+        "How far a guess can be trusted by its probability (its share among the five):",
+        "",
+        "| probability at least | share of guesses | accuracy of those |",
+        "|---:|---:|---:|",
+    ]
+    for row in results["sure"]:
+        lines.append(f"| {row['at']:.1f} | {row['share']:.1%} | {row['accuracy']:.1%} |")
+    lines += [
+        "",
+        "## Per voice (whisper-base)",
+        "",
+        "| language | voice | rate | WER | identified |",
+        "|---|---|---|---:|---:|",
+    ]
+    for row in results["voices"]:
+        lines.append(
+            f"| {row['language']} | {row['voice']} | {row['rate']} | {100 * row['wer']:.1f}% | "
+            f"{row['lid_accuracy']:.1%} |"
+        )
     lines.append("")
     return "\n".join(lines)
 
@@ -365,7 +431,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="lines per language")
     parser.add_argument("--languages", default=",".join(SUPPORTED))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--report", action="store_true", help="rebuild the tables from OUT's JSON, no decoding"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        rebuilt = report(json.loads((args.out / "asr-languages.json").read_text("utf-8")))
+        write(rebuilt, args.out)
+        return
     languages = [code for code in args.languages.split(",") if code]
     started = time.perf_counter()
     heard, found = run(languages, args.limit)
@@ -378,16 +451,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
         "elapsed_s": time.perf_counter() - started,
         "lines_per_language": min(len(corpus_lines(code)[: args.limit]) for code in languages),
-        "wer": wer_rows(heard),
-        "lid": lid_rows(found),
         "clips": [asdict(h) for h in heard],
         "identified": [asdict(f) for f in found],
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "asr-languages.json").write_text(
+    write(report(results), args.out)
+
+
+def report(results: dict[str, Any]) -> dict[str, Any]:
+    """`results` (clips and guesses) with their tables computed."""
+    heard = [Heard(**clip) for clip in results["clips"]]
+    found = [Identified(**guess) for guess in results["identified"]]
+    tables = {
+        "wer": wer_rows(heard),
+        "lid": lid_rows(found),
+        "sure": sure_rows(found),
+        "voices": voice_rows(heard, found),
+    }
+    return {**results, **tables}
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "asr-languages.json").write_text(
         json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (args.out / "asr-languages.md").write_text(markdown(results), encoding="utf-8")
+    (out / "asr-languages.md").write_text(markdown(results), encoding="utf-8")
     print(markdown(results))
 
 
