@@ -29,6 +29,7 @@ from voice_agent.dialogue import (
     entities,
     flows,
     handoff,
+    language_rules,
     lookup,
     orders,
     products,
@@ -45,8 +46,6 @@ from voice_agent.dialogue.nlu import (
     Intent,
     Understand,
     classify,
-    is_frustrated,
-    is_thanks,
     requests_besides_person,
     understand,
 )
@@ -61,6 +60,7 @@ from voice_agent.dialogue.state import (
     PendingAddress,
     PendingClaim,
     PendingHandoff,
+    PendingLookup,
     PendingRequest,
     PendingReturn,
     Reply,
@@ -68,7 +68,7 @@ from voice_agent.dialogue.state import (
     describe,
 )
 from voice_agent.store.repository import Repository
-from voice_agent.store.views import OrderView
+from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,11 @@ class DialogueEngine:
         """The product catalogue, read once (restart the agent after importing new products)."""
         return products.Catalogue(self.repository.products())
 
+    @cached_property
+    def shop_texts(self) -> ShopTexts:
+        """The shop's translations of its texts, read once (as the catalogue)."""
+        return self.repository.shop_texts()
+
     def initial_state(
         self,
         conversation_id: int | None = None,
@@ -183,9 +188,10 @@ class DialogueEngine:
             # The parsers read numbers, letters and closed words as English writes them; the
             # intent classifier reads what the caller said.
             turn=replace(turn, text=canonical(turn.text, speech.code)),
-            heard=self.understand(turn.text),
+            heard=self.understand(turn.text, speech.code),
             state=state,
             references=self.references,
+            texts=self.shop_texts,
         )
         self._route(draft)
         chunks, writes = tuple(draft.chunks), tuple(draft.writes)
@@ -217,7 +223,11 @@ class DialogueEngine:
         expect = EXPECTS[state.awaiting]
         text = " ".join(chunks)
         state = replace(
-            state.with_line("agent", text), last_reply=chunks, last_expect=expect, ended=end_call
+            state.with_line("agent", text),
+            last_reply=chunks,
+            last_expect=expect,
+            ended=end_call,
+            replied_in=language,
         )
         return Reply(
             chunks=chunks,
@@ -244,7 +254,9 @@ class DialogueEngine:
         mentioned = entities.mentioned_date(turn.text, draft.now.date())
         if mentioned is not None:
             draft.fact("date_mentioned", mentioned.isoformat())  # for a person reading on
-        angry = not draft.state.frustrated and is_frustrated(turn.text)
+        angry = not draft.state.frustrated and language_rules.is_frustrated(
+            turn.text, draft.speech.code
+        )
         if angry:
             draft.update(frustrated=True)
             draft.fact("frustrated", "yes")
@@ -387,7 +399,7 @@ class DialogueEngine:
             draft.update(intent=None)
             self._verify(draft, number)
             return
-        if is_thanks(draft.text):
+        if language_rules.is_thanks(draft.text, draft.speech.code):
             draft.say("ack.welcome")
             draft.anything_else()
             return
@@ -473,7 +485,8 @@ class DialogueEngine:
             # Asked in an earlier turn: answer from the words it was asked in.
             turn, heard = draft.turn, draft.heard
             said = draft.state.fact("goals_text") or ""
-            draft.turn, draft.heard = replace(turn, text=said), self.understand(said)
+            heard_goals = self.understand(said, draft.speech.code)
+            draft.turn, draft.heard = replace(turn, text=said), heard_goals
             self._run_goal(draft, intent)
             draft.turn, draft.heard = turn, heard
         elif intent is Intent.PRODUCT:
@@ -522,7 +535,7 @@ class DialogueEngine:
             self.catalogue.find(draft.text) is None
             and draft.state.product_sku is None
             and draft.state.awaiting is not Awaiting.PRODUCT
-            and self.catalogue.country(draft.text) is not None
+            and self.catalogue.country(draft.text, draft.language) is not None
             and products.asks_shipping(draft.text)
         )
 
@@ -538,11 +551,16 @@ class DialogueEngine:
         draft.say("ack.got_it")
         draft.say("goals.after_verify")
         awaiting = draft.state.awaiting
+        pending = draft.state.pending
         if awaiting is Awaiting.ORDER_NUMBER:
             draft.say("verify.ask_number")
         elif awaiting is Awaiting.LOOKUP:
             draft.say("lookup.ask_email")
-        elif draft.state.last_reply:
+        elif awaiting is Awaiting.FACTOR:
+            verification.ask_factor(draft)  # asked anew: the caller may have changed language
+        elif awaiting is Awaiting.LOOKUP_FACTOR and isinstance(pending, PendingLookup):
+            lookup.say_factors(draft, pending)
+        elif draft.state.last_reply and draft.state.replied_in == draft.speech.code:
             draft.chunks.append(draft.state.last_reply[-1])
 
     def _about_a_product(self, draft: Draft) -> bool:
@@ -551,7 +569,11 @@ class DialogueEngine:
             return True
         sku = draft.state.product_sku
         product = None if sku is None else self.catalogue.products.get(sku)
-        return product is not None and bool(products.attributes_asked(draft.text, product))
+        if product is None:
+            return False
+        return bool(
+            products.attributes_asked(draft.text, product, products.said_names(draft, product))
+        )
 
     def _order_request(self, draft: Draft, intent: Intent) -> None:
         number = self._order_number(draft)
@@ -769,7 +791,7 @@ class DialogueEngine:
         factor, rest = pieces[0], " ".join(pieces[1:])
         request = " ".join(part for part in (before, rest) if part.strip())
         if heard.intent is not None or rest.strip():
-            draft.heard = self.understand(rest if rest.strip() else before)
+            draft.heard = self.understand(rest if rest.strip() else before, draft.speech.code)
         said = [intent for intent in draft.heard.intents if intent not in ORDER_INTENTS]
         if said and draft.state.awaiting is not Awaiting.ORDER_NUMBER:
             # "Order 58814, postcode ..., I want to make a complaint": answered once verified.
@@ -784,7 +806,7 @@ class DialogueEngine:
         if _asking_factor_for(draft.state, number):
             draft.chunks.pop()  # "please tell me the postcode": they already did
             draft.turn = replace(turn, text=factor)
-            draft.heard = self.understand(factor)
+            draft.heard = self.understand(factor, draft.speech.code)
             self._factor_not_request(draft)
             self._answer(draft)
         draft.turn, draft.heard = turn, heard
