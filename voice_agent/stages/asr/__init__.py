@@ -30,6 +30,11 @@ class Expect(Enum):
 class AsrHint:
     expect: Expect = Expect.FREE
     language: str | None = None
+    """The language to decode in; None: identify it (multilingual models only)."""
+    follow: bool = False
+    """With ``language`` fixed, identify the language anyway (a multilingual model: one
+    decoder step on the encoding it has) and decode in another one heard surely: a caller
+    who switched language is not transcribed into the old one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,7 +221,9 @@ class WhisperAsr:
             with timings.measure("resample_ms"):
                 samples = resample(audio, PIPELINE_RATE).to_float()
             language = self._fixed_language(model, hint)
-            decoded, path = self._decode(model, samples, language, hint.expect, timings)
+            decoded, path = self._decode(
+                model, samples, language, hint.expect, timings, follow=hint.follow
+            )
         return _transcript(decoded, path, hint, timings.values)
 
     async def number_checked(
@@ -295,7 +297,9 @@ class WhisperAsr:
         samples = self._with_lead_in(speech)
         window = self._window_s(samples)
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            attempt = self._fast(model, samples, window, language, hint.expect, timings, context)
+            attempt = self._fast(
+                model, samples, window, language, hint.expect, timings, context, hint.follow
+            )
             language = attempt.decoded.language
             if attempt.rejected is None:
                 with timings.measure("align_ms"):
@@ -346,6 +350,7 @@ class WhisperAsr:
         language: str | None,
         expect: Expect,
         timings: _Timings,
+        follow: bool = False,
     ) -> tuple[_Decoded, str]:
         if len(samples) == 0:
             return _Decoded("", language or self._default_language(model), 0.0), "fast"
@@ -353,7 +358,7 @@ class WhisperAsr:
         window = self._window_s(samples)
         fast: _Decoded | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            attempt = self._fast(model, samples, window, language, expect, timings)
+            attempt = self._fast(model, samples, window, language, expect, timings, follow=follow)
             fast = attempt.decoded
             if attempt.rejected is None:
                 return self._number_checked(model, samples, expect, fast, timings)
@@ -414,12 +419,18 @@ class WhisperAsr:
         expect: Expect,
         timings: _Timings,
         context: str = "",
+        follow: bool = False,
     ) -> _FastDecode:
         encoded = self._encoded(model, samples, window, timings)
         identified: float | None = None
         if language is None:
             with timings.measure("language_ms"):
                 language, identified = self._detected_language(model, encoded)
+        elif follow and model.model.is_multilingual:
+            with timings.measure("language_ms"):
+                heard, probability = self._detected_language(model, encoded)
+            if heard != language and probability >= FOLLOW_SURE:
+                language, identified = heard, probability
         tokenizer = self._tokenizer(model, language)
         prompt_text = _joined(self._prompt_for(expect, language), context)
         prompt = self._prompt_tokens(tokenizer, prompt_text)
@@ -626,6 +637,10 @@ class WhisperAsr:
             )
             self._model = shared_model(key)
         return self._model
+
+
+FOLLOW_SURE = 0.8
+"""How sure identification must be to decode a turn in another language than the call's."""
 
 
 def _transcript(
