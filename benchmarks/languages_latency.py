@@ -1,6 +1,6 @@
 """Voice-to-voice per language, from a `voice-agent bench` report of the language scenarios.
 
-    python -m benchmarks.languages_latency [REPORT_DIR] [--out FILE]
+    python -m benchmarks.languages_latency [REPORT_DIR] [--out FILE] [--transport sip]
 
 REPORT_DIR holds the report.json of a run such as::
 
@@ -12,7 +12,8 @@ voice-to-voice p50/p95 hinted, identified and both together, and the difference 
 against the goal "within 100 ms of English"; the first caller turn (where a call without a
 hint is identified) apart from the later ones; the agent's own stage marks, its first
 synthesized audio (TTS) per language's voice; and how often the reply held the right words.
-All figures are from one receive mode (arrival: the network's truth), clean line, 1 call.
+All figures are from one transport (default webrtc) and one receive mode (arrival: the
+network's truth), on a clean line at 1 call.
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ class Turn:
     content_ok: bool | None
 
 
-def load_turns(report: Mapping[str, Any]) -> list[Turn]:
-    """The answered turns of every clean 1-call series in a language, in the receive mode."""
+def load_turns(report: Mapping[str, Any], transport: str = "webrtc") -> list[Turn]:
+    """The answered turns of every clean 1-call series in a language over `transport`, in the
+    receive mode."""
     turns = []
     for run in report["runs"]:
         if run["receive"] != RECEIVE or run["profile"] != "clean" or run["calls"] != 1:
+            continue
+        if run["transport"] != transport:
             continue
         if run.get("language") is None:
             continue
@@ -211,27 +215,42 @@ def _share(turns: Iterable[Turn], select: Select) -> str:
     return f"{share} (n={len(judged)})"
 
 
-def summary(report: Mapping[str, Any], source: str, voices: Mapping[str, str] | None = None) -> str:
-    turns = load_turns(report)
+def summary(
+    report: Mapping[str, Any],
+    source: str,
+    voices: Mapping[str, str] | None = None,
+    transport: str = "webrtc",
+) -> str:
+    turns = load_turns(report, transport)
     if not turns:
-        raise SystemExit(f"{source}: no clean 1-call series in a language ({RECEIVE})")
+        raise SystemExit(f"{source}: no clean 1-call {transport} series in a language ({RECEIVE})")
     voices = voices or {}
+    hint = "on the offer (`?lang=`)" if transport == "webrtc" else "by the number dialled"
+    failures = [
+        f"{run['language']} {'hinted' if run['hinted'] else 'identified'}: {failure}"
+        for run in report["runs"]
+        if run["transport"] == transport and run["receive"] == RECEIVE and run.get("language")
+        for failure in run["failures"]
+    ]
     lines = [
         "# Voice-to-voice per language",
         "",
         f"From `{source}` ({report['started_at']}, {report['machine']}): our agent called over "
-        "WebRTC at 1 call on a clean line by espeak-ng voices of each language "
+        f"{transport} at 1 call on a clean line by espeak-ng voices of each language "
         "(`benchmarks/scenarios-languages/`: order status with verification, customs duties, "
-        "a person), each language hinted on the offer (`?lang=`) and identified by the agent. "
+        f"a person), each language hinted {hint} and identified by the agent. "
         f"Receive mode {RECEIVE}; ms from the caller's last loud sample to the agent's first.",
         "",
         *(f"- {note}" for note in report.get("notes", [])),
+        *(f"- Failed call, {failure}" for failure in failures),
         "",
         "Reproduce:",
         "",
         "```",
         report["command"],
-        "python -m benchmarks.languages_latency " + source.removesuffix("/report.json"),
+        "python -m benchmarks.languages_latency "
+        + source.removesuffix("/report.json")
+        + ("" if transport == "webrtc" else f" --transport {transport}"),
         "```",
         "",
         f"## Voice-to-voice, and the difference to English (goal: within {WITHIN_MS:.0f} ms)",
@@ -319,6 +338,7 @@ def main() -> None:
         "report", nargs="?", type=Path, default=RESULTS / "bench-languages", help="report folder"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "languages-latency.md")
+    parser.add_argument("--transport", choices=["webrtc", "sip"], default="webrtc")
     parser.add_argument(
         "--config", type=Path, help="the agent's config (as bench --serve was given), for voices"
     )
@@ -326,7 +346,7 @@ def main() -> None:
     report = json.loads((args.report / "report.json").read_text(encoding="utf-8"))
     voices = agent_voices(args.config)
     source = str(args.report / "report.json")
-    args.out.write_text(summary(report, source, voices), encoding="utf-8")
+    args.out.write_text(summary(report, source, voices, args.transport), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
 
 

@@ -27,12 +27,14 @@ def _run(
     ]
     details.append({"turn": 4, "voice_to_voice_ms": None, "content_ok": None, "stages_ms": {}})
     return {
+        "transport": kind.get("transport", "webrtc"),
         "receive": kind.get("receive", "arrival"),
         "profile": kind.get("profile", "clean"),
         "calls": 1,
         "language": language,
         "hinted": hinted,
         "turns_detail": details,
+        "failures": kind.get("failures", []),
     }
 
 
@@ -50,6 +52,8 @@ def _report() -> dict[str, Any]:
             _run("de", True, [5000], receive="browser"),  # another receive mode: left out
             _run("fr", True, [5000], profile="cross-border"),  # an impaired line: left out
             _run(None, None, [100]),  # no language: left out
+            _run("es", True, [], failures=["call 0: busy"]),  # no turn, a failure
+            _run("de", True, [5000], transport="sip"),  # another transport: apart
         ],
     }
 
@@ -83,3 +87,6 @@ def test_the_summary_says_how_to_reproduce_it_and_under_what_load() -> None:
     assert "python -m benchmarks.languages_latency benchmarks/results/bench-languages" in text
     assert "- Machine load: low." in text
     assert "| de | thorsten |" in text
+    assert "- Failed call, es hinted: call 0: busy" in text
+    sip = summary(_report(), "x/report.json", transport="sip")
+    assert "| de | 5000 | 5000 | 1 |" in sip and "--transport sip" in sip
