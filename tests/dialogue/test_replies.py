@@ -1,4 +1,4 @@
-"""Spoken forms and the English template table."""
+"""Spoken forms and the template tables: English's, and every other language's against it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from voice_agent.dialogue.policies import OUTCOME_KINDS, PARTIES
-from voice_agent.dialogue.replies import LanguageError, language, template_fields
+from voice_agent.dialogue.replies import LANGUAGES, LanguageError, language, template_fields
 from voice_agent.dialogue.replies.en import TEMPLATES
 from voice_agent.store.views import INCOTERMS, STAGES
 
@@ -65,14 +65,21 @@ def test_countries_read_naturally() -> None:
 
 
 def test_an_unknown_language_names_the_ones_there_are() -> None:
-    with pytest.raises(LanguageError, match=r"'xx' \(available: en\)"):
+    with pytest.raises(LanguageError, match=r"'xx' \(available: ") as raised:
         language("xx")
+    assert all(code in str(raised.value) for code in LANGUAGES)
 
 
-def test_openers_are_short() -> None:
-    for key, template in TEMPLATES.items():
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_registered_language_is_spoken(code: str) -> None:
+    assert language(code).code == code
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_openers_are_short(code: str) -> None:
+    for key, template in language(code).templates.items():
         if key.startswith("ack."):
-            assert len(template.split()) <= 6, key
+            assert len(template.split()) <= 6, (code, key, template)
 
 
 def test_every_template_key_the_code_uses_exists() -> None:
@@ -98,3 +105,307 @@ def test_template_fields_are_plain_names() -> None:
     for key, template in TEMPLATES.items():
         for field in template_fields(template):
             assert field.isidentifier(), (key, field)
+
+
+# --- every language against English ----------------------------------------------------------
+
+COMPARED = (
+    "general.anything_else",
+    "tracking.offer_link",
+    "address.offer_person",
+    "status.late_claim",
+    "ack.sorry",
+    "ack.sure",
+)
+"""Keys whose sentence the engine recognises in a reply by its text (engine.py, products.py)."""
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_language_has_every_english_key_with_the_same_fields(code: str) -> None:
+    templates = language(code).templates
+    assert set(templates) == set(TEMPLATES), sorted(set(TEMPLATES) ^ set(templates))
+    for key, english in TEMPLATES.items():
+        assert template_fields(templates[key]) == template_fields(english), (code, key)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_template_formats_with_each_field_once(code: str) -> None:
+    speech = language(code)
+    for key, template in speech.templates.items():
+        fields = template_fields(template)
+        said = speech.say(key, **{field: f"<{field}>" for field in fields})
+        assert "{" not in said and "}" not in said, (code, key, said)
+        for field in fields:
+            assert said.count(f"<{field}>") == 1, (code, key, said)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_question_stays_a_question_and_a_piece_stays_a_piece(code: str) -> None:
+    """One sentence per key, as in English: a question ends with "?", a statement with "."
+    or "!", and a piece spoken inside another sentence ("the postcode") with neither."""
+
+    def ending(text: str) -> str:
+        return {"?": "question", ".": "statement", "!": "statement"}.get(text[-1], "piece")
+
+    templates = language(code).templates
+    for key, english in TEMPLATES.items():
+        assert ending(templates[key]) == ending(english), (code, key, templates[key])
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_sentences_the_engine_recognises_are_said_by_no_other_key(code: str) -> None:
+    templates = language(code).templates
+    for key in COMPARED:
+        same = [other for other, text in templates.items() if text == templates[key]]
+        assert same == [key], (code, key, same)
+
+
+# --- Spanish and Brazilian Portuguese spoken forms ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "spoken"),
+    [("es", "cuatro, cinco, cero, siete"), ("pt", "quatro, cinco, zero, sete")],
+)
+def test_digits_in_the_language(code: str, spoken: str) -> None:
+    assert language(code).digits("4507") == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "postcode", "spoken"),
+    [
+        ("es", "SW1A 1AA", "ese uve doble uno a, uno a a"),
+        ("es", "28013", "dos ocho cero uno tres"),
+        ("es", "YT2 4Q", "i griega te dos, cuatro cu"),
+        ("pt", "SW1A 1AA", "ésse dáblio um á, um á á"),
+        ("pt", "01310-100", "zero um três um zero um zero zero"),
+        ("pt", "EK 9", "éh cá, nove"),
+    ],
+)
+def test_codes_are_spelled_by_letter_names(code: str, postcode: str, spoken: str) -> None:
+    assert language(code).spell(postcode) == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "day", "spoken"),
+    [
+        ("es", date(2024, 11, 3), "domingo tres de noviembre"),
+        ("es", date(2024, 11, 1), "viernes uno de noviembre"),
+        ("es", date(2024, 11, 21), "jueves veintiuno de noviembre"),
+        ("pt", date(2024, 11, 12), "terça-feira, dia doze de novembro"),
+        ("pt", date(2024, 11, 1), "sexta-feira, dia primeiro de novembro"),
+        ("pt", date(2024, 11, 21), "quinta-feira, dia vinte e um de novembro"),
+    ],
+)
+def test_dates_in_the_language(code: str, day: date, spoken: str) -> None:
+    assert language(code).date(day) == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "hour", "minute", "spoken"),
+    [
+        ("es", 16, 0, "las cuatro de la tarde"),
+        ("es", 13, 30, "la una y media de la tarde"),
+        ("es", 9, 15, "las nueve y cuarto de la mañana"),
+        ("es", 12, 0, "las doce del mediodía"),
+        ("es", 22, 45, "las diez y cuarenta y cinco de la noche"),
+        ("pt", 16, 0, "as quatro da tarde"),
+        ("pt", 13, 30, "a uma e meia da tarde"),
+        ("pt", 9, 15, "as nove e quinze da manhã"),
+        ("pt", 12, 0, "o meio-dia"),
+        ("pt", 20, 5, "as oito e cinco da noite"),
+    ],
+)
+def test_times_of_day_in_the_language(code: str, hour: int, minute: int, spoken: str) -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    assert language(code).time(datetime(2024, 11, 13, hour, minute, tzinfo=madrid)) == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "currency", "spoken"),
+    [
+        ("es", "12.50", "EUR", "doce euros con cincuenta"),
+        ("es", "21.00", "EUR", "veintiún euros"),
+        ("es", "1.00", "GBP", "una libra esterlina"),
+        ("es", "21.05", "GBP", "veintiuna libras esterlinas con cinco"),
+        ("es", "0.50", "EUR", "cincuenta céntimos"),
+        ("es", "1.50", "USD", "un dólar estadounidense con cincuenta"),
+        ("pt", "12.50", "BRL", "doze reais e cinquenta"),
+        ("pt", "1.00", "BRL", "um real"),
+        ("pt", "2.00", "GBP", "duas libras esterlinas"),
+        ("pt", "45.99", "EUR", "quarenta e cinco euros e noventa e nove"),
+        ("pt", "0.50", "BRL", "cinquenta centavos"),
+    ],
+)
+def test_money_in_the_language(code: str, amount: str, currency: str, spoken: str) -> None:
+    assert language(code).money(Decimal(amount), currency) == spoken
+
+
+def test_spanish_lists_with_and_and_or() -> None:
+    spanish = language("es")
+    assert spanish.join(["el código postal", "el teléfono"]) == "el código postal y el teléfono"
+    assert spanish.join(["fotos", "la factura", "el albarán"]) == "fotos, la factura y el albarán"
+    assert spanish.join(["Francia", "Italia"]) == "Francia e Italia"  # "y" before /i/
+    assert spanish.join(["agua", "hielo"]) == "agua y hielo"  # not before a diphthong
+    assert spanish.join_or(["el código", "las letras"]) == "el código o las letras"
+    assert spanish.join_or(["siete", "ocho"]) == "siete u ocho"  # "o" before /o/
+    assert spanish.join(["la factura"]) == "la factura"
+
+
+def test_portuguese_lists_with_and_and_or() -> None:
+    portuguese = language("pt")
+    assert portuguese.join(["as fotos", "a nota fiscal", "o CEP"]) == (
+        "as fotos, a nota fiscal e o CEP"
+    )
+    assert portuguese.join_or(["o CEP", "o telefone"]) == "o CEP ou o telefone"
+
+
+@pytest.mark.parametrize(
+    ("code", "days", "hours"),
+    [
+        (
+            "es",
+            ["un día", "dos días", "veintiún días"],
+            ["una hora", "dos horas", "veintiuna horas"],
+        ),
+        (
+            "pt",
+            ["um dia", "dois dias", "vinte e um dias"],
+            ["uma hora", "duas horas", "vinte e uma horas"],
+        ),
+    ],
+)
+def test_counts_agree_with_their_noun(code: str, days: list[str], hours: list[str]) -> None:
+    speech = language(code)
+    assert [speech.days(count) for count in (1, 2, 21)] == days
+    assert [speech.hours(count) for count in (1, 2, 21)] == hours
+
+
+@pytest.mark.parametrize(
+    ("code", "one", "two"),
+    [
+        ("es", "Puede intentarlo una vez más.", "Puede intentarlo dos veces más."),
+        ("pt", "Você pode tentar mais uma vez.", "Você pode tentar mais duas vezes."),
+    ],
+)
+def test_attempts_left_are_counted_in_words(code: str, one: str, two: str) -> None:
+    speech = language(code)
+    assert speech.say("verify.attempts_left", count=speech.number(1)) == one
+    assert speech.say("verify.attempts_left_many", count=speech.number(2)) == two
+
+
+@pytest.mark.parametrize("code", ["es", "pt"])
+def test_no_digit_is_left_for_the_synthesizer(code: str) -> None:
+    """Counts are words (a synthesizer reads "1 hora" as "uno hora")."""
+    speech = language(code)
+    for key, template in speech.templates.items():
+        said = speech.say(key, **{field: "3" for field in template_fields(template)})
+        assert not any(ch.isdigit() for ch in said), (code, key, said)
+
+
+def test_spanish_prepositions_merge_with_the_article() -> None:
+    spanish = language("es")
+    uk = spanish.country("GB")
+    assert uk == "el Reino Unido"
+    said = spanish.say("delivery_time.country", country=uk, value="cinco días")
+    assert said.startswith("El envío al Reino Unido tarda cinco días")
+    customs = spanish.say("status.holder.import_customs", country=uk)
+    assert customs == "Está en la aduana de importación del Reino Unido."
+    named = spanish.say("status.holder.import_customs", country="El Salvador")
+    assert named == "Está en la aduana de importación de El Salvador."  # a name's own "El"
+
+
+def test_portuguese_prepositions_merge_with_articles_and_weekdays() -> None:
+    portuguese = language("pt")
+    assert [portuguese.country(code) for code in ("DE", "BR", "US", "PT", "PH")] == [
+        "a Alemanha",
+        "o Brasil",
+        "os Estados Unidos",
+        "Portugal",
+        "as Filipinas",
+    ]
+    customs = [
+        portuguese.say("status.holder.import_customs", country=portuguese.country(code))
+        for code in ("DE", "BR", "PT")
+    ]
+    assert customs == [
+        "Ele está na alfândega de importação da Alemanha.",
+        "Ele está na alfândega de importação do Brasil.",
+        "Ele está na alfândega de importação de Portugal.",
+    ]
+    scan = portuguese.say(
+        "lost.last_scan",
+        age=portuguese.days(3),
+        date=portuguese.date(date(2024, 11, 12)),
+        stage=portuguese.say("stage.international"),
+    )
+    assert scan == (
+        "A última leitura foi há três dias, na terça-feira, dia doze de novembro, "
+        "no transporte internacional."
+    )
+    saturday = portuguese.say("status.delivered", date=portuguese.date(date(2024, 11, 9)))
+    assert saturday == "Ele foi entregue no sábado, dia nove de novembro."
+
+
+@pytest.mark.parametrize(
+    ("code", "spoken"),
+    [
+        ("es", "El sábado nueve de noviembre, en Londres, Reino Unido: llegó."),
+        ("pt", "No sábado, dia nove de novembro, em Londres, Reino Unido: chegou."),
+    ],
+)
+def test_a_place_names_its_country_without_an_article(code: str, spoken: str) -> None:
+    speech = language(code)
+    place = f"Londres, {speech.country('GB')}"
+    text = "llegó" if code == "es" else "chegou"
+    said = speech.say("status.event", date=speech.date(date(2024, 11, 9)), place=place, text=text)
+    assert said == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "spoken"),
+    [
+        (
+            "es",
+            "Para confirmar que es usted, dígame el código postal, las primeras tres letras del "
+            "correo electrónico o los últimos cuatro dígitos del número de teléfono.",
+        ),
+        (
+            "pt",
+            "Para confirmar que é você, por favor, me diga o CEP, as primeiras três letras do "
+            "e-mail ou os últimos quatro dígitos do telefone.",
+        ),
+    ],
+)
+def test_the_factors_are_offered_as_one_sentence(code: str, spoken: str) -> None:
+    """As verification.py builds it: each factor a piece, joined with "or"."""
+    speech = language(code)
+    factors = [
+        speech.say("verify.factor.postcode"),
+        speech.say("verify.factor.email_prefix", letters=speech.number(3)),
+        speech.say("verify.factor.phone_last4", digits=speech.number(4)),
+    ]
+    assert speech.say("verify.ask_factor", factors=speech.join_or(factors)) == spoken
+
+
+@pytest.mark.parametrize(
+    ("code", "spoken"),
+    [
+        (
+            "es",
+            "Un compañero le llamará el jueves catorce de noviembre, antes de las nueve y "
+            "media de la mañana, hora de Madrid.",
+        ),
+        (
+            "pt",
+            "Um colega vai ligar para você na quinta-feira, dia catorze de novembro, até as "
+            "nove e meia da manhã, horário de Madrid.",
+        ),
+    ],
+)
+def test_a_call_back_time_in_another_zone(code: str, spoken: str) -> None:
+    """As handoff.py builds it: the time, its zone's city, then the sentence with the date."""
+    speech = language(code)
+    moment = datetime(2024, 11, 14, 9, 30, tzinfo=ZoneInfo("Europe/Madrid"))
+    time = speech.say("handoff.zone_time", time=speech.time(moment), city="Madrid")
+    assert speech.say("handoff.created", time=time, date=speech.date(moment.date())) == spoken

@@ -97,13 +97,17 @@ def template_fields(template: str) -> set[str]:
 
 def language(code: str) -> Speech:
     """The replies for ``code`` ("en"); LanguageError names the languages there are."""
-    from voice_agent.dialogue.replies import en
+    from voice_agent.dialogue.replies import en, es, pt
 
-    languages: dict[str, Speech] = {"en": en.English()}
+    languages: dict[str, Speech] = {
+        "en": en.English(),
+        "es": es.Spanish(),
+        "pt": pt.Portuguese(),
+    }
     if code not in languages:
         known = ", ".join(sorted(languages))
         raise LanguageError(f"no dialogue replies for language {code!r} (available: {known})")
     return languages[code]
 
 
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "es", "pt")
