@@ -282,6 +282,26 @@ def test_counts_agree_with_their_noun(code: str, days: list[str], hours: list[st
 
 
 @pytest.mark.parametrize(
+    ("code", "count", "feminine", "masculine"),
+    [
+        ("es", 31, "treinta y una", "treinta y un"),
+        ("es", 200, "doscientas", "doscientos"),
+        ("es", 300_000, "trescientas mil", "trescientos mil"),
+        ("pt", 22, "vinte e duas", "vinte e dois"),
+        ("pt", 201_000, "duzentas e uma mil", "duzentos e um mil"),
+        ("pt", 2_000, "duas mil", "dois mil"),
+    ],
+)
+def test_larger_counts_agree_with_their_noun(
+    code: str, count: int, feminine: str, masculine: str
+) -> None:
+    speech = language(code)
+    hours, days = ("horas", "días") if code == "es" else ("horas", "dias")
+    assert speech.say("unit.hours", count=count) == f"{feminine} {hours}"
+    assert speech.say("unit.days", count=count) == f"{masculine} {days}"
+
+
+@pytest.mark.parametrize(
     ("code", "one", "two"),
     [
         ("es", "Puede intentarlo una vez más.", "Puede intentarlo dos veces más."),

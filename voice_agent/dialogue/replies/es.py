@@ -90,7 +90,7 @@ TEMPLATES: dict[str, str] = {
     "verify.too_many_unclear": "Me está costando entender los datos.",
     # order status
     "status.not_dispatched": "Su pedido todavía no se ha enviado.",
-    "status.placed": "Se hizo el {date} y lo estamos preparando.",
+    "status.placed": "Se realizó el {date} y lo estamos preparando.",
     "status.event": "El {date}, en {place}: {text}.",
     "status.holder.pickup": "Está en la recogida nacional, con {carrier}.",
     "status.holder.export_customs": "Está pasando la aduana de exportación.",
@@ -261,7 +261,7 @@ TEMPLATES: dict[str, str] = {
     "lookup.by_phone": "Puedo buscarlo por el número desde el que llama.",
     "lookup.ask_email": "¿Con qué correo electrónico hizo el pedido?",
     "lookup.spell": "Puede deletrearlo letra a letra.",
-    "lookup.email_unclear": "No he entendido un correo electrónico.",
+    "lookup.email_unclear": "No he entendido ningún correo electrónico.",
     "lookup.email_read_back": "Es {email}.",
     "lookup.phone_read_back": "Es {phone}.",
     "lookup.ask_factor": "Para encontrar su pedido, dígame {factors}.",
@@ -315,7 +315,7 @@ TEMPLATES: dict[str, str] = {
     "address.ask_again": "Por favor, dígame la nueva dirección completa, con el código postal.",
     "address.read_back": "La nueva dirección es {address}, código postal {postcode}.",
     "address.confirm": "¿La cambio?",
-    "address.changed": "La dirección de entrega está cambiada.",
+    "address.changed": "He cambiado la dirección de entrega.",
     "address.declined": "La dirección se queda como está.",
     "address.dispatched": "Su paquete ya se ha enviado, así que no puedo cambiarla desde aquí.",
     "address.options": "Puede {options}.",
@@ -378,6 +378,8 @@ _COUNTRY_ARTICLES = {
 _COUNTRY_NAMES = {"HK": "Hong Kong", "MO": "Macao"}
 """Shorter names than Babel's "RAE de Hong Kong (China)"."""
 
+_MILLIONS = re.compile(r"\b(?:millón|millones|billón|billones)\b")
+
 _FEMININE = frozenset(
     {"hora", "horas", "letra", "letras", "vez", "veces", "semana", "semanas", "cifra", "cifras"}
 )
@@ -391,9 +393,12 @@ class Spanish(AgreeingSpeech):
 
     def cardinal(self, value: int, feminine: bool | None) -> str:
         """ "uno" alone, "un día" / "veintiún días", "una hora" / "doscientas horas"."""
-        words = str(num2words(value, lang="es"))
+        words = _before_mil(str(num2words(value, lang="es")))
         if feminine:
-            return re.sub(r"ientos\b", "ientas", re.sub(r"uno\b", "una", words))
+            # Only below the millions: "doscientas mil horas", "dos millones de horas".
+            cut = max((found.end() for found in _MILLIONS.finditer(words)), default=0)
+            tail = re.sub(r"ientos\b", "ientas", re.sub(r"uno\b", "una", words[cut:]))
+            return words[:cut] + tail
         if feminine is False:
             return re.sub(r"\buno$", "un", re.sub(r"veintiuno$", "veintiún", words))
         return words
@@ -472,6 +477,11 @@ class Spanish(AgreeingSpeech):
         name = _COUNTRY_NAMES.get(code.upper()) or super().country(code)
         article = _COUNTRY_ARTICLES.get(name)
         return f"{article} {name}" if article else name
+
+
+def _before_mil(words: str) -> str:
+    """ "doscientos uno mil" (num2words) -> "doscientos un mil"."""
+    return re.sub(r"\buno mil\b", "un mil", re.sub(r"veintiuno mil\b", "veintiún mil", words))
 
 
 def _part_of_day(hour: int) -> str:

@@ -56,7 +56,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "scope.person": "Ou você prefere que uma pessoa ligue de volta?",
     "repeat.nothing": "Eu ainda não disse nada.",
-    "goals.after_verify": "Já vejo isso, assim que eu confirmar que é você.",
+    "goals.after_verify": "Vejo isso assim que confirmar que é você.",
     "frustrated.offer": "Se preferir, posso pedir que uma pessoa ligue para você antes.",
     "frustrated.offer_ask": "Você gostaria disso?",
     "frustrated.or_tell": "Ou me conte o que aconteceu, que eu verifico agora.",
@@ -79,7 +79,7 @@ TEMPLATES: dict[str, str] = {
     "verify.heard": "Eu entendi {value}.",
     "verify.is_that_right": "Está certo?",
     "verify.heard_wrong": "Desculpe, foi um engano meu.",
-    "verify.keypad": "Você também pode digitar no teclado e depois apertar jogo da velha.",
+    "verify.keypad": "Você também pode digitar no teclado e depois apertar a tecla jogo da velha.",
     "verify.minutes": "{count} minutos",
     "verify.hours": "{count} horas",
     "verify.one_hour": "uma hora",
@@ -88,7 +88,7 @@ TEMPLATES: dict[str, str] = {
     "verify.too_many_unclear": "Estou com dificuldade para entender os dados.",
     # order status
     "status.not_dispatched": "O seu pedido ainda não foi enviado.",
-    "status.placed": "Ele foi feito em {date}, e estamos preparando o envio.",
+    "status.placed": "O pedido foi feito em {date}, e já estamos preparando o envio.",
     "status.event": "Em {date}, em {place}: {text}.",
     "status.holder.pickup": "Ele está na coleta nacional, com a transportadora {carrier}.",
     "status.holder.export_customs": "Ele está passando pela alfândega de exportação.",
@@ -160,7 +160,7 @@ TEMPLATES: dict[str, str] = {
     "callback.offer_order_email": "Podemos responder no e-mail do seu pedido?",
     "callback.ask": "Qual é o melhor telefone ou e-mail para falarmos com você?",
     "callback.read_back": "É {contact}.",
-    "callback.unclear": "Não entendi um número de telefone nem um e-mail.",
+    "callback.unclear": "Não entendi nenhum telefone nem e-mail.",
     "callback.unclear_yes_no": "Por favor, diga sim, ou me diga o correto.",
     "callback.ask_again": "Por favor, repita o número ou o e-mail.",
     "callback.or_none": "Ou diga não, se preferir não informar nenhum.",
@@ -264,7 +264,7 @@ TEMPLATES: dict[str, str] = {
     "lookup.by_phone": "Posso procurar pelo número de onde você está ligando.",
     "lookup.ask_email": "Qual é o e-mail que você usou no pedido?",
     "lookup.spell": "Você pode soletrar letra por letra.",
-    "lookup.email_unclear": "Não entendi um e-mail.",
+    "lookup.email_unclear": "Não entendi o e-mail.",
     "lookup.email_read_back": "É {email}.",
     "lookup.phone_read_back": "É {phone}.",
     "lookup.ask_factor": "Para encontrar o seu pedido, por favor, me diga {factors}.",
@@ -322,7 +322,7 @@ TEMPLATES: dict[str, str] = {
     "address.options": "Você pode {options}.",
     "address.offer_person": "Você gostaria que uma pessoa ajudasse com isso?",
     # products
-    "product.which": "Sobre qual produto é?",
+    "product.which": "É sobre qual produto?",
     "product.not_found": "Não encontrei esse produto no nosso catálogo.",
     "product.say_name": "Você pode me dizer o nome dele?",
     "product.fact": "{product}: {attribute}, {value}.",
@@ -369,6 +369,8 @@ _LETTERS = {
 }  # fmt: skip
 """Letter names, accented as said: a lone capital is read as a word ("E" as "and", "A" as
 "the")."""
+
+_MILLIONS = re.compile(r"\b(?:milhão|milhões|bilhão|bilhões)\b")
 
 _FEMININE = frozenset(
     {
@@ -418,8 +420,11 @@ class Portuguese(AgreeingSpeech):
         words = str(num2words(value, lang="pt_BR"))
         if not feminine:
             return words
-        words = re.sub(r"\bum\b", "uma", words)
-        return re.sub(r"entos\b", "entas", re.sub(r"\bdois\b", "duas", words))
+        # Only below the millions: "duzentas mil horas", "dois milhões de horas".
+        cut = max((found.end() for found in _MILLIONS.finditer(words)), default=0)
+        tail = re.sub(r"\bum\b", "uma", words[cut:])
+        tail = re.sub(r"entos\b", "entas", re.sub(r"\bdois\b", "duas", tail))
+        return words[:cut] + tail
 
     def merge(self, before: str, value: str) -> tuple[str, str]:
         """ "em a Alemanha" -> "na Alemanha", "em terça-feira" -> "na terça-feira"."""
