@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from voice_agent.dialogue.policies import OUTCOME_KINDS, PARTIES
+from tests.dialogue.conftest import new_call
+from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.policies import OUTCOME_KINDS, PARTIES, Policies
 from voice_agent.dialogue.replies import LANGUAGES, LanguageError, language, template_fields
 from voice_agent.dialogue.replies.en import TEMPLATES
+from voice_agent.store.repository import Repository
 from voice_agent.store.views import INCOTERMS, STAGES
 
 DIALOGUE = Path(__file__).resolve().parents[2] / "voice_agent" / "dialogue"
@@ -429,3 +433,70 @@ def test_a_call_back_time_in_another_zone(code: str, spoken: str) -> None:
     moment = datetime(2024, 11, 14, 9, 30, tzinfo=ZoneInfo("Europe/Madrid"))
     time = speech.say("handoff.zone_time", time=speech.time(moment), city="Madrid")
     assert speech.say("handoff.created", time=time, date=speech.date(moment.date())) == spoken
+
+
+# --- a whole call in Spanish and Brazilian Portuguese ----------------------------------------
+
+CALLS = (
+    ("Where is my order?", "4 5 0 6 9", "one oh one one nine", "my parcel is lost", "no"),
+    ("Where is my parcel?", "3 1 1 4 6", "three three one three oh", "yes"),
+    ("Has my order arrived?", "5 8 8 1 2", "seven five oh one one", "I want to return it", "yes"),
+    ("Do I have to pay customs duties?", "4 5 0 6 9", "one oh one one nine", "tracking number"),
+    ("Where's my order?", "1 0 2 3 2", "S W one A one A A", "change the address"),
+    ("my item arrived damaged", "5 8 8 1 2", "seven five oh one one", "yes", "a person please"),
+    ("Where is my order?", "9 9 9 9 9", "1 2 3 4 5", "7 7 7 7 7", "4 4 4 4 4"),
+)
+"""Demo-shop calls (the caller's words in English: the replies are what is checked here)."""
+
+
+_MERGED = {
+    "a": "a|al|ao|aos|à|às",
+    "de": "de|del|do|da|dos|das",
+    "em": "em|no|na|nos|nas",
+    "por": "por|pelo|pela|pelos|pelas",
+}
+"""A preposition before a field and what it becomes merged with the field's article."""
+
+
+def _sentence(template: str) -> re.Pattern[str] | None:
+    """A template as a pattern: its own words exactly, any text where a field goes (a
+    preposition before it merged or not: "em a" -> "na"); None for a template with no words
+    of its own ("{attribute}, {value}." would match anything)."""
+    pieces = list(string.Formatter().parse(template))
+    if not any(char.isalpha() for text, _, _, _ in pieces for char in text):
+        return None
+    pattern = ""
+    for text, field, _, _ in pieces:
+        before = re.match(r"(.*?)\b(a|de|em|por) $", text, re.DOTALL | re.IGNORECASE)
+        if field is None or before is None:
+            pattern += re.escape(text) + ("(.+)" if field else "")
+            continue
+        merged = _MERGED[before.group(2).lower()]
+        pattern += re.escape(before.group(1)) + f"(?i:{merged}) (.+)"
+    return re.compile(pattern)
+
+
+@pytest.mark.parametrize("code", ["es", "pt"])
+def test_every_sentence_of_a_call_comes_from_its_language(
+    code: str, repository: Repository, policies: Policies
+) -> None:
+    speech = language(code)
+    sentences = {key: _sentence(template) for key, template in speech.templates.items()}
+    engine = DialogueEngine(repository, policies, language=code)
+    said: set[str] = set()
+    for script in CALLS:
+        call = new_call(engine, repository)
+        for line in script:
+            call.say(line)
+        for reply in call.replies:
+            assert reply.language == code
+            for chunk in reply.chunks:
+                keys = {
+                    key
+                    for key, pattern in sentences.items()
+                    if pattern is not None and pattern.fullmatch(chunk)
+                }
+                assert keys, (code, chunk)
+                said |= keys
+    # the calls went through the flows, not round an unclear loop
+    assert {"ack.verified", "lost.responsible", "return.opened", "verify.locked_now"} <= said

@@ -9,6 +9,7 @@ English), adjust the spoken forms, and register it in ``LANGUAGES``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import string
 from collections.abc import Mapping, Sequence
@@ -95,8 +96,10 @@ def template_fields(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+@functools.cache
 def language(code: str) -> Speech:
-    """The replies for ``code`` ("en"); LanguageError names the languages there are."""
+    """The replies for ``code`` ("en"); LanguageError names the languages there are. One
+    ``Speech`` per language, made once: the engine asks for a call's replies on every turn."""
     from voice_agent.dialogue.replies import en, es, pt
 
     languages: dict[str, Speech] = {

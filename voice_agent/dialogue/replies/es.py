@@ -49,6 +49,17 @@ TEMPLATES: dict[str, str] = {
     "recording.stopped": "De acuerdo, esta llamada no se grabará.",
     "recording.carry_on": "¿En qué puedo ayudarle?",
     "general.yes_or_no": "Por favor, diga sí o no.",
+    # said by the call session itself
+    "session.reprompt": "¿Sigue ahí? ¿En qué puedo ayudarle?",
+    "session.silence_goodbye": "No le oigo, así que voy a terminar la llamada. Adiós.",
+    "session.time_limit_goodbye": (
+        "Hemos llegado al tiempo máximo de esta llamada. Gracias, adiós."
+    ),
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "En esta línea solo puedo atenderle en {languages}.",
+    "language.offer_person": (
+        "Puedo pedir que una persona le devuelva la llamada. ¿Le parece bien?"
+    ),
     "scope.cannot": "Me temo que con eso no puedo ayudarle.",
     "scope.offer": (
         "Puedo ayudarle con pedidos, entregas, devoluciones, aranceles, cambios de dirección "

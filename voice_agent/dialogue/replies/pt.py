@@ -49,6 +49,13 @@ TEMPLATES: dict[str, str] = {
     "recording.stopped": "Tudo bem, esta ligação não será gravada.",
     "recording.carry_on": "Como posso ajudar?",
     "general.yes_or_no": "Por favor, diga sim ou não.",
+    # said by the call session itself
+    "session.reprompt": "Você ainda está aí? Como posso ajudar?",
+    "session.silence_goodbye": "Não estou ouvindo nada, então vou encerrar a ligação. Tchau.",
+    "session.time_limit_goodbye": "Chegamos ao tempo máximo desta ligação. Obrigado, tchau.",
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "Nesta linha, só posso atender em {languages}.",
+    "language.offer_person": "Posso pedir que uma pessoa ligue para você. Você gostaria disso?",
     "scope.cannot": "Infelizmente, não posso ajudar com isso.",
     "scope.offer": (
         "Posso ajudar com pedidos, entregas, devoluções, impostos de importação, mudanças de "
