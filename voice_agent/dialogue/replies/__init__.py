@@ -4,7 +4,9 @@ money and times.
 A language is one module here (``en.py``) holding ``TEMPLATES`` (message key -> one sentence,
 ``str.format`` fields) and a ``Speech`` subclass for what differs in how it is said. Adding a
 language: copy ``en.py``, translate every template (a test checks the keys and fields match
-English), adjust the spoken forms, and register it in ``LANGUAGES``.
+English), adjust the spoken forms, and register it in ``LANGUAGES``. Where a number agrees with
+its noun or a preposition merges with an article ("una hora", "al Reino Unido"), build on
+``agreement.AgreeingSpeech`` (es.py, pt.py).
 """
 
 from __future__ import annotations

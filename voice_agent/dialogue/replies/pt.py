@@ -178,7 +178,7 @@ TEMPLATES: dict[str, str] = {
     "callback.plus": "mais {digits}",
     "callback.email": "{local} arroba {domain}",
     "symbol.dot": "ponto",
-    "symbol.underscore": "underline",
+    "symbol.underscore": "sublinhado",
     "symbol.dash": "hífen",
     "symbol.plus": "mais",
     # overdue, whatever was asked
