@@ -341,12 +341,13 @@ def test_spanish_prepositions_merge_with_the_article() -> None:
 
 def test_portuguese_prepositions_merge_with_articles_and_weekdays() -> None:
     portuguese = language("pt")
-    assert [portuguese.country(code) for code in ("DE", "BR", "US", "PT", "PH")] == [
+    assert [portuguese.country(code) for code in ("DE", "BR", "US", "PT", "PH", "QQ")] == [
         "a Alemanha",
         "o Brasil",
         "os Estados Unidos",
         "Portugal",
         "as Filipinas",
+        "QQ",
     ]
     customs = [
         portuguese.say("status.holder.import_customs", country=portuguese.country(code))

@@ -506,6 +506,8 @@ class Portuguese(AgreeingSpeech):
 
     def country(self, code: str) -> str:
         name = _COUNTRY_NAMES.get(code.upper()) or super().country(code)
+        if name == code:
+            return name  # no name for it: the code as given, without an article
         article = _country_article(name)
         return f"{article} {name}" if article else name
 
