@@ -4,9 +4,10 @@ money and times.
 A language is one module here (``en.py``) holding ``TEMPLATES`` (message key -> one sentence,
 ``str.format`` fields) and a ``Speech`` subclass for what differs in how it is said. Adding a
 language: copy ``en.py``, translate every template (a test checks the keys and fields match
-English), adjust the spoken forms, and register it in ``LANGUAGES``. Where a number agrees with
-its noun or a preposition merges with an article ("una hora", "al Reino Unido"), build on
-``agreement.AgreeingSpeech`` (es.py, pt.py).
+English), adjust the spoken forms, register it in ``LANGUAGES``, and translate the policy file's
+own texts under ``[said.<code>]`` in config/policies.toml (a test checks the shipped file).
+Where a number agrees with its noun or a preposition merges with an article ("una hora", "al
+Reino Unido"), build on ``agreement.AgreeingSpeech`` (es.py, pt.py).
 """
 
 from __future__ import annotations
@@ -100,13 +101,16 @@ def template_fields(template: str) -> set[str]:
 
 @functools.cache
 def language(code: str) -> Speech:
-    """The replies for ``code`` ("en"); LanguageError names the languages there are. One
-    ``Speech`` per language, made once: the engine asks for a call's replies on every turn."""
-    from voice_agent.dialogue.replies import en, es, pt
+    """The replies for ``code`` ("en", "de", "es", "fr", "pt"); LanguageError names the
+    languages there are. One ``Speech`` per language, made once: the engine asks for a call's
+    every turn."""
+    from voice_agent.dialogue.replies import de, en, es, fr, pt
 
     languages: dict[str, Speech] = {
         "en": en.English(),
+        "de": de.German(),
         "es": es.Spanish(),
+        "fr": fr.French(),
         "pt": pt.Portuguese(),
     }
     if code not in languages:
@@ -115,4 +119,4 @@ def language(code: str) -> Speech:
     return languages[code]
 
 
-LANGUAGES = ("en", "es", "pt")
+LANGUAGES = ("en", "de", "es", "fr", "pt")

@@ -46,6 +46,10 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "¿Puedo ayudarle en algo más?",
     "general.what_else": "¿En qué puedo ayudarle?",
     "general.goodbye": "¡Adiós!",
+    "recording.notice": (
+        "Esta llamada se graba para poder revisar cómo le hemos atendido. "
+        "Si prefiere que no se grabe, dígamelo."
+    ),
     "recording.stopped": "De acuerdo, esta llamada no se grabará.",
     "recording.carry_on": "¿En qué puedo ayudarle?",
     "general.yes_or_no": "Por favor, diga sí o no.",
@@ -328,7 +332,9 @@ TEMPLATES: dict[str, str] = {
     "address.confirm": "¿La cambio?",
     "address.changed": "He cambiado la dirección de entrega.",
     "address.declined": "La dirección se queda como está.",
-    "address.dispatched": "Su paquete ya se ha enviado, así que no puedo cambiarla desde aquí.",
+    "address.dispatched": (
+        "Su paquete ya se ha enviado, así que no puedo cambiar la dirección desde aquí."
+    ),
     "address.options": "Puede {options}.",
     "address.offer_person": "¿Quiere que una persona le ayude con eso?",
     # products
@@ -343,6 +349,40 @@ TEMPLATES: dict[str, str] = {
     "product.known": "Puedo darle estos datos: {attributes}.",
     "product.offer_person": "O una persona puede averiguarlo por usted. ¿Le parece bien?",
     "product.what": "¿Qué le gustaría saber sobre {product}?",
+    # product attributes the catalogue names (another shop's own names are said as they are)
+    "attribute.age": "edad",
+    "attribute.battery": "batería",
+    "attribute.bluetooth": "bluetooth",
+    "attribute.cabin": "equipaje de cabina",
+    "attribute.capacity": "capacidad",
+    "attribute.care": "cuidados",
+    "attribute.colour": "color",
+    "attribute.colours": "colores",
+    "attribute.compatibility": "compatibilidad",
+    "attribute.control": "control",
+    "attribute.data": "datos",
+    "attribute.fit": "ajuste",
+    "attribute.height": "altura",
+    "attribute.laptop": "portátil",
+    "attribute.length": "longitud",
+    "attribute.material": "material",
+    "attribute.memory": "memoria",
+    "attribute.night_vision": "visión nocturna",
+    "attribute.note": "nota",
+    "attribute.output": "salida",
+    "attribute.pieces": "piezas",
+    "attribute.plug": "enchufe",
+    "attribute.power": "alimentación",
+    "attribute.remote": "mando a distancia",
+    "attribute.resolution": "resolución",
+    "attribute.safety": "seguridad",
+    "attribute.size": "tamaño",
+    "attribute.size_guide": "guía de tallas",
+    "attribute.sizes": "tallas",
+    "attribute.voltage": "voltaje",
+    "attribute.water_resistance": "resistencia al agua",
+    "attribute.weight": "peso",
+    "attribute.wireless_charging": "carga inalámbrica",
     # stages and parties, as spoken inside sentences
     "stage.pickup": "la recogida nacional",
     "stage.export_customs": "la aduana de exportación",
@@ -369,6 +409,7 @@ TEMPLATES: dict[str, str] = {
     "unit.days": "{count} días",
     "unit.hour": "{count} hora",
     "unit.hours": "{count} horas",
+    "unit.day_range": "de {low} a {high} días",
 }
 
 _LETTERS = {
