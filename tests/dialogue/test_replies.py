@@ -408,6 +408,7 @@ def test_codes_are_spelled_by_letter_names(code: str, postcode: str, spoken: str
         ("pt", date(2024, 11, 12), "terça-feira, dia doze de novembro"),
         ("pt", date(2024, 11, 1), "sexta-feira, dia primeiro de novembro"),
         ("pt", date(2024, 11, 21), "quinta-feira, dia vinte e um de novembro"),
+        ("pt", date(2024, 11, 14), "quinta-feira, dia quatorze de novembro"),
     ],
 )
 def test_dates_in_the_language(code: str, day: date, spoken: str) -> None:
@@ -617,7 +618,7 @@ def test_the_factors_asked_for_read_as_one_sentence_in_spanish_and_portuguese() 
         ),
         (
             "pt",
-            "Um colega vai ligar para você na quinta-feira, dia catorze de novembro, até as "
+            "Um colega vai ligar para você na quinta-feira, dia quatorze de novembro, até as "
             "nove e meia da manhã, horário de Madrid.",
         ),
     ],

@@ -463,7 +463,8 @@ class Portuguese(AgreeingSpeech):
 
     def cardinal(self, value: int, feminine: bool | None) -> str:
         """ "um dia", "dois dias", "uma hora", "duas horas", "duzentas horas"."""
-        words = str(num2words(value, lang="pt_BR"))
+        # Brazil says "quatorze" more than num2words' "catorze" (both are correct).
+        words = re.sub(r"\bcatorze\b", "quatorze", str(num2words(value, lang="pt_BR")))
         if not feminine:
             return words
         # Only below the millions: "duzentas mil horas", "dois milhões de horas".
