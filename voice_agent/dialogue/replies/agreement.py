@@ -9,6 +9,7 @@ field knowing its neighbours; a language says how its numbers and prepositions b
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from voice_agent.dialogue.replies import Speech
 _FORMATTER = string.Formatter()
 
 _NEXT_WORD = re.compile(r"^\s*([^\W\d_]+)")
+_LAST_WORD = re.compile(r"(?:^|(?<=\s))([^\W\d_]+) $")
 
 
 class AgreeingSpeech(Speech):
@@ -38,9 +40,9 @@ class AgreeingSpeech(Speech):
     def say(self, key: str, **values: Any) -> str:
         """The template ``key`` with its fields filled in; a count (an int, or a string of
         digits) becomes words agreeing with the noun that follows it in the template."""
-        pieces = list(_FORMATTER.parse(self.templates[key]))
+        pieces = _pieces(self.templates[key])
         spoken: list[str] = []
-        for index, (literal, field, spec, _) in enumerate(pieces):
+        for index, (literal, field, spec) in enumerate(pieces):
             spoken.append(literal)
             if field is None:
                 continue
@@ -68,6 +70,12 @@ class AgreeingSpeech(Speech):
         return before, value
 
 
+@functools.cache
+def _pieces(template: str) -> tuple[tuple[str, str | None, str | None], ...]:
+    """A template's (text, field, format spec) pieces, parsed once."""
+    return tuple((text, field, spec) for text, field, spec, _ in _FORMATTER.parse(template))
+
+
 def _is_count(value: object) -> bool:
     if isinstance(value, bool):
         return False
@@ -78,4 +86,4 @@ def _is_count(value: object) -> bool:
 
 def last_word(text: str) -> re.Match[str] | None:
     """The word ending ``text`` right before a field ("... en " -> "en"), if any."""
-    return re.search(r"(?:^|(?<=\s))([^\W\d_]+) $", text)
+    return _LAST_WORD.search(text)
