@@ -516,6 +516,16 @@ def test_larger_counts_agree_with_their_noun(
 
 
 @pytest.mark.parametrize(
+    ("code", "spoken"),
+    [("es", "de uno a veintiún días"), ("pt", "de um a vinte e dois dias")],
+)
+def test_a_count_before_no_noun_stands_alone(code: str, spoken: str) -> None:
+    speech = language(code)
+    high = 21 if code == "es" else 22
+    assert speech.say("unit.day_range", low=speech.number(1), high=speech.number(high)) == spoken
+
+
+@pytest.mark.parametrize(
     ("code", "one", "two"),
     [
         ("es", "Puede intentarlo una vez más.", "Puede intentarlo dos veces más."),

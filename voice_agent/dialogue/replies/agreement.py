@@ -32,6 +32,8 @@ class AgreeingSpeech(Speech):
 
     feminine_nouns: frozenset[str] = frozenset()
     """The nouns (lower case, singular and plural) after which a count is said feminine."""
+    function_words: frozenset[str] = frozenset()
+    """Words that are no noun: a count before one stands alone ("de uno a tres días")."""
 
     def __init__(self, code: str, locale: str, templates: Mapping[str, str]) -> None:
         super().__init__(code, templates)
@@ -54,10 +56,11 @@ class AgreeingSpeech(Speech):
         return "".join(spoken)
 
     def _count(self, value: int | str, after: str) -> str:
-        noun = _NEXT_WORD.match(after)
-        if noun is None:
+        found = _NEXT_WORD.match(after)
+        noun = None if found is None else found.group(1).lower()
+        if noun is None or noun in self.function_words:
             return self.cardinal(int(value), None)
-        return self.cardinal(int(value), noun.group(1).lower() in self.feminine_nouns)
+        return self.cardinal(int(value), noun in self.feminine_nouns)
 
     def cardinal(self, value: int, feminine: bool | None) -> str:
         """``value`` in words before a feminine noun (True), a masculine one (False) or none

@@ -439,6 +439,7 @@ _FEMININE = frozenset(
 
 class Spanish(AgreeingSpeech):
     feminine_nouns = _FEMININE
+    function_words = frozenset({"a", "y", "e", "o", "u", "de", "en", "con", "por", "para"})
 
     def __init__(self) -> None:
         super().__init__("es", "es_ES", TEMPLATES)

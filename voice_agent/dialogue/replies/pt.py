@@ -457,6 +457,7 @@ _CURRENCY_NAMES = {"BRL": ("real", "reais")}
 
 class Portuguese(AgreeingSpeech):
     feminine_nouns = _FEMININE
+    function_words = frozenset({"a", "e", "ou", "de", "em", "com", "por", "para", "até"})
 
     def __init__(self) -> None:
         super().__init__("pt", "pt_BR", TEMPLATES)
