@@ -273,11 +273,13 @@ class TurnSettings(Section):
 
 
 class PromptSettings(Section):
-    """What the session itself says (the dialogue says everything else)."""
+    """What the session itself says (the dialogue says everything else). Unset, each is the
+    replies' sentence (``session.<name>``) in the call's language; set, it replaces it in every
+    language."""
 
-    reprompt: str = "Are you still there? How can I help?"
-    silence_goodbye: str = "I can't hear anything, so I'll end the call now. Goodbye."
-    time_limit_goodbye: str = "We've reached the time limit for this call. Thank you, goodbye."
+    reprompt: str | None = None
+    silence_goodbye: str | None = None
+    time_limit_goodbye: str | None = None
 
 
 class SessionSettings(Section):

@@ -215,8 +215,8 @@ def test_silence_is_reprompted_then_the_call_ends_politely() -> None:
     never = Line(burst(0.5), cue=Cue.DURING_REPLY, into_reply_s=10_000)  # a caller who stays mute
     run = _call([never], ScriptedAsr({}), settings)
     texts = [t.text for t in run.recorder.turns if t.speaker == "agent"]
-    assert texts[1] == settings.prompts.reprompt
-    assert texts[2] == settings.prompts.silence_goodbye
+    assert texts[1] == "(session.reprompt)"  # the dialogue's sentence in the call's language
+    assert texts[2] == "(session.silence_goodbye)"
     assert run.transport.call.agent().duration < 60  # hung up, not left to the line's limit
 
 
@@ -226,7 +226,7 @@ def test_the_call_time_limit_ends_the_call_politely() -> None:
     never = Line(burst(0.5), cue=Cue.DURING_REPLY, into_reply_s=10_000)
     run = _call([*lines, never], ScriptedAsr({0.0: "hello", 1.2: "where is my order"}), settings)
     texts = [t.text for t in run.recorder.turns if t.speaker == "agent"]
-    assert texts[-1] == settings.prompts.time_limit_goodbye
+    assert texts[-1] == "(session.time_limit_goodbye)"
     assert run.transport.call.agent().duration < 30
 
 

@@ -169,6 +169,8 @@ class EchoReply:
     writes: tuple[Any, ...] = ()
     expect: Expect = Expect.FREE
     end_call: bool = False
+    language: str = "en"
+    listen: str | None = None
 
 
 class EchoDialogue:
@@ -211,6 +213,9 @@ class EchoDialogue:
 
     def call_ended(self, state: Any, now: datetime) -> tuple[Any, ...]:
         return ()
+
+    def say(self, state: Any, key: str) -> str:
+        return f"({key})"
 
 
 @dataclass

@@ -56,6 +56,14 @@ class DialogueReply(Protocol):
     def expect(self) -> Expect: ...
     @property
     def end_call(self) -> bool: ...
+    @property
+    def language(self) -> str:
+        """The language the chunks are in."""
+        ...
+    @property
+    def listen(self) -> str | None:
+        """The language to recognize the caller's next turn in; None: identify it."""
+        ...
 
 
 class Dialogue(Protocol):
@@ -76,6 +84,10 @@ class Dialogue(Protocol):
         ...
 
     def initial_state(self) -> Any: ...
+
+    def say(self, state: Any, key: str) -> str:
+        """One sentence of the replies (``session.reprompt``, ...) in the call's language."""
+        ...
 
     def heard(self, state: Any, played_text: str) -> Any:
         """The state after a reply was cut short: only what the caller heard counts."""
@@ -128,3 +140,5 @@ class SessionReply:
     writes: tuple[Any, ...] = ()
     expect: Expect = Expect.FREE
     end_call: bool = False
+    language: str = "en"
+    listen: str | None = None

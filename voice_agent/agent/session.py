@@ -117,6 +117,8 @@ class CallSession:
         self._state_value = TurnState.LISTENING
         self._dialogue_state: Any = parts.dialogue.initial_state()
         self._expect = Expect.FREE
+        self._language: str = "en"
+        self._listen: str | None = None
         self._onset = OnsetDetector(settings.barge_in.min_onset_frames)
         self._keypad = KeypadEntry(settings.dtmf_pause_s)
         self._utterance: Utterance[_Prepared] | None = None
@@ -253,7 +255,7 @@ class CallSession:
         return self._tasks.spawn(self._prepare(stream))
 
     def _new_utterance(self, frames: list[AudioFrame], started: float) -> Utterance[_Prepared]:
-        hint = AsrHint(expect=self._expect)
+        hint = AsrHint(expect=self._expect, language=self._listen)
         streaming = self._parts.streaming
         stream = (
             WholeUtterance(self._parts.asr, hint) if streaming is None else streaming.stream(hint)
@@ -324,18 +326,7 @@ class CallSession:
         assert prepared.reply is not None and utterance.speech_end is not None
         self._utterance = None
         self._reprompts = 0
-        text = prepared.transcript.text
-        self._publish(CallerSaid(self._clock.now(), text))
-        self._store(
-            lambda: self._parts.recorder.add_turn(
-                TurnRecord(
-                    speaker="caller",
-                    text=text,
-                    started_at=self._wall(utterance.started),
-                    ended_at=self._wall(utterance.speech_end or utterance.started),
-                )
-            )
-        )
+        self._caller_said(prepared.transcript.text, utterance.started, utterance.speech_end)
         self._commit_reply(prepared.reply, marks, prepared.first_audio)
 
     def _commit_reply(
@@ -344,6 +335,7 @@ class CallSession:
         """Adopt the reply: its state and writes count from now; then speak it."""
         self._dialogue_state = reply.state
         self._expect = reply.expect
+        self._language, self._listen = reply.language, reply.listen
         if reply.writes:
             writes = reply.writes
             self._store(lambda: self._parts.recorder.apply(writes))
@@ -372,7 +364,7 @@ class CallSession:
         complete = dialogue.entity_complete(text, state)
         first_audio: list[AudioFrame] = []
         if reply.chunks:
-            async for frame in self._synthesize(reply.chunks[0]):
+            async for frame in self._synthesize(reply.chunks[0], reply.language):
                 if not first_audio:
                     marks["tts_first_audio"] = self._clock.now()
                 first_audio.append(frame)
@@ -404,7 +396,7 @@ class CallSession:
                 for frame in first_audio:
                     playout.write(frame, index)
             else:
-                async for frame in self._synthesize(chunk):
+                async for frame in self._synthesize(chunk, reply.language):
                     if marks is not None and index == 0:
                         marks.mark("tts_first_audio", self._clock.now())
                     playout.write(frame, index)
@@ -520,19 +512,24 @@ class CallSession:
         self._utterance = None
         self._barge = None
         self._interrupt_speaking()
-        text = self._settings.prompts.time_limit_goodbye
-        self._commit_reply(SessionReply((text,), self._dialogue_state, end_call=True), None, [])
+        self._say_own("time_limit_goodbye", end_call=True)
 
     def _check_silence(self) -> None:
         if self._clock.now() - self._idle_since < self._settings.reprompt_after_s:
             return
         self._reprompts += 1
         if self._reprompts > self._settings.hang_up_after_reprompts:
-            text = self._settings.prompts.silence_goodbye
-            self._commit_reply(SessionReply((text,), self._dialogue_state, end_call=True), None, [])
+            self._say_own("silence_goodbye", end_call=True)
         else:
-            text = self._settings.prompts.reprompt
-            self._commit_reply(SessionReply((text,), self._dialogue_state), None, [])
+            self._say_own("reprompt")
+
+    def _say_own(self, line: str, end_call: bool = False) -> None:
+        """The session's own line: the operator's text, else the replies' in the call's language."""
+        state = self._dialogue_state
+        own: str | None = getattr(self._settings.prompts, line)
+        text = own or self._parts.dialogue.say(state, f"session.{line}")
+        said = SessionReply((text,), state, (), Expect.FREE, end_call, self._language, self._listen)
+        self._commit_reply(said, None, [])
 
     def _on_dtmf(self, item: DtmfInput) -> None:
         # A key press stops the agent at once; the entry is answered when it is complete.
@@ -548,21 +545,18 @@ class CallSession:
         reply = await self._tasks.work(
             asyncio.to_thread(dialogue.respond, "", item.digits, state, now)
         )
-        self._publish(CallerSaid(self._clock.now(), f"(keypad) {item.digits}"))
-        self._store(
-            lambda: self._parts.recorder.add_turn(
-                TurnRecord(
-                    speaker="caller",
-                    text=f"(keypad) {item.digits}",
-                    started_at=self._wall(item.at),
-                    ended_at=self._wall(item.at),
-                )
-            )
-        )
+        self._caller_said(f"(keypad) {item.digits}", item.at, item.at)
         self._utterance = None
         self._commit_reply(reply, None, [])
 
     # --- plumbing --------------------------------------------------------------------------
+
+    def _caller_said(self, text: str, started: float, ended: float) -> None:
+        self._publish(CallerSaid(self._clock.now(), text))
+        turn = TurnRecord(
+            speaker="caller", text=text, started_at=self._wall(started), ended_at=self._wall(ended)
+        )
+        self._store(lambda: self._parts.recorder.add_turn(turn))
 
     def _wall(self, at: float) -> datetime:
         """The wall-clock time of a Clock time (turns are stored in wall time)."""
@@ -581,8 +575,8 @@ class CallSession:
             except Exception:
                 logger.exception("publishing %s failed", type(event).__name__)
 
-    async def _synthesize(self, text: str) -> AsyncIterator[AudioFrame]:
-        stream = self._parts.tts.synthesize(text, "en")
+    async def _synthesize(self, text: str, language: str) -> AsyncIterator[AudioFrame]:
+        stream = self._parts.tts.synthesize(text, language)
         async with contextlib.aclosing(stream) as frames:  # type: ignore[type-var]
             while True:
                 try:

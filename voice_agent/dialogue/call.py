@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -65,6 +66,10 @@ def caller_of(channel: str, caller_id: str | None) -> Caller:
     return Caller(channel, key, number)
 
 
+def _not_known(text: str) -> str | None:
+    return None
+
+
 def _answers_otherwise(text: str) -> bool:
     """A request, a goodbye, a yes or a no instead of the entity; not a turn that stops on a
     digit or a spelled letter: "Yes, the order number is four five" is the caller giving it,
@@ -92,15 +97,24 @@ class CallDialogue:
         conversation_id: int | None = None,
         caller: Caller | None = None,
         recording_notice: str | None = None,
+        language: str | None = None,
+        typed_language: Callable[[str], str | None] | None = None,
     ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
         self.caller = caller
         self.recording_notice = recording_notice
         """Said first in the greeting when the call is recorded; None: it is not."""
+        self.language = language
+        """The call's language hint (web page, number dialled); None: none given."""
+        self.typed_language = typed_language or _not_known
+        """The language a typed turn reads as (text chat has no audio to hear it from)."""
 
     def initial_state(self) -> DialogueState:
-        return self.engine.initial_state(self.conversation_id, self.caller)
+        return self.engine.initial_state(self.conversation_id, self.caller, self.language)
+
+    def say(self, state: DialogueState, key: str) -> str:
+        return self.engine.speech_for(state).say(key)
 
     def greeting(self, state: DialogueState) -> Reply:
         reply = self.engine.greeting(state)
@@ -134,7 +148,7 @@ class CallDialogue:
     ) -> Reply:
         """The objection acknowledged; then the rest of the turn answered, or if the objection
         was all, the question the caller was asked again ("How can I help?" when none)."""
-        speech = self.engine.speech
+        speech = self.engine.speech_for(state)
         refused: tuple[Write, ...] = ()
         if state.conversation_id is not None:
             refused = (RecordingRefused(conversation_id=state.conversation_id),)
@@ -149,7 +163,8 @@ class CallDialogue:
         after = state.with_line("caller", said).with_line("agent", text)
         after = replace(after, last_reply=chunks, last_expect=EXPECTS[state.awaiting])
         actions = tuple(describe(write) for write in refused)
-        return Reply(chunks, refused, after, EXPECTS[state.awaiting], actions=actions)
+        expect = EXPECTS[state.awaiting]
+        return Reply(chunks, refused, after, expect, actions=actions, language=speech.code)
 
     def _respond(
         self,
@@ -160,9 +175,16 @@ class CallDialogue:
         transcript: Transcript | None,
     ) -> Reply:
         if transcript is None:  # typed on the keypad, or text with nothing to doubt
-            return self.engine.respond(UserTurn(text, dtmf), state, now)
+            typed = UserTurn(text, dtmf, language=self.typed_language(text) if text else None)
+            return self.engine.respond(typed, state, now)
+        heard = transcript.language_probability
         turn = UserTurn(
-            text, dtmf, confidence=transcript.confidence, rewritten=transcript.digits_rewritten
+            text,
+            dtmf,
+            confidence=transcript.confidence,
+            rewritten=transcript.digits_rewritten,
+            language=None if heard is None else transcript.language,
+            language_probability=heard or 0.0,
         )
         return self.engine.respond(turn, state, now)
 
@@ -189,7 +211,7 @@ class CallDialogue:
         draft = Draft(
             repository=engine.repository,
             policies=engine.policies,
-            speech=engine.speech,
+            speech=engine.speech_for(state),
             now=now,
             turn=UserTurn(""),
             heard=nlu.Understanding("", None, None),

@@ -35,6 +35,7 @@ from voice_agent.dialogue import (
     talk,
     verification,
 )
+from voice_agent.dialogue.call_language import answering_language, follow, language_names
 from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
 from voice_agent.dialogue.nlu import (
@@ -125,10 +126,13 @@ class DialogueEngine:
         language: str = "en",
         references: Callable[[], str] = random_reference,
         understand: Understand = understand,
+        offered: tuple[str, ...] = (),
     ) -> None:
         self.repository = repository
         self.policies = policies
         self.speech: Speech = replies_for(language)
+        """The default language's replies (a call's own are ``speech_for(state)``)."""
+        self.offered = offered or (language,)
         self.references = references
         self.understand = understand
 
@@ -138,31 +142,66 @@ class DialogueEngine:
         return products.Catalogue(self.repository.products())
 
     def initial_state(
-        self, conversation_id: int | None = None, caller: Caller | None = None
+        self,
+        conversation_id: int | None = None,
+        caller: Caller | None = None,
+        language: str | None = None,
     ) -> DialogueState:
-        return DialogueState(conversation_id=conversation_id, caller=caller)
+        """A new call's state; ``language`` is a hint (the web page's, the number dialled):
+        offered, it is the call's language from the start, else the default is, until the
+        caller's first turn is heard."""
+        hinted = language in self.offered
+        return DialogueState(
+            conversation_id=conversation_id,
+            caller=caller,
+            language=language if language is not None and hinted else self.speech.code,
+            language_settled=hinted,
+        )
+
+    def speech_for(self, state: DialogueState) -> Speech:
+        return replies_for(state.language)
 
     def greeting(self, state: DialogueState) -> Reply:
-        chunks = (
-            self.speech.say("ack.hello"),
-            self.speech.say("greeting.ask"),
-        )
-        return self._reply(chunks, (), state, end_call=False)
+        speech = self.speech_for(state)
+        chunks = (speech.say("ack.hello"), speech.say("greeting.ask"))
+        return self._reply(chunks, (), state, end_call=False, language=speech.code)
 
     def respond(self, turn: UserTurn, state: DialogueState, now: datetime) -> Reply:
         said = turn.text.strip() or (f"(keypad) {turn.dtmf}" if turn.dtmf else "")
+        words = len(turn.text.split())
+        followed = follow(state, turn.language, turn.language_probability, words, self.offered)
+        state = followed.state.with_line("caller", said)
+        if followed.unsupported is not None:
+            return self._unsupported(followed.unsupported, state)
+        speech = self.speech_for(state)
         draft = Draft(
             repository=self.repository,
             policies=self.policies,
-            speech=self.speech,
+            speech=speech,
             now=now,
             turn=turn,
             heard=self.understand(turn.text),
-            state=state.with_line("caller", said),
+            state=state,
             references=self.references,
         )
         self._route(draft)
-        return self._reply(tuple(draft.chunks), tuple(draft.writes), draft.state, draft.end_call)
+        chunks, writes = tuple(draft.chunks), tuple(draft.writes)
+        return self._reply(chunks, writes, draft.state, draft.end_call, speech.code)
+
+    def _unsupported(self, heard: str, state: DialogueState) -> Reply:
+        """A caller speaking a language the deployment does not offer: told so briefly in
+        theirs (where there is a voice for it, else English), and offered a person."""
+        speech = replies_for(answering_language(heard))
+        names = language_names(self.offered, speech.code)
+        chunks = (
+            speech.say("ack.sorry"),
+            speech.say("language.unsupported", languages=speech.join_or(names)),
+            speech.say("language.offer_person"),
+        )
+        state = state.with_fact("language_heard", heard).asking(
+            Awaiting.OFFER_HANDOFF, PendingHandoff(f"caller speaks {heard}")
+        )
+        return self._reply(chunks, (), state, end_call=False, language=speech.code)
 
     def _reply(
         self,
@@ -170,6 +209,7 @@ class DialogueEngine:
         writes: tuple[Write, ...],
         state: DialogueState,
         end_call: bool,
+        language: str,
     ) -> Reply:
         expect = EXPECTS[state.awaiting]
         text = " ".join(chunks)
@@ -183,6 +223,7 @@ class DialogueEngine:
             expect=expect,
             end_call=end_call,
             actions=tuple(describe(write) for write in writes),
+            language=language,
         )
 
     # --- routing ---------------------------------------------------------------------------
@@ -253,7 +294,7 @@ class DialogueEngine:
         asks = draft.state.awaiting in _VERIFYING or draft.state.awaiting is Awaiting.NEW_ADDRESS
         if asks and len(draft.writes) == len(writes):
             draft.chunks[:], draft.state = chunks, state
-        elif draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+        elif draft.chunks and draft.chunks[-1] == draft.speech.say("general.anything_else"):
             draft.chunks.pop()
         if angry:
             self._one_sorry(draft)
@@ -266,7 +307,7 @@ class DialogueEngine:
         if Intent.COMPLAINT not in said:
             return
         flows.complaint(draft)
-        if draft.chunks and draft.chunks[-1] == self.speech.say("general.anything_else"):
+        if draft.chunks and draft.chunks[-1] == draft.speech.say("general.anything_else"):
             draft.chunks.pop()  # the hand-off's own question ends the reply
 
     def _answer(self, draft: Draft) -> bool:
@@ -763,7 +804,7 @@ class DialogueEngine:
 
     def _finish(self, draft: Draft) -> None:
         """The requests still waiting, an overdue parcel, a person for a frustrated caller."""
-        anything_else = self.speech.say("general.anything_else")
+        anything_else = draft.speech.say("general.anything_else")
         offer = self._set_offer_aside(draft)
         while (
             draft.state.goals
@@ -796,7 +837,7 @@ class DialogueEngine:
             self._told_overdue(draft, number)
             if order is not None and flows.is_overdue(draft, order):
                 draft.chunks.pop()  # "anything else?": the claim question comes instead
-                late = self.speech.say("status.late_claim")
+                late = draft.speech.say("status.late_claim")
                 if draft.chunks and draft.chunks[-1] == late:
                     draft.chunks.pop()  # "if it's lost, I can check": it is, and we say so
                 flows.tell_overdue(draft, order)
@@ -823,11 +864,11 @@ class DialogueEngine:
             or not isinstance(pending, PendingRequest)
             or pending.kind != "tracking_link"
             or not draft.chunks
-            or draft.chunks[-1] != self.speech.say("tracking.offer_link")
+            or draft.chunks[-1] != draft.speech.say("tracking.offer_link")
         ):
             return None
         offer = draft.chunks[-1]
-        draft.chunks[-1] = self.speech.say("general.anything_else")
+        draft.chunks[-1] = draft.speech.say("general.anything_else")
         draft.ask(Awaiting.ANYTHING_ELSE)
         return offer, pending
 
@@ -838,16 +879,16 @@ class DialogueEngine:
         if not draft.chunks:
             return False
         if state.awaiting is Awaiting.ANYTHING_ELSE:
-            return draft.chunks[-1] == self.speech.say("general.anything_else")
+            return draft.chunks[-1] == draft.speech.say("general.anything_else")
         if state.awaiting is Awaiting.OFFER_HANDOFF:
             # A dispatched parcel's address: a person to redirect it, unless it is lost.
-            return draft.chunks[-1] == self.speech.say("address.offer_person")
+            return draft.chunks[-1] == draft.speech.say("address.offer_person")
         pending = state.pending
         return (
             state.awaiting is Awaiting.CONFIRM_REQUEST
             and isinstance(pending, PendingRequest)
             and pending.kind == "tracking_link"
-            and draft.chunks[-1] == self.speech.say("tracking.offer_link")
+            and draft.chunks[-1] == draft.speech.say("tracking.offer_link")
         )
 
     def _offer_priority(self, draft: Draft) -> None:
@@ -859,7 +900,7 @@ class DialogueEngine:
 
     def _one_sorry(self, draft: Draft) -> None:
         """The acknowledgement opens the reply; a flow's own "I'm sorry." right after it goes."""
-        sorry = self.speech.say("ack.sorry")
+        sorry = draft.speech.say("ack.sorry")
         if len(draft.chunks) > 1 and draft.chunks[1] == sorry:
             del draft.chunks[1]
 

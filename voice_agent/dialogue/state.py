@@ -44,6 +44,10 @@ class UserTurn:
     """The ASR's confidence in ``text`` (0..1); keypad digits are exact."""
     rewritten: bool = False
     """Digits in ``text`` were inferred by the ASR ("to" taken for 2, "double seven")."""
+    language: str | None = None
+    """The language the recognizer heard (or typed text reads as); None: not known."""
+    language_probability: float = 1.0
+    """How sure the recognizer was of ``language`` (0..1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,11 @@ class DialogueState:
     """Read-backs the caller said were wrong, since the last order number."""
     recording_refused: bool = False
     """The caller objected to the call's recording (voice_agent.dialogue.consent)."""
+    language: str = "en"
+    """The call's language: replies are said in it, the recognizer listens for it."""
+    language_settled: bool = False
+    """The language was hinted (web page, number dialled) or heard on two turns in a row;
+    only a turn heard clearly in another language changes it then."""
 
     def with_line(self, speaker: str, text: str) -> DialogueState:
         return replace(self, transcript=(*self.transcript, Line(speaker, text)))
@@ -267,10 +276,17 @@ class Reply:
     end_call: bool = False
     actions: tuple[Mapping[str, Any], ...] = field(default=())
     """What the reply does, for text mode and logs (one entry per write)."""
+    language: str = "en"
+    """The language the chunks are in (the voice to speak them with)."""
 
     @property
     def text(self) -> str:
         return " ".join(self.chunks)
+
+    @property
+    def listen(self) -> str | None:
+        """The language to recognize the caller's next turn in; None: identify it."""
+        return self.state.language if self.state.language_settled else None
 
 
 def describe(write: Write) -> dict[str, Any]:

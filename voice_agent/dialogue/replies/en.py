@@ -42,6 +42,15 @@ TEMPLATES: dict[str, str] = {
     "recording.stopped": "All right, this call won't be recorded.",
     "recording.carry_on": "How can I help?",
     "general.yes_or_no": "Please say yes or no.",
+    # said by the call session itself
+    "session.reprompt": "Are you still there? How can I help?",
+    "session.silence_goodbye": "I can't hear anything, so I'll end the call now. Goodbye.",
+    "session.time_limit_goodbye": (
+        "We've reached the time limit for this call. Thank you, goodbye."
+    ),
+    # a caller speaking a language the line does not offer
+    "language.unsupported": "I can only help in {languages} on this line.",
+    "language.offer_person": "I can ask a person to call you back. Would you like that?",
     "scope.cannot": "I can't help with that, I'm afraid.",
     "scope.offer": (
         "I can help with orders, deliveries, returns, duties, address changes and products."

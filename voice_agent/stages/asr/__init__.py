@@ -42,6 +42,9 @@ class Transcript:
     """Milliseconds per step, e.g. features_ms, encode_ms, decode_ms, total_ms."""
     path: str = "fast"
     """Which decoding path produced the text: "fast" or "stock"."""
+    language_probability: float | None = None
+    """How sure the recognizer was of ``language`` when it identified it; None when the
+    language was fixed by the hint or the model is English-only."""
     digits_rewritten: bool = False
     """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
     like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
