@@ -144,7 +144,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "es": frozenset(
         "el la los las un una unos unas y o de del al en con por para es son esta estan ha "
         "han he su sus usted le lo se que como cuando donde no si muy tambien pero ya gracias "
-        "favor hay puede puedo necesito mi sobre".split()
+        "favor hay puede puedo necesito mi sobre nos nosotros eso esto estamos este".split()
     ),
     "fr": frozenset(
         "le la les un une des du de et ou est sont a ai avez avons vous votre vos nous je il "
@@ -155,7 +155,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "o a os as um uma uns umas e ou de do da dos das no na nos nas em com por para pelo "
         "pela e sao esta estao foi seu sua seus suas voce voces eu nos que como quando onde "
         "nao sim muito tambem mas ja obrigado obrigada favor pode posso preciso meu minha "
-        "ao".split()
+        "ao se esse essa isso isto".split()
     ),
 }
 """Function words per language; a word several languages share counts for each of them."""
