@@ -126,7 +126,11 @@ def _run_call(
     conversations: list[int] = []
 
     def call_parts(
-        transport: CallTransport, playout: Playout, channel: str, caller_id: str
+        transport: CallTransport,
+        playout: Playout,
+        channel: str,
+        caller_id: str,
+        language: str | None = None,
     ) -> CallParts:
         conversation = app.repository.start_conversation(channel, caller_id, datetime.now(UTC))
         conversations.append(conversation)

@@ -17,8 +17,9 @@ from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.clock import Clock, RealClock
+from voice_agent.languages import language_for_number
 from voice_agent.models import ModelStore
-from voice_agent.settings import Settings
+from voice_agent.settings import AsrSettings, Settings
 from voice_agent.stages.scheduler import InferenceScheduler, Lane
 from voice_agent.stages.vad import Vad
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from voice_agent.dialogue.embedding import SentenceEmbedder
     from voice_agent.dialogue.engine import DialogueEngine
     from voice_agent.dialogue.understanding import Understander
+    from voice_agent.stages.asr import Asr, StreamingAsr
     from voice_agent.stages.asr.live import StreamingWhisper
     from voice_agent.stages.asr.whisper import WhisperAsr
     from voice_agent.stages.tts.piper import PiperTts
@@ -59,20 +61,65 @@ class App:
 
     @cached_property
     def asr(self) -> WhisperAsr:
+        """The configured model (`asr.model`): English calls' recognizer."""
+        return self._whisper(self.settings.asr)
+
+    @cached_property
+    def asr_multilingual(self) -> WhisperAsr:
+        """The multilingual model, identifying among the offered languages: every call's
+        recognizer until its language is known, and that of calls not in English."""
+        if self.settings.asr.model == "whisper-base":
+            return self.asr
+        offered = self.settings.languages.offered
+        return self._whisper(
+            self.settings.asr.model_copy(
+                update={"model": "whisper-base", "detect_languages": offered}
+            )
+        )
+
+    @property
+    def multilingual(self) -> bool:
+        """Whether calls may be in another language than English."""
+        return self.settings.languages.offered != ("en",)
+
+    def _whisper(self, settings: AsrSettings) -> WhisperAsr:
         from voice_agent.stages.asr.whisper import WhisperAsr
 
         lane = self.inference_scheduler.lane(Lane.FINAL)
-        return WhisperAsr(self.settings.asr, self.models, lane, self.metrics.asr_fallback)
+        return WhisperAsr(settings, self.models, lane, self.metrics.asr_fallback)
 
     @cached_property
-    def asr_streaming(self) -> StreamingWhisper | None:
+    def call_asr(self) -> Asr:
+        """What a call recognizes with: the English-only model for turns expected in English,
+        the multilingual one for the others (one model when only English is offered)."""
+        from voice_agent.stages.asr.routing import LanguageRoutedAsr
+
+        if not self.multilingual:
+            return self.asr
+        english = self.asr if self.asr is not self.asr_multilingual else None
+        return LanguageRoutedAsr(english, self.asr_multilingual)
+
+    @cached_property
+    def asr_streaming(self) -> StreamingAsr | None:
         """Recognition while the caller speaks (None when `stream_every_s` is 0)."""
-        from voice_agent.stages.asr.live import StreamingWhisper
+        from voice_agent.stages.asr.routing import LanguageRoutedAsr, LanguageRoutedStreaming
 
         if not self.settings.asr.stream_every_s:
             return None
+        english = self._streaming(self.asr)
+        routed = self.call_asr
+        if not isinstance(routed, LanguageRoutedAsr):
+            return english
+        multilingual = self._streaming(self.asr_multilingual)
+        if self.asr is self.asr_multilingual:
+            return multilingual
+        return LanguageRoutedStreaming(routed, english, multilingual)
+
+    def _streaming(self, asr: WhisperAsr) -> StreamingWhisper:
+        from voice_agent.stages.asr.live import StreamingWhisper
+
         partials = functools.partial(self.inference_scheduler.try_submit, Lane.PARTIAL)
-        return StreamingWhisper(self.asr, self.settings.asr, partials, self.metrics.asr_fallback)
+        return StreamingWhisper(asr, self.settings.asr, partials, self.metrics.asr_fallback)
 
     @cached_property
     def tts(self) -> PiperTts:
@@ -85,10 +132,14 @@ class App:
         from voice_agent.audio import AudioFrame
 
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.inference_scheduler.lane(Lane.FINAL), self.asr.load)
+        final = self.inference_scheduler.lane(Lane.FINAL)
+        await loop.run_in_executor(final, self.asr.load)
         await self.tts.warm_up()
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
         await self.asr.transcribe(AudioFrame.concat(spoken))
+        if self.multilingual:
+            await loop.run_in_executor(final, self.asr_multilingual.load)
+            await self.asr_multilingual.transcribe(AudioFrame.concat(spoken))
         self.new_vad(16_000)
         await asyncio.to_thread(lambda: self.dialogue_engine.catalogue)
         # built and run in the thread: training the classifier's head takes seconds
@@ -175,9 +226,12 @@ class App:
             policies,
             self.settings.languages.default,
             understand=self.understander,
+            offered=self.settings.languages.offered,
         )
 
-    def conversation(self, channel: str, caller_id: str) -> tuple[CallDialogue, StoreRecorder]:
+    def conversation(
+        self, channel: str, caller_id: str, language: str | None = None
+    ) -> tuple[CallDialogue, StoreRecorder]:
         """A new stored conversation: the dialogue as the session uses it, and its recorder."""
         from voice_agent.dialogue.call import CallDialogue, caller_of
 
@@ -187,8 +241,16 @@ class App:
         )
         caller = caller_of(channel, caller_id)
         notice = self.settings.recordings.notice if self.records_calls else None
-        dialogue = CallDialogue(self.dialogue_engine, conversation_id, caller, notice)
+        dialogue = CallDialogue(
+            self.dialogue_engine, conversation_id, caller, notice, self._hinted(language)
+        )
         return dialogue, StoreRecorder(self.repository, conversation_id)
+
+    def _hinted(self, hint: str | None) -> str | None:
+        """A call's language hint, kept only when the deployment offers that language."""
+        from voice_agent.languages import offered_hint
+
+        return offered_hint(hint, self.settings.languages.offered)
 
     @property
     def records_calls(self) -> bool:
@@ -210,13 +272,30 @@ class App:
         return closed
 
     async def run_call(
-        self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
+        self,
+        transport: CallTransport,
+        playout: Playout,
+        channel: str,
+        caller_id: str,
+        language: str | None = None,
     ) -> CallSession:
-        """Run one call to its end on this transport (the caller holds a CallSlot)."""
+        """Run one call to its end on this transport (the caller holds a CallSlot);
+        ``language`` is the hint the transport has (the web page's, the number dialled)."""
         from voice_agent.agent.session import CallSession
 
+        # A transport that knows the caller's language says so: the web page's in
+        # language_hint, a phone line's by the number dialled.
+        language = (
+            language
+            or getattr(transport, "language_hint", None)
+            or language_for_number(
+                getattr(transport, "dialled", None), self.settings.languages.by_number
+            )
+        )
         try:
-            parts = await asyncio.to_thread(self.call_parts, transport, playout, channel, caller_id)
+            parts = await asyncio.to_thread(
+                self.call_parts, transport, playout, channel, caller_id, language
+            )
         except Exception:
             call_not_started(channel, self.metrics)
             raise
@@ -285,16 +364,21 @@ class App:
             logger.exception("keeping the recording of conversation %d failed", conversation_id)
 
     def call_parts(
-        self, transport: CallTransport, playout: Playout, channel: str, caller_id: str
+        self,
+        transport: CallTransport,
+        playout: Playout,
+        channel: str,
+        caller_id: str,
+        language: str | None = None,
     ) -> CallParts:
         from voice_agent.agent.ports import CallParts
 
-        dialogue, recorder = self.conversation(channel, caller_id)
+        dialogue, recorder = self.conversation(channel, caller_id, language)
         return CallParts(
             transport=transport,
             playout=playout,
             vad=self.new_vad(playout.rate),
-            asr=self.asr,
+            asr=self.call_asr,
             tts=self.tts,
             dialogue=dialogue,
             recorder=recorder,

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--record", type=Path, metavar="AGENT.wav", help="wav: the agent's side")
     call.add_argument("--to", metavar="SIP-URI", help="sip: whom to call, e.g. sip:shopper@host")
     call.add_argument(
+        "--language", metavar="CODE", help="wav: the call's language hint, e.g. de (else heard)"
+    )
+    call.add_argument(
         "--fast", action="store_true", help="stepped time: faster than real time, same decisions"
     )
     call.set_defaults(command=_call)
@@ -205,7 +208,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> None:
         await app.warm_up()
-        await app.run_call(transport, playout, "wav", str(args.play))
+        await app.run_call(transport, playout, "wav", str(args.play), args.language)
 
     try:
         asyncio.run(run())

@@ -44,3 +44,15 @@ def offered_hint(tag: str | None, offered: tuple[str, ...]) -> str | None:
     then detected, or the default used)."""
     code = language_of_tag(tag)
     return code if code in offered else None
+
+
+def language_for_number(dialled: str | None, by_number: dict[str, str]) -> str | None:
+    """The language of calls to the number dialled (``languages.by_number``); numbers compare
+    by their digits only ("+49 30 123456" is "4930123456")."""
+    if not dialled or not by_number:
+        return None
+    digits = "".join(ch for ch in dialled if ch.isdigit())
+    for number, language in by_number.items():
+        if digits and "".join(ch for ch in number if ch.isdigit()) == digits:
+            return language
+    return None

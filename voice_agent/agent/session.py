@@ -473,7 +473,8 @@ class CallSession:
 
     async def _transcribe_barge(self, barge: _Barge) -> Transcript:
         audio = AudioFrame.concat(list(barge.frames))
-        return await self._tasks.work(self._parts.asr.transcribe(audio, AsrHint()))
+        hint = AsrHint(language=self._listen)
+        return await self._tasks.work(self._parts.asr.transcribe(audio, hint))
 
     def _on_barge_judged(self, barge: _Barge, judging: asyncio.Task[Transcript]) -> None:
         barge.judging = None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from voice_agent.errors import CliError
 from voice_agent.jsontext import JsonTextError, parse_json_text
+from voice_agent.languages import language_of_tag
 from voice_agent.settings import Settings
 from voice_agent.store.commands import aware_time
 
@@ -59,7 +60,27 @@ def add_commands(
         metavar="TIME",
         help="ISO 8601 time the conversation happens at (default: the clock)",
     )
+    chat.add_argument(
+        "--language",
+        default=None,
+        metavar="CODE",
+        help="the conversation's language hint, e.g. de (default: languages.default until "
+        "the caller's words say otherwise)",
+    )
     chat.set_defaults(command=_chat)
+
+
+def text_language(text: str, offered: tuple[str, ...]) -> str | None:
+    return None  # INTEGRATE: the lexicon's word-based guess
+
+
+def _language_hint(tag: str | None, offered: tuple[str, ...]) -> str | None:
+    if tag is None:
+        return None
+    code = language_of_tag(tag)
+    if code not in offered:
+        raise CliError(f"--language {tag!r}: offered languages are {', '.join(offered)}")
+    return code
 
 
 def _time(text: str) -> datetime:
@@ -94,10 +115,13 @@ class _Chat:
             policies,
             settings.languages.default,
             understand=understand,
+            offered=settings.languages.offered,
         )
+        hint = _language_hint(getattr(args, "language", None), settings.languages.offered)
         started = self.now()
         self.conversation = self.repository.start_conversation(CHANNEL, None, started)
-        self.state = self.engine.initial_state(self.conversation)
+        self.state = self.engine.initial_state(self.conversation, None, hint)
+        self.offered = settings.languages.offered
 
     def now(self) -> datetime:
         # The wall clock is read here, at the edge; the engine and store never read it.
@@ -119,7 +143,13 @@ class _Chat:
 
         at = self.now()
         text, dtmf = line.caller, line.dtmf
-        turn = UserTurn(text, dtmf, confidence=line.confidence, rewritten=line.rewritten)
+        turn = UserTurn(
+            text,
+            dtmf,
+            confidence=line.confidence,
+            rewritten=line.rewritten,
+            language=text_language(text, self.offered) if text else None,
+        )
         reply = self.engine.respond(turn, self.state, at)
         said = text or f"(keypad) {dtmf}"
         turns = [
@@ -223,6 +253,7 @@ def _print_json(reply: Reply) -> None:
         "actions": list(reply.actions),
         "expect": reply.expect.value,
         "end_call": reply.end_call,
+        "language": reply.language,
     }
     print(json.dumps(line, ensure_ascii=False), flush=True)
 

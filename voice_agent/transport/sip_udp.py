@@ -163,6 +163,9 @@ class SipCall:
         self.rtp = rtp
         self.playout = playout
         self.caller_id = caller_id
+        self.dialled: str | None = None
+        """The number the caller dialled (the INVITE's Request-URI user); the app may pick
+        the call's language by it."""
         self.peer = peer
         self.local = local
         self.outbound = outbound
@@ -686,6 +689,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         )
         if pending.answer is None:
             call.offer = body
+        call.dialled = _dialled(invite)
         call.retransmitter = AnswerRetransmitter(response, self._clock.now(), self._timers)
         self._pending.pop(pending.transaction.key, None)
         self._calls[dialog.id] = call
@@ -1352,3 +1356,10 @@ async def call_out(app: App, target: str, listen_port: int = 0) -> SipCall:
     finally:
         await endpoint.aclose()
     return call
+
+
+def _dialled(invite: SipRequest) -> str | None:
+    try:
+        return invite.request_uri.user
+    except ValueError:  # the URI was checked when the INVITE was taken; a hint only
+        return None

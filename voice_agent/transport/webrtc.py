@@ -54,6 +54,7 @@ from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
 from voice_agent.clock import Clock
 from voice_agent.jsontext import JsonTextError, parse_json_text
+from voice_agent.languages import language_of_tag
 from voice_agent.settings import WebRtcSettings
 
 logger = logging.getLogger(__name__)
@@ -420,6 +421,8 @@ class WebRtcCall:
     ) -> None:
         self.call_id = call_id
         self.pc = pc
+        self.language_hint: str | None = None
+        """The language the caller's page is in, if it said."""
         self.playout = playout
         self._clock = clock
         self._settings = settings
@@ -646,6 +649,8 @@ class WebRtcGateway:
             return _refusal(400, f"the offer could not be answered: {error}")
         caller_id = f"web:{request.remote or 'unknown'}"
         call.slot = slot
+        # The page's language (the widget sends its data-lang or <html lang>): a hint only.
+        call.language_hint = language_of_tag(request.query.get("lang"))
         task = asyncio.create_task(self._run(call, slot, caller_id))
         self._calls[call.call_id] = (call, task)
         self._idle.clear()

@@ -126,6 +126,8 @@ class _Decoded:
     """The fast path's text tokens (word alignment needs them)."""
     words: tuple[Word, ...] = ()
     """The stock path's words when they were asked for, timed from the samples' start."""
+    language_probability: float | None = None
+    """How sure the model was of ``language`` when it identified it (None: it was fixed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,8 @@ class HeardWords:
     timings: dict[str, float]
     confidence: float = 0.0
     """exp(mean token log-probability) of the pass, as `Transcript.confidence`."""
+    language_probability: float | None = None
+    """As `Transcript.language_probability`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +267,9 @@ class WhisperAsr:
         lead_in_s = self._settings.lead_in_s
         timed = [on_clock(word, audio.timestamp - lead_in_s, audio) for word in unechoed(words)]
         confidence = math.exp(found.avg_logprob) if timed else 0.0
-        return HeardWords(tuple(timed), found.language, timings.values, confidence)
+        return HeardWords(
+            tuple(timed), found.language, timings.values, confidence, found.language_probability
+        )
 
     def _timed_words(
         self,
@@ -309,6 +315,7 @@ class WhisperAsr:
             timings=heard.timings,
             path="streamed",
             digits_rewritten=rewritten,
+            language_probability=heard.language_probability,
         )
 
     def _aligned_words(self, model: WhisperModel, fast: _FastDecode, samples: int) -> list[Word]:
@@ -406,9 +413,10 @@ class WhisperAsr:
             features = features[:, : round(window * FRAMES_PER_SECOND)]
         with timings.measure("encode_ms"):
             encoded = model.encode(features)
+        identified: float | None = None
         if language is None:
             with timings.measure("language_ms"):
-                language = self._detected_language(model, encoded)
+                language, identified = self._detected_language(model, encoded)
         tokenizer = self._tokenizer(model, language)
         prompt_text = _joined(self._prompt_for(expect, language), context)
         prompt = self._prompt_tokens(tokenizer, prompt_text)
@@ -432,7 +440,7 @@ class WhisperAsr:
         tokens: list[int] = list(result.sequences_ids[0])
         text = str(tokenizer.decode(tokens)).strip()
         logprob = _average_logprob(float(result.scores[0]), len(tokens))
-        decoded = _Decoded(text, language, logprob, tokens=tuple(tokens))
+        decoded = _Decoded(text, language, logprob, tuple(tokens), language_probability=identified)
         return _FastDecode(decoded, fallback_reason(text, len(tokens), budget), encoded)
 
     def _stock(
@@ -465,9 +473,11 @@ class WhisperAsr:
             weights += weight
         text = " ".join(part for part in texts if part)
         logprob = weighted_logprob / weights if weights else 0.0
-        return _Decoded(text, str(info.language), logprob, words=tuple(w for w in words if w.text))
+        heard = tuple(w for w in words if w.text)
+        identified = None if language else float(info.language_probability)
+        return _Decoded(text, str(info.language), logprob, (), heard, identified)
 
-    def _detected_language(self, model: WhisperModel, encoded: Any) -> str:
+    def _detected_language(self, model: WhisperModel, encoded: Any) -> tuple[str, float]:
         ranked: list[tuple[str, float]] = [
             (token[2:-2], float(probability))
             for token, probability in model.model.detect_language(encoded)[0]
@@ -476,7 +486,7 @@ class WhisperAsr:
         candidates = [entry for entry in ranked if not allowed or entry[0] in allowed]
         language, probability = (candidates or ranked)[0]
         logger.debug("detected language %s (p=%.2f)", language, probability)
-        return language
+        return language, probability
 
     def _fixed_language(self, model: WhisperModel, hint: AsrHint) -> str | None:
         """The language to transcribe in, or None to detect it (multilingual models only)."""
@@ -572,6 +582,7 @@ def _transcript(
         timings=timings,
         path=path,
         digits_rewritten=rewritten,
+        language_probability=decoded.language_probability,
     )
 
 

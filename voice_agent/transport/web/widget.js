@@ -5,6 +5,8 @@
  * the server this script came from) and shows the call's state, live captions of both sides
  * and each turn's latency, from events the agent sends over a data channel.
  * Styles live in a shadow root, so the shop's CSS and ours never meet.
+ * The call's language: the mount element's or this script tag's data-lang attribute, else the
+ * page's <html lang>; the agent answers in it when it offers it (else it listens for it).
  */
 (function () {
   "use strict";
@@ -14,6 +16,12 @@
   var script = document.currentScript;
   var BASE = script && script.src ? new URL(".", script.src).href.replace(/\/$/, "") : "";
   var ICE_GATHER_MS = 1500;
+
+  function callLanguage() {
+    var host = document.querySelector("[data-voice-agent]");
+    var tagged = (host && host.getAttribute("data-lang")) || (script && script.getAttribute("data-lang"));
+    return tagged || document.documentElement.lang || "";
+  }
 
   var STATES = {
     idle: "Press the button to talk to support",
@@ -212,7 +220,9 @@
     };
     await pc.setLocalDescription(await pc.createOffer());
     await waitForIce(pc, ICE_GATHER_MS);
-    var response = await fetch(BASE + "/webrtc/offer", {
+    var lang = callLanguage();
+    var query = lang ? "?lang=" + encodeURIComponent(lang) : "";
+    var response = await fetch(BASE + "/webrtc/offer" + query, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }),

@@ -1,0 +1,47 @@
+"""The call's language: hinted, heard and confirmed, followed on a switch."""
+
+from __future__ import annotations
+
+from voice_agent.dialogue.call_language import answering_language, follow, language_names
+from voice_agent.dialogue.state import DialogueState
+
+OFFERED = ("en", "de", "es", "fr", "pt")
+
+
+def test_a_first_turn_heard_in_another_language_is_followed_and_confirmed_by_the_next() -> None:
+    state = DialogueState(language="en")
+    first = follow(state, "es", 0.62, words=6, offered=OFFERED)
+    assert (first.state.language, first.state.language_settled) == ("es", False)
+    second = follow(first.state, "es", 0.9, words=4, offered=OFFERED)
+    assert (second.state.language, second.state.language_settled) == ("es", True)
+
+
+def test_a_settled_language_gives_way_only_to_a_sure_switch() -> None:
+    settled = DialogueState(language="de", language_settled=True)
+    assert follow(settled, "en", 0.6, words=5, offered=OFFERED).state.language == "de"
+    switched = follow(settled, "en", 0.93, words=5, offered=OFFERED).state
+    assert (switched.language, switched.language_settled) == ("en", False)
+
+
+def test_short_turns_and_unknown_languages_change_nothing() -> None:
+    state = DialogueState(language="fr")
+    assert follow(state, "de", 0.99, words=1, offered=OFFERED).state == state  # "ja"
+    assert follow(state, None, 1.0, words=8, offered=OFFERED).state == state
+
+
+def test_a_language_the_line_does_not_offer_is_reported_not_adopted() -> None:
+    state = DialogueState(language="en")
+    followed = follow(state, "it", 0.95, words=6, offered=OFFERED)
+    assert followed.unsupported == "it" and followed.state.language == "en"
+    only_english = follow(state, "de", 0.95, words=6, offered=("en",))
+    assert only_english.unsupported == "de"
+
+
+def test_an_unsupported_caller_is_answered_in_their_language_where_there_is_a_voice() -> None:
+    assert answering_language("de") == "de"
+    assert answering_language("it") == "en"
+
+
+def test_language_names_in_the_language_spoken() -> None:
+    assert language_names(("de", "en"), "en") == ["German", "English"]
+    assert language_names(("de", "en"), "de") == ["Deutsch", "Englisch"]
