@@ -637,17 +637,26 @@ def run_script(
     path = workdir / f"{script.path.stem}.{shop.name}.sqlite3"
     shutil.copy(template, path)
     checker = _Checker(script, shop, outcome)
-    # The script's language is the call's hint, as `voice-agent chat --language` gives it.
-    # TODO(integrator): `_Chat` must read `args.language` (None: no hint) as the call's
-    # language hint; until it does, the scripts in other languages are answered in English
-    # and fail their `replies_in` checks.
-    chat = _Chat(
-        argparse.Namespace(now=shop.now, language=script.language),
-        Settings(store=StoreSettings(url=f"sqlite:///{path}")),
-        understand if understand is not None else shared_understander(),
-    )
+    # The script's language is the call's hint, as `voice-agent chat --language` gives it
+    # (None: no hint, the English scripts).
     try:
-        greeting = chat.greeting().text
+        chat = _Chat(
+            argparse.Namespace(now=shop.now, language=script.language),
+            Settings(store=StoreSettings(url=f"sqlite:///{path}")),
+            understand if understand is not None else shared_understander(),
+        )
+    except Exception as error:  # no call at all (a language without replies): this script fails
+        logger.exception("%s on %s: the chat did not start", script.name, shop.name)
+        path.unlink(missing_ok=True)
+        outcome.failures.append(Failure(script.name, 1, f"the call did not start: {error!r}"))
+        return outcome
+    try:
+        try:
+            greeting = chat.greeting().text
+        except Exception as error:
+            logger.exception("%s on %s: the greeting", script.name, shop.name)
+            outcome.failures.append(Failure(script.name, 1, f"the greeting raised {error!r}"))
+            return outcome
         checker.check_greeting(greeting)
         checker.previous = greeting
         for index, line in enumerate(script.lines):
