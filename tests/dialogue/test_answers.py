@@ -100,3 +100,17 @@ def test_an_email_address_answers_the_lookup_however_it_is_read(
     reply = call.say(said)
     assert "That's jack dot wilson at example dot com dot au." in reply.text
     assert call.state.awaiting is Awaiting.LOOKUP_FACTOR
+
+
+def test_an_email_address_is_read_back_in_the_callers_language(
+    repository: Repository, policies: Policies
+) -> None:
+    said = "my email is jack dot wilson at example dot com dot au"
+    engine = DialogueEngine(
+        repository, policies, language="de", understand=_misreading({said: Intent.NO_ORDER_NUMBER})
+    )
+    call = Conversation(engine, repository)
+    call.say("I don't have the order number")
+    reply = call.say(said)
+    assert "Das ist jack Punkt wilson at example Punkt com Punkt au." in reply.text
+    assert " dot " not in reply.text

@@ -527,3 +527,9 @@ def test_a_complaint_about_an_order_is_recorded_without_it_when_the_caller_decli
     assert (request.kind, request.order_number) == ("complaint", None)
     after = call.state  # read anew: the reply changed it
     assert after.awaiting is Awaiting.ANYTHING_ELSE
+
+
+def test_delivery_times_before_buying_in_french(repository: Repository, policies: Policies) -> None:
+    call = new_call(DialogueEngine(repository, policies, language="fr"), repository)
+    reply = call.say("How long does delivery to Germany take?")
+    assert "Pour le pays de livraison, Allemagne, comptez huit à douze jours" in reply.text

@@ -71,3 +71,12 @@ def test_a_date_the_caller_mentions_goes_with_the_ticket(
 ) -> None:
     call.say("I ordered on the 3rd of November and I'd like to speak to someone from your team")
     assert repository.handoffs()[0].facts["date_mentioned"] == "2024-11-03"
+
+
+def test_the_callback_time_and_city_in_the_callers_language(
+    repository: Repository, policies: Policies
+) -> None:
+    friday_evening = datetime(2024, 11, 15, 18, 30, tzinfo=UTC)
+    french = DialogueEngine(repository, policies, language="fr")
+    reply = new_call(french, repository, friday_evening).say("operator please")
+    assert "le lundi dix-huit novembre, avant treize heures, heure de Londres." in reply.text

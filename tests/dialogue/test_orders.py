@@ -293,3 +293,30 @@ def test_address_change_after_dispatch_offers_a_person(
     handoffs = repository.handoffs()
     assert [h.reason for h in handoffs] == ["address change after dispatch"]
     assert reply.actions[0]["type"] == "handoff"
+
+
+# --- in the caller's language ---------------------------------------------------------------
+
+
+def test_a_lost_parcel_claim_is_proposed_in_german_with_the_policys_own_texts(
+    repository: Repository, policies: Policies
+) -> None:
+    case = LOST_CASES[-1]  # last mile, with USPS
+    call = new_call(DialogueEngine(repository, policies, language="de"), repository)
+    proposal = _verified(call, "My parcel never arrived.", case.number, case.factor)
+    assert "Die Verantwortung liegt bei dem Zustelldienst, USPS." in proposal
+    for item in policies.stages[case.stage].evidence:
+        assert policies.said["de"][item.name] in proposal
+        assert item.name not in proposal
+    assert proposal.endswith("Soll ich eine Reklamation eröffnen?")
+
+
+def test_address_change_options_after_dispatch_in_french(
+    repository: Repository, policies: Policies
+) -> None:
+    call = new_call(DialogueEngine(repository, policies, language="fr"), repository)
+    text = _verified(call, "Can you deliver it to a different address?", "47700", "0 3 2 1")
+    assert "Votre colis a déjà été expédié" in text
+    for option in policies.address_change.after_dispatch_options:
+        assert policies.said["fr"][option] in text
+        assert option not in text

@@ -17,6 +17,7 @@ from voice_agent.dialogue.policies import (
     load_policies,
     parse_policies,
 )
+from voice_agent.dialogue.replies import LANGUAGES
 from voice_agent.store.views import INCOTERMS, STAGES
 
 
@@ -172,3 +173,37 @@ def test_the_per_order_limits_and_read_back_are_optional_keys(policies: Policies
     message = _refused(data)
     assert "verification.read_back_below_confidence: 2 is outside 0..1" in message
     assert "verification.order_max_failed_attempts: 0 is outside 1..1000" in message
+
+
+@pytest.mark.parametrize("code", [code for code in LANGUAGES if code != "en"])
+def test_every_text_the_shipped_policy_says_is_translated(policies: Policies, code: str) -> None:
+    """A language the agent has replies in says the policy's evidence, documents and options
+    in that language too, not in the file's English."""
+    untranslated = [text for text in policies.texts() if text not in policies.said.get(code, {})]
+    assert untranslated == []
+
+
+def test_a_policy_text_is_said_in_the_language_asked_else_as_written(policies: Policies) -> None:
+    texts = ["the commercial invoice", "the packing list"]
+    assert policies.said_in("de", texts) == ["die Handelsrechnung", "die Packliste"]
+    assert policies.said_in("en", texts) == texts
+    raw = _raw()
+    raw["said"] = {"de": {"the commercial invoice": "die Handelsrechnung"}}
+    partial = parse_policies(raw, "partial.toml")
+    assert partial.said_in("de", texts) == ["die Handelsrechnung", "the packing list"]
+
+
+def test_a_translation_of_no_text_or_for_no_language_is_refused() -> None:
+    raw = _raw()
+    raw["said"] = {
+        "de": {"the comercial invoice": "die Handelsrechnung", "the packing list": ""},
+        "xx": {"the packing list": "?"},
+        "en": {"the packing list": "the packing list"},
+    }
+    with pytest.raises(PolicyError) as refused:
+        parse_policies(raw, "bad.toml")
+    message = str(refused.value)
+    assert "said.de.'the comercial invoice': not a text of this file" in message
+    assert "said.de.'the packing list': expected a non-empty string" in message
+    assert "said.xx: not a language the agent speaks besides English" in message
+    assert "said.en: not a language" in message

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.dialogue.conftest import Conversation
-from voice_agent.dialogue.products import Catalogue, attributes_asked
+from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.policies import Policies
+from voice_agent.dialogue.products import (
+    Catalogue,
+    attribute_said,
+    attributes_asked,
+    ship_time_said,
+)
+from voice_agent.dialogue.replies import language
 from voice_agent.store.repository import Repository
 
 
@@ -113,3 +121,47 @@ def test_several_products_in_one_question(catalogue: Catalogue, call: Conversati
     assert backpack.attributes["material"] in reply.text
     assert backpack.attributes["size"] not in reply.text
     assert reply.writes == ()
+
+
+@pytest.mark.parametrize(
+    ("code", "known"),
+    [
+        ("en", "size, material, power, and colours"),
+        ("de", "Größe, Material, Stromversorgung und Farben"),
+        ("fr", "taille, matière, alimentation et couleurs"),
+    ],
+)
+def test_attribute_names_are_said_in_the_callers_language(
+    repository: Repository, policies: Policies, code: str, known: str
+) -> None:
+    call = Conversation(DialogueEngine(repository, policies, language=code), repository)
+    reply = call.say("Is the moon lamp dishwasher safe?")
+    assert known in reply.text
+
+
+def test_an_attribute_no_template_names_is_said_as_the_catalogue_spells_it() -> None:
+    assert attribute_said(language("de"), "Thread count") == "Thread count"
+    assert attribute_said(language("de"), "water resistance") == "Wasserschutz"
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("en", "8 to 12 days"),
+        ("de", "Für Dash cam 1080p und das Lieferland Deutschland dauert der Versand acht bis "),
+        ("fr", "L'expédition de Dash cam 1080p prend huit à douze jours"),
+    ],
+)
+def test_a_shipping_time_is_said_in_the_callers_language(
+    repository: Repository, policies: Policies, code: str, said: str
+) -> None:
+    call = Conversation(DialogueEngine(repository, policies, language=code), repository)
+    reply = call.say("How long does shipping the dashcam to Germany take?")
+    assert said in reply.text
+
+
+def test_a_shipping_time_written_another_way_is_said_as_written() -> None:
+    german = language("de")
+    assert ship_time_said(german, "1 to 2 days") == "ein bis zwei Tage"
+    assert ship_time_said(german, "8-13 days") == "acht bis dreizehn Tage"
+    assert ship_time_said(german, "about two weeks") == "about two weeks"

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from voice_agent.dialogue.lexicon import text_language
 from voice_agent.errors import CliError
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.languages import language_of_tag
@@ -68,10 +69,6 @@ def add_commands(
         "the caller's words say otherwise)",
     )
     chat.set_defaults(command=_chat)
-
-
-def text_language(text: str, offered: tuple[str, ...]) -> str | None:
-    return None  # INTEGRATE: the lexicon's word-based guess
 
 
 def _language_hint(tag: str | None, offered: tuple[str, ...]) -> str | None:

@@ -38,6 +38,7 @@ from voice_agent.dialogue import (
 from voice_agent.dialogue.call_language import answering_language, follow, language_names
 from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
+from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     ITEM_INTENTS,
     ORDER_INTENTS,
@@ -179,7 +180,9 @@ class DialogueEngine:
             policies=self.policies,
             speech=speech,
             now=now,
-            turn=turn,
+            # The parsers read numbers, letters and closed words as English writes them; the
+            # intent classifier reads what the caller said.
+            turn=replace(turn, text=canonical(turn.text, speech.code)),
             heard=self.understand(turn.text),
             state=state,
             references=self.references,

@@ -64,8 +64,10 @@ LETTER_NAMES = {
     "zee": "z",
 }
 
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:st|nd|rd|th)\b|\d+|[@.,#*+_]")
-_CODE_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[,.]")
+# Words are Unicode letters: a German, Spanish, French or Portuguese word ("straße", "não")
+# stays one word instead of falling apart into ASCII pieces that read as spelled letters.
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+(?:st|nd|rd|th)\b|\d+|[@.,#*+_]")
+_CODE_TOKEN = re.compile(r"[^\W_]+(?:'[^\W\d_]+)?|[,.]")
 
 
 def tokens(text: str) -> list[str]:
@@ -417,7 +419,7 @@ def _spelled_email(words: list[str]) -> str:
 
 
 def _letter(word: str) -> str | None:
-    if len(word) == 1 and word.isalpha():
+    if len(word) == 1 and word.isascii() and word.isalpha():
         return word
     return LETTER_NAMES.get(word)
 
@@ -474,6 +476,7 @@ _POSTCODE_WRITTEN = (
     (re.compile(r"\b([A-Z]\d[A-Z])\s*(\d[A-Z]\d)\b"), " "),  # CA
     (re.compile(r"\b(\d{4})\s*([A-Z]{2})\b"), " "),  # NL
     (re.compile(r"\b(\d{5})-?(\d{3})\b"), "-"),  # BR
+    (re.compile(r"\b(\d{4})-(\d{3})\b"), "-"),  # PT, written with its hyphen
     (re.compile(r"\b(\d{5})(?:-\d{4})?\b"), ""),  # US, DE, FR, ES, IT, SA
     (re.compile(r"\b(\d{4})\b"), ""),  # AU, AT, BE, CH, DK
 )
@@ -487,11 +490,21 @@ def postcode(text: str) -> str | None:
     code = spelled_code(text)
     if code is None:
         return None
-    written = _written_postcode(code)
+    written = _written_postcode(code) or _spelled_portuguese(code)
     if written is None and code[-1:] == "I":
         # "postcode M one one A E, I want to complain": the caller's "I" is no letter of it.
         written = _written_postcode(code[:-1])
     return written or code
+
+
+_PORTUGUESE_SPELLED = re.compile(r"^(\d{4})(\d{3})$")
+
+
+def _spelled_portuguese(code: str) -> str | None:
+    """Seven digits said one by one are a Portuguese postcode ("1000-001"): written, those
+    seven digits need their hyphen, lest a seven-digit number pass for one."""
+    found = _PORTUGUESE_SPELLED.match(code)
+    return "-".join(found.groups()) if found else None
 
 
 def is_postcode(code: str) -> bool:
@@ -553,7 +566,7 @@ def _code_piece(words: Sequence[str], i: int) -> tuple[str | None, int]:
         group = _group(words, i)
         if group is not None:
             return group.digits, group.end
-    if len(word) == 1 and word.isalpha():
+    if len(word) == 1 and word.isascii() and word.isalpha():
         return word, i + 1
     if word in LETTER_NAMES and word not in ("are", "you", "be", "see", "why", "oh"):
         return LETTER_NAMES[word], i + 1

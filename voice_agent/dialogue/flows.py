@@ -19,7 +19,7 @@ from voice_agent.dialogue import orders
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.nlu import Intent
 from voice_agent.dialogue.policies import ItemKind, TrackingPolicy
-from voice_agent.dialogue.products import Catalogue
+from voice_agent.dialogue.products import Catalogue, ship_time_said
 from voice_agent.dialogue.state import Awaiting, PendingClaim, PendingHandoff, PendingRequest
 from voice_agent.store.views import OrderView
 from voice_agent.store.writes import ShopRequest
@@ -172,7 +172,7 @@ def item_claim(draft: Draft, order: OrderView, kind: ItemKind) -> None:
     draft.say(f"item.sorry.{kind}")
     draft.say(f"item.claim.{kind}")
     if photos:
-        draft.say("item.photos", evidence=speech.join(photos))
+        draft.say("item.photos", evidence=speech.join(draft.policies.said_in(speech.code, photos)))
     draft.say("item.outcome", days=speech.days(policy.outcome.days))
     draft.say("item.confirm")
     draft.fact("item_problem", kind)
@@ -355,11 +355,12 @@ def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
         draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("delivery time question"))
         return
     usual, _ = times.most_common(1)[0]
+    said = ship_time_said(speech, usual)
     draft.say("ack.sure")
     if country is None:
-        draft.say("delivery_time.default", value=usual)
+        draft.say("delivery_time.default", value=said)
     else:
-        draft.say("delivery_time.country", country=speech.country(country), value=usual)
+        draft.say("delivery_time.country", country=speech.country(country), value=said)
     faster = sorted(
         product.name
         for product in catalogue.products.values()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from babel.dates import get_timezone_location
+
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.state import DialogueState
 from voice_agent.store.writes import HandoffWrite
@@ -75,7 +77,10 @@ def _say_callback_time(draft: Draft, callback_by: datetime, country: str | None)
     time = speech.time(local)
     if country not in policy.caller_timezones:
         # The caller's own time zone is unknown: name the one the time is given in.
-        city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+        # The city as the caller's language names it ("Londres"); Babel falls back to the
+        # zone's own path ("Argentina/Buenos Aires") where it has no name.
+        named = get_timezone_location(zone, locale=speech.locale, return_city=True)
+        city = str(named).rsplit("/", 1)[-1].replace("_", " ")
         time = speech.say("handoff.zone_time", time=time, city=city)
     if local.date() == today:
         draft.say("handoff.created_today", time=time)

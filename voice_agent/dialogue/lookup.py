@@ -19,6 +19,7 @@ from datetime import timedelta
 from voice_agent.dialogue import entities, verification
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.policies import Factor
+from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.state import Awaiting, PendingHandoff, PendingLookup
 from voice_agent.store.models import phone_key
 from voice_agent.store.writes import OrderLock, VerificationAttempt
@@ -89,7 +90,7 @@ def on_email(draft: Draft) -> bool:
     found = tuple(draft.repository.orders_by_email(address))
     draft.fact("email_given", address)
     draft.say("ack.thanks")
-    draft.say("lookup.email_read_back", email=_spoken_email(address))
+    draft.say("lookup.email_read_back", email=_spoken_email(address, draft.speech))
     # The same words whether the address has orders or not.
     _ask_factor(
         draft, PendingLookup(found, f"email:{address}"[:64], _factors(draft, "email_prefix"))
@@ -185,7 +186,7 @@ def _failed(draft: Draft, pending: PendingLookup) -> None:
     )
     draft.fact("verification", f"lookup locked after {failures} failed attempts")
     minutes = int(policy.lock / timedelta(minutes=1))
-    draft.say("lookup.locked_now", minutes=minutes)
+    draft.say("lookup.locked_now", minutes=draft.speech.number(minutes))
     draft.update(failed_attempts=0)
     draft.say("verify.offer_person")
     draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("lookup failed, locked"))
@@ -224,6 +225,9 @@ def _offer_person(draft: Draft, reason: str, key: str = "verify.too_many_unclear
     draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff(reason))
 
 
-def _spoken_email(address: str) -> str:
+def _spoken_email(address: str, speech: Speech) -> str:
     local, _, domain = address.partition("@")
-    return f"{local.replace('.', ' dot ')} at {domain.replace('.', ' dot ')}"
+    dot = f" {speech.say('symbol.dot')} "
+    return speech.say(
+        "callback.email", local=local.replace(".", dot), domain=domain.replace(".", dot)
+    )

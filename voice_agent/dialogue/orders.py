@@ -267,11 +267,11 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
     outcome = policies.outcomes.for_claim(order.insured, party)
     draft.say("lost.responsible", party=party_name(speech, party, order))
     if held:
-        draft.say("lost.held", evidence=speech.join(held))
+        draft.say("lost.held", evidence=speech.join(policies.said_in(speech.code, held)))
     else:
         draft.say("lost.held_nothing")
     if missing:
-        draft.say("lost.missing", evidence=speech.join(missing))
+        draft.say("lost.missing", evidence=speech.join(policies.said_in(speech.code, missing)))
     else:
         draft.say("lost.missing_nothing")
     draft.say("lost.confirm")
@@ -416,7 +416,8 @@ def duties(draft: Draft, order: OrderView) -> None:
         if policy.payer == "seller":
             draft.say("duties.seller_documents")
         elif policy.documents:
-            draft.say("duties.documents", documents=speech.join(policy.documents))
+            documents = draft.policies.said_in(speech.code, policy.documents)
+            draft.say("duties.documents", documents=speech.join(documents))
     draft.anything_else()
 
 
@@ -435,7 +436,8 @@ def address_change(draft: Draft, order: OrderView) -> None:
         draft.say("ack.sorry")
         draft.say("address.dispatched")
         if options:
-            draft.say("address.options", options=draft.speech.join_or(options))
+            said = draft.policies.said_in(draft.speech.code, options)
+            draft.say("address.options", options=draft.speech.join_or(said))
         draft.say("address.offer_person")
         draft.ask(Awaiting.OFFER_HANDOFF, PendingHandoff("address change after dispatch"))
         return

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from voice_agent.languages import SUPPORTED
 from voice_agent.store.views import INCOTERMS, STAGES, Incoterm, Stage
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,26 @@ class Policies:
     item_claims: Mapping[ItemKind, ItemClaimPolicy]
     request_reply_days: int
     """Days within which the shop's team answers a request recorded for it."""
+    said: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per language, the file's own texts (evidence, documents, options) as said in it."""
+
+    def texts(self) -> tuple[str, ...]:
+        """Every text of the file the agent says to a caller, each once, in file order."""
+        found: dict[str, None] = {}
+        for stage in self.stages.values():
+            found.update(dict.fromkeys(item.name for item in stage.evidence))
+        for claim in self.item_claims.values():
+            found.update(dict.fromkeys(item.name for item in claim.evidence))
+        for duties in self.duties.values():
+            found.update(dict.fromkeys(duties.documents))
+        found.update(dict.fromkeys(self.address_change.after_dispatch_options))
+        return tuple(found)
+
+    def said_in(self, language: str, texts: Sequence[str]) -> list[str]:
+        """The file's texts as said in ``language`` (``[said.<language>]``); a text the file
+        gives no translation for is said as written."""
+        translations = self.said.get(language, {})
+        return [translations.get(text, text) for text in texts]
 
 
 def load_policies(path: Path) -> Policies:
@@ -257,6 +278,7 @@ def parse_policies(data: Mapping[str, Any], source: str) -> Policies:
         item_claims=_item_claims(reader, data.get("item_claims", DEFAULT_ITEM_CLAIMS)),
         request_reply_days=_requests(reader, data.get("requests", DEFAULT_REQUESTS)),
     )
+    policies = replace(policies, said=_said(reader, data.get("said", {}), policies.texts()))
     reader.unknown_keys(
         data,
         "",
@@ -273,6 +295,7 @@ def parse_policies(data: Mapping[str, Any], source: str) -> Policies:
             "address_change",
             "item_claims",
             "requests",
+            "said",
         },
     )
     reader.raise_problems()
@@ -525,6 +548,35 @@ DEFAULT_ITEM_CLAIMS: Mapping[str, Any] = {
     },
 }
 """What config/policies.toml says where a policy file leaves the tables out."""
+
+
+def _said(reader: _Reader, raw: Any, texts: tuple[str, ...]) -> Mapping[str, Mapping[str, str]]:
+    """``[said.<language>]``: the file's texts, each (as written above) = its translation."""
+    if not isinstance(raw, dict):
+        reader.problem("said", f"expected a table, got {raw!r}")
+        return {}
+    said: dict[str, Mapping[str, str]] = {}
+    for language, table in raw.items():
+        key = f"said.{language}"
+        if language not in SUPPORTED or language == "en":
+            others = ", ".join(code for code in SUPPORTED if code != "en")
+            reader.problem(key, f"not a language the agent speaks besides English ({others})")
+            continue
+        if not isinstance(table, dict):
+            reader.problem(key, f"expected a table, got {table!r}")
+            continue
+        for text, translation in table.items():
+            if text not in texts:
+                # A text edited above without its translation: caught here, not on a call.
+                reader.problem(f"{key}.{text!r}", "not a text of this file")
+            elif not isinstance(translation, str) or not translation.strip():
+                reader.problem(
+                    f"{key}.{text!r}", f"expected a non-empty string, got {translation!r}"
+                )
+        said[language] = MappingProxyType(
+            {text: value for text, value in table.items() if isinstance(value, str)}
+        )
+    return MappingProxyType(said)
 
 
 def _item_claims(reader: _Reader, raw: Any) -> Mapping[ItemKind, ItemClaimPolicy]:

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from voice_agent.dialogue import entities
 from voice_agent.dialogue.draft import Draft
+from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.state import Awaiting, PendingHandoff
 from voice_agent.store.views import ProductView
 
@@ -300,10 +301,32 @@ def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
     """One short clause an attribute; the product is named once."""
     for index, name in enumerate(names):
         value = product.attributes[name]
+        said = attribute_said(draft.speech, name)
         if index == 0:
-            draft.say("product.fact", product=product.name, attribute=name, value=value)
+            draft.say("product.fact", product=product.name, attribute=said, value=value)
         else:
-            draft.say("product.fact_more", attribute=name.capitalize(), value=value)
+            draft.say("product.fact_more", attribute=said[:1].upper() + said[1:], value=value)
+
+
+_DAY_RANGE = re.compile(r"(\d+)\s*(?:to|-|–)\s*(\d+)\s*days?", re.IGNORECASE)
+"""A shipping time as docs/import-format.md writes it: "8 to 13 days"."""
+
+
+def ship_time_said(speech: Speech, value: str) -> str:
+    """A shipping time in the caller's language ("8 to 13 days" -> "acht bis dreizehn Tage");
+    one written any other way is said as written."""
+    found = _DAY_RANGE.fullmatch(value.strip())
+    if found is None:
+        return value
+    low, high = (speech.number(int(days)) for days in found.groups())
+    return speech.say("unit.day_range", low=low, high=high)
+
+
+def attribute_said(speech: Speech, name: str) -> str:
+    """The attribute's name in the caller's language (``attribute.*``); a name no template
+    has (another shop's own) is said as the catalogue spells it."""
+    key = "attribute." + name.replace(" ", "_")
+    return speech.say(key) if key in speech.templates else name
 
 
 def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: str) -> None:
@@ -333,7 +356,7 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
             "product.ship_time",
             product=product.name,
             country=draft.speech.country(country),
-            value=value,
+            value=ship_time_said(draft.speech, value),
         )
         _done(draft)
         return
@@ -342,7 +365,8 @@ def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, questio
         _unknown(draft, product)
         return
     draft.say("ack.sure")
-    draft.say("product.ship_time_default", product=product.name, value=default)
+    value = ship_time_said(draft.speech, default)
+    draft.say("product.ship_time_default", product=product.name, value=value)
     _done(draft)
 
 
@@ -356,7 +380,8 @@ def _unknown(draft: Draft, product: ProductView) -> None:
     draft.say("ack.sorry")
     draft.say("product.unknown", product=product.name)
     if known:
-        draft.say("product.known", attributes=draft.speech.join(known))
+        said = [attribute_said(draft.speech, name) for name in known]
+        draft.say("product.known", attributes=draft.speech.join(said))
     _offer_person(draft, product)
 
 

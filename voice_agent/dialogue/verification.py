@@ -205,7 +205,7 @@ def order_number_unclear(draft: Draft) -> None:
     draft.say("ack.sorry_unclear")
     draft.say("verify.number_unclear")
     if low == high:
-        draft.say("verify.number_length", digits=low)
+        draft.say("verify.number_length", digits=draft.speech.number(low))
     draft.say("verify.ask_number")
     _offer_keypad(draft)
 

@@ -4,11 +4,13 @@ money and times.
 A language is one module here (``en.py``) holding ``TEMPLATES`` (message key -> one sentence,
 ``str.format`` fields) and a ``Speech`` subclass for what differs in how it is said. Adding a
 language: copy ``en.py``, translate every template (a test checks the keys and fields match
-English), adjust the spoken forms, and register it in ``LANGUAGES``.
+English), adjust the spoken forms, register it in ``LANGUAGES``, and translate the policy file's
+own texts under ``[said.<code>]`` in config/policies.toml (a test checks the shipped file).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import string
 from collections.abc import Mapping, Sequence
@@ -95,15 +97,17 @@ def template_fields(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+@functools.cache
 def language(code: str) -> Speech:
-    """The replies for ``code`` ("en"); LanguageError names the languages there are."""
-    from voice_agent.dialogue.replies import en
+    """The replies for ``code`` ("en", "de", "fr"); LanguageError names the languages there
+    are. One ``Speech`` per language, made once: the engine asks for a call's every turn."""
+    from voice_agent.dialogue.replies import de, en, fr
 
-    languages: dict[str, Speech] = {"en": en.English()}
+    languages: dict[str, Speech] = {"en": en.English(), "de": de.German(), "fr": fr.French()}
     if code not in languages:
         known = ", ".join(sorted(languages))
         raise LanguageError(f"no dialogue replies for language {code!r} (available: {known})")
     return languages[code]
 
 
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "de", "fr")
