@@ -30,6 +30,9 @@ GREETING_S = 6.0
 """Silence before the caller speaks: the greeting plays first."""
 LISTEN_S = 14.0
 """The caller stays on the line this long after the question, for the whole reply."""
+REPLY_S = 12.0
+"""How much of the agent's audio after the question is transcribed: the reply's first
+sentences (where it asks for the order number), not a later reprompt."""
 TRANSCRIBER = {"VOICE_AGENT_ASR__MODEL": "whisper-base"}
 """The multilingual model for reading the agent's reply back (language detected)."""
 
@@ -78,7 +81,7 @@ CALLS = [
     for language, voice in VOICES.items()
     for call in (
         Call(language, voice, 16000, STATUS_QUESTIONS[language], ORDER_WORDS[language]),
-        Call(language, f"{voice}+f3", 8000, DUTIES_QUESTIONS[language], ORDER_WORDS[language]),
+        Call(language, voice, 8000, DUTIES_QUESTIONS[language], ORDER_WORDS[language]),
     )
 ]
 
@@ -94,9 +97,10 @@ def _caller_audio(call: Call) -> tuple[AudioFrame, float]:
 
 
 def _reply_after(recorded: AudioFrame, start_s: float) -> AudioFrame:
-    """The agent's audio after the caller's question (the greeting left out)."""
+    """The agent's audio for REPLY_S after the caller's question (the greeting left out)."""
     first = round(start_s * recorded.rate)
-    return AudioFrame(recorded.samples[first:], recorded.rate)
+    last = first + round(REPLY_S * recorded.rate)
+    return AudioFrame(recorded.samples[first:last], recorded.rate)
 
 
 def _transcribe(path: Path) -> dict[str, str]:
