@@ -240,9 +240,13 @@ class App:
             channel, caller_id, _utc_now(), instance_id=instance_id
         )
         caller = caller_of(channel, caller_id)
-        notice = self.settings.recordings.notice if self.records_calls else None
         dialogue = CallDialogue(
-            self.dialogue_engine, conversation_id, caller, notice, self._hinted(language)
+            self.dialogue_engine,
+            conversation_id,
+            caller,
+            self.settings.recordings.notice if self.records_calls else None,
+            self.records_calls,
+            self._hinted(language),
         )
         return dialogue, StoreRecorder(self.repository, conversation_id)
 

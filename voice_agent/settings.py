@@ -459,10 +459,9 @@ class RecordingSettings(Section):
     """Relative paths resolve from the project root."""
     retention_days: int = Field(default=30, ge=1, le=3650)
     """`voice-agent data purge` without --before removes recordings and transcripts older."""
-    notice: str = (
-        "This call is recorded so we can check how we did. "
-        "If you'd rather it wasn't, just say so."
-    )
+    notice: str | None = None
+    """Said first in a recorded call's greeting; unset, the replies' ``recording.notice`` in
+    the call's language ("This call is recorded so we can check how we did. ...")."""
 
 
 class Settings(Section):

@@ -21,6 +21,7 @@ from voice_agent.audio.resample import resample
 from voice_agent.bench.caller import Line
 from voice_agent.bench.simulate import SimulatedCall, simulate_call
 from voice_agent.bench.voices import piper_speaker
+from voice_agent.dialogue.replies import language
 from voice_agent.settings import load_settings
 from voice_agent.store.demo import demo_document
 from voice_agent.store.importer import import_document
@@ -90,7 +91,7 @@ def test_a_recorded_call_opens_with_the_notice_and_keeps_both_sides(app: App) ->
     heard = asyncio.run(app.asr.transcribe(opening)).text.lower()
     # (the words, not the exact transcript: Whisper tiny hears "how he did" now and then)
     assert "recorded" in heard and "check how" in heard, heard
-    assert _agent_turns(app, conversation)[0].startswith(app.settings.recordings.notice)
+    assert _agent_turns(app, conversation)[0].startswith(language("en").say("recording.notice"))
 
 
 def test_a_caller_who_objects_is_not_recorded(app: App) -> None:

@@ -20,6 +20,7 @@ from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.bench.caller import Line
 from voice_agent.bench.simulate import simulate_call
+from voice_agent.dialogue.replies import language
 from voice_agent.store.demo import demo_document
 from voice_agent.store.importer import import_document
 from voice_agent.transport.wavfile import Pacing
@@ -79,7 +80,8 @@ def test_a_real_call_appears_live_with_captions_and_then_in_the_history(live_app
             latency = await transcript.locator(".latency").all_inner_texts()
             assert any("first audio sent" in text for text in latency), latency
             first_said = await transcript.locator(".turn.agent").first.inner_text()
-            assert live_app.settings.recordings.notice.split(".")[0] in first_said, first_said
+            notice = language("en").say("recording.notice")
+            assert notice.split(".")[0] in first_said, first_said
             played_s = await _recording_duration(page)
             assert played_s > sum(line.audio.duration for line in lines), played_s
 

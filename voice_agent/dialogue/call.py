@@ -5,7 +5,8 @@ what was played, and drops a yes / no question the caller never heard (their "ye
 open a claim they were not asked about). ``entity_complete`` tells endpointing whether the
 caller has finished giving what was asked for (all digits of an order number, a full postcode).
 
-When the call is recorded (``recording_notice`` given), the greeting opens with the notice,
+When the call is recorded (``recorded``), the greeting opens with the notice (the operator's
+``recording_notice``, else the replies' in the call's language),
 and a caller who objects (voice_agent.dialogue.consent) hears it acknowledged; the reply then
 carries a ``RecordingRefused`` write, so the session's recorder learns of it when (and only
 when) the turn is committed, as it learns of every other write.
@@ -97,6 +98,7 @@ class CallDialogue:
         conversation_id: int | None = None,
         caller: Caller | None = None,
         recording_notice: str | None = None,
+        recorded: bool = False,
         language: str | None = None,
         typed_language: Callable[[str], str | None] | None = None,
     ) -> None:
@@ -104,7 +106,8 @@ class CallDialogue:
         self.conversation_id = conversation_id
         self.caller = caller
         self.recording_notice = recording_notice
-        """Said first in the greeting when the call is recorded; None: it is not."""
+        """The operator's notice, said first in the greeting of a recorded call."""
+        self.recorded = recorded or recording_notice is not None
         self.language = language
         """The call's language hint (web page, number dialled); None: none given."""
         self.typed_language = typed_language or _not_known
@@ -118,9 +121,10 @@ class CallDialogue:
 
     def greeting(self, state: DialogueState) -> Reply:
         reply = self.engine.greeting(state)
-        if self.recording_notice is None:
+        if not self.recorded:
             return reply
-        notice = tuple(s for s in _SENTENCE_END.split(self.recording_notice.strip()) if s)
+        said = self.recording_notice or self.say(state, "recording.notice")
+        notice = tuple(s for s in _SENTENCE_END.split(said.strip()) if s)
         return _with_chunks(reply, (*notice, *reply.chunks))
 
     def respond(
@@ -131,7 +135,7 @@ class CallDialogue:
         now: datetime,
         transcript: Transcript | None = None,
     ) -> Reply:
-        if self.recording_notice is not None and not state.recording_refused and text:
+        if self.recorded and not state.recording_refused and text:
             first_words = not any(line.speaker == "caller" for line in state.transcript)
             objection = find_objection(text, after_notice=first_words)
             if objection is not None:

@@ -54,7 +54,9 @@ def follow(
 def answering_language(unsupported: str) -> str:
     """The language to tell an unsupported caller so in: theirs where the agent has replies
     and a voice for it, else English."""
-    return unsupported if unsupported in SUPPORTED else "en"
+    from voice_agent.dialogue.replies import LANGUAGES
+
+    return unsupported if unsupported in SUPPORTED and unsupported in LANGUAGES else "en"
 
 
 def language_names(codes: tuple[str, ...], spoken_in: str) -> list[str]:

@@ -45,6 +45,10 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Kann ich sonst noch etwas für Sie tun?",
     "general.what_else": "Womit kann ich Ihnen helfen?",
     "general.goodbye": "Auf Wiederhören!",
+    "recording.notice": (
+        "Dieser Anruf wird aufgezeichnet, damit wir unseren Service prüfen können. "
+        "Wenn Sie das nicht möchten, sagen Sie es einfach."
+    ),
     "recording.stopped": "In Ordnung, dieser Anruf wird nicht aufgezeichnet.",
     "recording.carry_on": "Wie kann ich Ihnen helfen?",
     "general.yes_or_no": "Bitte sagen Sie Ja oder Nein.",

@@ -39,6 +39,10 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Is there anything else I can help with?",
     "general.what_else": "What can I help you with?",
     "general.goodbye": "Goodbye!",
+    "recording.notice": (
+        "This call is recorded so we can check how we did. "
+        "If you'd rather it wasn't, just say so."
+    ),
     "recording.stopped": "All right, this call won't be recorded.",
     "recording.carry_on": "How can I help?",
     "general.yes_or_no": "Please say yes or no.",

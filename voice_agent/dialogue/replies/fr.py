@@ -47,6 +47,10 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Puis-je vous aider pour autre chose ?",
     "general.what_else": "Que puis-je faire pour vous ?",
     "general.goodbye": "Au revoir !",
+    "recording.notice": (
+        "Cet appel est enregistré pour que nous puissions vérifier la qualité de notre service. "
+        "Si vous préférez qu'il ne le soit pas, dites-le simplement."
+    ),
     "recording.stopped": "Très bien, cet appel ne sera pas enregistré.",
     "recording.carry_on": "Comment puis-je vous aider ?",
     "general.yes_or_no": "Merci de répondre par oui ou par non.",
