@@ -3,7 +3,7 @@ duties, address changes. Scripted conversations against the demo shop."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +12,9 @@ from tests.dialogue.conftest import ANCHOR, Conversation, new_call
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies
 from voice_agent.stages.asr import Expect
+from voice_agent.store.db import Database
+from voice_agent.store.demo import demo_document
+from voice_agent.store.importer import import_document
 from voice_agent.store.repository import Repository
 from voice_agent.store.views import Stage
 from voice_agent.store.writes import ClaimWrite
@@ -320,3 +323,80 @@ def test_address_change_options_after_dispatch_in_french(
     for option in policies.address_change.after_dispatch_options:
         assert policies.said["fr"][option] in text
         assert option not in text
+
+
+# --- the shop's words in the call's language ------------------------------------------------
+
+
+def german_call(repository: Repository, policies: Policies) -> Conversation:
+    return new_call(DialogueEngine(repository, policies, language="de"), repository)
+
+
+def test_status_reads_the_event_text_in_the_call_language(
+    repository: Repository, policies: Policies
+) -> None:
+    # 45069: its last scan reads "Arrived at import customs"; the demo shop translated it.
+    call = german_call(repository, policies)
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
+    assert ": Beim Importzoll angekommen." in text
+    assert "rrived at import customs" not in text
+
+
+def test_a_text_the_shop_did_not_translate_is_read_as_stored(
+    repository: Repository, policies: Policies, database: Database
+) -> None:
+    # The shop's German table no longer has the text: a German call reads the carrier's words.
+    document = demo_document(ANCHOR)
+    document["translations"] = {"de": {"Out for delivery": "In Zustellung"}}
+    import_document(database, document, "the demo, a shorter German table")
+    call = german_call(repository, policies)
+    text = _verified(call, "Where is my order?", "45069", "one oh one one nine")
+    assert ": arrived at import customs." in text
+
+
+def test_the_lost_parcel_scan_is_read_in_the_call_language(
+    repository: Repository, policies: Policies
+) -> None:
+    # 47702: handed to UPS 12 days ago, presumed lost at the last mile.
+    call = german_call(repository, policies)
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    assert "Zur Zustellung an UPS übergeben" in text
+    assert "Handed over" not in text
+
+
+def test_evidence_the_policy_does_not_translate_is_said_in_the_shops_words(
+    repository: Repository, policies: Policies, database: Database
+) -> None:
+    # A policy file without German texts; the shop's table names one piece of evidence.
+    document = demo_document(ANCHOR)
+    document["translations"]["de"]["the courier's scan records"] = "die Scans des Zustellers"
+    import_document(database, document, "the demo, with an evidence name")
+    untranslated = replace(policies, said={})
+    call = german_call(repository, untranslated)
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    assert "die Scans des Zustellers" in text
+    assert "the courier's scan records" not in text
+    # The rest has no German words anywhere: said as the policy writes it.
+    assert "the courier's delivery investigation" in text
+
+
+def test_the_policys_own_translation_comes_before_the_shops(
+    repository: Repository, policies: Policies, database: Database
+) -> None:
+    document = demo_document(ANCHOR)
+    document["translations"]["de"]["the courier's scan records"] = "die Scans des Zustellers"
+    import_document(database, document, "the demo, with an evidence name")
+    call = german_call(repository, policies)
+    text = _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    assert policies.said["de"]["the courier's scan records"] in text
+    assert "die Scans des Zustellers" not in text
+
+
+def test_the_claim_stores_the_evidence_as_the_policy_names_it(
+    repository: Repository, policies: Policies
+) -> None:
+    call = german_call(repository, policies)
+    _verified(call, "my parcel is lost", "47702", "nine four one one oh")
+    reply = call.say("yes")
+    [claim] = [write for write in reply.writes if isinstance(write, ClaimWrite)]
+    assert "the courier's scan records" in claim.evidence_held

@@ -61,6 +61,20 @@ def test_a_bad_file_fails_with_every_problem_on_stderr(
     assert orders_in(url, ["7000", "4568"]) == {"7000": False, "4568": False}
 
 
+def test_a_bad_language_code_is_refused_with_its_field(
+    isolated_data_dir: dict[str, str], tmp_path: Path
+) -> None:
+    document = json.loads(EXAMPLE.read_text())
+    document["products"][0]["names"] = {"German": "Flache Powerbank"}
+    bad = tmp_path / "names.json"
+    bad.write_text(json.dumps(document))
+    result = run_cli(["data", "import", str(bad)], env=isolated_data_dir)
+    assert result.returncode == 1
+    assert f"{bad}: $.products[0].names.German: 'German' is not a language code" in result.stderr
+    url = isolated_data_dir["VOICE_AGENT_STORE__URL"]
+    assert orders_in(url, ["4567"]) == {"4567": False}
+
+
 def test_broken_json_names_line_and_column(
     isolated_data_dir: dict[str, str], tmp_path: Path
 ) -> None:

@@ -182,3 +182,26 @@ def test_a_database_at_0001_with_calls_in_it_upgrades_keeping_them(empty_url: st
         assert [t.text for t in repository.turns(1)] == ["Hello."]
         # Rows from before instances were recorded belong to no instance: none closes them.
         assert repository.close_abandoned_conversations("a:8080", started) == 0
+
+
+def test_a_database_at_0005_with_products_upgrades_keeping_them(empty_url: str) -> None:
+    settings = StoreSettings(url=empty_url)
+    products = table("products", column("sku"), column("name"), column("attributes", JSON()))
+    with open_database(settings, PathsSettings(), migrate=False) as old, old.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+        conn.execute(
+            products.insert(),
+            {"sku": "MUG-350", "name": "Ceramic mug 350 ml", "attributes": {"size": "350 ml"}},
+        )
+
+    with open_database(settings, PathsSettings()) as database:
+        assert current_revision(database.engine) == head_revision()
+        repository = Repository(database)
+        [mug] = repository.products()
+        # Stored before languages: no names, no translated values; said as written.
+        assert (mug.sku, mug.name, dict(mug.attributes)) == (
+            "MUG-350", "Ceramic mug 350 ml", {"size": "350 ml"},
+        )
+        assert (dict(mug.names), dict(mug.attributes_i18n)) == ({}, {})
+        assert mug.name_in("de") == "Ceramic mug 350 ml"
+        assert repository.shop_texts().text("de", "Out for delivery") == "Out for delivery"

@@ -109,3 +109,28 @@ def test_the_demo_imports_through_the_one_import_path(
     moved = repository.find_order("31146")
     assert moved is not None and moved.shipment is not None and moved.shipment.last_event
     assert moved.shipment.last_event.at == last.at + timedelta(days=1)
+
+
+SPOKEN = ("de", "es", "fr", "pt")
+"""The languages besides English the agent answers in: the demo shop speaks each of them."""
+
+
+def test_every_demo_product_has_a_name_in_each_language() -> None:
+    for product in demo_document(ANCHOR)["products"]:
+        assert set(product["names"]) == set(SPOKEN), product["sku"]
+        assert all(name.strip() for name in product["names"].values())
+
+
+def test_every_demo_event_text_is_translated() -> None:
+    document = demo_document(ANCHOR)
+    texts = {
+        event["text"]
+        for order in document["orders"]
+        if order["shipment"]
+        for event in order["shipment"]["events"]
+    }
+    for language in SPOKEN:
+        table = document["translations"][language]
+        assert texts - set(table) == set(), language
+        # A courier's name stays as it is in every language.
+        assert table["Handed over to Royal Mail for delivery"].count("Royal Mail") == 1

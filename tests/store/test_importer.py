@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.store.conftest import snapshot
-from tests.store.test_shopfile import BAD_RECORDS, Document, example
+from tests.store.test_shopfile import (
+    BAD_LANGUAGES,
+    BAD_RECORDS,
+    Document,
+    example,
+    with_languages,
+)
 from voice_agent.store import importer
 from voice_agent.store.db import Database
 from voice_agent.store.importer import import_document
@@ -194,4 +200,82 @@ def test_a_failure_while_writing_rolls_everything_back(
     with pytest.raises(RuntimeError, match="disk full"):
         import_document(database, document, "example")
     assert calls == 3
+    assert snapshot(database) == before
+
+
+# --- the shop's data per language -------------------------------------------------------------
+
+
+def test_names_values_and_translations_are_stored_and_read(
+    database: Database, repository: Repository
+) -> None:
+    summary = import_document(database, with_languages(), "languages")
+    assert summary.translations == 2
+    assert "2 translated texts" in str(summary)
+    products = {product.sku: product for product in repository.products()}
+    bank = products["PB-10K"]
+    assert dict(bank.names) == {"de": "Flache Powerbank", "es": "Batería externa delgada"}
+    assert bank.name_in("de") == "Flache Powerbank"
+    assert bank.name_in("fr") == "Slim power bank 10000 mAh"  # none given: as written
+    assert bank.attribute_in("material", "de") == "Aluminiumgehäuse"
+    assert bank.attribute_in("material", "es") == "aluminium shell"
+    assert dict(products["CASE-IP15"].names) == {}
+    texts = repository.shop_texts()
+    # Looked up whatever the case, spacing or final full stop of the stored event text.
+    assert texts.text("de", "Out for delivery.") == "In Zustellung"
+    assert texts.text("pt", "out for  delivery") == "Saiu para entrega"
+    assert texts.text("es", "Out for delivery") == "Out for delivery"
+    assert texts.text("de", "Delivered") == "Delivered"
+
+
+def test_a_file_without_languages_keeps_those_stored(
+    database: Database, repository: Repository
+) -> None:
+    import_document(database, with_languages(), "languages")
+    before = {product.sku: product for product in repository.products()}
+    import_document(database, example(), "a file written before languages")
+    after = {product.sku: product for product in repository.products()}
+    assert after == before
+    assert repository.shop_texts().text("de", "Out for delivery") == "In Zustellung"
+
+
+def test_given_names_and_languages_replace_the_stored_ones(
+    database: Database, repository: Repository
+) -> None:
+    import_document(database, with_languages(), "languages")
+    changed = with_languages()
+    changed["products"][0]["names"] = {"fr": "Batterie externe fine"}
+    changed["products"][0]["attributes_i18n"] = {}
+    changed["translations"] = {"de": {"Delivered": "Zugestellt"}}
+    import_document(database, changed, "changed")
+    bank = {product.sku: product for product in repository.products()}["PB-10K"]
+    assert dict(bank.names) == {"fr": "Batterie externe fine"}
+    assert dict(bank.attributes_i18n) == {}
+    texts = repository.shop_texts()
+    # German given again: its table is the file's; Portuguese left out: kept.
+    assert texts.text("de", "Delivered") == "Zugestellt"
+    assert texts.text("de", "Out for delivery") == "Out for delivery"
+    assert texts.text("pt", "Out for delivery") == "Saiu para entrega"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        pytest.param(mutate, path, id=case)
+        for case, mutate, path, _reason in BAD_LANGUAGES
+        if case in {"upper-case code", "value of no attribute", "the same text twice"}
+    ],
+)
+def test_a_bad_language_field_changes_nothing(
+    database: Database, mutate: Callable[[Document], None], path: str
+) -> None:
+    import_document(database, with_languages(), "languages")
+    before = snapshot(database)
+    bad = with_languages()
+    bad["products"][0]["names"]["es"] = "Otra batería"  # a valid change that must not land
+    bad["translations"]["pt"] = {"Delivered": "Entregue"}
+    mutate(bad)
+    with pytest.raises(ShopDataError) as raised:
+        import_document(database, bad, "bad.json")
+    assert [problem.path for problem in raised.value.problems] == [path]
     assert snapshot(database) == before

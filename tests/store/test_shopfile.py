@@ -251,3 +251,110 @@ def test_the_schema_names_the_same_stages_and_incoterms_as_the_store() -> None:
     definitions = schema()["$defs"]
     assert tuple(definitions["event"]["properties"]["stage"]["enum"]) == STAGES
     assert tuple(definitions["order"]["properties"]["incoterm"]["enum"]) == INCOTERMS
+
+
+# --- the shop's data per language -------------------------------------------------------------
+
+
+def with_languages() -> Document:
+    """The example with a product named in German and Spanish, a translated material and
+    the shop's translations of an event text."""
+    document = example()
+    product = document["products"][0]
+    product["names"] = {"de": "Flache Powerbank", "es": "Batería externa delgada"}
+    product["attributes_i18n"] = {"de": {"material": "Aluminiumgehäuse"}}
+    document["translations"] = {
+        "de": {"Out for delivery": "In Zustellung"},
+        "pt": {"Out for delivery": "Saiu para entrega"},
+    }
+    return document
+
+
+def test_a_file_without_languages_is_valid_and_gives_none() -> None:
+    shop = shop_data(example(), "example")
+    assert all(product.names is None for product in shop.products)
+    assert all(product.attributes_i18n is None for product in shop.products)
+    assert shop.translations == {}
+
+
+def test_names_attribute_values_and_translations_convert() -> None:
+    shop = shop_data(with_languages(), "example")
+    product = shop.products[0]
+    assert product.names == {"de": "Flache Powerbank", "es": "Batería externa delgada"}
+    assert product.attributes_i18n == {"de": {"material": "Aluminiumgehäuse"}}
+    assert shop.products[1].names is None
+    assert shop.translations == {
+        "de": {"Out for delivery": "In Zustellung"},
+        "pt": {"Out for delivery": "Saiu para entrega"},
+    }
+
+
+def test_the_shipped_shops_are_valid() -> None:
+    second = PROJECT_ROOT / "examples" / "shop-second.json"
+    assert validate(parse_json(second.read_bytes(), str(second))) == []
+
+
+def _put(keys: tuple[str, ...], value: Any) -> Callable[[Document], None]:
+    """A mutation that sets ``value`` under ``keys`` (which may hold dots and spaces)."""
+
+    def mutate(document: Document) -> None:
+        node: Any = document
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return mutate
+
+
+BAD_LANGUAGES: list[tuple[str, Callable[[Document], None], str, str]] = [
+    # (case, mutation, JSON path, reason)
+    ("upper-case code", _set("products.0.names.DE", "Powerbank"), "$.products[0].names.DE",
+     "'DE' is not a language code: two lower-case letters (ISO 639-1) such as de"),
+    ("language as a word", _set("translations.german", {}), "$.translations.german",
+     "'german' is not a language code: two lower-case letters (ISO 639-1) such as de"),
+    ("three-letter code", _set("products.0.attributes_i18n.deu", {}),
+     "$.products[0].attributes_i18n.deu",
+     "'deu' is not a language code: two lower-case letters (ISO 639-1) such as de"),
+    ("region in the code", _set("translations.pt-BR", {}), '$.translations["pt-BR"]',
+     "'pt-BR' is not a language code: two lower-case letters (ISO 639-1) such as de"),
+    ("names as a list", _set("products.0.names", ["Powerbank"]), "$.products[0].names",
+     "expected an object, got a list"),
+    ("name as a number", _set("products.0.names.fr", 3), "$.products[0].names.fr",
+     "expected a string, got the integer 3"),
+    ("empty name", _set("products.0.names.fr", ""), "$.products[0].names.fr",
+     "must not be empty"),
+    ("value as a number", _set("products.0.attributes_i18n.de.material", 1),
+     "$.products[0].attributes_i18n.de.material", "expected a string, got the integer 1"),
+    ("values as text", _set("products.0.attributes_i18n.es", "aluminio"),
+     "$.products[0].attributes_i18n.es", "expected an object, got the string 'aluminio'"),
+    ("value of no attribute", _set("products.0.attributes_i18n.de.colour", "silber"),
+     "$.products[0].attributes_i18n.de.colour",
+     "unknown attribute 'colour' (the product's attributes: capacity, compatibility, material, "
+     "ship_time.GB, ship_time.DE, ship_time.default)"),
+    ("translations as a list", _set("translations", []), "$.translations",
+     "expected an object, got a list"),
+    ("a language's table as text", _set("translations.fr", "En cours de livraison"),
+     "$.translations.fr", "expected an object, got the string 'En cours de livraison'"),
+    ("translation as a number", _set("translations.de.Delivered", 7),
+     "$.translations.de.Delivered", "expected a string, got the integer 7"),
+    ("empty translation", _set("translations.de.Delivered", ""), "$.translations.de.Delivered",
+     "must not be empty"),
+    ("empty text", _put(("translations", "de", ""), "Zugestellt"), '$.translations.de[""]',
+     "an empty text has nothing to translate"),
+    ("the same text twice", _put(("translations", "de", "out for delivery."), "Wird zugestellt"),
+     '$.translations.de["out for delivery."]',
+     "the same text as 'Out for delivery' (case, spacing and a final full stop do not count): "
+     "give it once"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "reason"),
+    [pytest.param(mutate, path, reason, id=case) for case, mutate, path, reason in BAD_LANGUAGES],
+)
+def test_a_bad_language_field_is_reported_with_its_path(
+    mutate: Callable[[Document], None], path: str, reason: str
+) -> None:
+    document = with_languages()
+    mutate(document)
+    assert validate(document) == [Problem(path, reason)]

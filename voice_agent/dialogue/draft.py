@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.state import Awaiting, DialogueState, Pending, UserTurn
 from voice_agent.store.repository import Repository
-from voice_agent.store.views import OrderView
+from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ class Draft:
     answered: list[str] = field(default_factory=list)
     """The orders an order flow answered about in this turn (for the overdue check)."""
     _orders: dict[str, OrderView | None] = field(default_factory=dict)
+    texts: ShopTexts = field(default_factory=ShopTexts)
+    """The shop's own translations of its texts (event texts, evidence names)."""
 
     @property
     def text(self) -> str:
@@ -58,6 +60,22 @@ class Draft:
         if number not in self._orders:
             self._orders[number] = self.repository.find_order(number)
         return self._orders[number]
+
+    @property
+    def language(self) -> str:
+        """The language the call is answered in."""
+        return self.speech.code
+
+    def shop_text(self, text: str) -> str:
+        """One of the shop's texts (a carrier's event text, an evidence name) as said in the
+        call's language: the shop's translation where it has one, else as stored."""
+        return self.texts.text(self.language, text)
+
+    def policy_texts(self, texts: Sequence[str]) -> list[str]:
+        """The policy file's texts (evidence names) as said in the call's language: the
+        policy's own translation (``[said.<code>]``), else the shop's, else as written."""
+        said = self.policies.said.get(self.language, {})
+        return [said.get(text) or self.shop_text(text) for text in texts]
 
     def say(self, key: str, **values: Any) -> None:
         self.chunks.append(self.speech.say(key, **values))

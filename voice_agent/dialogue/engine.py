@@ -68,7 +68,7 @@ from voice_agent.dialogue.state import (
     describe,
 )
 from voice_agent.store.repository import Repository
-from voice_agent.store.views import OrderView
+from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,11 @@ class DialogueEngine:
         """The product catalogue, read once (restart the agent after importing new products)."""
         return products.Catalogue(self.repository.products())
 
+    @cached_property
+    def shop_texts(self) -> ShopTexts:
+        """The shop's translations of its texts, read once (as the catalogue)."""
+        return self.repository.shop_texts()
+
     def initial_state(
         self,
         conversation_id: int | None = None,
@@ -186,6 +191,7 @@ class DialogueEngine:
             heard=self.understand(turn.text),
             state=state,
             references=self.references,
+            texts=self.shop_texts,
         )
         self._route(draft)
         chunks, writes = tuple(draft.chunks), tuple(draft.writes)
@@ -522,7 +528,7 @@ class DialogueEngine:
             self.catalogue.find(draft.text) is None
             and draft.state.product_sku is None
             and draft.state.awaiting is not Awaiting.PRODUCT
-            and self.catalogue.country(draft.text) is not None
+            and self.catalogue.country(draft.text, draft.language) is not None
             and products.asks_shipping(draft.text)
         )
 
@@ -551,7 +557,11 @@ class DialogueEngine:
             return True
         sku = draft.state.product_sku
         product = None if sku is None else self.catalogue.products.get(sku)
-        return product is not None and bool(products.attributes_asked(draft.text, product))
+        if product is None:
+            return False
+        return bool(
+            products.attributes_asked(draft.text, product, products.said_names(draft, product))
+        )
 
     def _order_request(self, draft: Draft, intent: Intent) -> None:
         number = self._order_number(draft)

@@ -103,7 +103,7 @@ def not_received(draft: Draft, order: OrderView) -> None:
         return
     if draft.policies.tracking.left_with.search(delivered.text):
         draft.say("ack.sorry")
-        draft.say("where.left", text=delivered.text.strip().rstrip("."))
+        draft.say("where.left", text=orders.scan_words(draft, delivered))
         draft.say("where.check_first")
         draft.fact("delivered_scan", delivered.text)
         mark = len(draft.chunks)
@@ -129,7 +129,7 @@ def delivery_location(draft: Draft, order: OrderView) -> None:
     )
     if says_more_than_delivered(delivered.text, draft.policies.tracking):
         # The scan's own words, whatever they say ("signed by the recipient", "in the porch").
-        draft.say("where.left", text=delivered.text.strip().rstrip("."))
+        draft.say("where.left", text=orders.scan_words(draft, delivered))
     else:
         draft.say("where.no_detail")
     draft.say("where.if_missing")
@@ -172,7 +172,7 @@ def item_claim(draft: Draft, order: OrderView, kind: ItemKind) -> None:
     draft.say(f"item.sorry.{kind}")
     draft.say(f"item.claim.{kind}")
     if photos:
-        draft.say("item.photos", evidence=speech.join(draft.policies.said_in(speech.code, photos)))
+        draft.say("item.photos", evidence=speech.join(draft.policy_texts(photos)))
     draft.say("item.outcome", days=speech.days(policy.outcome.days))
     draft.say("item.confirm")
     draft.fact("item_problem", kind)
@@ -330,7 +330,7 @@ def complaint(draft: Draft) -> None:
 
 def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
     speech = draft.speech
-    country = catalogue.country(draft.text)
+    country = catalogue.country(draft.text, draft.language)
     if country is None and draft.state.verified_order is not None:
         order = draft.order(draft.state.verified_order)
         country = None if order is None else order.customer.country
@@ -362,7 +362,7 @@ def delivery_time(draft: Draft, catalogue: Catalogue) -> None:
     else:
         draft.say("delivery_time.country", country=speech.country(country), value=said)
     faster = sorted(
-        product.name
+        product.name_in(draft.language)
         for product in catalogue.products.values()
         if product.attributes.get(key, usual) != usual
     )

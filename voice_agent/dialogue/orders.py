@@ -88,6 +88,21 @@ def event_text(event: EventView) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
+def spoken_event_text(draft: Draft, event: EventView) -> str:
+    """The event's words in the call's language: the shop's translation as the shop wrote it
+    (a German noun keeps its capital), else the carrier's own as the middle of a sentence."""
+    translated = draft.texts.translated(draft.language, event.text)
+    if translated is None:
+        return event_text(event)
+    return translated.strip().rstrip(".")
+
+
+def scan_words(draft: Draft, event: EventView) -> str:
+    """The event's words as a sentence of their own, in the call's language where the shop
+    translated them."""
+    return draft.shop_text(event.text).strip().rstrip(".")
+
+
 def evidence_for(
     stage: StagePolicy, order: OrderView, tracking: TrackingPolicy
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -163,7 +178,7 @@ def status(draft: Draft, order: OrderView) -> None:
         "status.event",
         date=speech.date(event.at.date()),
         place=spoken_place(event.place, country, speech),
-        text=event_text(event),
+        text=spoken_event_text(draft, event),
     )
     if delivered_event(order, draft.policies.tracking) is not None:
         draft.say("status.delivered", date=speech.date(event.at.date()))
@@ -239,7 +254,7 @@ def lost_parcel(draft: Draft, order: OrderView) -> None:
             date=speech.date(event.at.date()),
             stage=speech.say(f"stage.{event.stage}"),
         )
-        draft.say("lost.scan_text", text=event.text.strip().rstrip("."))
+        draft.say("lost.scan_text", text=scan_words(draft, event))
         if age < stage.lost_after:
             _holder(draft, order, event)  # "tried to deliver, where is it now?": who has it
             _not_lost_yet(draft, stage, event)
@@ -267,11 +282,11 @@ def propose_claim(draft: Draft, order: OrderView, stage: StagePolicy, policies: 
     outcome = policies.outcomes.for_claim(order.insured, party)
     draft.say("lost.responsible", party=party_name(speech, party, order))
     if held:
-        draft.say("lost.held", evidence=speech.join(policies.said_in(speech.code, held)))
+        draft.say("lost.held", evidence=speech.join(draft.policy_texts(held)))
     else:
         draft.say("lost.held_nothing")
     if missing:
-        draft.say("lost.missing", evidence=speech.join(policies.said_in(speech.code, missing)))
+        draft.say("lost.missing", evidence=speech.join(draft.policy_texts(missing)))
     else:
         draft.say("lost.missing_nothing")
     draft.say("lost.confirm")
@@ -412,7 +427,7 @@ def duties(draft: Draft, order: OrderView) -> None:
         draft.say("duties.shopper_how")
     if held and event is not None:
         draft.say("duties.held", date=speech.date(event.at.date()))
-        draft.say("duties.held_text", text=event.text.strip().rstrip("."))
+        draft.say("duties.held_text", text=scan_words(draft, event))
         if policy.payer == "seller":
             draft.say("duties.seller_documents")
         elif policy.documents:

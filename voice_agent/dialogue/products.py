@@ -3,6 +3,10 @@
 Product names are matched fuzzily (rapidfuzz) word by word, so "the earbuds", "that dashcam"
 and Whisper's "power-bank" find their product; the question's words pick the attributes to
 read out. Where the catalogue has no answer, the agent says so and offers a person.
+
+A product is found by any of its names: the catalogue's and the shop's name for it in each
+language ("Kaffeebecher"), accents aside (Whisper writes "ceramica" as often as "cerámica").
+It is named, and its attribute values read, in the call's language where the shop gave them.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from babel import Locale
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from voice_agent.dialogue import entities
 from voice_agent.dialogue.draft import Draft
@@ -26,7 +31,26 @@ logger = logging.getLogger(__name__)
 
 _MATCH = 85.0
 """rapidfuzz ratio (0..100) for two words to count as the same ("earbud" ~ "earbuds")."""
-_STOP = frozenset("a an and the for to of with in on by x".split())
+_STOP: dict[str, frozenset[str]] = {
+    "en": frozenset("a an and the for to of with in on by x".split()),
+    "de": frozenset(
+        "der die das den dem des ein eine einer und fur mit von zu im in aus x".split()
+    ),
+    "es": frozenset("el la los las un una y de del para con en por x".split()),
+    "fr": frozenset("le la les l un une et de du des d pour avec en a au aux x".split()),
+    "pt": frozenset("o a os as um uma e de do da dos das para com em x".split()),
+}
+"""Words a product name's matching ignores, by the name's language (folded: "für" is "fur")."""
+_HEAD_SPLIT: dict[str, str] = {
+    "en": r",| for | with | to ",
+    "de": r",| fur | mit | zu | aus ",
+    "es": r",| de | del | para | con | en ",
+    "fr": r",| de | du | des | d | pour | avec | en | a ",
+    "pt": r",| de | do | da | para | com | em ",
+}
+"""Where a name's head part ends ("Clear case for iPhone 15" -> "clear case")."""
+_HEAD_FIRST = frozenset({"es", "fr", "pt", "it"})
+"""Languages whose names put the head noun first ("taza de ceramica"); others put it last."""
 _UNIT = re.compile(r"^\d+[a-z]*$|^(?:mah|cm|mm|m|l|ml|gb|hd|w|v|pieces?)$")
 
 # Question words per attribute name (English; keys are the catalogue's attribute names).
@@ -93,6 +117,8 @@ _COUNTRY_ALIASES = {
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    """One of a product's names (the catalogue's or a language's), indexed for matching."""
+
     product: ProductView
     words: tuple[str, ...]
     heads: frozenset[str]
@@ -105,22 +131,28 @@ class Catalogue:
 
     def __init__(self, products: Sequence[ProductView]) -> None:
         self.products = {product.sku: product for product in products}
-        self._entries = tuple(_entry(product) for product in products)
+        self._entries = tuple(
+            _entry(product, name, language)
+            for product in products
+            for language, name in _names(product)
+        )
         names = Locale("en").territories
         self._countries: dict[str, str] = {
             str(name).lower(): str(code) for code, name in names.items() if len(code) == 2
         }
         self._countries.update(_COUNTRY_ALIASES)
+        self._by_language: dict[str, list[tuple[str, str]]] = {}
 
     def find(self, text: str) -> ProductView | None:
         """The product ``text`` names, or None when none is named clearly enough."""
-        said = _words(text)
-        if not said:
+        words = _words(text)
+        if not words:
             return None
+        said = _Said(words)
         best: tuple[bool, int, str] | None = None
         found: ProductView | None = None
         for entry in self._entries:
-            matched = [word for word in entry.words if _said(word, said)]
+            matched = [word for word in entry.words if said.has(word)]
             head = not entry.heads.isdisjoint(matched)
             if not head and len(matched) < 2:
                 continue
@@ -148,42 +180,115 @@ class Catalogue:
             parts.setdefault(current.sku, []).append(clause)
         return [(found[sku], " ".join(words)) for sku, words in parts.items()]
 
-    def country(self, text: str) -> str | None:
-        said = " ".join(entities.tokens(text))
-        for name in sorted(self._countries, key=len, reverse=True):
+    def country(self, text: str, language: str = "en") -> str | None:
+        """The country ``text`` names (its ISO code), in English or in ``language``
+        ("Deutschland", "Alemania"), accents aside."""
+        said = " ".join(entities.tokens(fold(text)))
+        for name, code in self._country_names(language):
             if re.search(rf"\b{re.escape(name)}\b", said):
-                return self._countries[name]
+                return code
         return None
+
+    def _country_names(self, language: str) -> list[tuple[str, str]]:
+        """(name, code), longest name first: English's and the call language's own."""
+        if language not in self._by_language:
+            names = dict(self._countries)
+            if language != "en":
+                names.update(_territories(language))
+            ordered = sorted(names.items(), key=lambda entry: len(entry[0]), reverse=True)
+            self._by_language[language] = ordered
+        return self._by_language[language]
+
+
+def _territories(language: str) -> dict[str, str]:
+    """The countries' names in ``language`` (Babel), folded and tokenized as callers' words
+    are; none for a code Babel does not know."""
+    try:
+        territories = Locale.parse(language).territories
+    except (ValueError, LookupError):
+        return {}
+    names: dict[str, str] = {}
+    for code, name in territories.items():
+        words = " ".join(entities.tokens(fold(str(name))))
+        if len(code) == 2 and words:
+            names[words] = str(code)
+    return names
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Cerámica" -> "ceramica", "Größe" -> "grosse"): names and
+    what the caller said are compared so."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _words(text: str) -> tuple[str, ...]:
-    words = [word for word in entities.tokens(text) if word.isalnum()]
+    words = [word for word in entities.tokens(fold(text)) if word.isalnum()]
     joined = [a + b for a, b in itertools.pairwise(words)]
     return tuple(words + joined)
 
 
-def _said(word: str, said: Sequence[str]) -> bool:
-    return any(_same(word, candidate) for candidate in said)
+class _Said:
+    """The words a caller said, asked whether each word of a name is among them.
+
+    Two words are the same fuzzily when both are long ("earbud" ~ "earbuds"); when either is
+    short, only up to a plural "s" (a fuzzy "and" would otherwise be "band"). Each name word
+    is decided once a turn: the catalogue's names share many words, in every language.
+    """
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self._exact = frozenset(words)
+        self._long = [word for word in self._exact if len(word) > _SHORT]
+        self._decided: dict[str, bool] = {}
+
+    def has(self, word: str) -> bool:
+        decided = self._decided.get(word)
+        if decided is None:
+            decided = self._decided[word] = self._decide(word)
+        return decided
+
+    def _decide(self, word: str) -> bool:
+        exact = self._exact
+        if word in exact or word + "s" in exact or word + "es" in exact:
+            return True
+        if word.endswith("s") and len(word) - 1 <= _SHORT and word[:-1] in exact:
+            return True  # a short word said without its plural "s" ("cup" for "cups")
+        if len(word) <= _SHORT:
+            return False
+        best = process.extractOne(word, self._long, scorer=fuzz.ratio, score_cutoff=_MATCH)
+        return best is not None
 
 
-def _same(word: str, candidate: str) -> bool:
-    """Fuzzy for long words ("earbud" ~ "earbuds"); short ones must match up to a plural "s"
-    (a fuzzy "and" would otherwise be "band")."""
-    if min(len(word), len(candidate)) <= 4:
-        return candidate in (word, word + "s", word + "es") or word == candidate + "s"
-    return fuzz.ratio(word, candidate) >= _MATCH
+_SHORT = 4
+"""Words this long or shorter match only exactly, up to a plural "s"."""
 
 
-def _entry(product: ProductView) -> _Entry:
-    name = product.name.lower()
-    head_part = re.split(r",| for | with | to ", name)[0]
-    words = [word for word in re.findall(r"[a-z0-9]+", name) if word not in _STOP]
+def _names(product: ProductView) -> list[tuple[str, str]]:
+    """(language, name) for each of the product's names; the catalogue's own counts as English
+    for its grammar (head noun last), the shop's base language being unknown."""
+    return [("en", product.name), *sorted(product.names.items())]
+
+
+def _entry(product: ProductView, spoken: str, language: str) -> _Entry:
+    name = fold(spoken)
+    stop = _STOP.get(language, _STOP["en"])
+    head_part = re.split(_HEAD_SPLIT.get(language, _HEAD_SPLIT["en"]), f" {name} ")[0]
+    words = [word for word in re.findall(r"[a-z0-9]+", name) if word not in stop]
     content = [word for word in words if not _UNIT.match(word)]
-    head_words = [word for word in re.findall(r"[a-z0-9]+", head_part) if not _UNIT.match(word)]
-    head = head_words[-1] if head_words else (content[-1] if content else name)
+    head_words = [
+        word
+        for word in re.findall(r"[a-z0-9]+", head_part)
+        if not _UNIT.match(word) and word not in stop
+    ]
+    head_first = language in _HEAD_FIRST
+    if head_words:
+        head = head_words[0] if head_first else head_words[-1]
+    else:
+        head = content[-1] if content else name
     heads = {head}
     if len(head_words) >= 2:
-        heads.add(head_words[-2] + head)
+        # The word next to the head, joined to it as Whisper sometimes writes it ("dashcam").
+        heads.add(head + head_words[1] if head_first else head_words[-2] + head)
     joined = [a + b for a, b in itertools.pairwise(content)]
     return _Entry(product, tuple(dict.fromkeys(content + joined)), frozenset(heads))
 
@@ -206,22 +311,30 @@ def clauses(question: str) -> list[str]:
     return [" ".join(part) for part in parts if part]
 
 
-def attributes_asked(question: str, product: ProductView) -> list[str]:
+def attributes_asked(
+    question: str, product: ProductView, said_names: Mapping[str, str] | None = None
+) -> list[str]:
     """The product's attribute names the question asks about, in the order asked: for each
-    part of the question the best matches (at most two a part)."""
+    part of the question the best matches (at most two a part). ``said_names``: an attribute's
+    name in the call's language (the shop's translation), found in the question as its own."""
     names: list[str] = []
-    for clause in clauses(question):
-        names.extend(name for name in _clause_attributes(clause, product) if name not in names)
+    spoken = {
+        name: " ".join(entities.tokens(fold(said))) for name, said in (said_names or {}).items()
+    }
+    for clause in clauses(fold(question)):
+        found = _clause_attributes(clause, product, spoken)
+        names.extend(name for name in found if name not in names)
     return names
 
 
-def _clause_attributes(said: str, product: ProductView) -> list[str]:
+def _clause_attributes(said: str, product: ProductView, spoken: Mapping[str, str]) -> list[str]:
     scored: list[tuple[int, str]] = []
     for name in product.attributes:
         if name.startswith("ship_time."):
             continue
         score = 0
-        if re.search(rf"\b{re.escape(name)}s?\b", said):
+        names = {name, spoken.get(name, name)}
+        if any(re.search(rf"\b{re.escape(alias)}s?\b", said) for alias in names):
             score = 2
         elif name in _ATTRIBUTE_WORDS and re.search(rf"\b(?:{_ATTRIBUTE_WORDS[name]})\b", said):
             score = 1
@@ -270,7 +383,8 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     draft.fact("product_question", question)
     if _SHIPPING.search(" ".join(entities.tokens(question))):
         # "What is it made of, and how long does shipping to Canada take?": both.
-        names = [name for name in attributes_asked(question, product) if "ship" not in name]
+        asked_names = attributes_asked(question, product, said_names(draft, product))
+        names = [name for name in asked_names if "ship" not in name]
         if names:
             draft.say("ack.sure")
             _facts(draft, product, names)
@@ -283,7 +397,7 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
     if several:
         _several(draft, several, question)
         return
-    names = attributes_asked(question, product)
+    names = attributes_asked(question, product, said_names(draft, product))
     if names:
         draft.say("ack.sure")
         _facts(draft, product, names)
@@ -291,19 +405,30 @@ def answer(draft: Draft, catalogue: Catalogue, asked: bool) -> None:
         return
     if not asked:
         draft.say("ack.sure")
-        draft.say("product.what", product=product.name)
+        draft.say("product.what", product=product.name_in(draft.language))
         draft.ask(Awaiting.NOTHING)
         return
     _unknown(draft, product)
 
 
+def said_names(draft: Draft, product: ProductView) -> dict[str, str]:
+    """The product's attribute names as said in the call's language, where they differ from
+    the catalogue's (a question may use them: "Welche Größe?")."""
+    spoken = {name: spoken_attribute(draft, name) for name in product.attributes}
+    return {name: said for name, said in spoken.items() if said != name}
+
+
 def _facts(draft: Draft, product: ProductView, names: Sequence[str]) -> None:
-    """One short clause an attribute; the product is named once."""
+    """One short clause an attribute; the product is named once, all in the call's language
+    where the shop gave its words."""
+    language = draft.language
     for index, name in enumerate(names):
-        value = product.attributes[name]
-        said = attribute_said(draft.speech, name)
+        value = product.attribute_in(name, language)
+        said = spoken_attribute(draft, name)
         if index == 0:
-            draft.say("product.fact", product=product.name, attribute=said, value=value)
+            draft.say(
+                "product.fact", product=product.name_in(language), attribute=said, value=value
+            )
         else:
             draft.say("product.fact_more", attribute=said[:1].upper() + said[1:], value=value)
 
@@ -329,15 +454,36 @@ def attribute_said(speech: Speech, name: str) -> str:
     return speech.say(key) if key in speech.templates else name
 
 
+def spoken_attribute(draft: Draft, name: str) -> str:
+    """The attribute's name in the call's language: the shop's own word for it (its
+    translations table), else the replies' (``attribute.*``), else as the catalogue spells it."""
+    translated = draft.texts.translated(draft.language, name)
+    return translated if translated is not None else attribute_said(draft.speech, name)
+
+
+def _ship_time_value(draft: Draft, product: ProductView, key: str) -> str:
+    """A shipping time in the call's language: the shop's translation, else "8 to 13 days"
+    said through the replies."""
+    translated = product.attributes_i18n.get(draft.language, {}).get(key)
+    return (
+        translated
+        if translated is not None
+        else ship_time_said(draft.speech, product.attributes[key])
+    )
+
+
 def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: str) -> None:
     """A question about several products: what was asked about each, product by product."""
     draft.say("ack.sure")
     for product, about in named:
-        names = attributes_asked(about, product) or attributes_asked(question, product)
+        aliases = said_names(draft, product)
+        names = attributes_asked(about, product, aliases) or attributes_asked(
+            question, product, aliases
+        )
         if names:
             _facts(draft, product, names)
         else:
-            draft.say("product.unknown", product=product.name)
+            draft.say("product.unknown", product=product.name_in(draft.language))
     last = named[-1][0]
     draft.update(product_sku=last.sku)
     draft.fact("product", last.sku)
@@ -345,28 +491,31 @@ def _several(draft: Draft, named: Sequence[tuple[ProductView, str]], question: s
 
 
 def _ship_time(draft: Draft, catalogue: Catalogue, product: ProductView, question: str) -> None:
-    country = catalogue.country(question)
+    country = catalogue.country(question, draft.language)
     if country is None and draft.state.verified_order is not None:
         order = draft.order(draft.state.verified_order)
         country = order.customer.country if order is not None else None
-    value = product.attributes.get(f"ship_time.{country}") if country else None
-    if value is not None and country is not None:
+    language = draft.language
+    key = f"ship_time.{country}"
+    if country is not None and key in product.attributes:
         draft.say("ack.sure")
         draft.say(
             "product.ship_time",
-            product=product.name,
+            product=product.name_in(language),
             country=draft.speech.country(country),
-            value=ship_time_said(draft.speech, value),
+            value=_ship_time_value(draft, product, key),
         )
         _done(draft)
         return
-    default = product.attributes.get("ship_time.default")
-    if default is None:
+    if "ship_time.default" not in product.attributes:
         _unknown(draft, product)
         return
     draft.say("ack.sure")
-    value = ship_time_said(draft.speech, default)
-    draft.say("product.ship_time_default", product=product.name, value=value)
+    draft.say(
+        "product.ship_time_default",
+        product=product.name_in(language),
+        value=_ship_time_value(draft, product, "ship_time.default"),
+    )
     _done(draft)
 
 
@@ -378,9 +527,9 @@ def asks_shipping(text: str) -> bool:
 def _unknown(draft: Draft, product: ProductView) -> None:
     known = [name for name in product.attributes if not name.startswith("ship_time.")]
     draft.say("ack.sorry")
-    draft.say("product.unknown", product=product.name)
+    draft.say("product.unknown", product=product.name_in(draft.language))
     if known:
-        said = [attribute_said(draft.speech, name) for name in known]
+        said = [spoken_attribute(draft, name) for name in known]
         draft.say("product.known", attributes=draft.speech.join(said))
     _offer_person(draft, product)
 

@@ -4,6 +4,9 @@ Products are matched by SKU and orders by number, so importing the same file twi
 instead of duplicating; an order's items and its shipment's tracking events are replaced by the
 file's. Orders absent from the file are left alone. On any problem nothing changes.
 
+A product's names and attribute values per language, and the shop's translations of its
+texts, are replaced where the file gives them and kept where it leaves them out.
+
 An address an agent changed stays until the shop's file carries it (store/address_changes.py):
 the summary lists the changes kept.
 """
@@ -11,12 +14,12 @@ the summary lists the changes kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from voice_agent.store.address_changes import (
@@ -33,6 +36,7 @@ from voice_agent.store.models import (
     Refund,
     ReturnRecord,
     Shipment,
+    ShopTranslation,
     TrackingEvent,
     phone_key,
 )
@@ -61,6 +65,8 @@ class ImportSummary:
     """Orders whose agent-made address change the file does not carry yet: kept."""
     confirmed_address_changes: int = 0
     """Agent-made address changes the file carries: now confirmed."""
+    translations: int = 0
+    """The shop's translated texts stored (all languages the file gives)."""
 
     def __str__(self) -> str:
         text = (
@@ -68,6 +74,8 @@ class ImportSummary:
             f"orders: {self.orders_added} added, {self.orders_updated} updated; "
             f"{self.events} tracking events"
         )
+        if self.translations:
+            text += f"; {self.translations} translated texts"
         if self.confirmed_address_changes:
             text += f"; confirmed {self.confirmed_address_changes} address changes"
         if self.kept_address_changes:
@@ -99,6 +107,7 @@ def import_document(
         shop = shop_data(document, source, known_skus)
         products_added, products_updated = _upsert_products(session, shop.products)
         orders = _upsert_orders(session, shop.orders, imported_at)
+        _replace_translations(session, shop.translations)
         session.flush()
     summary = ImportSummary(
         products_added=products_added,
@@ -108,6 +117,7 @@ def import_document(
         events=sum(len(order.shipment.events) for order in shop.orders if order.shipment),
         kept_address_changes=orders.kept,
         confirmed_address_changes=orders.confirmed,
+        translations=sum(len(table) for table in shop.translations.values()),
     )
     logger.info("imported %s: %s", source, summary)
     return summary
@@ -138,7 +148,32 @@ def _upsert_products(session: Session, records: tuple[ProductRecord, ...]) -> tu
             existing[record.sku] = product
         product.name = record.name
         product.attributes = dict(record.attributes)
+        # Left out of the file: the stored translations stay (files written before them).
+        if record.names is not None:
+            product.names = dict(record.names)
+        elif product.names is None:
+            product.names = {}
+        if record.attributes_i18n is not None:
+            product.attributes_i18n = {
+                language: dict(values) for language, values in record.attributes_i18n.items()
+            }
+        elif product.attributes_i18n is None:
+            product.attributes_i18n = {}
     return added, len(records) - added
+
+
+def _replace_translations(session: Session, translations: Mapping[str, Mapping[str, str]]) -> None:
+    """Each language the file gives replaces that language's table; the others stay."""
+    if not translations:
+        return
+    session.execute(
+        delete(ShopTranslation).where(ShopTranslation.language.in_(sorted(translations)))
+    )
+    session.add_all(
+        ShopTranslation(language=language, text=text, translation=translation)
+        for language, table in translations.items()
+        for text, translation in table.items()
+    )
 
 
 def _upsert_orders(

@@ -127,6 +127,25 @@ class Product(Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     attributes: Mapped[dict[str, str]] = mapped_column(JSON)
+    names: Mapped[dict[str, str]] = mapped_column(JSON, server_default="{}")
+    """The shop's name for the product per language code, where given."""
+    attributes_i18n: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, server_default="{}")
+    """Attribute values per language code, where given."""
+
+
+class ShopTranslation(Base):
+    """One of the shop's texts (a carrier's event text, an evidence name) in one language."""
+
+    __tablename__ = "shop_translations"
+    __table_args__ = (
+        UniqueConstraint("language", "text", name="uq_shop_translations_language_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(String(500))
+    """As the shop stores it (in its events, its policy)."""
+    translation: Mapped[str] = mapped_column(String(500))
 
 
 class Order(Base):

@@ -32,6 +32,7 @@ from voice_agent.store.models import (
     ReturnRequestRow,
     Shipment,
     ShopRequestRow,
+    ShopTranslation,
     TrackingEvent,
     Turn,
     VerificationAttemptRow,
@@ -56,6 +57,7 @@ from voice_agent.store.views import (
     ReturnView,
     ShipmentView,
     ShopRequestView,
+    ShopTexts,
     Stage,
 )
 from voice_agent.store.writes import (
@@ -140,7 +142,30 @@ class Repository:
     def products(self) -> list[ProductView]:
         with self.database.transaction() as session:
             rows = session.scalars(select(Product).order_by(Product.sku))
-            return [ProductView(row.sku, row.name, dict(row.attributes)) for row in rows]
+            return [
+                ProductView(
+                    row.sku,
+                    row.name,
+                    dict(row.attributes),
+                    names=dict(row.names or {}),
+                    attributes_i18n={
+                        language: dict(values)
+                        for language, values in (row.attributes_i18n or {}).items()
+                    },
+                )
+                for row in rows
+            ]
+
+    def shop_texts(self) -> ShopTexts:
+        """The shop's translations of its texts (event texts, evidence names), all languages."""
+        with self.database.transaction() as session:
+            rows = session.execute(
+                select(ShopTranslation.language, ShopTranslation.text, ShopTranslation.translation)
+            ).all()
+        tables: dict[str, dict[str, str]] = {}
+        for language, text, translation in rows:
+            tables.setdefault(language, {})[text] = translation
+        return ShopTexts.of(tables)
 
     def failed_attempts(self, order_number: str, since: datetime) -> int:
         """Failed verification attempts on this order number at or after ``since``."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -22,7 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.store.db import StoreError
-from voice_agent.store.views import Incoterm, RefundStatus, Stage
+from voice_agent.store.views import Incoterm, RefundStatus, Stage, text_key
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ class ProductRecord:
     sku: str
     name: str
     attributes: Mapping[str, str]
+    names: Mapping[str, str] | None = None
+    """The name per language code; None when the file leaves them out (the stored ones stay)."""
+    attributes_i18n: Mapping[str, Mapping[str, str]] | None = None
+    """Attribute values per language code; None when left out (the stored ones stay)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,8 @@ class OrderRecord:
 class ShopData:
     products: tuple[ProductRecord, ...]
     orders: tuple[OrderRecord, ...]
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language code -> {text as stored: translation}; only the languages the file gives."""
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -180,9 +187,11 @@ def shop_data(document: Any, source: str, known_skus: Collection[str] = ()) -> S
     problems = validate(document, known_skus)
     if problems:
         raise ShopDataError(source, problems)
+    translations = document.get("translations", {})
     return ShopData(
         products=tuple(_product(raw) for raw in document.get("products", [])),
         orders=tuple(_order(raw) for raw in document.get("orders", [])),
+        translations={language: dict(table) for language, table in translations.items()},
     )
 
 
@@ -236,6 +245,10 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
     instance: Any = error.instance
     expected: Any = error.validator_value
     subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.schema_path:
+        # A bad key: its own path names it (the validator reports the object's).
+        yield from _explain_key((*path, str(instance)), error, subschema)
+        return
     match error.validator:
         case "required":
             for name in cast(list[str], expected):
@@ -269,6 +282,19 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
             yield path, f"too long ({len(instance)} characters; at most {expected})"
         case _:
             yield path, error.message
+
+
+def _explain_key(
+    path: JsonPath, error: ValidationError, subschema: dict[str, Any]
+) -> Iterator[tuple[JsonPath, str]]:
+    if error.validator == "pattern":
+        yield path, f"{error.instance!r} is not {subschema.get('x-expected', 'a valid name')}"
+    elif error.validator == "minLength":
+        yield path, "an empty text has nothing to translate"
+    elif error.validator == "maxLength":
+        yield path, f"too long (at most {error.validator_value} characters)"
+    else:
+        yield path, error.message
 
 
 _TYPE_WORDS = {
@@ -328,6 +354,51 @@ def _content_problems(
         }
     for index, order in enumerate(orders):
         yield from _order_problems(("orders", index), order, skus)
+    for index, product in enumerate(products):
+        yield from _translated_attribute_problems(("products", index), product)
+    yield from _translation_problems(document.get("translations"))
+
+
+def _translated_attribute_problems(
+    path: JsonPath, product: dict[str, Any]
+) -> Iterator[tuple[JsonPath, str]]:
+    """A translated value needs the attribute it translates (a misspelt name is never said)."""
+    attributes = product.get("attributes")
+    by_language = product.get("attributes_i18n")
+    if not isinstance(attributes, dict) or not isinstance(by_language, dict):
+        return
+    known = ", ".join(attributes) or "none"
+    for language, values in by_language.items():
+        if not isinstance(values, dict):
+            continue
+        for name in values:
+            if name not in attributes:
+                yield (
+                    (*path, "attributes_i18n", language, name),
+                    f"unknown attribute {name!r} (the product's attributes: {known})",
+                )
+
+
+def _translation_problems(translations: Any) -> Iterator[tuple[JsonPath, str]]:
+    """Two entries for what is looked up as one text (case, spacing, a final full stop)."""
+    if not isinstance(translations, dict):
+        return
+    for language, table in translations.items():
+        if not isinstance(table, dict):
+            continue
+        first: dict[str, str] = {}
+        for text in table:
+            key = text_key(text)
+            if key in first:
+                yield (
+                    ("translations", language, text),
+                    (
+                        f"the same text as {first[key]!r} (case, spacing and a final full stop "
+                        "do not count): give it once"
+                    ),
+                )
+            else:
+                first[key] = text
 
 
 def _list(value: Any) -> list[dict[str, Any]]:
@@ -418,15 +489,34 @@ def _sort_key(path: JsonPath) -> tuple[tuple[int, int | str], ...]:
 def _render(path: Iterable[str | int]) -> str:
     text = "$"
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _NAME.fullmatch(part):
+            text += f".{part}"
+        else:  # a key with spaces or punctuation, e.g. a text to translate: quoted
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
     return text
+
+
+_NAME = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
+"""A key written plainly in a path (``ship_time.GB`` included); others are quoted."""
 
 
 # --- conversion of a valid document --------------------------------------------------------
 
 
 def _product(raw: dict[str, Any]) -> ProductRecord:
-    return ProductRecord(raw["sku"], raw["name"], dict(raw["attributes"]))
+    names = raw.get("names")
+    by_language = raw.get("attributes_i18n")
+    return ProductRecord(
+        raw["sku"],
+        raw["name"],
+        dict(raw["attributes"]),
+        names=None if names is None else dict(names),
+        attributes_i18n=None
+        if by_language is None
+        else {language: dict(values) for language, values in by_language.items()},
+    )
 
 
 def _order(raw: dict[str, Any]) -> OrderRecord:

@@ -6,7 +6,7 @@ Times are timezone-aware UTC datetimes; money is ``Decimal`` in the order's curr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, get_args
@@ -175,6 +175,52 @@ class ProductView:
     attributes: Mapping[str, str]
     """Free-form facts ("size", "material", ...); ``ship_time.XX`` per destination country
     and ``ship_time.default`` by convention (docs/import-format.md)."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """The shop's name for it per language code ("de" -> "Kaffeebecher"), where given."""
+    attributes_i18n: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Attribute values per language code: {"de": {"material": "Steinzeug"}}, where given."""
+
+    def name_in(self, language: str) -> str:
+        """The name to say in ``language``: the shop's own for it, else ``name`` as it is."""
+        return self.names.get(language, self.name)
+
+    def attribute_in(self, attribute: str, language: str) -> str:
+        """The value of ``attribute`` to say in ``language`` (it must be one of ``attributes``):
+        the shop's translation, else the value as written."""
+        return self.attributes_i18n.get(language, {}).get(attribute, self.attributes[attribute])
+
+
+def text_key(text: str) -> str:
+    """How a shop text is looked up: case, spacing and a final full stop do not matter
+    ("Out for delivery." and "out for  delivery" are the same text)."""
+    return " ".join(text.split()).rstrip(".").casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class ShopTexts:
+    """The shop's translations of its own texts (carriers' event texts, evidence names, ...)."""
+
+    keyed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language code -> {``text_key`` of the text as stored: the text as said in that
+    language}; build it with ``ShopTexts.of``."""
+
+    @classmethod
+    def of(cls, translations: Mapping[str, Mapping[str, str]]) -> ShopTexts:
+        """From the shop file's table: language code -> {text as stored: translation}."""
+        return cls(
+            {
+                language: {text_key(source): said for source, said in table.items()}
+                for language, table in translations.items()
+            }
+        )
+
+    def translated(self, language: str, text: str) -> str | None:
+        """The shop's translation of ``text`` into ``language``, or None where it has none."""
+        return self.keyed.get(language, {}).get(text_key(text))
+
+    def text(self, language: str, text: str) -> str:
+        """``text`` in ``language`` where the shop translated it, else as it is."""
+        return self.translated(language, text) or text
 
 
 @dataclass(frozen=True, slots=True)

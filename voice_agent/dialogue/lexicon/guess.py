@@ -45,6 +45,8 @@ def text_language(text: str, offered: tuple[str, ...]) -> str | None:
     votes: dict[str, float] = defaultdict(float)
     voters: dict[str, set[str]] = defaultdict(set)
     for word in _WORD.findall(text.lower().replace("’", "'")):
+        if len(word) == 1 and word.isascii():
+            continue  # a spelled letter ("M one one A E"), or "a" / "e" / "y": any language
         for language, share in _word_votes(word).items():
             votes[language] += share
             voters[language].add(word)
