@@ -129,7 +129,7 @@ def corpus_lines(folder: Path = CORPUS) -> list[CorpusLine]:
 
 def renderer(settings: Settings) -> Renderer:
     """The bench's renderer: espeak-ng and Piper voices, cached WAVs in var/bench/voices."""
-    piper = piper_speaker(ModelStore(settings.models, settings.paths), settings.tts.voice)
+    piper = piper_speaker(ModelStore(settings.models, settings.paths), settings.tts.voices["en"])
     return Renderer(settings.paths.data / "bench" / "voices", piper)
 
 

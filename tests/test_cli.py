@@ -25,6 +25,16 @@ def test_bad_setting_is_refused_at_start() -> None:
     assert "asr.cpu_threads = 'lots' (from environment)" in result.stderr
 
 
+def test_say_speaks_in_the_language_asked_for(tmp_path: Path) -> None:
+    wav = tmp_path / "antwort.wav"
+    said = run_cli(["say", "--language", "de", "Ihr Paket kommt morgen.", "-o", str(wav)])
+    assert said.returncode == 0, said.stderr
+    assert wav.stat().st_size > 16_000  # over half a second of 16 kHz audio
+    refused = run_cli(["say", "--language", "it", "Il pacco arriva domani.", "-o", str(wav)])
+    assert refused.returncode != 0
+    assert "no voice for language 'it'" in refused.stderr
+
+
 def test_say_then_transcribe_round_trip(tmp_path: Path) -> None:
     wav = tmp_path / "reply.wav"
     said = run_cli(

@@ -23,8 +23,10 @@ def test_config_file_overrides_defaults_and_env_overrides_file(tmp_path: Path) -
 
 
 def test_environment_lists_are_json() -> None:
-    settings = load_settings(environ={"VOICE_AGENT_TTS__CACHED_PROMPTS": '["Hello.", "Bye."]'})
-    assert settings.tts.cached_prompts == ("Hello.", "Bye.")
+    environ = {"VOICE_AGENT_TTS__CACHED_PROMPTS__DE": '["Hallo.", "Tschüss."]'}
+    settings = load_settings(environ=environ)
+    assert settings.tts.cached_prompts["de"] == ("Hallo.", "Tschüss.")
+    assert settings.tts.cached_prompts["en"] == ("One moment.",)  # the default file's, kept
 
 
 def test_unrelated_environment_is_ignored() -> None:

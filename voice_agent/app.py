@@ -134,7 +134,7 @@ class App:
         loop = asyncio.get_running_loop()
         final = self.inference_scheduler.lane(Lane.FINAL)
         await loop.run_in_executor(final, self.asr.load)
-        await self.tts.warm_up()
+        await self.tts.warm_up(self.settings.languages.offered)
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
         await self.asr.transcribe(AudioFrame.concat(spoken))
         if self.multilingual:
@@ -201,19 +201,25 @@ class App:
         return SentenceEmbedder(self.models)
 
     @cached_property
-    def intent_classifier(self) -> IntentClassifier:
-        """Built once per process: the exemplars and labelled turns of the dialogue's language,
-        embedded, and the classifier's softmax head trained on them."""
-        from voice_agent.dialogue.classifier import IntentClassifier, load_exemplars
+    def intent_classifiers(self) -> dict[str, IntentClassifier]:
+        """Built once per process: per offered language, the classifier reading its turns
+        (English's head on its own phrases; the other languages' one head on theirs and
+        English's), every phrase embedded once and the softmax heads trained."""
+        from voice_agent.dialogue.classifier import classifiers_by_language
 
-        exemplars = load_exemplars(self.settings.languages.default)
-        return IntentClassifier(self.sentence_embedder, exemplars)
+        return classifiers_by_language(self.sentence_embedder, self.settings.languages.offered)
+
+    @cached_property
+    def intent_classifier(self) -> IntentClassifier:
+        """The default language's classifier."""
+        return self.intent_classifiers[self.settings.languages.default]
 
     @cached_property
     def understander(self) -> Understander:
+        """Reads a turn in any offered language: ``understander(text, language=...)``."""
         from voice_agent.dialogue.understanding import Understander
 
-        return Understander(self.intent_classifier)
+        return Understander(self.intent_classifier, self.intent_classifiers)
 
     @cached_property
     def dialogue_engine(self) -> DialogueEngine:

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     say.add_argument("text")
     say.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wav")
     say.add_argument("--rate", type=int, default=None, help="sample rate of the file")
+    say.add_argument(
+        "--language", default="en", metavar="CODE", help="the text's language (en de es fr pt)"
+    )
     say.set_defaults(command=_say)
 
     call = sub.add_parser("call", parents=[common], help="run a whole call from a WAV file")
@@ -168,7 +171,12 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     app = App(settings)
 
     async def run() -> AudioFrame:
-        frames = [frame async for frame in app.tts.synthesize(args.text, "en")]
+        from voice_agent.stages.tts.voices import VoiceError
+
+        try:
+            frames = [frame async for frame in app.tts.synthesize(args.text, args.language)]
+        except VoiceError as error:
+            raise CliError(str(error)) from None
         if not frames:
             raise CliError(f"nothing to say: {args.text!r} has no words to speak")
         return AudioFrame.concat(frames)

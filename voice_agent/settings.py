@@ -102,8 +102,36 @@ class AsrSettings(Section):
     check."""
 
 
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+class CustomVoiceSettings(Section):
+    """An operator's own Piper voice for one language: both files are checked against their
+    sha256 before anything loads them (a mismatch is refused with both digests named)."""
+
+    onnx: Path
+    """The voice's ``.onnx`` model (an absolute path, or relative to the working directory)."""
+    config: Path
+    """Its ``.onnx.json`` (sample rate, phoneme map, espeak voice)."""
+    onnx_sha256: str = Field(pattern=SHA256_HEX)
+    config_sha256: str = Field(pattern=SHA256_HEX)
+
+
 class TtsSettings(Section):
-    voice: Literal["piper-joe-medium"] = "piper-joe-medium"
+    voices: dict[str, str] = {
+        "en": "piper-joe-medium",
+        "de": "espeak-ng-de",
+        "es": "espeak-ng-es",
+        "fr": "espeak-ng-fr",
+        "pt": "espeak-ng-pt-br",
+    }
+    """The voice of each language: a ``tts`` model of models/MANIFEST.toml (a Piper voice) or
+    one of espeak-ng's (``espeak-ng-de``, ``espeak-ng-es``, ``espeak-ng-fr``,
+    ``espeak-ng-pt-br``, ``espeak-ng-en-us``: robotic, the floor where no natural offline voice
+    is packaged)."""
+    custom: dict[str, CustomVoiceSettings] = {}
+    """An operator's own Piper voice per language (``[tts.custom.de]``); it replaces the
+    language's entry in ``voices``."""
     onnx_threads: int = Field(default=2, ge=1, le=64)
     max_clause_words: int = Field(default=6, ge=1, le=40)
     first_clause_words: int = Field(default=3, ge=1, le=40)
@@ -113,12 +141,29 @@ class TtsSettings(Section):
     length_scale: float = Field(default=1.0, gt=0.2, le=3.0)
     """Multiplies the voice's own phoneme length scale (above 1 speaks slower)."""
     gain_db: float = Field(default=2.0, ge=-20.0, le=20.0)
-    """Fixed gain on Piper's output (the same for every clause, unlike per-clause normalizing)."""
+    """Fixed gain on the voice's output (the same for every clause, unlike normalizing)."""
     frame_ms: int = Field(default=20, ge=10, le=200)
     """Audio leaves the stage in frames of this length at 16 kHz."""
     prefetch: bool = True
     """Synthesize the next clause while the current one is being played."""
-    cached_prompts: tuple[str, ...] = ("One moment.",)
+    cached_prompts: dict[str, tuple[str, ...]] = {"en": ("One moment.",)}
+    """Prompts synthesized by warm_up, per language, and served from memory after."""
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> TtsSettings:
+        from voice_agent.languages import SUPPORTED
+
+        for key in ("voices", "custom", "cached_prompts"):
+            unknown = sorted(set(getattr(self, key)) - set(SUPPORTED))
+            if unknown:
+                raise ValueError(
+                    f"tts.{key}: unknown language {', '.join(unknown)} "
+                    f"(supported: {', '.join(SUPPORTED)})"
+                )
+        return self
+
+    def has_voice(self, language: str) -> bool:
+        return language in self.custom or language in self.voices
 
 
 class VadSettings(Section):
@@ -480,6 +525,16 @@ class Settings(Section):
     desk: DeskSettings = DeskSettings()
     webhooks: WebhookSettings = WebhookSettings()
     recordings: RecordingSettings = RecordingSettings()
+
+    @model_validator(mode="after")
+    def _offered_languages_have_voices(self) -> Settings:
+        silent = [code for code in self.languages.offered if not self.tts.has_voice(code)]
+        if silent:
+            raise ValueError(
+                f"languages.offered: no voice for {', '.join(silent)} "
+                "(set tts.voices or tts.custom for it)"
+            )
+        return self
 
 
 class SettingsError(Exception):

@@ -5,21 +5,21 @@ order is looked up by (the scripted dialogues of benchmarks/dialogues found each
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from tests.dialogue.conftest import Conversation
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.nlu import Intent, Understanding, understand
+from voice_agent.dialogue.nlu import Intent, Understand, Understanding, understand
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.state import Awaiting
 from voice_agent.store.repository import Repository
 
 
-def _misreading(readings: Mapping[str, Intent]) -> Callable[[str], Understanding]:
+def _misreading(readings: Mapping[str, Intent]) -> Understand:
     """The rules' understanding, except these texts read as these requests (a classifier's
     mistakes)."""
 
-    def heard(text: str) -> Understanding:
+    def heard(text: str, language: str = "en") -> Understanding:
         base = understand(text)
         wrong = readings.get(text)
         if wrong is None:

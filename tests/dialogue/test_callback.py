@@ -241,7 +241,7 @@ def test_a_person_and_a_goodbye_in_one_turn_asks_nothing(
 ) -> None:
     """As the classifier may read the turn (the rules find only the person in it)."""
 
-    def person_and_goodbye(text: str) -> Understanding:
+    def person_and_goodbye(text: str, language: str = "en") -> Understanding:
         return Understanding(text, Intent.HUMAN, None, (Intent.HUMAN, Intent.GOODBYE))
 
     leaving = DialogueEngine(repository, policies, understand=person_and_goodbye)

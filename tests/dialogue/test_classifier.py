@@ -3,6 +3,7 @@ then the real sentence encoder over the held-out evaluation corpus (slow)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from voice_agent.dialogue.classifier import (
     Exemplars,
     IntentClassifier,
     Tuning,
+    classifiers_by_language,
     clauses,
     lexical,
     load_exemplars,
+    load_languages,
     parse_exemplars,
     parse_training,
     prepare,
@@ -256,7 +259,8 @@ def test_a_head_must_be_known() -> None:
 
 
 def test_a_language_without_exemplars_is_a_clear_error() -> None:
-    with pytest.raises(ExemplarError, match=r"no intent exemplars for language 'xx'.*: en"):
+    known = r"no intent exemplars for language 'xx'.*: de, en, es, fr, pt"
+    with pytest.raises(ExemplarError, match=known):
         load_exemplars("xx")
     with pytest.raises(ExemplarError, match="not a language code"):
         load_exemplars("../en")
@@ -291,3 +295,126 @@ def test_the_real_classifier_on_the_held_out_corpus() -> None:
     app = App(load_settings())
     scores = single_scores(app.understander, load_corpus(CORPUS / "eval.tsv"))
     assert scores["macro_accuracy"] >= 0.95, scores["accuracy_per_label"]
+
+
+# --- languages ---------------------------------------------------------------------------
+
+LANGUAGES = ("en", "de", "es", "fr", "pt")
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_every_language_has_the_exemplar_keys_of_english(language: str) -> None:
+    english = load_exemplars("en", training=False)
+    exemplars = load_exemplars(language, training=False)
+    assert exemplars.languages == (language,)
+    assert set(exemplars.phrases) == set(english.phrases)
+    assert all(len(phrases) >= 8 for phrases in exemplars.phrases.values())
+
+
+def test_languages_load_merged() -> None:
+    merged = load_languages(("en", "de", "en"))
+    assert merged.languages == ("en", "de")
+    english, german = load_exemplars("en"), load_exemplars("de")
+    assert merged.phrases["invoice"] == english.phrases["invoice"] + german.phrases["invoice"]
+    with pytest.raises(ExemplarError, match="no languages"):
+        load_languages(())
+
+
+def test_english_has_a_head_of_its_own_and_the_others_share_one() -> None:
+    embedder = BagOfWordsEmbedder()
+    heads = classifiers_by_language(embedder, LANGUAGES, Tuning(head="nearest"))
+    assert heads["en"].languages == ("en",)
+    shared = heads["de"]
+    assert shared.languages == LANGUAGES
+    assert all(heads[language] is shared for language in LANGUAGES[1:])
+    # English's phrases are in both heads but embedded once.
+    encoded = sum(embedder.calls)
+    assert encoded == len({prepare(p) for p in _phrases(load_languages(LANGUAGES))})
+    assert shared.phrase_count == heads["en"].phrase_count + sum(
+        len(_phrases(load_exemplars(language))) for language in LANGUAGES[1:]
+    )
+    # Turns are encoded afresh, each time.
+    embedder.calls.clear()
+    heads["en"].score("where is my order")
+    heads["en"].score("where is my order")
+    assert embedder.calls == [1, 1]
+
+
+def test_a_deployment_without_english_still_learns_from_its_phrases() -> None:
+    heads = classifiers_by_language(BagOfWordsEmbedder(), ("fr",), Tuning(head="nearest"))
+    assert set(heads) == {"fr"}
+    assert heads["fr"].languages == ("en", "fr")
+
+
+def _phrases(exemplars: Exemplars) -> list[str]:
+    return [phrase for phrases in exemplars.phrases.values() for phrase in phrases]
+
+
+HELD_OUT = {
+    "de": (
+        ("mein päckchen ist immer noch nicht da, seit drei wochen tut sich nichts", "lost_parcel"),
+        ("ich hätte gern eine rechnung für meine buchhaltung", "invoice"),
+        ("kann ich die schuhe umtauschen, die sind zu klein", "return"),
+        ("auf meiner kreditkarte wurde der betrag zweimal belastet", "charged_twice"),
+        ("versenden sie auch nach luxemburg", "delivery_time"),
+        ("der deckel der dose war schon kaputt als sie ankam", "damaged_item"),
+    ),
+    "es": (
+        ("el paquete sigue sin llegar y ya pasaron tres semanas", "lost_parcel"),
+        ("necesito la factura para mi contabilidad", "invoice"),
+        ("puedo cambiar las zapatillas, me quedan pequeñas", "return"),
+        ("en mi tarjeta aparece el cargo repetido dos veces", "charged_twice"),
+        ("hacen envíos a uruguay", "delivery_time"),
+        ("la tapa del bote ya venía rota cuando llegó", "damaged_item"),
+    ),
+    "fr": (
+        ("mon paquet n'est toujours pas là, depuis trois semaines rien ne bouge", "lost_parcel"),
+        ("il me faudrait une facture pour ma comptabilité", "invoice"),
+        ("je peux échanger les chaussures, elles sont trop petites", "return"),
+        ("le montant a été prélevé deux fois sur ma carte bancaire", "charged_twice"),
+        ("est ce que vous expédiez au luxembourg", "delivery_time"),
+        ("le couvercle de la boîte était déjà cassé à l'arrivée", "damaged_item"),
+    ),
+    "pt": (
+        ("meu pacote ainda não chegou, faz três semanas que não se mexe", "lost_parcel"),
+        ("preciso da nota fiscal pra contabilidade", "invoice"),
+        ("posso trocar o tênis, ficou apertado", "return"),
+        ("no meu cartão aparece a mesma compra cobrada duas vezes", "charged_twice"),
+        ("vocês enviam pra angola", "delivery_time"),
+        ("a tampa do pote já veio quebrada", "damaged_item"),
+    ),
+}
+"""Phrasings in no exemplar file and no eval slice (each request once in each language)."""
+
+
+@pytest.mark.slow
+def test_the_real_classifier_reads_each_language() -> None:
+    """A handful of held-out phrasings per language, through the app's understander; one
+    miss per language is tolerated (a real model: the point is the language, not a line)."""
+    from voice_agent.app import App
+    from voice_agent.settings import load_settings
+
+    understand = App(load_settings()).understander
+    for language, examples in HELD_OUT.items():
+        misses = [
+            (said, label, understand(said, language=language).intent)
+            for said, label in examples
+            if (understand(said, language=language).intent or NONE_LABEL) != Intent(label)
+        ]
+        assert len(misses) <= 1, (language, misses)
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_no_held_out_line_is_an_exemplar(language: str) -> None:
+    from benchmarks.intents import eval_corpus, load_corpus, multi_corpus
+
+    def plain(text: str) -> str:
+        return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+    exemplars = {plain(phrase) for phrase in _phrases(load_exemplars(language))}
+    for corpus in (eval_corpus(language), multi_corpus(language)):
+        shared = [e.text for e in load_corpus(corpus) if plain(e.text) in exemplars]
+        assert not shared, (corpus.name, shared)
+        held_out = {plain(said) for said, _ in HELD_OUT[language]}
+        assert not held_out & {plain(e.text) for e in load_corpus(corpus)}
+    assert not {plain(said) for said, _ in HELD_OUT[language]} & exemplars

@@ -4,7 +4,6 @@ each answers from the data and the policy, and what it records for the shop."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import pytest
 
@@ -12,7 +11,7 @@ from tests.dialogue.conftest import ANCHOR, Conversation, new_call
 from voice_agent.dialogue import flows
 from voice_agent.dialogue.call import caller_of
 from voice_agent.dialogue.engine import DialogueEngine
-from voice_agent.dialogue.nlu import Intent, Understanding, understand
+from voice_agent.dialogue.nlu import Intent, Understand, Understanding, understand
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.state import Awaiting, DialogueState
 from voice_agent.stages.asr import Expect
@@ -414,8 +413,8 @@ def test_no_request_ends_the_call(engine: DialogueEngine, repository: Repository
 # --- routing every intent, with an injected understanding -----------------------------------
 
 
-def _always(*intents: Intent) -> Callable[[str], Understanding]:
-    def understood(text: str) -> Understanding:
+def _always(*intents: Intent) -> Understand:
+    def understood(text: str, language: str = "en") -> Understanding:
         heard = understand(text)
         if heard.intent is not None or heard.yes_no is not None or any(ch.isdigit() for ch in text):
             return heard

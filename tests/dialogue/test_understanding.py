@@ -4,6 +4,8 @@ cannot place."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakes.embedder import BagOfWordsEmbedder
 from voice_agent.dialogue.classifier import (
     NONE_LABEL,
@@ -116,7 +118,7 @@ class _Reads:
     def __init__(self, whole: Scored, *parts: tuple[str, Scored]) -> None:
         self.reading = Reading(whole, parts or (("", whole),), single_score=0.8)
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, language: str = "en") -> Reading:
         return self.reading
 
 
@@ -162,3 +164,89 @@ def test_a_whole_reading_that_only_blends_sure_clauses_gives_way_to_them() -> No
     )
     heard = Understander(named)("send me an invoice, where is it")  # type: ignore[arg-type]
     assert heard.intents == (Intent.ORDER_STATUS,)
+
+
+# --- other languages --------------------------------------------------------------------
+
+GERMAN = {
+    "order_status": ("wo ist meine bestellung", "ist mein paket unterwegs"),
+    "invoice": ("ich brauche eine rechnung", "schicken sie mir die rechnung"),
+    "cancel": ("bitte die bestellung stornieren", "stornieren sie das"),
+    "address_change": ("die adresse ändern", "neue lieferadresse"),
+    "complaint": ("das ist eine frechheit", "ich bin so sauer"),
+    NONE_LABEL: ("ja", "danke", "das ist 0", "ja bitte"),
+}
+
+
+def german() -> Understander:
+    tuning = Tuning(
+        top_k=1,
+        min_score=0.5,
+        min_margin=0.0,
+        part_min_score=0.5,
+        single_score=1.01,
+        none_penalty=0,
+        head="nearest",
+    )
+    classifier = IntentClassifier(BagOfWordsEmbedder(), Exemplars(("de",), GERMAN), tuning)
+    return Understander(None, {"de": classifier})
+
+
+def test_a_turn_in_another_language_is_read_by_its_classifier() -> None:
+    heard = german()("Wo ist meine Bestellung?", language="de")
+    assert heard.intents == (Intent.ORDER_STATUS,)
+    assert heard.text == "wo ist meine bestellung"
+    answer = german()("Ja bitte", language="de")
+    assert answer.intents == ()
+    assert answer.yes_no is True  # read through the German lexicon
+    assert german()("Nein, danke", language="de").yes_no is False
+
+
+def test_its_control_requests_are_decisive() -> None:
+    heard = german()("Verbinden Sie mich mit einem Mitarbeiter, das ist eine Frechheit", "de")
+    assert heard.intent is Intent.HUMAN
+    assert german()("Wie bitte?", language="de").intents == (Intent.REPEAT,)
+
+
+def test_its_turn_of_two_requests_splits_at_its_joining_words() -> None:
+    heard = german()("Wo ist meine Bestellung und ich brauche eine Rechnung", language="de")
+    assert heard.intents == (Intent.ORDER_STATUS, Intent.INVOICE)
+    heard = german()("Ich brauche eine Rechnung. Außerdem: wo ist meine Bestellung?", "de")
+    assert heard.intents == (Intent.INVOICE, Intent.ORDER_STATUS)
+
+
+def test_its_goodbye_ending_a_request_comes_last() -> None:
+    heard = german()("Ich brauche eine Rechnung, tschüss", language="de")
+    assert heard.intents == (Intent.INVOICE, Intent.GOODBYE)
+
+
+def test_its_request_called_off_is_none() -> None:
+    heard = german()("Bitte nicht stornieren, die Adresse ändern", language="de")
+    assert heard.intents == (Intent.ADDRESS_CHANGE,)
+
+
+def test_it_has_no_broad_rules_to_fall_back_on() -> None:
+    # English's broad rules would read "order" here; a German turn the classifier cannot
+    # place is no request.
+    assert german()("order tracking status", language="de").intents == ()
+
+
+def test_an_english_turn_still_takes_the_english_path() -> None:
+    both = Understander(understander().classifier, {"de": german().by_language["de"]})
+    assert both("Where is my order? And can I get an invoice?").intents == (
+        Intent.ORDER_STATUS,
+        Intent.INVOICE,
+    )
+    assert both("Wo ist meine Bestellung?", language="de").intents == (Intent.ORDER_STATUS,)
+
+
+def test_without_a_classifier_another_language_has_its_control_rules() -> None:
+    assert Understander()("Können Sie das wiederholen?", language="de").intents == (
+        Intent.REPEAT,
+    )
+    assert Understander()("Wo ist meine Bestellung?", language="de").intents == ()
+
+
+def test_a_language_without_rules_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no understanding rules for language 'it'"):
+        german()("dov'è il mio ordine", language="it")

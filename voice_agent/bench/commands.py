@@ -264,7 +264,8 @@ def _renderer(settings: Settings) -> Any:
     from voice_agent.models import ModelError, ModelStore
 
     try:
-        piper = piper_speaker(ModelStore(settings.models, settings.paths), settings.tts.voice)
+        models = ModelStore(settings.models, settings.paths)
+        piper = piper_speaker(models, settings.tts.voices["en"])
     except (ModelError, OSError) as error:
         raise CliError(f"the Piper caller voice needs the bundled models: {error}") from None
     return Renderer(settings.paths.data / "bench" / "voices", piper)

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from voice_agent.dialogue import callback, entities, nlu, verification
+from voice_agent.dialogue.call_language import follow
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
@@ -137,30 +138,49 @@ class CallDialogue:
     ) -> Reply:
         if self.recorded and not state.recording_refused and text:
             first_words = not any(line.speaker == "caller" for line in state.transcript)
-            objection = find_objection(text, after_notice=first_words)
+            followed = self._following(text, state, transcript)
+            objection = find_objection(text, first_words, followed.language)
             if objection is not None:
-                return self._not_recorded(text, objection.rest, state, now, transcript)
+                return self._not_recorded(text, objection.rest, state, followed, now, transcript)
         return self._respond(text, dtmf, state, now, transcript)
+
+    def _following(
+        self, text: str, state: DialogueState, transcript: Transcript | None
+    ) -> DialogueState:
+        """The state with the call's language as the engine follows it on this turn: a call
+        not hinted starts in the default language, and its first turn, often the objection,
+        may be the caller's own language."""
+        if transcript is None:
+            heard, probability = self.typed_language(text), 1.0
+        elif transcript.language_probability is None:
+            heard, probability = None, 0.0
+        else:
+            heard, probability = transcript.language, transcript.language_probability
+        words = len(text.split())
+        return follow(state, heard, probability, words, self.engine.offered).state
 
     def _not_recorded(
         self,
         said: str,
         rest: str,
         state: DialogueState,
+        followed: DialogueState,
         now: datetime,
         transcript: Transcript | None,
     ) -> Reply:
-        """The objection acknowledged; then the rest of the turn answered, or if the objection
-        was all, the question the caller was asked again ("How can I help?" when none)."""
-        speech = self.engine.speech_for(state)
+        """The objection acknowledged in the language it was said in; then the rest of the
+        turn answered, or if the objection was all, the question the caller was asked again
+        ("How can I help?" when none)."""
+        speech = self.engine.speech_for(followed)
         refused: tuple[Write, ...] = ()
         if state.conversation_id is not None:
             refused = (RecordingRefused(conversation_id=state.conversation_id),)
-        state = replace(state, recording_refused=True)
-        if rest:
-            reply = self._respond(rest, None, state, now, transcript)
+        if rest:  # the engine follows the rest's language itself
+            refusing = replace(state, recording_refused=True)
+            reply = self._respond(rest, None, refusing, now, transcript)
             chunks = (speech.say("recording.stopped"), *reply.chunks)
             return _with_chunks(replace(reply, writes=(*refused, *reply.writes)), chunks)
+        state = replace(followed, recording_refused=True)
         asked = state.last_reply[-1:] if state.awaiting is not Awaiting.NOTHING else ()
         chunks = (speech.say("recording.stopped"), *(asked or (speech.say("recording.carry_on"),)))
         text = " ".join(chunks)

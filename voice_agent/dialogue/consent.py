@@ -10,12 +10,18 @@ of my order", "record my new address", "you don't have a record of my return" (a
 a noun sits between the negation and the word, or the word is followed by "of" or "in").
 Neither is a question about recording ("is this call recorded?", "isn't this recorded?"), nor
 consent ("I don't mind being recorded").
+
+German, Spanish, French and Portuguese callers object in their own words
+(``voice_agent.dialogue.consent_languages``); ``find_objection`` reads a turn in the call's
+language.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from voice_agent.dialogue import consent_languages
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _JOINING = r"(?:and|but|also|so|then)"
@@ -81,9 +87,12 @@ class Objection:
     """What the caller said besides the objection (empty: the objection was all)."""
 
 
-def find_objection(text: str, after_notice: bool = False) -> Objection | None:
+def find_objection(text: str, after_notice: bool = False, language: str = "en") -> Objection | None:
     """The objection to recording in ``text``, if there is one; ``after_notice``: the caller's
-    first words after hearing the recording notice (where "I'd rather not" declines it)."""
+    first words after hearing the recording notice (where "I'd rather not" declines it);
+    ``language``: the call's language (a two-letter code), the one ``text`` is read in."""
+    if language != "en":
+        return _objection_in(text, after_notice, language)
     pieces = clauses(text)
     objecting = [piece for piece in pieces if objects(piece) or (after_notice and declines(piece))]
     if not objecting:
@@ -92,6 +101,24 @@ def find_objection(text: str, after_notice: bool = False) -> Objection | None:
     # "Okay, but don't record me": nothing else to answer.
     said_more = any(word not in _OPENING for word in _words(rest))
     return Objection(rest if said_more else "")
+
+
+def _objection_in(text: str, after_notice: bool, language: str) -> Objection | None:
+    words = consent_languages.BY_LANGUAGE.get(language)
+    if words is None:
+        known = ", ".join(["en", *consent_languages.BY_LANGUAGE])
+        raise ValueError(f"no objection words for language {language!r} (known: {known})")
+    units = consent_languages.units(consent_languages.clauses(text, words), words)
+    objecting = [
+        consent_languages.objects(unit, words)
+        or (after_notice and consent_languages.declines(unit, words))
+        for unit in units
+    ]
+    if not any(objecting):
+        return None
+    kept = (unit for unit, objects in zip(units, objecting, strict=True) if not objects)
+    rest = " ".join(clause.text for unit in kept for clause in unit)
+    return Objection("" if consent_languages.said_nothing_else(rest, words) else rest)
 
 
 def clauses(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from voice_agent.dialogue import (
     entities,
     flows,
     handoff,
+    language_rules,
     lookup,
     orders,
     products,
@@ -45,8 +46,6 @@ from voice_agent.dialogue.nlu import (
     Intent,
     Understand,
     classify,
-    is_frustrated,
-    is_thanks,
     requests_besides_person,
     understand,
 )
@@ -61,6 +60,7 @@ from voice_agent.dialogue.state import (
     PendingAddress,
     PendingClaim,
     PendingHandoff,
+    PendingLookup,
     PendingRequest,
     PendingReturn,
     Reply,
@@ -188,7 +188,7 @@ class DialogueEngine:
             # The parsers read numbers, letters and closed words as English writes them; the
             # intent classifier reads what the caller said.
             turn=replace(turn, text=canonical(turn.text, speech.code)),
-            heard=self.understand(turn.text),
+            heard=self.understand(turn.text, speech.code),
             state=state,
             references=self.references,
             texts=self.shop_texts,
@@ -223,7 +223,11 @@ class DialogueEngine:
         expect = EXPECTS[state.awaiting]
         text = " ".join(chunks)
         state = replace(
-            state.with_line("agent", text), last_reply=chunks, last_expect=expect, ended=end_call
+            state.with_line("agent", text),
+            last_reply=chunks,
+            last_expect=expect,
+            ended=end_call,
+            replied_in=language,
         )
         return Reply(
             chunks=chunks,
@@ -250,7 +254,9 @@ class DialogueEngine:
         mentioned = entities.mentioned_date(turn.text, draft.now.date())
         if mentioned is not None:
             draft.fact("date_mentioned", mentioned.isoformat())  # for a person reading on
-        angry = not draft.state.frustrated and is_frustrated(turn.text)
+        angry = not draft.state.frustrated and language_rules.is_frustrated(
+            turn.text, draft.speech.code
+        )
         if angry:
             draft.update(frustrated=True)
             draft.fact("frustrated", "yes")
@@ -393,7 +399,7 @@ class DialogueEngine:
             draft.update(intent=None)
             self._verify(draft, number)
             return
-        if is_thanks(draft.text):
+        if language_rules.is_thanks(draft.text, draft.speech.code):
             draft.say("ack.welcome")
             draft.anything_else()
             return
@@ -479,7 +485,8 @@ class DialogueEngine:
             # Asked in an earlier turn: answer from the words it was asked in.
             turn, heard = draft.turn, draft.heard
             said = draft.state.fact("goals_text") or ""
-            draft.turn, draft.heard = replace(turn, text=said), self.understand(said)
+            heard_goals = self.understand(said, draft.speech.code)
+            draft.turn, draft.heard = replace(turn, text=said), heard_goals
             self._run_goal(draft, intent)
             draft.turn, draft.heard = turn, heard
         elif intent is Intent.PRODUCT:
@@ -544,11 +551,16 @@ class DialogueEngine:
         draft.say("ack.got_it")
         draft.say("goals.after_verify")
         awaiting = draft.state.awaiting
+        pending = draft.state.pending
         if awaiting is Awaiting.ORDER_NUMBER:
             draft.say("verify.ask_number")
         elif awaiting is Awaiting.LOOKUP:
             draft.say("lookup.ask_email")
-        elif draft.state.last_reply:
+        elif awaiting is Awaiting.FACTOR:
+            verification.ask_factor(draft)  # asked anew: the caller may have changed language
+        elif awaiting is Awaiting.LOOKUP_FACTOR and isinstance(pending, PendingLookup):
+            lookup.say_factors(draft, pending)
+        elif draft.state.last_reply and draft.state.replied_in == draft.speech.code:
             draft.chunks.append(draft.state.last_reply[-1])
 
     def _about_a_product(self, draft: Draft) -> bool:
@@ -779,7 +791,7 @@ class DialogueEngine:
         factor, rest = pieces[0], " ".join(pieces[1:])
         request = " ".join(part for part in (before, rest) if part.strip())
         if heard.intent is not None or rest.strip():
-            draft.heard = self.understand(rest if rest.strip() else before)
+            draft.heard = self.understand(rest if rest.strip() else before, draft.speech.code)
         said = [intent for intent in draft.heard.intents if intent not in ORDER_INTENTS]
         if said and draft.state.awaiting is not Awaiting.ORDER_NUMBER:
             # "Order 58814, postcode ..., I want to make a complaint": answered once verified.
@@ -794,7 +806,7 @@ class DialogueEngine:
         if _asking_factor_for(draft.state, number):
             draft.chunks.pop()  # "please tell me the postcode": they already did
             draft.turn = replace(turn, text=factor)
-            draft.heard = self.understand(factor)
+            draft.heard = self.understand(factor, draft.speech.code)
             self._factor_not_request(draft)
             self._answer(draft)
         draft.turn, draft.heard = turn, heard

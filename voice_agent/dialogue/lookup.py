@@ -127,7 +127,7 @@ def on_factor(draft: Draft) -> bool | None:
             _offer_person(draft, "could not take the caller's details")
             return False
         draft.say("ack.sorry_unclear")
-        _say_factors(draft, pending)
+        say_factors(draft, pending)
         return False
     for number, check in checks:
         if check is not None and check.success:
@@ -173,7 +173,7 @@ def _failed(draft: Draft, pending: PendingLookup) -> None:
     if left > 0:
         key = "verify.attempts_left" if left == 1 else "verify.attempts_left_many"
         draft.say(key, count=draft.speech.number(left))
-        _say_factors(draft, pending)
+        say_factors(draft, pending)
         draft.ask(Awaiting.LOOKUP_FACTOR, pending)
         draft.update(failed_attempts=here)
         return
@@ -200,12 +200,12 @@ def _ask_factor(draft: Draft, pending: PendingLookup) -> None:
     if not pending.factors:
         _offer_person(draft, "no second factor left to verify a looked-up order")
         return
-    _say_factors(draft, pending)
+    say_factors(draft, pending)
     draft.ask(Awaiting.LOOKUP_FACTOR, pending)
     draft.update(failed_attempts=0)
 
 
-def _say_factors(draft: Draft, pending: PendingLookup) -> None:
+def say_factors(draft: Draft, pending: PendingLookup) -> None:
     policy = draft.policies.verification
     options = [
         draft.speech.say(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from voice_agent.dialogue.entities import tokens, yes_or_no
 
@@ -539,11 +539,16 @@ def is_frustrated(text: str) -> bool:
     return shouted or bool(_FRUSTRATED.search(normalise(text)))
 
 
-def understand(text: str) -> Understanding:
+def understand(text: str, language: str = "en") -> Understanding:
+    """The English rules alone (``language`` is taken for the ``Understand`` shape; the
+    classifier reads the other languages: dialogue.understanding)."""
     said = normalise(text)
     intents = requests_in(text)
     return Understanding(said, intents[0] if intents else None, yes_or_no(text), intents)
 
 
-Understand = Callable[[str], Understanding]
-"""What the engine calls on each turn's text (rules alone here; the classifier in engine)."""
+class Understand(Protocol):
+    """What the engine calls on each turn's text, in the turn's language (rules alone here;
+    the classifier with them: dialogue.understanding.Understander)."""
+
+    def __call__(self, text: str, language: str = "en") -> Understanding: ...

@@ -245,6 +245,8 @@ class DialogueState:
     """The caller objected to the call's recording (voice_agent.dialogue.consent)."""
     language: str = "en"
     """The call's language: replies are said in it, the recognizer listens for it."""
+    replied_in: str = "en"
+    """The language of the last reply (``last_reply``'s sentences)."""
     language_settled: bool = False
     """The language was hinted (web page, number dialled) or heard on two turns in a row;
     only a turn heard clearly in another language changes it then."""

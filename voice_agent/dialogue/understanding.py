@@ -10,16 +10,25 @@
 3. nlu's broad rules only when the classifier is unsure of the whole turn.
 
 Without a classifier (unit tests, a language without exemplars) it is nlu.understand.
+
+A turn in another language (German, Spanish, French, Portuguese) is read the same way, with
+that language's rules (voice_agent.dialogue.language_rules) where English has nlu's: the
+decisive control requests, a clause that calls a request off, anger, and the joining words
+its clauses are cut at. It has no broad rules: what the classifier cannot place is no request.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
 
+from voice_agent.dialogue import language_rules
 from voice_agent.dialogue.classifier import IntentClassifier, Scored
 from voice_agent.dialogue.entities import yes_or_no
+from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     SUBSUMES,
     Intent,
@@ -45,6 +54,34 @@ def decisive(text: str) -> Intent | None:
     return intent if intent in DECISIVE else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What the understanding asks of one language's rules."""
+
+    decisive: Callable[[str], Intent | None]
+    named: Callable[[str], Intent | None]
+    """Any request the rules name (English: nlu's broad rules; others: the decisive ones and
+    a complaint)."""
+    called_off: Callable[[str], bool]
+    frustrated: Callable[[str], bool]
+
+
+def _english_called_off(part: str) -> bool:
+    return bool(_CALLED_OFF.match(part))
+
+
+def _rules(language: str) -> _Rules:
+    if language == "en":
+        return _Rules(decisive, classify, _english_called_off, is_frustrated)
+    language_rules.rules_for(language)  # a clear error for a language without rules
+    return _Rules(
+        partial(language_rules.decisive, language=language),
+        partial(language_rules.named, language=language),
+        partial(language_rules.called_off, language=language),
+        partial(language_rules.is_frustrated, language=language),
+    )
+
+
 class _Unsure:
     pass
 
@@ -52,9 +89,9 @@ class _Unsure:
 UNSURE = _Unsure()
 
 
-def _decide(text: str, scored: Scored) -> Intent | _Unsure | None:
+def _decide(text: str, scored: Scored, rules: _Rules) -> Intent | _Unsure | None:
     """A request, None (an answer), or UNSURE, for one text and its classifier score."""
-    rule = decisive(text)
+    rule = rules.decisive(text)
     overruled = (
         scored.request is not None
         and scored.request is not rule
@@ -70,30 +107,51 @@ def _decide(text: str, scored: Scored) -> Intent | _Unsure | None:
 class Understander:
     """Text in, Understanding out; the engine's ``understand`` step. Thread-safe."""
 
-    def __init__(self, classifier: IntentClassifier | None = None) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier | None = None,
+        by_language: Mapping[str, IntentClassifier] | None = None,
+    ) -> None:
         self.classifier = classifier
+        """The classifier of a language that ``by_language`` does not name."""
+        self.by_language = dict(by_language or {})
+        """The classifier reading each language's turns (classifier.classifiers_by_language)."""
 
-    def __call__(self, text: str) -> Understanding:
-        if self.classifier is None:
-            return understand(text)
-        said = normalise(text)
-        intents = self.intents(text) if said else ()
-        return Understanding(said, intents[0] if intents else None, yes_or_no(text), intents)
+    def classifier_for(self, language: str) -> IntentClassifier | None:
+        return self.by_language.get(language, self.classifier)
 
-    def intents(self, text: str) -> tuple[Intent, ...]:
+    def __call__(self, text: str, language: str = "en") -> Understanding:
+        """The turn understood; ``language`` is the turn's (a two-letter code), English
+        unless said."""
+        if language == "en":
+            if self.classifier_for(language) is None:
+                return understand(text)
+            said, yes_no = normalise(text), yes_or_no(text)
+        else:
+            language_rules.rules_for(language)  # a clear error for a language without rules
+            # yes and no in the caller's words, read through the language's lexicon
+            said, yes_no = _said(text), yes_or_no(canonical(text, language))
+        intents = self.intents(text, language) if said else ()
+        return Understanding(said, intents[0] if intents else None, yes_no, intents)
+
+    def intents(self, text: str, language: str = "en") -> tuple[Intent, ...]:
         """Every request in the turn, in the order said; a goodbye that ends the turn after
         a request ("..., I'll call back, bye") comes last."""
-        request, farewell = _ending_goodbye(text)
+        rules = _rules(language)
+        request, farewell = _ending_goodbye(text, rules)
         if farewell:
-            found = self._intents(request)
+            found = self._intents(request, language, rules)
             if found and found[-1] is not Intent.GOODBYE:
                 return (*found, Intent.GOODBYE)
-        return self._intents(text)
+        return self._intents(text, language, rules)
 
-    def _intents(self, text: str) -> tuple[Intent, ...]:
-        assert self.classifier is not None
-        reading = self.classifier.read(text)
-        whole = _decide(text, reading.whole)
+    def _intents(self, text: str, language: str, rules: _Rules) -> tuple[Intent, ...]:
+        classifier = self.classifier_for(language)
+        if classifier is None:  # another language without a classifier: its rules
+            named = rules.named(text)
+            return () if named is None else (named,)
+        reading = classifier.read(text, language)
+        whole = _decide(text, reading.whole, rules)
         if len(reading.parts) > 1:
             # Each clause confident of its own request counts, even when the whole turn
             # reads as one of them ("where's my order, and how long does shipping take").
@@ -103,15 +161,15 @@ class Understander:
             # sure of its own by itself (or the rules name the same request in it): a clause
             # that only sets the scene ("I got the confirmation e-mail") must not add one.
             single = reading.whole.score >= reading.single_score
-            negated = [part for part, _ in reading.parts if _CALLED_OFF.match(part)]
+            negated = [part for part, _ in reading.parts if rules.called_off(part)]
             found = _uncovered(
                 _unique(
                     intent
                     for part, scored in reading.parts
                     if part not in negated
-                    and isinstance(intent := _decide(part, scored), Intent)
-                    and not _only_anger(part, intent)
-                    and (not single or _sure_part(part, intent, scored))
+                    and isinstance(intent := _decide(part, scored, rules), Intent)
+                    and not _only_anger(part, intent, rules)
+                    and (not single or _sure_part(part, intent, scored, rules))
                 )
             )
             if negated and found:
@@ -120,17 +178,17 @@ class Understander:
                 return found
             if found and _blend(whole, reading.parts, found):
                 return found
-        if whole is Intent.COMPLAINT and _only_anger(text, whole):
+        if whole is Intent.COMPLAINT and _only_anger(text, whole, rules):
             # Anger read as a complaint: the request the rules name behind it ("this is the
             # worst service, my parcel is lost") is the turn's; the engine acknowledges the anger.
-            rule = classify(text)
+            rule = rules.named(text)
             if rule is not None and rule not in DECISIVE:
                 return (rule,)
         if isinstance(whole, Intent):
             return (whole,)
         if whole is None:
             return ()
-        fallback = classify(text)
+        fallback = rules.named(text)
         return () if fallback is None else (fallback,)
 
 
@@ -142,12 +200,18 @@ _CALLED_OFF = re.compile(
 _GOODBYE_END = re.compile(r"[,.;!?]\s*([^,.;!?]+?)[.!]*\s*$")
 
 
-def _ending_goodbye(text: str) -> tuple[str, bool]:
+def _ending_goodbye(text: str, rules: _Rules) -> tuple[str, bool]:
     """The turn without its last piece, and whether that piece is a goodbye ("..., bye")."""
     found = _GOODBYE_END.search(text)
     if found is None or not text[: found.start()].strip():
         return text, False
-    return text[: found.start()], classify(found.group(1)) is Intent.GOODBYE
+    return text[: found.start()], rules.named(found.group(1)) is Intent.GOODBYE
+
+
+def _said(text: str) -> str:
+    """Another language's turn as Understanding's text: lower case, words (accents kept)
+    and digits separated by single spaces."""
+    return " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)*", text.lower().replace("’", "'")))
 
 
 STRONG_PART = 0.85
@@ -156,9 +220,9 @@ the rules name the same request in it; from SURE_PART, whatever the rules say.""
 SURE_PART = 0.97
 
 
-def _sure_part(part: str, intent: Intent, scored: Scored) -> bool:
+def _sure_part(part: str, intent: Intent, scored: Scored, rules: _Rules) -> bool:
     return scored.score >= SURE_PART or (
-        scored.score >= STRONG_PART and classify(part) is intent
+        scored.score >= STRONG_PART and rules.named(part) is intent
     )
 
 
@@ -176,10 +240,10 @@ def _blend(
     return all(intent in sure for intent in found)
 
 
-def _only_anger(part: str, intent: Intent) -> bool:
+def _only_anger(part: str, intent: Intent, rules: _Rules) -> bool:
     """A clause that vents ("I am so fed up") read as a complaint: anger, acknowledged by the
     engine, is no request for the shop unless the caller names a complaint."""
-    return intent is Intent.COMPLAINT and is_frustrated(part) and classify(part) is not intent
+    return intent is Intent.COMPLAINT and rules.frustrated(part) and rules.named(part) is not intent
 
 
 def _uncovered(intents: tuple[Intent, ...]) -> tuple[Intent, ...]:

@@ -235,7 +235,7 @@ def _start_confirmed(draft: Draft, number: str) -> None:
         return
     draft.say("ack.thanks")
     draft.say("verify.read_back", number=draft.speech.digits(number))
-    _ask_factor(draft)
+    ask_factor(draft)
     draft.ask(Awaiting.FACTOR)
 
 
@@ -288,7 +288,7 @@ def answer_read_back(draft: Draft) -> bool | None:
     if question is Awaiting.ORDER_NUMBER:
         draft.say("verify.ask_number")
     else:
-        _ask_factor(draft)
+        ask_factor(draft)
     _offer_keypad(draft)
     draft.ask(question)
     return False
@@ -313,7 +313,7 @@ def _offer_keypad(draft: Draft) -> None:
         draft.say("verify.keypad")
 
 
-def _ask_factor(draft: Draft) -> None:
+def ask_factor(draft: Draft) -> None:
     policy = draft.policies.verification
     options = [
         draft.speech.say(
@@ -331,7 +331,7 @@ def factor_unclear(draft: Draft) -> None:
         _too_unclear(draft)
         return
     draft.say("ack.sorry_unclear")
-    _ask_factor(draft)
+    ask_factor(draft)
     _offer_keypad(draft)
 
 
@@ -420,7 +420,7 @@ def _failed(draft: Draft, number: str, policy: VerificationPolicy, near_miss: bo
     if not locks:
         key = "verify.attempts_left" if left == 1 else "verify.attempts_left_many"
         draft.say(key, count=draft.speech.number(left))
-        _ask_factor(draft)
+        ask_factor(draft)
         draft.ask(Awaiting.FACTOR)
         return
     for lock in locks:

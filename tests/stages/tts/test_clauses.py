@@ -113,3 +113,45 @@ def test_speakable_spells_out_titles_espeak_would_end_a_sentence_at() -> None:
         "Mister Smith and Missus Jones, order number 5"
     )
     assert speakable("No. Not today.") == "No. Not today."
+
+
+def test_each_language_keeps_its_abbreviations_inside_a_clause() -> None:
+    cases = {
+        "de": "Hr. Müller, Ihre Bestellung Nr. 5 kommt z.B. am Montag.",
+        "es": "Sra. García, su pedido núm. 5 llega el lunes.",
+        "fr": "M. Dupont, votre commande arrive lundi.",
+        "pt": "Sr. Silva, o seu pedido chega na segunda.",
+    }
+    for language, text in cases.items():
+        clauses = split_clauses(text, max_words=20, language=language)
+        assert [c.pause for c in clauses] == [Pause.CLAUSE, Pause.SENTENCE], (language, clauses)
+
+
+def test_english_abbreviations_end_a_sentence_in_german() -> None:
+    # "Mr." is no German abbreviation: a German reply that ends a sentence on it is cut there.
+    clauses = split_clauses("Das ist Mr. Das war alles.", max_words=20, language="de")
+    assert [c.text for c in clauses] == ["Das ist Mr.", "Das war alles."]
+    english = split_clauses("That is Mr. Smith.", max_words=20, language="en")
+    assert [c.text for c in english] == ["That is Mr. Smith."]
+
+
+def test_a_cut_between_words_leaves_no_article_dangling_in_each_language() -> None:
+    cases = {
+        "de": "bitte schicken Sie das Paket an die neue Adresse zurück",
+        "es": "por favor envíe el paquete a la nueva dirección de entrega",
+        "fr": "merci de renvoyer le colis à la nouvelle adresse de livraison",
+        "pt": "por favor devolva o pacote para o novo endereço de entrega",
+    }
+    articles = {"das", "die", "el", "la", "le", "o", "a", "à", "de"}
+    for language, text in cases.items():
+        clauses = split_clauses(text, max_words=4, language=language)
+        assert all(c.text.split()[-1] not in articles for c in clauses[:-1]), (language, clauses)
+
+
+def test_speakable_reads_titles_and_number_signs_in_the_reply_language() -> None:
+    assert speakable("Hr. Weber, Nr. 12", "de") == "Herr Weber, Nummer 12"
+    assert speakable("Sra. Ruiz, núm. 12", "es") == "señora Ruiz, número 12"
+    assert speakable("Mme Martin, n° 12", "fr") == "Madame Martin, numéro 12"
+    assert speakable("Sr. Souza, nº 12", "pt") == "senhor Souza, número 12"
+    assert speakable("Nr. 12", "en") == "Nr. 12"  # English reads no German number sign
+    assert speakable("Hr. Weber", "pt-BR") == "Hr. Weber"  # a tag reads as its language

@@ -132,7 +132,7 @@ def test_cancelling_the_consumer_aborts_the_clause_being_synthesized(
 def test_warmed_up_prompt_is_served_without_synthesis(
     models: ModelStore, executor: ThreadPoolExecutor
 ) -> None:
-    tts = PiperTts(TtsSettings(cached_prompts=("One moment, please.",)), models, executor)
+    tts = PiperTts(TtsSettings(cached_prompts={"en": ("One moment, please.",)}), models, executor)
 
     async def warm_then_speak() -> tuple[int, list[AudioFrame], list[AudioFrame]]:
         await tts.warm_up()
@@ -155,7 +155,7 @@ def test_warmed_up_prompt_is_served_without_synthesis(
 def test_clause_cache_is_least_recently_used(
     models: ModelStore, executor: ThreadPoolExecutor
 ) -> None:
-    tts = PiperTts(TtsSettings(cache_size=1, cached_prompts=()), models, executor)
+    tts = PiperTts(TtsSettings(cache_size=1, cached_prompts={}), models, executor)
 
     async def speak(*texts: str) -> list[AudioFrame]:
         return [AudioFrame.concat(await _collect(tts, text)) for text in texts]
