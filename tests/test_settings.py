@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from voice_agent.languages import SUPPORTED
 from voice_agent.settings import AsrSettings, Settings, SettingsError, load_settings
 
 
@@ -95,3 +96,18 @@ def test_a_short_metrics_token_is_refused_and_instance_ids_default_to_host_and_p
     assert settings.server.resolved_instance_id().endswith(":9100")
     named = load_settings(environ={"VOICE_AGENT_SERVER__INSTANCE_ID": "agent-2"})
     assert named.server.resolved_instance_id() == "agent-2"
+
+
+def test_digits_prompts_are_given_for_every_language_english_as_before() -> None:
+    prompts = AsrSettings().digits_prompts
+    assert set(prompts) == set(SUPPORTED)
+    assert prompts["en"] == "The number is 1 2 3 4 5 6 7 8 9 0."
+    assert all("1 2 3 4 5 6 7 8 9 0" in prompt for prompt in prompts.values())
+    assert AsrSettings().email_prompts == {}
+    # config/default.toml says the same
+    assert load_settings(environ={}).asr.digits_prompts == prompts
+
+
+def test_prompts_are_keyed_by_language_codes() -> None:
+    with pytest.raises(ValueError, match="two-letter language codes"):
+        AsrSettings(digits_prompts={"German": "Die Nummer ist 1 2 3."})

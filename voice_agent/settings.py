@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import socket
 import tomllib
 from collections.abc import Mapping
@@ -54,6 +55,17 @@ class ModelsSettings(Section):
     """Where models assembled from several packages (multilingual base) are written once."""
 
 
+DIGITS_PROMPTS = {
+    "en": "The number is 1 2 3 4 5 6 7 8 9 0.",
+    "de": "Die Nummer ist 1 2 3 4 5 6 7 8 9 0.",
+    "es": "El número es 1 2 3 4 5 6 7 8 9 0.",
+    "fr": "Le numéro est 1 2 3 4 5 6 7 8 9 0.",
+    "pt": "O número é 1 2 3 4 5 6 7 8 9 0.",
+}
+"""The decoder's context when digits are expected, per language: the same sentence in each,
+so that Whisper writes the digits it hears as digits, one by one."""
+
+
 class AsrSettings(Section):
     model: Literal["whisper-tiny-en", "whisper-base"] = "whisper-tiny-en"
     language: str | None = None
@@ -79,11 +91,13 @@ class AsrSettings(Section):
     """Beam of the stock 30 s path (fallback, long audio, fast_path off): 5 is as fast as 1."""
     detect_languages: tuple[str, ...] = ()
     """Multilingual models: detection picks among these codes only (empty: any language)."""
-    digits_prompt: str = "The number is 1 2 3 4 5 6 7 8 9 0."
-    """Context shown to the decoder when digits are expected: it then writes digits, one by
-    one (empty: no prompt). Digit runs are rewritten as spaced digits either way."""
-    email_prompt: str = ""
-    """Context shown to the decoder when an e-mail address is expected (empty: none)."""
+    digits_prompts: dict[str, str] = Field(default_factory=lambda: dict(DIGITS_PROMPTS))
+    """Per language, the context shown to the decoder when digits are expected: it then writes
+    digits, one by one (a language left out, or empty: no prompt). Digit runs are rewritten as
+    spaced digits either way."""
+    email_prompts: dict[str, str] = Field(default_factory=dict)
+    """Per language, the context shown to the decoder when an e-mail address is expected (a
+    language left out, or empty: none; none by default, as English never had one)."""
     stream_every_s: float = Field(default=0.5, ge=0.0, le=5.0)
     """While the caller speaks, the utterance is decoded again after this much new audio, so
     that at the pause only its unconfirmed tail is left (0: no streaming; the whole utterance
@@ -100,6 +114,14 @@ class AsrSettings(Section):
     utterance's tail) sometimes stops short of a long number or drops a digit of it.
     6: one short of the shortest phone number (benchmarks/results/asr-long-numbers.md). 0: no
     check."""
+
+    @field_validator("digits_prompts", "email_prompts")
+    @classmethod
+    def _prompts_by_language(cls, prompts: dict[str, str]) -> dict[str, str]:
+        bad = sorted(code for code in prompts if not re.fullmatch(r"[a-z]{2}", code))
+        if bad:
+            raise ValueError(f"prompts are keyed by two-letter language codes, not {bad}")
+        return prompts
 
 
 SHA256_HEX = r"^[0-9a-f]{64}$"

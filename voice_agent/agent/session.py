@@ -255,7 +255,7 @@ class CallSession:
         return self._tasks.spawn(self._prepare(stream))
 
     def _new_utterance(self, frames: list[AudioFrame], started: float) -> Utterance[_Prepared]:
-        hint = AsrHint(expect=self._expect, language=self._listen)
+        hint = AsrHint(expect=self._expect, language=self._listen, follow=True)
         streaming = self._parts.streaming
         stream = (
             WholeUtterance(self._parts.asr, hint) if streaming is None else streaming.stream(hint)

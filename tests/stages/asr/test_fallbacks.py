@@ -226,7 +226,11 @@ def test_a_streamed_number_the_check_confirms_stays_streamed() -> None:
 
 
 def _checked_streamed(
-    streamed_text: str, stock_text: str, expect: Expect, monkeypatch: pytest.MonkeyPatch
+    streamed_text: str,
+    stock_text: str,
+    expect: Expect,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str = "en",
 ) -> tuple[Transcript | None, list[str], list[float], list[str]]:
     """WhisperAsr's check of a streamed transcript against a faked stock reading: its answer,
     the reasons reported, the seconds of audio each stock pass decoded, and its prompts."""
@@ -234,17 +238,18 @@ def _checked_streamed(
     decoded_s: list[float] = []
     prompts: list[str] = []
     nothing: Any = None  # neither models nor an executor (the loop's default runs the pass)
-    settings = AsrSettings(lead_in_s=0.0, email_prompt="It's plus 4 4 1 2 3.")
+    prompts_by_language = {"en": "It's plus 4 4 1 2 3.", "de": "Unter +49 1 2 3."}
+    settings = AsrSettings(lead_in_s=0.0, email_prompts=prompts_by_language)
     asr = WhisperAsr(settings, nothing, nothing, on_fallback=reasons.append)
 
     def stock(model: Any, samples: Any, language: Any, prompt: str, *args: Any) -> _Decoded:
         decoded_s.append(len(samples) / 16000)
         prompts.append(prompt)
-        return _Decoded(stock_text, "en", -0.2)
+        return _Decoded(stock_text, language, -0.2)
 
     monkeypatch.setattr(asr, "_loaded_model", lambda: nothing)
     monkeypatch.setattr(asr, "_stock", stock)
-    streamed = Transcript(streamed_text, "en", 0.8, {"final_audio_ms": 900.0}, "streamed")
+    streamed = Transcript(streamed_text, language, 0.8, {"final_audio_ms": 900.0}, "streamed")
     hint = AsrHint(expect)
     checked = asyncio.run(asr.number_checked(streamed, _speech(3.0), hint))
     return checked, reasons, decoded_s, prompts
@@ -299,3 +304,17 @@ def test_no_stock_pass_for_a_streamed_utterance_without_a_number_to_check(
         streamed_text, "4 8 2 9 1 7 3 3 3 3", expect, monkeypatch
     )
     assert (checked, reasons, decoded_s) == (None, [], [])
+
+
+def test_a_streamed_number_is_checked_in_the_callers_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    said = "Unter null eins sieben sechs fünf fünf"
+    checked, _, decoded_s, prompts = _checked_streamed(
+        said, said + " fünf eins zwei", Expect.EMAIL, monkeypatch, language="de"
+    )
+    assert checked is not None and checked.path == "stock"
+    assert checked.text == said + " fünf eins zwei"  # German words stay words
+    assert checked.language == "de"
+    assert prompts == ["Unter +49 1 2 3."]  # the language's own prompt
+    assert len(decoded_s) == 1

@@ -139,3 +139,68 @@ def test_the_stock_reading_answers_when_it_heard_more_digits(
     fast: str, stock: str, short: bool
 ) -> None:
     assert stopped_short(fast, stock) is short
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "count"),
+    [
+        ("Sie erreichen mich unter null eins sieben sechs, fünf fünf eins.", "de", 7),
+        ("Mi teléfono es seis uno cinco, ocho tres siete.", "es", 6),
+        ("Mon numéro est le zéro six, douze, trente-quatre.", "fr", 6),
+        ("Meu telefone é onze, nove oito sete, seis.", "pt", 6),
+        ("Meine Nummer ist 0176 555.", "de", 7),
+        # English words mean nothing in another language: Spanish "o" is "or", not 0.
+        ("Uno o dos paquetes, para el lunes.", "es", 2),
+        ("Wo ist mein Paket?", "de", 0),
+    ],
+)
+def test_digits_are_counted_in_the_transcripts_language(
+    text: str, language: str, count: int
+) -> None:
+    assert digit_count(text, language) == count
+
+
+def test_a_long_number_said_in_words_is_checked_in_its_language() -> None:
+    spanish = "Mi teléfono es seis uno cinco ocho tres siete"
+    assert number_to_confirm(spanish, Expect.EMAIL, 6, "es")
+    assert not number_to_confirm(spanish, Expect.EMAIL, 6, "en")  # no English digit words
+    assert stopped_short(spanish, spanish + " cuatro seis nueve", "es")
+    assert not stopped_short(spanish + " cuatro", spanish, "es")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kept"),
+    [
+        (
+            "El paquete llega dentro de cinco días hábiles dentro de cinco días hábiles",
+            "es",
+            "El paquete llega dentro de cinco días hábiles",
+        ),
+        # A number said again is the caller's, in any language: never taken for an echo.
+        ("Meine Nummer ist vier fünf sechs vier fünf sechs", "de", None),
+        ("Mi número es dos tres seis dos tres seis", "es", None),
+        ("Mon code est trois deux un trois deux un", "fr", None),
+        ("O código é dois três seis dois três seis", "pt", None),
+    ],
+)
+def test_an_echo_is_told_from_a_number_said_again_in_every_language(
+    text: str, language: str, kept: str | None
+) -> None:
+    assert without_echoed_tail(text, language) == (kept or text)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "loop"),
+    [
+        # A digit said three times in a phone number is a number, in words of any language.
+        ("Unter null eins sieben fünf fünf fünf eins zwei", "de", False),
+        ("Mi teléfono es seis cinco cinco cinco uno", "es", False),
+        ("cinco cinco cinco cinco cinco cinco", "es", True),
+        ("bitte bitte bitte bitte", "de", True),
+        ("merci, merci, merci, merci", "fr", True),
+    ],
+)
+def test_loops_are_judged_in_the_transcripts_language(text: str, language: str, loop: bool) -> None:
+    assert is_loop(text, language) is loop
+    budget_reason = fallback_reason(text, 5, 50, language)
+    assert budget_reason is (FallbackReason.LOOP if loop else None)

@@ -50,11 +50,19 @@ def tiny(pool: ThreadPoolExecutor) -> WhisperAsr:
     return asr
 
 
+@pytest.fixture(scope="module")
+def base(pool: ThreadPoolExecutor) -> WhisperAsr:
+    settings = AsrSettings(model="whisper-base")
+    asr = WhisperAsr(settings, ModelStore(ModelsSettings(), PathsSettings()), pool)
+    asr.load()
+    return asr
+
+
 def _stream(
-    tiny: WhisperAsr, partials: Partials, text: str, hint: AsrHint
+    tiny: WhisperAsr, partials: Partials, text: str, hint: AsrHint, voice: str = "en-gb+f3"
 ) -> tuple[list[Interim], Transcript]:
     streaming = StreamingWhisper(tiny, AsrSettings(), partials)
-    audio = EspeakVoice("en-gb+f3").speak(text)
+    audio = EspeakVoice(voice).speak(text)
 
     async def run() -> tuple[list[Interim], Transcript]:
         stream = streaming.stream(hint)
@@ -101,3 +109,45 @@ def test_expected_digits_are_rewritten_in_the_streamed_transcript(
         tiny, Partials(pool), "My order number is four five zero six nine.", AsrHint(Expect.DIGITS)
     )
     assert "4 5 0 6 9" in transcript.text
+
+
+@pytest.mark.parametrize(
+    ("language", "voice", "request_", "stems"),
+    [
+        (
+            "de",
+            "de",
+            "Guten Tag, ich möchte die Jacke aus meiner letzten Bestellung zurückschicken.",
+            ("guten", "tag", "jacke", "letzten", "bestellung", "zurück"),
+        ),
+        (
+            "es",
+            "es",
+            "Buenos días, quiero devolver la chaqueta de mi último pedido.",
+            ("buenos", "días", "devolver", "chaqueta", "último", "pedido"),
+        ),
+    ],
+)
+def test_a_fixed_language_streams_as_english_does(
+    base: WhisperAsr,
+    pool: ThreadPoolExecutor,
+    language: str,
+    voice: str,
+    request_: str,
+    stems: tuple[str, ...],
+) -> None:
+    interims, transcript = _stream(
+        base, Partials(pool), request_, AsrHint(language=language), voice
+    )
+    confirmed = [interim.confirmed for interim in interims]
+    assert confirmed[-1], interims  # words were confirmed while the caller spoke
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(confirmed))
+    assert transcript.path == "streamed"
+    assert transcript.language == language
+    assert transcript.text.startswith(confirmed[-1])
+    words = transcript.text.lower().split()
+    heard = [stem for stem in stems if any(word.startswith(stem) for word in words)]
+    assert len(heard) >= len(stems) // 2, transcript.text
+    # The final pass heard the tail, not the whole request.
+    whole_ms = EspeakVoice(voice).speak(request_).duration * 1000
+    assert transcript.timings["final_audio_ms"] < 0.8 * whole_ms

@@ -24,6 +24,14 @@ def test_a_repeated_number_is_kept() -> None:
     assert unechoed(words) == words
 
 
+def test_a_number_said_again_in_words_is_kept_in_its_language() -> None:
+    words = _words("Meine Nummer ist vier fünf sechs vier fünf sechs")
+    assert unechoed(words, "de") == words
+    echoed = _words("El paquete llega en cinco días hábiles en cinco días hábiles")
+    assert [word.text for word in unechoed(echoed, "es")][-3:] == ["cinco", "días", "hábiles"]
+    assert len(unechoed(echoed, "es")) == 7
+
+
 def test_a_word_is_moved_onto_the_callers_clock_within_its_audio() -> None:
     audio = AudioFrame(np.zeros(16000, dtype=np.int16), 16000, timestamp=10.0)
     moved = on_clock(Word("hello", 0.1, 0.6, 0.8), 9.7, audio)  # a lead-in of 0.3 s

@@ -30,6 +30,11 @@ class Expect(Enum):
 class AsrHint:
     expect: Expect = Expect.FREE
     language: str | None = None
+    """The language to decode in; None: identify it (multilingual models only)."""
+    follow: bool = False
+    """With ``language`` fixed, identify the language anyway (a multilingual model: one
+    decoder step on the encoding it has) and decode in another one heard surely: a caller
+    who switched language is not transcribed into the old one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,18 @@ class Transcript:
     """Digits in ``text`` were inferred rather than heard as digits: a word that only sounds
     like one ("to", "for", "oh"), "double seven", or a tens word split up ("forty two" -> 4 2)
     (``digits.rewrite_digits``). The dialogue reads such digits back before they count."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """The language an utterance is most likely in, among the candidates asked about."""
+
+    language: str
+    """A two-letter code, one of the candidates."""
+    probability: float
+    """Its share of the candidates' probability (0..1; the candidates' shares add up to 1)."""
+    ms: float
+    """What the detection cost: resampling, features, encoding and ranking."""
 
 
 @dataclass(frozen=True, slots=True)

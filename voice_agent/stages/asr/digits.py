@@ -6,10 +6,16 @@ phone digits), ``spoken_digits_to_text`` rewrites every digit run as single spac
 "My order number is four five six, double seven." -> "My order number is 4 5 6 7 7."
 Words that only sound like digits ("to", "for", "ate", "oh") become digits only between
 other digits, so ordinary words around the number stay as they were.
+
+Number words are English. In another language only numerals are rewritten ("456" -> "4 5 6"):
+its words are left alone, for English words would corrupt it (Spanish "o" is "or", "ten" is
+"have"; French "six" is a number only in French) and the dialogue reads those languages'
+number words itself.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voice_agent.spoken_numbers import DIGIT_WORDS, REPEATS, SOUNDALIKES, TEENS, TENS
@@ -21,6 +27,7 @@ _REPEATS = REPEATS
 _SOUNDALIKES = {"oh": "0", "o": "0", **SOUNDALIKES}
 """Words heard for a digit; trusted only between digits (or, for "oh", next to one)."""
 _TRAILING = ",.;:!?"
+_DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
 
 
 @dataclass(slots=True)
@@ -36,17 +43,24 @@ class _Token:
     """Punctuation that followed it."""
 
 
-def spoken_digits_to_text(text: str) -> str:
-    """`text` with every spoken or written digit run rewritten as single spaced digits."""
-    return rewrite_digits(text)[0]
+NUMBER_WORDS_LANGUAGE = "en"
+"""The language whose number words are rewritten as digits."""
 
 
-def rewrite_digits(text: str) -> tuple[str, bool]:
+def spoken_digits_to_text(text: str, language: str = NUMBER_WORDS_LANGUAGE) -> str:
+    """`text` with every spoken or written digit run rewritten as single spaced digits
+    (spoken: English only; numerals in any `language`)."""
+    return rewrite_digits(text, language)[0]
+
+
+def rewrite_digits(text: str, language: str = NUMBER_WORDS_LANGUAGE) -> tuple[str, bool]:
     """`text` with every digit run as single spaced digits, and whether any digit was inferred
     rather than heard as one: a soundalike word taken for a digit ("to", "for", "oh"), a
     repeat expanded ("double seven"), or a number word split into digits ("forty two",
-    "fifteen"). Plain digit words and numerals ("four five six", "456") are not inferred."""
-    tokens = _expand_repeats(_accept_soundalikes(_join_tens(_tokens(text))))
+    "fifteen"). Plain digit words and numerals ("four five six", "456") are not inferred.
+    Text in another `language` than English has only its numerals rewritten."""
+    tokens = _tokens(text, words=language == NUMBER_WORDS_LANGUAGE)
+    tokens = _expand_repeats(_accept_soundalikes(_join_tens(tokens)))
     inferred = any(_inferred(token) for token in tokens)
     out: list[str] = []
     for index, token in enumerate(tokens):
@@ -66,9 +80,14 @@ def _inferred(token: _Token) -> bool:
     return token.digits != heard_as
 
 
-def _tokens(text: str) -> list[_Token]:
+def _tokens(text: str, words: bool) -> list[_Token]:
+    """The words of `text`, numerals with their digits; with `words`, English number words,
+    repeats and soundalikes marked too."""
     tokens: list[_Token] = []
-    for raw in text.replace("-", " ").split():
+    # English hyphens join number words ("forty-two"); elsewhere they join words that must
+    # stay whole ("quarante-sept" is the dialogue's to read), so only digits are parted there.
+    parted = text.replace("-", " ") if words else _DIGIT_HYPHEN.sub(" ", text)
+    for raw in parted.split():
         core = raw.rstrip(_TRAILING)
         if not core:
             if tokens:
@@ -78,6 +97,8 @@ def _tokens(text: str) -> list[_Token]:
         word = core.lower()
         if core.isdigit():
             token.digits = core
+        elif not words:
+            pass
         elif word in _UNITS:
             token.digits = str(_UNITS[word])
         elif word in _TEENS:

@@ -9,6 +9,11 @@ hits the budget or repeats itself, or when the stock path hears more digits of a
 it read (guards.py; ``number_checked`` does the same for a streamed utterance);
 ``Transcript.path`` says which path answered.
 
+Languages: the language is fixed by the hint (or the settings) or detected on the fast path's
+encoder output; the digits and e-mail prompts are the language's own (settings), and English
+number words are rewritten only in English (digits.py). ``detect_language`` ranks a caller's
+first words among candidate languages, for a call whose language is not known yet.
+
 ``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
 (streaming.py): the fast path's tokens are aligned to the audio by cross-attention, as
 faster-whisper's ``word_timestamps=True`` does, and the text said before (the confirmed words)
@@ -49,7 +54,7 @@ from voice_agent.audio.frame import Float32Array
 from voice_agent.audio.resample import resample
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
-from voice_agent.stages.asr import AsrHint, Expect, Transcript, Word
+from voice_agent.stages.asr import AsrHint, Expect, LanguageGuess, Transcript, Word
 from voice_agent.stages.asr.digits import rewrite_digits
 from voice_agent.stages.asr.guards import (
     FallbackReason,
@@ -216,7 +221,9 @@ class WhisperAsr:
             with timings.measure("resample_ms"):
                 samples = resample(audio, PIPELINE_RATE).to_float()
             language = self._fixed_language(model, hint)
-            decoded, path = self._decode(model, samples, language, hint.expect, timings)
+            decoded, path = self._decode(
+                model, samples, language, hint.expect, timings, follow=hint.follow
+            )
         return _transcript(decoded, path, hint, timings.values)
 
     async def number_checked(
@@ -225,7 +232,8 @@ class WhisperAsr:
         """The stock path's transcript of a streamed utterance's whole `audio` when `streamed`
         holds a long number and the stock path heard more digits of it (the check whole passes
         get, guards.py); None when there is nothing to check or the stock path confirms it."""
-        if not number_to_confirm(streamed.text, hint.expect, self._settings.confirm_number_digits):
+        min_digits = self._settings.confirm_number_digits
+        if not number_to_confirm(streamed.text, hint.expect, min_digits, streamed.language):
             return None  # decided here: most streamed utterances need no trip to the executor
         loop = asyncio.get_running_loop()
         blocking = functools.partial(self._streamed_number_checked, streamed, audio, hint)
@@ -265,7 +273,9 @@ class WhisperAsr:
         logger.debug("%d words in %.2f s of audio: %s", len(words), audio.duration, timings.values)
         # Times so far count from the lead-in's start; the caller's clock starts after it.
         lead_in_s = self._settings.lead_in_s
-        timed = [on_clock(word, audio.timestamp - lead_in_s, audio) for word in unechoed(words)]
+        offset_s = audio.timestamp - lead_in_s
+        kept = unechoed(words, found.language)
+        timed = [on_clock(word, offset_s, audio) for word in kept]
         confidence = math.exp(found.avg_logprob) if timed else 0.0
         return HeardWords(
             tuple(timed), found.language, timings.values, confidence, found.language_probability
@@ -287,7 +297,9 @@ class WhisperAsr:
         samples = self._with_lead_in(speech)
         window = self._window_s(samples)
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            attempt = self._fast(model, samples, window, language, hint.expect, timings, context)
+            attempt = self._fast(
+                model, samples, window, language, hint.expect, timings, context, hint.follow
+            )
             language = attempt.decoded.language
             if attempt.rejected is None:
                 with timings.measure("align_ms"):
@@ -307,7 +319,7 @@ class WhisperAsr:
         final pass's (`heard`), rewritten as a whole-utterance pass is."""
         rewritten = False
         if hint.expect is Expect.DIGITS:
-            text, rewritten = rewrite_digits(text)
+            text, rewritten = rewrite_digits(text, heard.language)
         return Transcript(
             text=text,
             language=heard.language,
@@ -338,6 +350,7 @@ class WhisperAsr:
         language: str | None,
         expect: Expect,
         timings: _Timings,
+        follow: bool = False,
     ) -> tuple[_Decoded, str]:
         if len(samples) == 0:
             return _Decoded("", language or self._default_language(model), 0.0), "fast"
@@ -345,7 +358,7 @@ class WhisperAsr:
         window = self._window_s(samples)
         fast: _Decoded | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
-            attempt = self._fast(model, samples, window, language, expect, timings)
+            attempt = self._fast(model, samples, window, language, expect, timings, follow=follow)
             fast = attempt.decoded
             if attempt.rejected is None:
                 return self._number_checked(model, samples, expect, fast, timings)
@@ -356,7 +369,8 @@ class WhisperAsr:
         with timings.measure("stock_ms"):
             prompt = self._prompt_for(expect, language)
             stock = self._stock(model, samples, language, prompt)
-        if fast is not None and is_loop(stock.text) and _shorter(fast.text, stock.text):
+        looped = is_loop(stock.text, stock.language)
+        if fast is not None and looped and _shorter(fast.text, stock.text):
             # A caller who says "no, no, no" repeats themselves: when the stock path loops
             # too, and longer, the short window's reading was the truer one.
             return fast, "fast"
@@ -388,12 +402,13 @@ class WhisperAsr:
         """The stock path's reading of `samples` (lead-in included) when `heard` holds a long
         number to check and the stock path heard more digits of it; else None. Both the whole
         pass and the streamed utterance are checked here."""
-        if not number_to_confirm(heard.text, expect, self._settings.confirm_number_digits):
+        language, min_digits = heard.language, self._settings.confirm_number_digits
+        if not number_to_confirm(heard.text, expect, min_digits, language):
             return None
         with timings.measure("stock_ms"):
-            prompt = self._prompt_for(expect, heard.language)
-            stock = self._stock(model, samples, heard.language, prompt)
-        return stock if stopped_short(heard.text, stock.text) else None
+            prompt = self._prompt_for(expect, language)
+            stock = self._stock(model, samples, language, prompt)
+        return stock if stopped_short(heard.text, stock.text, language) else None
 
     def _fast(
         self,
@@ -404,19 +419,18 @@ class WhisperAsr:
         expect: Expect,
         timings: _Timings,
         context: str = "",
+        follow: bool = False,
     ) -> _FastDecode:
-        with timings.measure("features_ms"):
-            padded = np.zeros(round(window * PIPELINE_RATE), dtype=np.float32)
-            padded[: len(samples)] = samples
-            # No 30 s padding from the extractor: the window is all the encoder sees.
-            features = model.feature_extractor(padded, padding=0)
-            features = features[:, : round(window * FRAMES_PER_SECOND)]
-        with timings.measure("encode_ms"):
-            encoded = model.encode(features)
+        encoded = self._encoded(model, samples, window, timings)
         identified: float | None = None
         if language is None:
             with timings.measure("language_ms"):
                 language, identified = self._detected_language(model, encoded)
+        elif follow and model.model.is_multilingual:
+            with timings.measure("language_ms"):
+                heard, probability = self._detected_language(model, encoded)
+            if heard != language and probability >= FOLLOW_SURE:
+                language, identified = heard, probability
         tokenizer = self._tokenizer(model, language)
         prompt_text = _joined(self._prompt_for(expect, language), context)
         prompt = self._prompt_tokens(tokenizer, prompt_text)
@@ -441,7 +455,21 @@ class WhisperAsr:
         text = str(tokenizer.decode(tokens)).strip()
         logprob = _average_logprob(float(result.scores[0]), len(tokens))
         decoded = _Decoded(text, language, logprob, tuple(tokens), language_probability=identified)
-        return _FastDecode(decoded, fallback_reason(text, len(tokens), budget), encoded)
+        rejected = fallback_reason(text, len(tokens), budget, language)
+        return _FastDecode(decoded, rejected, encoded)
+
+    def _encoded(
+        self, model: WhisperModel, samples: Float32Array, window: float, timings: _Timings
+    ) -> Any:
+        """The encoder's output for a short window of `window` seconds holding `samples`."""
+        with timings.measure("features_ms"):
+            padded = np.zeros(round(window * PIPELINE_RATE), dtype=np.float32)
+            padded[: len(samples)] = samples
+            # No 30 s padding from the extractor: the window is all the encoder sees.
+            features = model.feature_extractor(padded, padding=0)
+            features = features[:, : round(window * FRAMES_PER_SECOND)]
+        with timings.measure("encode_ms"):
+            return model.encode(features)
 
     def _stock(
         self,
@@ -477,7 +505,50 @@ class WhisperAsr:
         identified = None if language else float(info.language_probability)
         return _Decoded(text, str(info.language), logprob, (), heard, identified)
 
+    async def detect_language(
+        self, audio: AudioFrame, candidates: tuple[str, ...]
+    ) -> LanguageGuess:
+        """`detect_language_blocking` in this stage's executor (as transcription runs)."""
+        loop = asyncio.get_running_loop()
+        blocking = functools.partial(self.detect_language_blocking, audio, candidates)
+        return await loop.run_in_executor(self._executor, blocking)
+
+    def detect_language_blocking(
+        self, audio: AudioFrame, candidates: tuple[str, ...]
+    ) -> LanguageGuess:
+        """The language among `candidates` that `audio` (its first 30 s) is most likely in.
+
+        The audio is encoded as the fast path encodes it (a short window, at least
+        ``min_window_s``) and Whisper's language token probabilities are ranked among the
+        candidates only. Raises ValueError for no candidates, a candidate the model does not
+        know, no audio, or an English-only model.
+        """
+        if not candidates:
+            raise ValueError("language detection needs at least one candidate language")
+        model = self._loaded_model()
+        if not model.model.is_multilingual:
+            raise ValueError(
+                f"{self._settings.model} is English-only: language detection needs a "
+                "multilingual model (whisper-base)"
+            )
+        unknown = sorted(set(candidates) - set(model.supported_languages))
+        if unknown:
+            raise ValueError(f"languages unknown to {self._settings.model}: {', '.join(unknown)}")
+        if audio.duration <= 0:
+            raise ValueError("no audio to detect a language in")
+        started = time.perf_counter()
+        timings = _Timings()
+        speech = resample(audio, PIPELINE_RATE).to_float()
+        samples = self._with_lead_in(speech)[: round(MAX_WINDOW_S * PIPELINE_RATE)]
+        encoded = self._encoded(model, samples, min(self._window_s(samples), MAX_WINDOW_S), timings)
+        language, probability = _ranked_candidates(model, encoded, candidates)[0]
+        ms = (time.perf_counter() - started) * 1000
+        logger.debug("detected language %s (p=%.2f) in %.0f ms", language, probability, ms)
+        return LanguageGuess(language, probability, ms)
+
     def _detected_language(self, model: WhisperModel, encoded: Any) -> tuple[str, float]:
+        """The fast path's language, among ``detect_languages`` (any when empty), and its
+        probability among all languages (as Transcript.language_probability reports it)."""
         ranked: list[tuple[str, float]] = [
             (token[2:-2], float(probability))
             for token, probability in model.model.detect_language(encoded)[0]
@@ -505,14 +576,15 @@ class WhisperAsr:
         return "en" if not model.model.is_multilingual else (self._settings.language or "en")
 
     def _prompt_for(self, expect: Expect, language: str | None) -> str | None:
-        """The decoder's context for what the dialogue expects (the prompts are English)."""
-        if language != "en":
+        """The decoder's context for what the dialogue expects, in `language` (none while the
+        language is not known: a prompt in the wrong language steers the detection)."""
+        if language is None:
             return None
         prompts = {
-            Expect.DIGITS: self._settings.digits_prompt,
-            Expect.EMAIL: self._settings.email_prompt,
-        }
-        return prompts.get(expect) or None
+            Expect.DIGITS: self._settings.digits_prompts,
+            Expect.EMAIL: self._settings.email_prompts,
+        }.get(expect, {})
+        return prompts.get(language) or None
 
     @staticmethod
     def _prompt_tokens(tokenizer: Tokenizer, prompt_text: str | None) -> list[int]:
@@ -567,14 +639,18 @@ class WhisperAsr:
         return self._model
 
 
+FOLLOW_SURE = 0.8
+"""How sure identification must be to decode a turn in another language than the call's."""
+
+
 def _transcript(
     decoded: _Decoded, path: str, hint: AsrHint, timings: dict[str, float]
 ) -> Transcript:
     """A whole-utterance decoding as the stage's Transcript (echo dropped, digits rewritten)."""
-    text = without_echoed_tail(decoded.text)
+    text = without_echoed_tail(decoded.text, decoded.language)
     rewritten = False
     if hint.expect is Expect.DIGITS:
-        text, rewritten = rewrite_digits(text)
+        text, rewritten = rewrite_digits(text, decoded.language)
     return Transcript(
         text=text,
         language=decoded.language,
@@ -584,6 +660,20 @@ def _transcript(
         digits_rewritten=rewritten,
         language_probability=decoded.language_probability,
     )
+
+
+def _ranked_candidates(
+    model: WhisperModel, encoded: Any, candidates: tuple[str, ...]
+) -> list[tuple[str, float]]:
+    """`candidates` (all known to the model) by Whisper's probability on `encoded`, most
+    likely first, each probability as a share of the candidates' together."""
+    ranked = [
+        (token[2:-2], float(probability))
+        for token, probability in model.model.detect_language(encoded)[0]
+    ]
+    kept = [entry for entry in ranked if entry[0] in candidates]
+    total = sum(probability for _, probability in kept) or 1.0  # never 0 from a softmax
+    return [(language, probability / total) for language, probability in kept]
 
 
 def _log_rejected(text: str, reason: FallbackReason, samples: Float32Array) -> None:

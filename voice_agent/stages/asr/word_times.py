@@ -7,6 +7,7 @@ from typing import Any
 
 from voice_agent.audio import AudioFrame
 from voice_agent.stages.asr import Word
+from voice_agent.stages.asr.digits import NUMBER_WORDS_LANGUAGE
 from voice_agent.stages.asr.guards import without_echoed_tail
 
 
@@ -19,9 +20,11 @@ def word_of(timing: Any) -> Word:
     return Word(str(text).strip(), float(start), float(end), float(probability))
 
 
-def unechoed(words: list[Word]) -> list[Word]:
-    """`words` without a phrase the decoder said twice at its very end (as in the text path)."""
-    pieces_kept = len(without_echoed_tail(" ".join(word.text for word in words)).split())
+def unechoed(words: list[Word], language: str = NUMBER_WORDS_LANGUAGE) -> list[Word]:
+    """`words` (in `language`) without a phrase the decoder said twice at its very end (as in
+    the text path)."""
+    said = " ".join(word.text for word in words)
+    pieces_kept = len(without_echoed_tail(said, language).split())
     kept: list[Word] = []
     pieces = 0
     for word in words:
