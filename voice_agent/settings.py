@@ -93,9 +93,9 @@ class AsrSettings(Section):
     """Multilingual models: detection picks among these codes only (empty: any language)."""
     lid_recheck: bool = True
     """Open-language passes: a doubtful language guess gets a second look, decoding the
-    runner-up languages too and picking by the readings (stages/asr/second_look.py); its
-    language_probability is then the share among ``detect_languages``. Off: the language
-    token's guess alone, its probability among all languages."""
+    runner-up languages too and picking by the readings (stages/asr/second_look.py). Off:
+    the language token's guess alone. language_probability is on the same scale either way
+    (among all languages)."""
     lid_recheck_below: float = Field(default=0.8, ge=0.0, le=1.0)
     """A guess whose share among the candidates is below this gets the second look."""
     lid_candidates: int = Field(default=3, ge=2, le=5)

@@ -10,8 +10,10 @@ it read (guards.py; ``number_checked`` does the same for a streamed utterance);
 ``Transcript.path`` says which path answered.
 
 Languages: the language is fixed by the hint (or the settings) or detected on the fast path's
-encoder output; the digits and e-mail prompts are the language's own (settings), and English
-number words are rewritten only in English (digits.py). ``detect_language`` ranks a caller's
+encoder output, where a doubtful guess gets a second look (the runners-up decoded too and
+the readings weighed, second_look.py; ``AsrSettings.lid_recheck``); the digits and e-mail
+prompts are the language's own (settings), and English number words are rewritten only in
+English (digits.py). ``detect_language`` ranks a caller's
 first words among candidate languages, for a call whose language is not known yet.
 
 ``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
@@ -20,7 +22,8 @@ faster-whisper's ``word_timestamps=True`` does, and the text said before (the co
 is given to the decoder as its previous-text prompt.
 
 Timings (ms): ``resample_ms``, ``features_ms``, ``encode_ms``, ``language_ms`` (detection on
-a multilingual model), ``decode_ms`` (the fast path's decoding), ``stock_ms`` (the whole
+a multilingual model), ``decode_ms`` (the fast path's decoding), ``second_look_ms`` (the
+runners-up's decodes on a doubtful guess), ``stock_ms`` (the whole
 stock path, when it ran) and ``total_ms``; the word path adds ``align_ms`` and logs them
 (debug).
 
@@ -464,12 +467,15 @@ class WhisperAsr:
     ) -> tuple[_Decoded, FallbackReason | None]:
         """The open-language decoding: in the language token's guess, or, when that is
         doubtful, in whichever of the leading candidates the readings favour (second_look.py).
-        Its language_probability is the language's share among the candidates."""
+        Its language_probability is on the language token's scale (among all languages, as
+        without the second look): its share after combining times the candidates' mass."""
         with timings.measure("language_ms"):
-            ranked = shares(self._candidate_languages(model, encoded))
+            candidates = self._candidate_languages(model, encoded)
+        mass = sum(probability for _, probability in candidates)
+        ranked = shares(candidates)
         language, share = ranked[0]
         first = self._decoded_in(
-            model, encoded, sample_count, language, expect, timings, context, share
+            model, encoded, sample_count, language, expect, timings, context, candidates[0][1]
         )
         below = self._settings.lid_recheck_below
         if len(ranked) < 2 or not doubtful(share, below):
@@ -489,8 +495,9 @@ class WhisperAsr:
             )
             for code, (decoded, _) in attempts.items()
         ]
-        pick, probability = chosen(readings)
+        pick, combined_share = chosen(readings)
         decoded, rejected = attempts[pick.language]
+        probability = combined_share * mass
         logger.debug(
             "second look: %s (p=%.2f) over %s",
             pick.language,
