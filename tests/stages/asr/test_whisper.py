@@ -482,6 +482,27 @@ def test_a_detected_language_comes_with_its_probability(base: WhisperAsr) -> Non
     assert 0.0 < result.language_probability <= 1.0
 
 
+def test_a_call_followed_into_another_language_is_not_transcribed_into_the_old_one(
+    base: WhisperAsr,
+) -> None:
+    """A German call's caller switches to English: decoded in German, the words come out
+    Germanised ("Ich would like..."); followed, the turn is decoded in English."""
+    audio = speak("Sorry, can we continue in English? Who do I pay the duties to?", "en-us")
+    kept = transcribe(base, audio, AsrHint(language="de"))
+    followed = transcribe(base, audio, AsrHint(language="de", follow=True))
+    assert kept.language == "de" and kept.language_probability is None
+    assert followed.language == "en"
+    assert followed.language_probability is not None and followed.language_probability >= 0.8
+    assert {"duties", "english"} <= set(re.findall(r"[a-z]+", followed.text.lower()))
+
+
+def test_following_keeps_the_calls_language_when_the_turn_is_in_it(base: WhisperAsr) -> None:
+    voice, request, _ = LANGUAGE_REQUESTS["de"]
+    result = transcribe(base, speak(request, voice), AsrHint(language="de", follow=True))
+    assert result.language == "de" and result.language_probability is None
+    assert "language_ms" in result.timings  # identified, and kept
+
+
 # --- a second look at a doubtful language guess (open-language passes) ------------------------
 
 SECOND_LOOK_CLIPS = {
