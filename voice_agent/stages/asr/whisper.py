@@ -646,13 +646,7 @@ class WhisperAsr:
     def _detected_language(self, model: WhisperModel, encoded: Any) -> tuple[str, float]:
         """The fast path's language, among ``detect_languages`` (any when empty), and its
         probability among all languages (as Transcript.language_probability reports it)."""
-        ranked: list[tuple[str, float]] = [
-            (token[2:-2], float(probability))
-            for token, probability in model.model.detect_language(encoded)[0]
-        ]
-        allowed = self._settings.detect_languages
-        candidates = [entry for entry in ranked if not allowed or entry[0] in allowed]
-        language, probability = (candidates or ranked)[0]
+        language, probability = self._candidate_languages(model, encoded)[0]
         logger.debug("detected language %s (p=%.2f)", language, probability)
         return language, probability
 
