@@ -124,6 +124,8 @@ _WORDS = {
     "viernes": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+    # "o" is "or", never the English "oh" the parsers read as a zero ("es el 4 5 0 o 4 5 1")
+    "o": "or",
 }
 
 _COPULAS = {

@@ -129,6 +129,8 @@ _WORDS = {
     "sexta feira": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+    # "o" is the article, never the English "oh" the parsers read as a zero ("é o 4 5 0 6 7")
+    "o": "the",
 }
 
 _COPULAS = {

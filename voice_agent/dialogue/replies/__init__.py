@@ -6,6 +6,8 @@ A language is one module here (``en.py``) holding ``TEMPLATES`` (message key -> 
 language: copy ``en.py``, translate every template (a test checks the keys and fields match
 English), adjust the spoken forms, register it in ``LANGUAGES``, and translate the policy file's
 own texts under ``[said.<code>]`` in config/policies.toml (a test checks the shipped file).
+Where a number agrees with its noun or a preposition merges with an article ("una hora", "al
+Reino Unido"), build on ``agreement.AgreeingSpeech`` (es.py, pt.py).
 """
 
 from __future__ import annotations
@@ -99,15 +101,22 @@ def template_fields(template: str) -> set[str]:
 
 @functools.cache
 def language(code: str) -> Speech:
-    """The replies for ``code`` ("en", "de", "fr"); LanguageError names the languages there
-    are. One ``Speech`` per language, made once: the engine asks for a call's every turn."""
-    from voice_agent.dialogue.replies import de, en, fr
+    """The replies for ``code`` ("en", "de", "es", "fr", "pt"); LanguageError names the
+    languages there are. One ``Speech`` per language, made once: the engine asks for a call's
+    every turn."""
+    from voice_agent.dialogue.replies import de, en, es, fr, pt
 
-    languages: dict[str, Speech] = {"en": en.English(), "de": de.German(), "fr": fr.French()}
+    languages: dict[str, Speech] = {
+        "en": en.English(),
+        "de": de.German(),
+        "es": es.Spanish(),
+        "fr": fr.French(),
+        "pt": pt.Portuguese(),
+    }
     if code not in languages:
         known = ", ".join(sorted(languages))
         raise LanguageError(f"no dialogue replies for language {code!r} (available: {known})")
     return languages[code]
 
 
-LANGUAGES = ("en", "de", "fr")
+LANGUAGES = ("en", "de", "es", "fr", "pt")
