@@ -39,7 +39,6 @@ from voice_agent.dialogue import (
 from voice_agent.dialogue.call_language import answering_language, follow, language_names
 from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
-from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     ITEM_INTENTS,
     ORDER_INTENTS,
@@ -67,6 +66,7 @@ from voice_agent.dialogue.state import (
     UserTurn,
     describe,
 )
+from voice_agent.lexicon import canonical
 from voice_agent.store.repository import Repository
 from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write

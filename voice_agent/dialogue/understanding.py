@@ -28,7 +28,6 @@ from functools import partial
 from voice_agent.dialogue import language_rules
 from voice_agent.dialogue.classifier import IntentClassifier, Scored
 from voice_agent.dialogue.entities import yes_or_no
-from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     SUBSUMES,
     Intent,
@@ -38,6 +37,7 @@ from voice_agent.dialogue.nlu import (
     normalise,
     understand,
 )
+from voice_agent.lexicon import canonical
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ is scored by what all three know:
 - ``LOGPROB_WEIGHT`` times the decode's mean token log-probability: a decode in the wrong
   language translates or transliterates, and is less sure of its tokens on average;
 - ``OWN_WORDS_BONUS`` when the words read as that language
-  (``voice_agent.dialogue.lexicon.text_language``).
+  (``voice_agent.lexicon.text_language``).
 
 The weights were chosen on benchmarks/corpus/callers_<lang>.txt (benchmarks/asr_lid.py,
 ``--set tuning``) and reported on a held-out set (``--set heldout``).

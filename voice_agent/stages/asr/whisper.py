@@ -55,7 +55,7 @@ from faster_whisper.transcribe import merge_punctuations
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Float32Array
 from voice_agent.audio.resample import resample
-from voice_agent.dialogue.lexicon import text_language
+from voice_agent.lexicon import text_language
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Expect, LanguageGuess, Transcript, Word

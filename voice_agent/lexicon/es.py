@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon.table import Lexicon
 
 _WORDS = {
     # yes, no, unsure

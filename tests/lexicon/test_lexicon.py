@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from voice_agent.dialogue import entities
-from voice_agent.dialogue.lexicon import canonical, text_language
+from voice_agent.lexicon import canonical, text_language
 
 ORDER_DIGITS = (5, 6)
 TODAY = date(2024, 11, 13)  # a Wednesday

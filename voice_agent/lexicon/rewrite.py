@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
-from voice_agent.dialogue.lexicon.table import Fix, Lexicon
+from voice_agent.lexicon.table import Fix, Lexicon
 
 # A written address or number stays one token; a word keeps a French elision ("l'", "c'")
 # as its own word; hyphens and spaces separate words.

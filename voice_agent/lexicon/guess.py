@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 
-from voice_agent.dialogue.lexicon import de, en, es, fr, pt
+from voice_agent.lexicon import de, en, es, fr, pt
 
 FUNCTION_WORDS: Mapping[str, frozenset[str]] = {
     "en": en.FUNCTION_WORDS,
