@@ -236,6 +236,7 @@ def _ago(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="de",
+    small_numbers={"null": "0", "eins": "1", "ein": "1", "eine": "1", "zwei": "2", "zwo": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,

@@ -211,6 +211,7 @@ def _ago(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="es",
+    small_numbers={"cero": "0", "uno": "1", "una": "1", "un": "1", "dos": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,

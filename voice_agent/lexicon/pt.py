@@ -242,6 +242,7 @@ def _weekday(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="pt",
+    small_numbers={"zero": "0", "um": "1", "uma": "1", "dois": "2", "duas": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,
