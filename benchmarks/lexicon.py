@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voice_agent.dialogue.lexicon import canonical, text_language
+from voice_agent.lexicon import canonical, text_language
 
 RESULTS = Path(__file__).parent / "results"
 ALL = ("en", "de", "es", "fr", "pt")

@@ -91,6 +91,15 @@ class AsrSettings(Section):
     """Beam of the stock 30 s path (fallback, long audio, fast_path off): 5 is as fast as 1."""
     detect_languages: tuple[str, ...] = ()
     """Multilingual models: detection picks among these codes only (empty: any language)."""
+    lid_recheck: bool = True
+    """Open-language passes: a doubtful language guess gets a second look, decoding the
+    runner-up languages too and picking by the readings (stages/asr/second_look.py). Off:
+    the language token's guess alone. language_probability is on the same scale either way
+    (among all languages)."""
+    lid_recheck_below: float = Field(default=0.8, ge=0.0, le=1.0)
+    """A guess whose share among the candidates is below this gets the second look."""
+    lid_candidates: int = Field(default=3, ge=2, le=5)
+    """Languages decoded on a second look: the guess and its runners-up."""
     digits_prompts: dict[str, str] = Field(default_factory=lambda: dict(DIGITS_PROMPTS))
     """Per language, the context shown to the decoder when digits are expected: it then writes
     digits, one by one (a language left out, or empty: no prompt). Digit runs are rewritten as

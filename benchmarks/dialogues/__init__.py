@@ -29,6 +29,20 @@ from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 
+from benchmarks.dialogues.multilingual import (
+    ACKNOWLEDGE_WORDS as ACKNOWLEDGE_WORDS_IN,
+)
+from benchmarks.dialogues.multilingual import (
+    OVERDUE_WORDS as OVERDUE_WORDS_IN,
+)
+from benchmarks.dialogues.multilingual import (
+    PROMISES,
+    digits_in,
+    folded_words,
+    replies_in,
+    spoken,
+)
+
 if TYPE_CHECKING:
     from voice_agent.dialogue.nlu import Understand
 
@@ -98,9 +112,16 @@ EXPECT_KEYS = frozenset(
         "same_shape_as",
         "flags_overdue",
         "acknowledges",
+        "replies_in",
     }
 )
-LINE_KEYS = frozenset({"caller", "dtmf", "confidence", "rewritten", "expect", "covers", "note"})
+LINE_KEYS = frozenset(
+    {"caller", "dtmf", "confidence", "rewritten", "expect", "covers", "note", "language"}
+)
+LANGUAGE_SITUATIONS = ("language_switch",)
+"""Situations only the scripts in a language cover (``languages/<lang>/``): a caller who
+changes language during the call."""
+LANGUAGES_DIR = HERE / "languages"
 
 OVERDUE_WORDS = (
     "overdue",
@@ -141,7 +162,6 @@ _DIGIT_WORDS = {
     "eight": "8",
     "nine": "9",
 }
-_SPOKEN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z0-9_.]+)\}")
 _NUMBER_WORD = r"(?:\d+|zero|one|two|three|four|five|six|seven|eight|nine)"
 _MASK = re.compile(rf"\b{_NUMBER_WORD}(?: {_NUMBER_WORD})*\b")
@@ -161,8 +181,10 @@ def words(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
 
 
-def runs(text: str) -> list[str]:
-    """Spelled-out codes joined: "four, five, zero" -> "450", "Y T two four" -> "yt24"."""
+def runs(text: str, language: str = "en") -> list[str]:
+    """Spelled-out codes joined: "four, five, zero" -> "450", "Y T two four" -> "yt24"; in
+    another language its number words first ("vier fünf null" -> "450")."""
+    text = digits_in(text, language)
     found: list[str] = []
     current = ""
     for token in re.findall(r"[^\W_]+", text):
@@ -185,19 +207,21 @@ def runs(text: str) -> list[str]:
     return found
 
 
-def mentions(text: str, value: str) -> bool:
+def mentions(text: str, value: str, language: str = "en") -> bool:
     """Whether ``text`` says ``value``: as words (whole words; a trailing ``*`` allows any
-    ending), or, for codes and numbers, spelled out digit by digit or letter by letter."""
+    ending), or, for codes and numbers, spelled out digit by digit or letter by letter, in
+    ``language``'s number words. Outside English, accents do not count ("zoll*" is "Zölle")."""
     prefix = value.endswith("*")
-    wanted = words(value.rstrip("*"))
+    to_words = words if language == "en" else folded_words
+    wanted = to_words(value.rstrip("*"))
     if not wanted:
         return False
     tail = "" if prefix else r"(?!\w)"
-    if re.search(rf"(?<!\w){re.escape(wanted)}{tail}", words(text)):
+    if re.search(rf"(?<!\w){re.escape(wanted)}{tail}", to_words(text)):
         return True
     compact = wanted.replace(" ", "")
     if any(ch.isdigit() for ch in compact) or len(compact) <= 4:
-        return any(compact in run for run in runs(text))
+        return any(compact in run for run in runs(text, language))
     return False
 
 
@@ -220,6 +244,9 @@ class Shop:
     """Order role -> order number."""
     private: Mapping[str, tuple[str, ...]]
     """Order role -> its details that no reply may hold before the caller is verified."""
+    language: str = "en"
+    """The language the callers of its scripts speak: the ``*_words``, ``*_spelled``,
+    ``phone_words``, ``email_words``, country names and product ``called`` are in it."""
 
 
 def _time(text: str) -> datetime:
@@ -229,7 +256,8 @@ def _time(text: str) -> datetime:
     return moment
 
 
-def load_shop(name: str) -> Shop:
+def load_shop(name: str, language: str = "en") -> Shop:
+    """The shop ``name``'s roles, their spoken fields as callers say them in ``language``."""
     path = ROLES_DIR / f"{name}.toml"
     roles = tomllib.loads(path.read_text(encoding="utf-8"))
     now = _time(str(roles["now"]))
@@ -240,11 +268,15 @@ def load_shop(name: str) -> Shop:
         document: dict[str, Any] = demo_document(_time(str(roles["anchor"])))
     else:
         document = json.loads((PROJECT_ROOT / source).read_text(encoding="utf-8"))
-    return _resolve_roles(name, roles, document, now)
+    return _resolve_roles(name, roles, document, now, language)
 
 
 def _resolve_roles(
-    name: str, roles: Mapping[str, Any], document: Mapping[str, Any], now: datetime
+    name: str,
+    roles: Mapping[str, Any],
+    document: Mapping[str, Any],
+    now: datetime,
+    language: str = "en",
 ) -> Shop:
     from voice_agent.dialogue.policies import load_policies
 
@@ -256,7 +288,7 @@ def _resolve_roles(
     for role, number in roles["orders"].items():
         if number not in by_number:
             raise ScriptError(f"{name}: role {role}: no order {number} in the shop")
-        fields = order_fields(by_number[number], document["orders"], products)
+        fields = order_fields(by_number[number], document["orders"], products, language)
         values.update({f"{role}.{key}": value for key, value in fields.items()})
         private[role] = tuple(fields[key] for key in _PRIVATE_FIELDS if fields.get(key))
         orders[role] = number
@@ -264,7 +296,7 @@ def _resolve_roles(
     if unknown in by_number:
         raise ScriptError(f"{name}: unknown_order {unknown} is an order of the shop")
     values["unknown.number"] = unknown
-    values["unknown.number_words"] = spoken_digits(unknown)
+    values["unknown.number_words"] = spoken(language).digits(unknown)
     values["unknown.number_spaced"] = " ".join(unknown)
     for role, entry in roles["products"].items():
         sku = entry["sku"]
@@ -272,10 +304,15 @@ def _resolve_roles(
             raise ScriptError(f"{name}: product role {role}: no product {sku}")
         product = products[sku]
         values[f"{role}.name"] = product["name"]
-        values[f"{role}.called"] = entry["called"]
+        values[f"{role}.called"] = _called(entry, language, f"{name}: product role {role}")
         for attribute, value in product["attributes"].items():
-            values[f"{role}.{attribute.replace(' ', '_')}"] = value
-    territories = Locale("en").territories
+            key = f"{role}.{attribute.replace(' ', '_')}"
+            values[key] = value
+            # Each number of a value on its own ("183 x 61 cm" -> 183, 61): a reply in
+            # another language says the numbers whatever words it puts around them.
+            for index, figure in enumerate(re.findall(r"\d+(?:[.,]\d+)?", value), start=1):
+                values[f"{key}_number_{index}"] = figure
+    territories = Locale(language).territories
     for role, code in roles["countries"].items():
         values[f"{role}.code"] = code
         values[f"{role}.name"] = str(territories[code])
@@ -290,19 +327,26 @@ def _resolve_roles(
     policies = load_policies(PROJECT_ROOT / "config" / "policies.toml")
     values["policy.return_window_days"] = str(policies.returns.window_days)
     values["policy.refund_days"] = str(policies.returns.refund_days)
-    return Shop(name, now, document, values, orders, private)
+    return Shop(name, now, document, values, orders, private, language)
+
+
+def _called(entry: Mapping[str, Any], language: str, where: str) -> str:
+    """How a caller names a product role in ``language`` (``called`` in English,
+    ``called_de``, ``called_es``, ... in the others)."""
+    key = "called" if language == "en" else f"called_{language}"
+    if key not in entry:
+        raise ScriptError(f"{where}: no {key} (how a caller speaking {language} names it)")
+    return str(entry[key])
 
 
 def spoken_digits(code: str) -> str:
     """How a caller reads a number: "45067" -> "four five zero six seven"."""
-    return " ".join(_SPOKEN_DIGITS[int(ch)] for ch in code if ch.isdigit())
+    return spoken("en").digits(code)
 
 
 def spoken_code(code: str) -> str:
     """A postcode as a caller spells it: "SW1A 1AA" -> "S W one A one A A"."""
-    return " ".join(
-        _SPOKEN_DIGITS[int(ch)] if ch.isdigit() else ch.upper() for ch in code if ch.isalnum()
-    )
+    return spoken("en").code(code)
 
 
 def _other_digit(ch: str) -> str:
@@ -313,8 +357,11 @@ def order_fields(
     order: Mapping[str, Any],
     all_orders: Sequence[Mapping[str, Any]],
     products: Mapping[str, Mapping[str, Any]],
+    language: str = "en",
 ) -> dict[str, str]:
-    """Everything a script may say or expect about one order, from the shop's data."""
+    """Everything a script may say or expect about one order, from the shop's data; what a
+    caller says aloud is in ``language``'s words."""
+    say = spoken(language)
     number = str(order["number"])
     customer = order["customer"]
     postcode = customer.get("postcode") or ""
@@ -336,31 +383,31 @@ def order_fields(
     first, _, last = customer["name"].partition(" ")
     fields = {
         "number": number,
-        "number_words": spoken_digits(number),
+        "number_words": say.digits(number),
         "number_spaced": " ".join(number),
         "number_typo": typo,
-        "number_typo_words": spoken_digits(typo),
+        "number_typo_words": say.digits(typo),
         "postcode": postcode,
-        "postcode_words": spoken_code(postcode),
+        "postcode_words": say.code(postcode),
         "wrong_postcode": wrong_postcode,
-        "wrong_postcode_words": spoken_code(wrong_postcode),
-        "phone_words": "plus " + spoken_digits(digits),
+        "wrong_postcode_words": say.code(wrong_postcode),
+        "phone_words": say.phone(digits),
         "phone_last4": last4,
-        "phone_last4_words": spoken_digits(last4),
+        "phone_last4_words": say.digits(last4),
         "wrong_phone_last4": wrong_last4,
-        "wrong_phone_last4_words": spoken_digits(wrong_last4),
+        "wrong_phone_last4_words": say.digits(wrong_last4),
         "email": customer["email"],
-        "email_words": customer["email"].replace(".", " dot ").replace("@", " at "),
+        "email_words": say.email(customer["email"]),
         "email_prefix": local[:3],
-        "email_spelled": " ".join(local[:3]),
-        "wrong_email_spelled": " ".join("qzx" if local[:1] != "q" else "zxq"),
+        "email_spelled": say.spelled(local[:3]),
+        "wrong_email_spelled": say.spelled("qzx" if local[:1] != "q" else "zxq"),
         "name": customer["name"],
         "first_name": first,
         "last_name": last,
         "street": street,
         "city": city or "",
         "country": customer["country"],
-        "country_name": str(Locale("en").territories[customer["country"]]),
+        "country_name": str(Locale(language).territories[customer["country"]]),
         "item": products[order["items"][0]["sku"]]["name"],
         "currency": order["currency"],
     }
@@ -394,6 +441,9 @@ class Script:
     path: Path
     lines: tuple[Line, ...]
     covers: tuple[str, ...]
+    language: str | None = None
+    """The call's language hint (``"language"`` on the first line): as a web page's ``lang`` or
+    a dialled number gives it; None: no hint (the English scripts)."""
 
     @property
     def name(self) -> str:
@@ -403,9 +453,22 @@ class Script:
     def request_type(self) -> str:
         return self.covers[0]
 
+    @property
+    def speaks(self) -> str:
+        """The language its caller's placeholders are said in: its folder's under
+        ``languages/`` (a caller who switches says numbers in the language switched to)."""
+        if self.path.parent.parent == LANGUAGES_DIR:
+            return self.path.parent.name
+        return "en"
+
 
 def script_paths() -> list[Path]:
     return sorted(HERE.glob("*.jsonl"))
+
+
+def language_script_paths() -> list[Path]:
+    """The scripts in a language, ``languages/<lang>/*.jsonl`` (the same scenarios in each)."""
+    return sorted(LANGUAGES_DIR.glob("*/*.jsonl"))
 
 
 def load_script(path: Path) -> Script:
@@ -431,12 +494,36 @@ def load_script(path: Path) -> Script:
     if not lines:
         raise ScriptError(f"{path.name}: no lines")
     covers = tuple(lines[0].entry.get("covers", ()))
-    known = set(REQUEST_TYPES) | set(SITUATIONS)
+    known = set(REQUEST_TYPES) | set(SITUATIONS) | set(LANGUAGE_SITUATIONS)
     if not covers or covers[0] not in REQUEST_TYPES or set(covers) - known:
         raise ScriptError(f"{path.name}:1: covers must start with a request type ({covers})")
     if not path.name.startswith(covers[0].replace("_", "-") + "-"):
         raise ScriptError(f"{path.name}: the file name starts with its request type {covers[0]}")
-    return Script(path, tuple(lines), covers)
+    return Script(path, tuple(lines), covers, _script_language(path, lines, covers))
+
+
+def _script_language(path: Path, lines: Sequence[Line], covers: Sequence[str]) -> str | None:
+    """The first line's ``language``, checked: a supported language, said only there; a script
+    in ``languages/<lang>/`` is hinted in that language, unless its caller switches."""
+    from voice_agent.languages import SUPPORTED
+
+    for line in lines[1:]:
+        if "language" in line.entry:
+            raise ScriptError(f"{path.name}:{line.number}: only the first line says the language")
+    for line in lines:
+        wanted = line.entry.get("expect", {}).get("replies_in")
+        if wanted is not None and wanted not in SUPPORTED:
+            raise ScriptError(f"{path.name}:{line.number}: replies_in {wanted!r} is not supported")
+    language = lines[0].entry.get("language")
+    if language is None:
+        return None
+    if language not in SUPPORTED:
+        raise ScriptError(f"{path.name}:1: language {language!r} is not one of {SUPPORTED}")
+    folder = path.parent.name
+    in_other_folder = path.parent.parent == LANGUAGES_DIR and folder != language
+    if in_other_folder and "language_switch" not in covers:
+        raise ScriptError(f"{path.name}: hinted {language} in the folder of {folder}")
+    return str(language)
 
 
 def load_scripts() -> list[Script]:
@@ -466,8 +553,19 @@ def resolve(value: Any, shop: Shop, where: str) -> Any:
     return value
 
 
+@cache
+def _shop_in(name: str, language: str) -> Shop:
+    return load_shop(name, language)
+
+
+def shop_for(script: Script, shop: Shop) -> Shop:
+    """``shop`` with its spoken fields in the language the script's caller speaks."""
+    return shop if shop.language == script.speaks else _shop_in(shop.name, script.speaks)
+
+
 def resolved_script_text(script: Script, shop: Shop) -> str:
     """The script as the shop's JSON lines (what ``voice-agent chat --script`` would read)."""
+    shop = shop_for(script, shop)
     return "".join(
         json.dumps(resolve(dict(line.entry), shop, f"{script.name}:{line.number}")) + "\n"
         for line in script.lines
@@ -534,17 +632,33 @@ def run_script(
     from voice_agent.dialogue.commands import ScriptLine, _Chat
     from voice_agent.settings import Settings, StoreSettings
 
+    shop = shop_for(script, shop)
     outcome = Outcome(script, shop.name)
     path = workdir / f"{script.path.stem}.{shop.name}.sqlite3"
     shutil.copy(template, path)
     checker = _Checker(script, shop, outcome)
-    chat = _Chat(
-        argparse.Namespace(now=shop.now),
-        Settings(store=StoreSettings(url=f"sqlite:///{path}")),
-        understand if understand is not None else shared_understander(),
-    )
+    # The script's language is the call's hint, as `voice-agent chat --language` gives it
+    # (None: no hint, the English scripts).
     try:
-        checker.previous = chat.greeting().text
+        chat = _Chat(
+            argparse.Namespace(now=shop.now, language=script.language),
+            Settings(store=StoreSettings(url=f"sqlite:///{path}")),
+            understand if understand is not None else shared_understander(),
+        )
+    except Exception as error:  # no call at all (a language without replies): this script fails
+        logger.exception("%s on %s: the chat did not start", script.name, shop.name)
+        path.unlink(missing_ok=True)
+        outcome.failures.append(Failure(script.name, 1, f"the call did not start: {error!r}"))
+        return outcome
+    try:
+        try:
+            greeting = chat.greeting().text
+        except Exception as error:
+            logger.exception("%s on %s: the greeting", script.name, shop.name)
+            outcome.failures.append(Failure(script.name, 1, f"the greeting raised {error!r}"))
+            return outcome
+        checker.check_greeting(greeting)
+        checker.previous = greeting
         for index, line in enumerate(script.lines):
             entry = resolve(dict(line.entry), shop, f"{script.name}:{line.number}")
             text, dtmf = str(entry.get("caller", "")), entry.get("dtmf")
@@ -591,13 +705,17 @@ class _Checker:
 
     def __init__(self, script: Script, shop: Shop, outcome: Outcome) -> None:
         self.script = script
-        self.shop = shop
+        self.shop = shop_for(script, shop)
+        shop = self.shop
         self.outcome = outcome
         self.actions_so_far: list[dict[str, Any]] = []
         self.verified: set[str] = set()
         self.replies: dict[int, str] = {}
         self.previous = ""
         self.said_so_far = ""
+        self.language = script.language or "en"
+        """The language replies are expected in: the hint's, then each ``replies_in``'s."""
+        self.speaks = script.speaks
         said = " ".join(
             str(resolve(line.entry.get("caller", ""), shop, script.name)) for line in script.lines
         )
@@ -607,9 +725,22 @@ class _Checker:
     def fail(self, line: Line, message: str) -> None:
         self.outcome.failures.append(Failure(self.script.name, line.number, message))
 
+    def check_greeting(self, text: str) -> None:
+        """A call hinted in a language is greeted in it (nothing to check without a hint)."""
+        if self.script.language is not None and not replies_in(text, self.script.language):
+            self.fail(
+                self.script.lines[0],
+                f"the greeting should be in {self.script.language}\n    agent: {text}",
+            )
+
+    def says(self, text: str, value: str) -> bool:
+        """``mentions`` in the language of the reply being checked."""
+        return mentions(text, value, self.language)
+
     def check(self, line: Line, entry: Mapping[str, Any], turn: Mapping[str, Any]) -> None:
         expect: Mapping[str, Any] = entry.get("expect", {})
         self.said_so_far += " " + str(entry.get("caller", ""))
+        self.language = str(expect.get("replies_in", self.language))
         text = str(turn["agent"])
         actions: list[dict[str, Any]] = list(turn["actions"])
         self.actions_so_far.extend(actions)
@@ -617,6 +748,7 @@ class _Checker:
             if action.get("type") == "verification" and action.get("success") is True:
                 self.verified.add(str(action.get("order")))
         fail = self._fail_for(line, text)
+        self._check_language(expect, text, fail)
         self._check_says(expect, text, fail)
         self._check_actions(expect, text, actions, fail)
         self._check_call(expect, turn, actions, fail)
@@ -630,25 +762,42 @@ class _Checker:
 
         return fail
 
+    def _check_language(self, expect: Mapping[str, Any], text: str, fail: Any) -> None:
+        """``replies_in`` on the line; and in a call with a language, any reply long enough to
+        tell (eight words or more) is in the call's language by now."""
+        wanted = expect.get("replies_in")
+        if wanted is not None:
+            if not replies_in(text, wanted):
+                fail(f"should reply in {wanted}")
+        elif (
+            self.script.language is not None
+            and len(words(text).split()) >= 8
+            and not replies_in(text, self.language)
+        ):
+            fail(f"replies in another language than the call's ({self.language})")
+
     def _check_says(self, expect: Mapping[str, Any], text: str, fail: Any) -> None:
+        says = self.says
         for value in expect.get("says_all", []):
-            if not mentions(text, value):
+            if not says(text, value):
                 fail(f"should say {value!r}")
         says_any = expect.get("says_any", [])
-        if says_any and not any(mentions(text, value) for value in says_any):
+        if says_any and not any(says(text, value) for value in says_any):
             fail(f"should say one of {says_any}")
         for value in expect.get("says_none", []):
-            if mentions(text, value):
+            if says(text, value):
                 fail(f"should not say {value!r}")
         for role in expect.get("private", []):
             for value in self.shop.private.get(role, ()):
                 # Reading back what the caller just said ("that's jack dot wilson at ...")
                 # discloses nothing.
-                if mentions(text, value) and not mentions(self.said_so_far, value):
+                if says(text, value) and not mentions(self.said_so_far, value, self.speaks):
                     fail(f"says {value!r} of order role {role} (no order detail here)")
-        if expect.get("flags_overdue") and not any(mentions(text, w) for w in OVERDUE_WORDS):
+        overdue = OVERDUE_WORDS_IN.get(self.language, OVERDUE_WORDS)
+        if expect.get("flags_overdue") and not any(says(text, w) for w in overdue):
             fail("should say the parcel is overdue")
-        if expect.get("acknowledges") and not any(mentions(text, w) for w in ACKNOWLEDGE_WORDS):
+        acknowledge = ACKNOWLEDGE_WORDS_IN.get(self.language, ACKNOWLEDGE_WORDS)
+        if expect.get("acknowledges") and not any(says(text, w) for w in acknowledge):
             fail("should acknowledge the caller's frustration")
 
     def _check_actions(
@@ -673,7 +822,7 @@ class _Checker:
             if not references:
                 fail("should read back a reference, but recorded nothing with one")
             for reference in references:
-                if not mentions(text, reference):
+                if not self.says(text, reference):
                     fail(f"should read back the reference {reference}")
 
     def _check_call(
@@ -710,7 +859,8 @@ class _Checker:
         wanted_end = bool(expect.get("end_call", False))
         if bool(turn["end_call"]) != wanted_end:
             fail("ends the call (only goodbye may)" if turn["end_call"] else "should end the call")
-        if _PROMISES.search(words(text)):
+        promised = PROMISES.get(self.language)
+        if _PROMISES.search(words(text)) or (promised and promised.search(folded_words(text))):
             fail("promises as done what only the shop can do")
         # Nothing about an order before its caller is verified (whatever the line expects).
         verified_details = {
@@ -723,9 +873,9 @@ class _Checker:
             if self.shop.orders[role] in self.verified:
                 continue
             for value in self.shop.private[role]:
-                if value in verified_details or mentions(self.caller_said, value):
+                if value in verified_details or mentions(self.caller_said, value, self.speaks):
                     continue
-                if mentions(text, value):
+                if self.says(text, value):
                     fail(
                         f"says {value!r} of order {self.shop.orders[role]} ({role}) "
                         "before the caller is verified for it"
@@ -787,6 +937,8 @@ def run_all(scripts: Sequence[Script], shops: Sequence[Shop], workdir: Path) -> 
 
 
 __all__ = [
+    "LANGUAGES_DIR",
+    "LANGUAGE_SITUATIONS",
     "MIN_PER_TYPE",
     "MIN_SCRIPTS",
     "REQUEST_TYPES",
@@ -798,6 +950,7 @@ __all__ = [
     "ScriptError",
     "Shop",
     "build_database",
+    "language_script_paths",
     "load_scripts",
     "load_shop",
     "mentions",
@@ -805,4 +958,5 @@ __all__ = [
     "run_all",
     "run_script",
     "shared_understander",
+    "shop_for",
 ]

@@ -45,3 +45,20 @@ def test_an_unsupported_caller_is_answered_in_their_language_where_there_is_a_vo
 def test_language_names_in_the_language_spoken() -> None:
     assert language_names(("de", "en"), "en") == ["German", "English"]
     assert language_names(("de", "en"), "de") == ["Deutsch", "Englisch"]
+
+
+def test_an_unsure_identification_counts_when_the_words_read_as_that_language() -> None:
+    from voice_agent.dialogue.call import CallDialogue
+    from voice_agent.stages.asr import Transcript
+
+    class _Engine:
+        offered = OFFERED
+
+    dialogue = CallDialogue(_Engine())  # type: ignore[arg-type]
+    german = "Hallo, ich möchte wissen, wo meine Bestellung ist."
+    unsure = Transcript(german, "de", 0.8, language_probability=0.35)
+    assert dialogue._heard(german, unsure) == ("de", 0.5)
+    english_words = Transcript("where is my order please", "de", 0.8, language_probability=0.35)
+    assert dialogue._heard(english_words.text, english_words) == ("de", 0.35)
+    fixed = Transcript(german, "de", 0.8)
+    assert dialogue._heard(german, fixed) == (None, 0.0)

@@ -258,8 +258,11 @@ def test_a_translated_attribute_name_is_understood_in_a_question() -> None:
     bowl = _languages_catalogue().products["BOWL-1"]
     assert attributes_asked("Welches Material hat sie?", bowl) == ["material"]
     sized = ProductView("B", "Bowl", {"size": "30 cm", "care": "hand wash"})
-    assert attributes_asked("Welche Größe hat sie?", sized) == []
     assert attributes_asked("Welche Größe hat sie?", sized, {"size": "Größe"}) == ["size"]
+    # the common attributes' question words are known in every language without a name given
+    assert attributes_asked("Welche Größe hat sie?", sized) == ["size"]
+    assert attributes_asked("¿Qué medidas tiene?", sized) == ["size"]
+    assert attributes_asked("Je peux la laver ?", sized) == ["care"]
     assert attributes_asked("welche grosse", sized, {"size": "Größe"}) == ["size"]
 
 

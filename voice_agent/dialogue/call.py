@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from voice_agent.dialogue import callback, entities, nlu, verification
-from voice_agent.dialogue.call_language import follow
+from voice_agent.dialogue.call_language import FIRST_GUESS, follow
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
@@ -35,6 +35,7 @@ from voice_agent.dialogue.state import (
     UserTurn,
     describe,
 )
+from voice_agent.lexicon import text_language
 from voice_agent.spoken_numbers import DIGIT_WORDS
 from voice_agent.stages.asr import Transcript
 from voice_agent.store.writes import RecordingRefused, Write
@@ -150,12 +151,7 @@ class CallDialogue:
         """The state with the call's language as the engine follows it on this turn: a call
         not hinted starts in the default language, and its first turn, often the objection,
         may be the caller's own language."""
-        if transcript is None:
-            heard, probability = self.typed_language(text), 1.0
-        elif transcript.language_probability is None:
-            heard, probability = None, 0.0
-        else:
-            heard, probability = transcript.language, transcript.language_probability
+        heard, probability = self._heard(text, transcript)
         words = len(text.split())
         return follow(state, heard, probability, words, self.engine.offered).state
 
@@ -198,19 +194,33 @@ class CallDialogue:
         now: datetime,
         transcript: Transcript | None,
     ) -> Reply:
+        heard, probability = self._heard(text, transcript)
         if transcript is None:  # typed on the keypad, or text with nothing to doubt
-            typed = UserTurn(text, dtmf, language=self.typed_language(text) if text else None)
-            return self.engine.respond(typed, state, now)
-        heard = transcript.language_probability
+            return self.engine.respond(UserTurn(text, dtmf, language=heard), state, now)
         turn = UserTurn(
             text,
             dtmf,
             confidence=transcript.confidence,
             rewritten=transcript.digits_rewritten,
-            language=None if heard is None else transcript.language,
-            language_probability=heard or 0.0,
+            language=heard,
+            language_probability=probability,
         )
         return self.engine.respond(turn, state, now)
+
+    def _heard(self, text: str, transcript: Transcript | None) -> tuple[str | None, float]:
+        """The language this turn was heard in, and how surely: the recognizer's (only when
+        it identified it), or for typed text the word-based guess. An identification too
+        unsure to count alone counts as a first guess when the words read as that language
+        too: two signals agree (espeak-ng German is often heard as English at 0.3-0.5)."""
+        if transcript is None:
+            return (self.typed_language(text) if text else None), 1.0
+        probability = transcript.language_probability
+        if probability is None:
+            return None, 0.0
+        words_say = text_language(text, self.engine.offered)
+        if probability < FIRST_GUESS and words_say == transcript.language:
+            probability = FIRST_GUESS
+        return transcript.language, probability
 
     def heard(self, state: DialogueState, played_text: str) -> DialogueState:
         """The state after the last reply was interrupted with ``played_text`` heard."""

@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from voice_agent.dialogue.lexicon import text_language
 from voice_agent.errors import CliError
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.languages import language_of_tag
+from voice_agent.lexicon import text_language
 from voice_agent.settings import Settings
 from voice_agent.store.commands import aware_time
 

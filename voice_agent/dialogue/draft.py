@@ -42,6 +42,8 @@ class Draft:
     heard: Understanding
     state: DialogueState
     references: Callable[[], str] = random_reference
+    said: str = ""
+    """The caller's own words this turn (``turn.text`` is as the parsers read them)."""
     chunks: list[str] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
     end_call: bool = False

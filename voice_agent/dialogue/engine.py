@@ -39,7 +39,6 @@ from voice_agent.dialogue import (
 from voice_agent.dialogue.call_language import answering_language, follow, language_names
 from voice_agent.dialogue.classifier import clauses
 from voice_agent.dialogue.draft import Draft, random_reference
-from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     ITEM_INTENTS,
     ORDER_INTENTS,
@@ -67,6 +66,7 @@ from voice_agent.dialogue.state import (
     UserTurn,
     describe,
 )
+from voice_agent.lexicon import canonical
 from voice_agent.store.repository import Repository
 from voice_agent.store.views import OrderView, ShopTexts
 from voice_agent.store.writes import Write
@@ -188,6 +188,7 @@ class DialogueEngine:
             # The parsers read numbers, letters and closed words as English writes them; the
             # intent classifier reads what the caller said.
             turn=replace(turn, text=canonical(turn.text, speech.code)),
+            said=turn.text,
             heard=self.understand(turn.text, speech.code),
             state=state,
             references=self.references,
@@ -388,7 +389,7 @@ class DialogueEngine:
             draft.update(goals=(*rest, *draft.state.goals))
             if rest:
                 draft.fact("request", draft.text)
-                draft.fact("goals_text", draft.text)
+                self._keep_goals_text(draft, draft.text, draft.said)
             self._run_goal(draft, first)
             return
         if verification.names_factor(draft.text) and draft.state.verified_order is None:
@@ -455,7 +456,7 @@ class DialogueEngine:
         ]
         if waiting:
             draft.update(goals=(*state.goals, *waiting))
-            draft.fact("goals_text", draft.text)
+            self._keep_goals_text(draft, draft.text, draft.said)
         draft.heard = replace(heard, intent=None, intents=())
 
     def _yes_not_goodbye(self, draft: Draft) -> bool:
@@ -485,7 +486,8 @@ class DialogueEngine:
             # Asked in an earlier turn: answer from the words it was asked in.
             turn, heard = draft.turn, draft.heard
             said = draft.state.fact("goals_text") or ""
-            heard_goals = self.understand(said, draft.speech.code)
+            own_words = draft.state.fact("goals_said") or said
+            heard_goals = self.understand(own_words, draft.speech.code)
             draft.turn, draft.heard = replace(turn, text=said), heard_goals
             self._run_goal(draft, intent)
             draft.turn, draft.heard = turn, heard
@@ -547,7 +549,7 @@ class DialogueEngine:
             if intent is not draft.state.intent and intent not in waiting:
                 waiting.append(intent)
         draft.update(goals=tuple(waiting))
-        draft.fact("goals_text", draft.text)
+        self._keep_goals_text(draft, draft.text, draft.said)
         draft.say("ack.got_it")
         draft.say("goals.after_verify")
         awaiting = draft.state.awaiting
@@ -562,6 +564,13 @@ class DialogueEngine:
             lookup.say_factors(draft, pending)
         elif draft.state.last_reply and draft.state.replied_in == draft.speech.code:
             draft.chunks.append(draft.state.last_reply[-1])
+
+    @staticmethod
+    def _keep_goals_text(draft: Draft, text: str, said: str) -> None:
+        """The words a waiting request was made in: as the parsers read them, and as the
+        caller said them (the classifier reads those when the request is answered)."""
+        draft.fact("goals_text", text)
+        draft.fact("goals_said", said)
 
     def _about_a_product(self, draft: Draft) -> bool:
         """A product named, or a question on the last one's attributes ("is it washable?")."""
@@ -796,7 +805,7 @@ class DialogueEngine:
         if said and draft.state.awaiting is not Awaiting.ORDER_NUMBER:
             # "Order 58814, postcode ..., I want to make a complaint": answered once verified.
             draft.update(goals=(*said, *draft.state.goals))
-            draft.fact("goals_text", request)
+            self._keep_goals_text(draft, request, request)
             draft.turn = replace(turn, text=before)
             draft.heard = replace(draft.heard, intent=None, intents=())
         else:

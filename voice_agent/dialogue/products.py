@@ -53,6 +53,24 @@ _HEAD_FIRST = frozenset({"es", "fr", "pt", "it"})
 """Languages whose names put the head noun first ("taza de ceramica"); others put it last."""
 _UNIT = re.compile(r"^\d+[a-z]*$|^(?:mah|cm|mm|m|l|ml|gb|hd|w|v|pieces?)$")
 
+# Question words per attribute name in every language, folded (no accents, "ß" as "ss"):
+# English, then German, Spanish, French and Portuguese for the attributes asked most.
+_ASKED_IN_OTHER_LANGUAGES: dict[str, str] = {
+    "material": (
+        r"woraus|aus was|material|stoff|hecho de|de que esta hecho|fait en|en quoi|"
+        r"matiere|feito de|de que e feito"
+    ),
+    "size": (
+        r"gross|grosse|masse|abmessungen|wie (?:lang|breit|hoch)|tamano|medidas?|mide|"
+        r"dimensiones|taille|mesure|mesurent|tamanho|mede|dimensoes"
+    ),
+    "colour": r"farben?|color(?:es)?|couleurs?|cor(?:es)?",
+    "weight": r"wiegt|gewicht|schwer|pesa|peso|pesado|poids|pese|lourd",
+    "care": (
+        r"waschen|waschbar|spulmaschine|spuelmaschine|mikrowelle|reinigen|lavar|lavavajillas|"
+        r"microondas|laver|lave[ -]vaisselle|micro[ -]ondes|limpar|lava[ -]loucas"
+    ),
+}
 # Question words per attribute name (English; keys are the catalogue's attribute names).
 _ATTRIBUTE_WORDS: dict[str, str] = {
     "material": r"made (?:of|from|out of)|materials?|fabric|plastic|metal",
@@ -92,6 +110,10 @@ _ATTRIBUTE_WORDS: dict[str, str] = {
     "bluetooth": r"bluetooth",
     "wireless charging": r"wireless(?: charging)?|magsafe",
 }
+for _name, _words_asked in _ASKED_IN_OTHER_LANGUAGES.items():
+    for _key in (_name, f"{_name}s") if _name != "size" else ("size", "sizes"):
+        if _key in _ATTRIBUTE_WORDS:
+            _ATTRIBUTE_WORDS[_key] += "|" + _words_asked
 _SHIPPING = re.compile(
     r"\b(?:ship(?:ping|ped|s)?|deliver(?:y|ed)?|arrive|take to (?:get|come)|get (?:here|to)|"
     r"how long (?:does|will|would) it take)\b"

@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
+from text_to_num import alpha2digit
+
 from voice_agent.dialogue import language_rules
 from voice_agent.dialogue.classifier import IntentClassifier, Scored
 from voice_agent.dialogue.entities import yes_or_no
-from voice_agent.dialogue.lexicon import canonical
 from voice_agent.dialogue.nlu import (
     SUBSUMES,
     Intent,
@@ -38,6 +39,7 @@ from voice_agent.dialogue.nlu import (
     normalise,
     understand,
 )
+from voice_agent.lexicon import canonical
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +133,14 @@ class Understander:
             language_rules.rules_for(language)  # a clear error for a language without rules
             # yes and no in the caller's words, read through the language's lexicon
             said, yes_no = _said(text), yes_or_no(canonical(text, language))
-        intents = self.intents(text, language) if said else ()
+        # Numbers as digits, which the classifier reads as one token whatever they are (an
+        # order number said in words is no request: "ja, das ist die drei eins eins ...").
+        words = text if language == "en" else alpha2digit(text, language)
+        intents = self.intents(words, language) if said else ()
+        if language != "en" and Intent.GOODBYE in intents[:-1]:
+            # A goodbye before another request is a greeting read as one ("Oi, tudo bem?
+            # Queria saber onde está o meu pedido": "tudo bem" closes calls too).
+            intents = tuple(intent for intent in intents if intent is not Intent.GOODBYE)
         return Understanding(said, intents[0] if intents else None, yes_no, intents)
 
     def intents(self, text: str, language: str = "en") -> tuple[Intent, ...]:

@@ -10,8 +10,10 @@ it read (guards.py; ``number_checked`` does the same for a streamed utterance);
 ``Transcript.path`` says which path answered.
 
 Languages: the language is fixed by the hint (or the settings) or detected on the fast path's
-encoder output; the digits and e-mail prompts are the language's own (settings), and English
-number words are rewritten only in English (digits.py). ``detect_language`` ranks a caller's
+encoder output, where a doubtful guess gets a second look (the runners-up decoded too and
+the readings weighed, second_look.py; ``AsrSettings.lid_recheck``); the digits and e-mail
+prompts are the language's own (settings), and English number words are rewritten only in
+English (digits.py). ``detect_language`` ranks a caller's
 first words among candidate languages, for a call whose language is not known yet.
 
 ``transcribe_words_blocking`` is the same decoding with word times, for streaming recognition
@@ -20,7 +22,8 @@ faster-whisper's ``word_timestamps=True`` does, and the text said before (the co
 is given to the decoder as its previous-text prompt.
 
 Timings (ms): ``resample_ms``, ``features_ms``, ``encode_ms``, ``language_ms`` (detection on
-a multilingual model), ``decode_ms`` (the fast path's decoding), ``stock_ms`` (the whole
+a multilingual model), ``decode_ms`` (the fast path's decoding), ``second_look_ms`` (the
+runners-up's decodes on a doubtful guess), ``stock_ms`` (the whole
 stock path, when it ran) and ``total_ms``; the word path adds ``align_ms`` and logs them
 (debug).
 
@@ -52,6 +55,7 @@ from faster_whisper.transcribe import merge_punctuations
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Float32Array
 from voice_agent.audio.resample import resample
+from voice_agent.lexicon import text_language
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings
 from voice_agent.stages.asr import AsrHint, Expect, LanguageGuess, Transcript, Word
@@ -65,6 +69,7 @@ from voice_agent.stages.asr.guards import (
     without_echoed_tail,
     words_of,
 )
+from voice_agent.stages.asr.second_look import Reading, chosen, doubtful, shares
 from voice_agent.stages.asr.word_times import on_clock, unechoed, word_of
 
 logger = logging.getLogger(__name__)
@@ -296,6 +301,7 @@ class WhisperAsr:
             return None
         samples = self._with_lead_in(speech)
         window = self._window_s(samples)
+        identified: float | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
             attempt = self._fast(
                 model, samples, window, language, hint.expect, timings, context, hint.follow
@@ -308,9 +314,13 @@ class WhisperAsr:
             if not fallback:
                 return dataclasses.replace(attempt.decoded, words=())
             self._rejected(attempt.decoded.text, attempt.rejected, samples)
+            identified = attempt.decoded.language_probability
         with timings.measure("stock_ms"):
             prompt = _joined(self._prompt_for(hint.expect, language), context)
-            return self._stock(model, samples, language, prompt, True)
+            stock = self._stock(model, samples, language, prompt, True)
+        if identified is not None:  # as _decode: the identification survives a fallback
+            stock = dataclasses.replace(stock, language_probability=identified)
+        return stock
 
     def streamed_transcript(
         self, text: str, heard: HeardWords, hint: AsrHint, confidence: float
@@ -357,18 +367,23 @@ class WhisperAsr:
         samples = self._with_lead_in(samples)
         window = self._window_s(samples)
         fast: _Decoded | None = None
+        identified: float | None = None
         if self._settings.fast_path and window <= MAX_WINDOW_S:
             attempt = self._fast(model, samples, window, language, expect, timings, follow=follow)
             fast = attempt.decoded
             if attempt.rejected is None:
                 return self._number_checked(model, samples, expect, fast, timings)
             self._rejected(fast.text, attempt.rejected, samples)
-            language = fast.language
+            language, identified = fast.language, fast.language_probability
             if attempt.rejected is not FallbackReason.LOOP:
                 fast = None
         with timings.measure("stock_ms"):
             prompt = self._prompt_for(expect, language)
             stock = self._stock(model, samples, language, prompt)
+        if identified is not None:
+            # The stock path decoded in the language the fast path identified: how sure that
+            # was is still the turn's (a first utterance must not lose it to a fallback).
+            stock = dataclasses.replace(stock, language_probability=identified)
         looped = is_loop(stock.text, stock.language)
         if fast is not None and looped and _shorter(fast.text, stock.text):
             # A caller who says "no, no, no" repeats themselves: when the stock path loops
@@ -423,6 +438,11 @@ class WhisperAsr:
     ) -> _FastDecode:
         encoded = self._encoded(model, samples, window, timings)
         identified: float | None = None
+        if language is None and self._settings.lid_recheck:
+            decoded, rejected = self._identified(
+                model, encoded, len(samples), expect, timings, context
+            )
+            return _FastDecode(decoded, rejected, encoded)
         if language is None:
             with timings.measure("language_ms"):
                 language, identified = self._detected_language(model, encoded)
@@ -431,10 +451,88 @@ class WhisperAsr:
                 heard, probability = self._detected_language(model, encoded)
             if heard != language and probability >= FOLLOW_SURE:
                 language, identified = heard, probability
+        decoded, rejected = self._decoded_in(
+            model, encoded, len(samples), language, expect, timings, context, identified
+        )
+        return _FastDecode(decoded, rejected, encoded)
+
+    def _identified(
+        self,
+        model: WhisperModel,
+        encoded: Any,
+        sample_count: int,
+        expect: Expect,
+        timings: _Timings,
+        context: str,
+    ) -> tuple[_Decoded, FallbackReason | None]:
+        """The open-language decoding: in the language token's guess, or, when that is
+        doubtful, in whichever of the leading candidates the readings favour (second_look.py).
+        Its language_probability is on the language token's scale (among all languages, as
+        without the second look): its share after combining times the candidates' mass."""
+        with timings.measure("language_ms"):
+            candidates = self._candidate_languages(model, encoded)
+        mass = sum(probability for _, probability in candidates)
+        ranked = shares(candidates)
+        language, share = ranked[0]
+        first = self._decoded_in(
+            model, encoded, sample_count, language, expect, timings, context, candidates[0][1]
+        )
+        below = self._settings.lid_recheck_below
+        if len(ranked) < 2 or not doubtful(share, below):
+            return first
+        with timings.measure("second_look_ms"):
+            # Own timings: decode_ms stays the first decode's, as on a sure guess.
+            others = [
+                self._decoded_in(model, encoded, sample_count, other, expect, _Timings(), context)
+                for other, _ in ranked[1 : self._settings.lid_candidates]
+            ]
+        attempts = {decoded.language: (decoded, why) for decoded, why in (first, *others)}
+        offered = tuple(code for code, _ in ranked)
+        share_of = dict(ranked)
+        readings = [
+            Reading(
+                code, share_of[code], decoded.avg_logprob, reads_as(decoded.text, offered, code)
+            )
+            for code, (decoded, _) in attempts.items()
+        ]
+        pick, combined_share = chosen(readings)
+        decoded, rejected = attempts[pick.language]
+        probability = combined_share * mass
+        logger.debug(
+            "second look: %s (p=%.2f) over %s",
+            pick.language,
+            probability,
+            ", ".join(f"{r.language} {r.share:.2f}/{r.avg_logprob:.2f}" for r in readings),
+        )
+        return dataclasses.replace(decoded, language_probability=probability), rejected
+
+    def _candidate_languages(self, model: WhisperModel, encoded: Any) -> list[tuple[str, float]]:
+        """The languages detection may pick (``detect_languages``; any when empty), most
+        likely first, each with the language token's probability among all languages."""
+        ranked = [
+            (token[2:-2], float(probability))
+            for token, probability in model.model.detect_language(encoded)[0]
+        ]
+        allowed = self._settings.detect_languages
+        return [entry for entry in ranked if not allowed or entry[0] in allowed] or ranked
+
+    def _decoded_in(
+        self,
+        model: WhisperModel,
+        encoded: Any,
+        sample_count: int,
+        language: str,
+        expect: Expect,
+        timings: _Timings,
+        context: str = "",
+        identified: float | None = None,
+    ) -> tuple[_Decoded, FallbackReason | None]:
+        """The short window's decoding of `encoded` in `language`, and why the guards reject
+        it (None when it stands)."""
         tokenizer = self._tokenizer(model, language)
         prompt_text = _joined(self._prompt_for(expect, language), context)
         prompt = self._prompt_tokens(tokenizer, prompt_text)
-        duration = len(samples) / PIPELINE_RATE
+        duration = sample_count / PIPELINE_RATE
         budget = math.ceil(self._settings.tokens_per_second * duration + BUDGET_BASE_TOKENS)
         # CTranslate2 generates at most min(max_length // 2, max_length - len(prompt)) tokens
         # for Whisper, so max_length must be twice the budget or the prompt plus the budget.
@@ -455,8 +553,7 @@ class WhisperAsr:
         text = str(tokenizer.decode(tokens)).strip()
         logprob = _average_logprob(float(result.scores[0]), len(tokens))
         decoded = _Decoded(text, language, logprob, tuple(tokens), language_probability=identified)
-        rejected = fallback_reason(text, len(tokens), budget, language)
-        return _FastDecode(decoded, rejected, encoded)
+        return decoded, fallback_reason(text, len(tokens), budget, language)
 
     def _encoded(
         self, model: WhisperModel, samples: Float32Array, window: float, timings: _Timings
@@ -549,13 +646,7 @@ class WhisperAsr:
     def _detected_language(self, model: WhisperModel, encoded: Any) -> tuple[str, float]:
         """The fast path's language, among ``detect_languages`` (any when empty), and its
         probability among all languages (as Transcript.language_probability reports it)."""
-        ranked: list[tuple[str, float]] = [
-            (token[2:-2], float(probability))
-            for token, probability in model.model.detect_language(encoded)[0]
-        ]
-        allowed = self._settings.detect_languages
-        candidates = [entry for entry in ranked if not allowed or entry[0] in allowed]
-        language, probability = (candidates or ranked)[0]
+        language, probability = self._candidate_languages(model, encoded)[0]
         logger.debug("detected language %s (p=%.2f)", language, probability)
         return language, probability
 
@@ -683,6 +774,11 @@ def _log_rejected(text: str, reason: FallbackReason, samples: Float32Array) -> N
         reason.value,
         len(samples) / PIPELINE_RATE,
     )
+
+
+def reads_as(text: str, offered: tuple[str, ...], language: str) -> bool:
+    """Whether the words of `text` read as `language` (the lexicon's guess among `offered`)."""
+    return text_language(text, offered) == language
 
 
 def _joined(*prompts: str | None) -> str | None:

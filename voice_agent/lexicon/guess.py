@@ -15,14 +15,25 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 
-from voice_agent.dialogue.lexicon import de, en, es, fr, pt
+from num2words import num2words
+
+from voice_agent.lexicon import de, en, es, fr, pt
+
+
+def _number_words(language: str) -> frozenset[str]:
+    """The language's number words up to twenty and the tens ("trois", "quatre", "vierzig"):
+    callers say order numbers and postcodes in them, and few words tell a language better."""
+    locale = {"pt": "pt_BR"}.get(language, language)
+    said = (num2words(n, lang=locale) for n in (*range(21), *range(30, 100, 10)))
+    return frozenset(word for phrase in said for word in re.split(r"[\s-]+", phrase.lower()))
+
 
 FUNCTION_WORDS: Mapping[str, frozenset[str]] = {
-    "en": en.FUNCTION_WORDS,
-    "de": de.LEXICON.function_words,
-    "es": es.LEXICON.function_words,
-    "fr": fr.LEXICON.function_words,
-    "pt": pt.LEXICON.function_words,
+    "en": en.FUNCTION_WORDS | _number_words("en"),
+    "de": de.LEXICON.function_words | _number_words("de"),
+    "es": es.LEXICON.function_words | _number_words("es"),
+    "fr": fr.LEXICON.function_words | _number_words("fr") | {"en"},
+    "pt": pt.LEXICON.function_words | _number_words("pt"),
 }
 MARKS: Mapping[str, str] = {
     "de": de.LEXICON.marks,

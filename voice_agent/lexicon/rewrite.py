@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
-from voice_agent.dialogue.lexicon.table import Fix, Lexicon
+from voice_agent.lexicon.table import Fix, Lexicon
 
 # A written address or number stays one token; a word keeps a French elision ("l'", "c'")
 # as its own word; hyphens and spaces separate words.
@@ -144,7 +144,7 @@ def rewrite(text: str, lexicon: Lexicon) -> str:
     compiled = _compiled(lexicon)
     for pattern, replacement in lexicon.before_numbers:
         text = pattern.sub(replacement, text)
-    lead, tokens = _tokenize(alpha2digit(text, lexicon.code))
+    lead, tokens = _tokenize(_small_in_codes(alpha2digit(text, lexicon.code), lexicon))
     spans: dict[int, tuple[int, str]] = {}
     taken = [False] * len(tokens)
     _spell(tokens, lexicon, compiled, spans, taken)
@@ -153,6 +153,35 @@ def rewrite(text: str, lexicon: Lexicon) -> str:
     for pattern, replacement in compiled.fixes:
         result = pattern.sub(replacement, result)
     return result
+
+
+def _small_in_codes(text: str, lexicon: Lexicon) -> str:
+    """Small number words beside a spelled (capital) letter or a digit, as digits: a
+    postcode or code said character by character ("V 6 B eins A eins" -> "V 6 B 1 A 1")."""
+    if not lexicon.small_numbers:
+        return text
+    pieces = _PIECE.split(text)  # words at odd indexes, what lies between them at even ones
+    words = pieces[1::2]
+    changed = True
+    while changed:  # "A eins eins": each word beside one just turned into a digit
+        changed = False
+        for k, word in enumerate(words):
+            digit = lexicon.small_numbers.get(word.lower())
+            if digit is not None and (_code_char(words, k - 1) or _code_char(words, k + 1)):
+                words[k], changed = digit, True
+    pieces[1::2] = words
+    return "".join(pieces)
+
+
+_PIECE = re.compile(r"([^\W_]+)")
+
+
+def _code_char(words: Sequence[str], k: int) -> bool:
+    """A digit or a spelled capital letter at ``k``."""
+    if not 0 <= k < len(words):
+        return False
+    word = words[k]
+    return word.isdigit() or (len(word) == 1 and word.isascii() and word.isupper())
 
 
 def _join(tokens: Sequence[_Token], spans: Mapping[int, tuple[int, str]]) -> str:

@@ -48,6 +48,9 @@ class Lexicon:
     """Words that mean their value only opening a turn or clause, followed by a pause or a yes
     (Spanish "si": "if" inside a sentence, "yes" alone; "¿cuánto vale?" costs, "vale." is
     okay; "warte, ..." corrects, "ich warte" waits)."""
+    small_numbers: Mapping[str, str] = field(default_factory=dict)
+    """Number words text2num leaves alone when they stand by themselves ("eins", "uno", "un",
+    "um"): digits only beside a spelled letter or a digit ("V sechs B eins A eins")."""
     accents_matter: frozenset[str] = frozenset()
     fixes: tuple[Fix, ...] = ()
     before_numbers: tuple[Fix, ...] = ()

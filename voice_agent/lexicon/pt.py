@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon.table import Lexicon
 
 _WORDS = {
     # yes, no, unsure
@@ -129,6 +129,8 @@ _WORDS = {
     "sexta feira": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+    # "o" is the article, never the English "oh" the parsers read as a zero ("é o 4 5 0 6 7")
+    "o": "the",
 }
 
 _COPULAS = {
@@ -240,6 +242,7 @@ def _weekday(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="pt",
+    small_numbers={"zero": "0", "um": "1", "uma": "1", "dois": "2", "duas": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,

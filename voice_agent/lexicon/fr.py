@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon.table import Lexicon
 
 _WORDS = {
     # yes, no, unsure
@@ -223,6 +223,7 @@ def _ago(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="fr",
+    small_numbers={"zéro": "0", "zero": "0", "un": "1", "une": "1", "deux": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from voice_agent.dialogue import entities
-from voice_agent.dialogue.lexicon import canonical, text_language
+from voice_agent.lexicon import canonical, text_language
 
 ORDER_DIGITS = (5, 6)
 TODAY = date(2024, 11, 13)  # a Wednesday
@@ -372,3 +372,15 @@ def test_a_language_not_offered_is_not_guessed() -> None:
         text_language("Guten Morgen, ich warte seit zehn Tagen auf meine Lieferung.", ("en", "fr"))
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("é o quatro cinco zero seis sete", "pt"),
+        ("o número é o quatro cinco zero seis sete", "pt"),
+        ("es el cuatro cinco cero seis siete o algo así", "es"),
+    ],
+)
+def test_an_article_or_or_next_to_digits_is_no_zero(said: str, language: str) -> None:
+    assert entities.order_number(canonical(said, language), None, (5, 6)) == "45067"

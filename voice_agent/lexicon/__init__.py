@@ -7,15 +7,17 @@ corrections "no, i mean", the keywords verification looks for ("Postleitzahl" ->
 months, weekdays and relative days English names. Product names, streets and free text keep
 their words. The intent classifier reads the caller's own text; the parsers read this.
 
-``text_language(text, offered)`` guesses a typed turn's language from its words.
+``text_language(text, offered)`` guesses a typed turn's language from its words (the
+recognizer uses it too, to check a transcript reads as the language it was decoded in): pure
+text, below both the stages and the dialogue, as ``voice_agent.spoken_numbers`` is.
 """
 
 from __future__ import annotations
 
-from voice_agent.dialogue.lexicon import de, es, fr, pt
-from voice_agent.dialogue.lexicon.guess import text_language
-from voice_agent.dialogue.lexicon.rewrite import rewrite
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon import de, es, fr, pt
+from voice_agent.lexicon.guess import text_language
+from voice_agent.lexicon.rewrite import rewrite
+from voice_agent.lexicon.table import Lexicon
 
 LEXICONS: dict[str, Lexicon] = {
     "de": de.LEXICON,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon.table import Lexicon
 
 _WORDS = {
     # yes, no, unsure
@@ -124,6 +124,8 @@ _WORDS = {
     "viernes": "friday",
     "sábado": "saturday",
     "domingo": "sunday",
+    # "o" is "or", never the English "oh" the parsers read as a zero ("es el 4 5 0 o 4 5 1")
+    "o": "or",
 }
 
 _COPULAS = {
@@ -209,6 +211,7 @@ def _ago(found: re.Match[str]) -> str:
 
 LEXICON = Lexicon(
     code="es",
+    small_numbers={"cero": "0", "uno": "1", "una": "1", "un": "1", "dos": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voice_agent.dialogue.lexicon.table import Lexicon
+from voice_agent.lexicon.table import Lexicon
 
 _WORDS = {
     # yes, no, unsure
@@ -234,8 +234,13 @@ def _ago(found: re.Match[str]) -> str:
     return f"{count} {unit} ago"
 
 
+_STARTS_WITH_AN = re.compile(r"\b(starts with(?: [a-z0-9]\b)+)\s+an\b", re.IGNORECASE)
+"""The separable verb's tail ("fängt mit M A R an"): the letters end before "an"."""
+
+
 LEXICON = Lexicon(
     code="de",
+    small_numbers={"null": "0", "eins": "1", "ein": "1", "eine": "1", "zwei": "2", "zwo": "2"},
     words=_WORDS,
     preamble=_PREAMBLE,
     copulas=_COPULAS,
@@ -245,7 +250,7 @@ LEXICON = Lexicon(
     months=_MONTHS,
     turn_start={"passt": "okay", "warte": "wait"},
     conjunction="und",
-    fixes=((_AGO, _ago),),
+    fixes=((_AGO, _ago), (_STARTS_WITH_AN, r"\1")),
     function_words=frozenset(
         """der die das den dem des ein eine einen einem einer und oder aber ist sind war bin
         hat habe haben hatte ich mich mir du sie ihr wir es mein meine meiner meinen
