@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from voice_agent.dialogue.call_language import answering_language, follow, language_names
 from voice_agent.dialogue.state import DialogueState
 
@@ -62,3 +64,26 @@ def test_an_unsure_identification_counts_when_the_words_read_as_that_language() 
     assert dialogue._heard(english_words.text, english_words) == ("de", 0.35)
     fixed = Transcript(german, "de", 0.8)
     assert dialogue._heard(german, fixed) == (None, 0.0)
+
+
+def test_an_answer_in_the_calls_language_completes_what_was_asked() -> None:
+    """Endpointing holds a turn open while an order number may go on: in German too, the
+    number said in words completes it, and a goodbye or a person asked for answers instead."""
+    from dataclasses import replace
+
+    from voice_agent.dialogue.call import CallDialogue
+    from voice_agent.dialogue.policies import load_policies
+    from voice_agent.dialogue.state import Awaiting
+
+    class _Engine:
+        offered = OFFERED
+        policies = load_policies(Path("config/policies.toml"))
+
+    dialogue = CallDialogue(_Engine())  # type: ignore[arg-type]
+    asking = replace(DialogueState(language="de"), awaiting=Awaiting.ORDER_NUMBER)
+    assert dialogue.entity_complete("Die Nummer ist vier fünf null sechs sieben", asking)
+    assert not dialogue.entity_complete("Die Nummer ist vier fünf", asking)
+    assert dialogue.entity_complete("Nein, das ist alles, danke, auf Wiederhören", asking)
+    assert dialogue.entity_complete("Kann ich mit einem Mitarbeiter sprechen?", asking)
+    french = replace(asking, language="fr")
+    assert dialogue.entity_complete("Non, c'est tout, merci, au revoir", french)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from voice_agent.dialogue import callback, entities, nlu, verification
+from voice_agent.dialogue import callback, entities, language_rules, nlu, verification
 from voice_agent.dialogue.call_language import FIRST_GUESS, follow
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
@@ -35,7 +35,7 @@ from voice_agent.dialogue.state import (
     UserTurn,
     describe,
 )
-from voice_agent.lexicon import text_language
+from voice_agent.lexicon import canonical, text_language
 from voice_agent.spoken_numbers import DIGIT_WORDS
 from voice_agent.stages.asr import Transcript
 from voice_agent.store.writes import RecordingRefused, Write
@@ -73,14 +73,19 @@ def _not_known(text: str) -> str | None:
     return None
 
 
-def _answers_otherwise(text: str) -> bool:
+def _answers_otherwise(said: str, text: str, language: str) -> bool:
     """A request, a goodbye, a yes or a no instead of the entity; not a turn that stops on a
     digit or a spelled letter: "Yes, the order number is four five" is the caller giving it,
-    pausing in the middle (measured: such turns were answered inside the caller's pause)."""
-    if _stops_mid_entity(text):
+    pausing in the middle (measured: such turns were answered inside the caller's pause).
+    ``said`` is ``text`` as the parsers read it (canonical); other languages are read by
+    their rules ("Nein, das ist alles, danke, auf Wiederhören")."""
+    if _stops_mid_entity(said):
         return False
-    understood = nlu.understand(text)
-    return understood.intent is not None or understood.yes_no is not None
+    if language == "en":
+        understood = nlu.understand(text)
+        return understood.intent is not None or understood.yes_no is not None
+    named = language_rules.decisive(text, language) or language_rules.named(text, language)
+    return named is not None or entities.yes_or_no(said) is not None
 
 
 def _stops_mid_entity(text: str) -> bool:
@@ -260,22 +265,25 @@ class CallDialogue:
         answers otherwise (a request, a goodbye, a yes or no). False while it could still be
         the start of the entity ("it's four seven seven", or digits ASR wrote as words)."""
         policies = self.engine.policies
+        said = canonical(text, state.language)  # number words as digits, letters, yes and no
+
+        def otherwise() -> bool:
+            return _answers_otherwise(said, text, state.language)
+
         if state.awaiting is Awaiting.ORDER_NUMBER:
             lengths = policies.verification.order_number_digits
-            given = entities.order_number(text, None, lengths) is not None
-            return given or _answers_otherwise(text)
+            return entities.order_number(said, None, lengths) is not None or otherwise()
         if state.awaiting in (Awaiting.FACTOR, Awaiting.LOOKUP_FACTOR):
-            given = verification.gives_factor(text, policies.verification)
-            return given or _answers_otherwise(text)
+            return verification.gives_factor(said, policies.verification) or otherwise()
         if state.awaiting is Awaiting.LOOKUP:
-            return entities.email_address(text) is not None or _answers_otherwise(text)
+            return entities.email_address(said) is not None or otherwise()
         if state.awaiting in callback.ASKING:
             # A phone number can always go on: a turn that stops on a digit waits longer.
-            if _stops_mid_entity(text):
+            if _stops_mid_entity(said):
                 return False
-            return callback.contact(text) is not None or _answers_otherwise(text)
+            return callback.contact(said) is not None or otherwise()
         if state.awaiting in _YES_NO_QUESTIONS:
-            return entities.yes_or_no(text) is not None
+            return entities.yes_or_no(said) is not None
         return None
 
 
