@@ -38,11 +38,14 @@ from voice_agent.settings import Settings
 
 GREETING_S = 6.0
 """Silence before the caller speaks: the greeting plays first."""
-LISTEN_S = 14.0
-"""The caller stays on the line this long after the question, for the whole reply."""
-REPLY_S = 12.0
-"""How much of the agent's audio after the question is transcribed: the reply's first
-sentences (where it asks for the order number), not a later reprompt."""
+AGAIN_AFTER_S = 9.0
+"""A caller not understood asks again, as callers do: the question a second time, this long
+after the first ended (after the reply, before the agent's reprompt for silence at ~8 s)."""
+LISTEN_S = 12.0
+"""The caller stays on the line this long after the second question, for the whole reply."""
+REPLY_S = 20.0
+"""How much of the agent's audio after the first question is transcribed: both replies'
+first sentences (where it asks for the order number), not a later reprompt."""
 SPEECH_LEVEL = 300
 """Samples quieter than this around the reply are silence, left out of what Whisper hears."""
 
@@ -115,7 +118,13 @@ def _caller_audio(call: Call) -> tuple[AudioFrame, float]:
     """The caller's side of the call at its rate, and when the question ends (seconds)."""
     question = resample(espeak(call.question, call.voice), 16000)
     whole = AudioFrame.concat(
-        [AudioFrame.silence(GREETING_S), question, AudioFrame.silence(LISTEN_S)]
+        [
+            AudioFrame.silence(GREETING_S),
+            question,
+            AudioFrame.silence(AGAIN_AFTER_S),
+            question,
+            AudioFrame.silence(LISTEN_S),
+        ]
     )
     heard = telephone_line(whole) if call.rate == 8000 else whole
     return heard, GREETING_S + question.duration
