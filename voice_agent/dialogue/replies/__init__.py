@@ -57,10 +57,17 @@ class Speech:
         """A postcode or code letter by letter: "SW1A 1AA" -> "S W one A, one A A"."""
         groups = code.split()
         spoken = (
-            " ".join(self.digit(ch) if ch.isdigit() else ch.upper() for ch in group if ch.isalnum())
+            " ".join(
+                self.digit(ch) if ch.isdigit() else self.letter(ch) for ch in group if ch.isalnum()
+            )
             for group in groups
         )
         return ", ".join(spoken)
+
+    def letter(self, ch: str) -> str:
+        """A letter as the synthesizer should say it (its name where the capital alone is
+        read wrongly: Spanish "uve doble" for W)."""
+        return ch.upper()
 
     def number(self, value: int) -> str:
         return str(value)

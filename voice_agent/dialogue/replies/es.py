@@ -473,17 +473,8 @@ class Spanish(AgreeingSpeech):
             values["place"] = _without_article(str(values["place"]))
         return super().say(key, **values)
 
-    def digit(self, ch: str) -> str:
-        return str(num2words(int(ch), lang="es"))
-
-    def spell(self, code: str) -> str:
-        """ "SW1A 1AA" -> "ese uve doble uno a, uno a a": letters by their names."""
-        return ", ".join(
-            " ".join(self._character(ch) for ch in group if ch.isalnum()) for group in code.split()
-        )
-
-    def _character(self, ch: str) -> str:
-        return self.digit(ch) if ch.isdigit() else _LETTERS.get(ch.upper(), ch.upper())
+    def letter(self, ch: str) -> str:
+        return _LETTERS.get(ch.upper(), ch.upper())
 
     def date(self, day: date) -> str:
         """ "martes tres de noviembre": after "el" in the templates ("el martes ...")."""

@@ -499,14 +499,8 @@ class Portuguese(AgreeingSpeech):
     def digit(self, ch: str) -> str:
         return str(num2words(int(ch), lang="pt_BR"))
 
-    def spell(self, code: str) -> str:
-        """ "SW1A 1AA" -> "ésse dáblio um á, um á á": letters by their names."""
-        return ", ".join(
-            " ".join(self._character(ch) for ch in group if ch.isalnum()) for group in code.split()
-        )
-
-    def _character(self, ch: str) -> str:
-        return self.digit(ch) if ch.isdigit() else _LETTERS.get(ch.upper(), ch.upper())
+    def letter(self, ch: str) -> str:
+        return _LETTERS.get(ch.upper(), ch.upper())
 
     def date(self, day: date) -> str:
         """ "terça-feira, dia três de novembro" ("dia primeiro" on the first)."""
