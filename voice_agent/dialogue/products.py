@@ -110,10 +110,11 @@ _ATTRIBUTE_WORDS: dict[str, str] = {
     "bluetooth": r"bluetooth",
     "wireless charging": r"wireless(?: charging)?|magsafe",
 }
-for _name, _words_asked in _ASKED_IN_OTHER_LANGUAGES.items():
-    for _key in (_name, f"{_name}s") if _name != "size" else ("size", "sizes"):
-        if _key in _ATTRIBUTE_WORDS:
-            _ATTRIBUTE_WORDS[_key] += "|" + _words_asked
+_ATTRIBUTE_WORDS = {
+    name: "|".join((words, _ASKED_IN_OTHER_LANGUAGES.get(name.removesuffix("s"), ""))).strip("|")
+    for name, words in _ATTRIBUTE_WORDS.items()
+}
+"""Each attribute's English question words with the other languages' ("sizes": "size")."""
 _SHIPPING = re.compile(
     r"\b(?:ship(?:ping|ped|s)?|deliver(?:y|ed)?|arrive|take to (?:get|come)|get (?:here|to)|"
     r"how long (?:does|will|would) it take)\b"
