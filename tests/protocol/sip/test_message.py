@@ -390,6 +390,7 @@ def test_stream_reader_returns_what_it_framed_before_a_framing_error() -> None:
         (b"Contact: <sip:agent@192.0.2.4 Test>\r\n", "white space inside URI"),
         (b"Contact: <mailto:agent@192.0.2.4>\r\n", "not a sip:"),
         (b"Record-Route: <.2.50;lr>\r\n", "not a sip:"),
+        (b"Contact: sip:agent@203.0.113.10>\r\n", "bad host '203.0.113.10>'"),
     ],
 )
 def test_contact_and_record_route_are_checked_when_the_message_is_read(

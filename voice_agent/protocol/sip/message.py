@@ -118,6 +118,7 @@ _LINE_BREAK = re.compile(r"\r?\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s")
+_HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")  # a name, IPv4, or [IPv6] (§25.1)
 
 
 class SipParseError(ValueError):
@@ -355,6 +356,8 @@ def _parse_hostport(hostport: str, context: str) -> tuple[str, int | None]:
         port_text = port_text_ if colon else None
     if not host:
         raise SipParseError(f"no host in {context!r}")
+    if not _HOST.fullmatch(host):  # written back into <...> and Via, junk would break them
+        raise SipParseError(f"bad host {host!r} in {context!r}")
     if port_text is None:
         return host, None
     if not _DIGITS.fullmatch(port_text) or not 0 < int(port_text) < 65536:
