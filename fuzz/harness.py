@@ -184,13 +184,21 @@ class Session:
         where = "(not saved: too many this run)"
         if len(self.stats.saved) < _SAVED_PER_RUN:
             path = save_regression(self.target.name, data, self._regressions_dir)
-            self.stats.saved.append(str(path))
-            where = str(path)
+            where = _shown(path)
+            self.stats.saved.append(where)
         self._report(
             f"FAILURE {self.target.name} [{outcome.kind}] {outcome.error}\n"
             f"  input {len(data)} bytes: {data[:120]!r}\n  saved: {where}\n"
             + _indent(outcome.details.strip().splitlines()[-12:])
         )
+
+
+def _shown(path: Path) -> str:
+    """The path from the repository root when it is inside it (for committed figures)."""
+    try:
+        return str(path.resolve().relative_to(FUZZ_DIR.parent))
+    except ValueError:
+        return str(path)
 
 
 def _indent(lines: list[str]) -> str:
