@@ -387,10 +387,13 @@ def test_stream_reader_returns_what_it_framed_before_a_framing_error() -> None:
 @pytest.mark.parametrize(
     ("header", "complaint"),
     [
-        (b"Contact: <sip:agent@192.0.2.4 Test>\r\n", "white space inside URI"),
+        (b"Contact: <sip:agent@192.0.2.4 Test>\r\n", "white space, quote or angle bracket"),
+        (b"Contact: sip:a@b@192.0.2.5\r\n", "more than one '@'"),
+        (b"Contact: sip:a@192.0.2.4>b@192.0.2.5\r\n", "white space, quote or angle bracket"),
+        (b'Contact: <sip:a@192.0.2.4;x="y">\r\n', "white space, quote or angle bracket"),
         (b"Contact: <mailto:agent@192.0.2.4>\r\n", "not a sip:"),
         (b"Record-Route: <.2.50;lr>\r\n", "not a sip:"),
-        (b"Contact: sip:agent@203.0.113.10>\r\n", "bad host '203.0.113.10>'"),
+        (b"Contact: sip:agent@203.0.113.10%\r\n", "bad host '203.0.113.10%'"),
     ],
 )
 def test_contact_and_record_route_are_checked_when_the_message_is_read(

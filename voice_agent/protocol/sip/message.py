@@ -117,7 +117,7 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_BREAK = re.compile(r"\r?\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(r"\d+")
-_SPACE = re.compile(r"\s")
+_NOT_IN_URI = re.compile(r'[\s<>"]')  # never unescaped in a URI (RFC 3261 §25.1)
 _HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")  # a name, IPv4, or [IPv6] (§25.1)
 
 
@@ -292,8 +292,8 @@ class SipUri:
     @classmethod
     def parse(cls, text: str) -> Self:
         text = text.strip()
-        if _SPACE.search(text):  # written into a request line, it would break it apart
-            raise SipParseError(f"white space inside URI {text!r}")
+        if _NOT_IN_URI.search(text):  # written back into a request line or <...>, it breaks it
+            raise SipParseError(f"white space, quote or angle bracket inside URI {text!r}")
         scheme, sep, rest = text.partition(":")
         scheme = scheme.lower()
         if not sep or scheme not in ("sip", "sips", "tel"):
@@ -305,6 +305,8 @@ class SipUri:
         user = password = None
         if "@" in rest:
             userinfo, _, rest = rest.rpartition("@")
+            if "@" in userinfo:
+                raise SipParseError(f"more than one '@' in URI {text!r}")
             user, colon, pw = userinfo.partition(":")
             password = pw if colon else None
         hostport, _, params = rest.partition(";")
