@@ -314,7 +314,10 @@ class App:
         conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
         observed = ObservedRecorder(stored, self.metrics)
         parts.recorder = observed
-        call = CallObservation(channel, conversation_id, observed, self.metrics, playout.clock)
+        call_id = getattr(transport, "call_id", None)
+        call = CallObservation(
+            channel, conversation_id, observed, self.metrics, playout.clock, call_id
+        )
         session = CallSession(self.settings.session, parts, playout.clock)
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames
