@@ -28,6 +28,8 @@ import argparse
 import asyncio
 import itertools
 import logging
+import re
+import secrets
 import shlex
 import signal
 import sys
@@ -38,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import psutil
 
 from benchmarks.soak_report import (
@@ -93,6 +96,8 @@ VANISH_AT, HANG_UP_AT = 2, 4
 INTO_REPLY_S = 1.0
 """A hang-up during a reply comes this far into it."""
 SAMPLE_EVERY_S = 10.0
+METRICS_TOKEN = "VOICE_AGENT_SERVER__METRICS_TOKEN"
+CALLS_IN_PROGRESS = re.compile(r"^voice_agent_calls_in_progress\{[^}]*\} (\S+)$", re.M)
 SETTLE_S = 2.0
 """After a vanish, beyond the agent's timeout, before this caller calls again."""
 DRAIN_LIMIT_S = 60.0
@@ -119,6 +124,8 @@ class _Agent:
     process: asyncio.subprocess.Process
     life: ProcessLife
     log: Path
+    warm: set[str] = field(default_factory=set)
+    """The transports a call of this process has ended on."""
 
 
 @dataclass
@@ -163,8 +170,8 @@ async def _start(soak: _Soak, number: int) -> _Agent:
     return agent
 
 
-def _sample(soak: _Soak, pid: int) -> Sample | None:
-    """RSS of the process and its children, and their open file descriptors."""
+def _usage(pid: int) -> tuple[float, int] | None:
+    """RSS (MB) of the process and its children, and their open file descriptors."""
     try:
         process = psutil.Process(pid)
         family = [process, *process.children(recursive=True)]
@@ -172,7 +179,30 @@ def _sample(soak: _Soak, pid: int) -> Sample | None:
         files = sum(p.num_fds() for p in family)
     except psutil.Error:
         return None
-    return Sample(round(soak.now_s(), 1), round(rss, 1), files, len(soak.in_flight))
+    return round(rss, 1), files
+
+
+async def _calls_in_progress(agent: _Agent) -> int | None:
+    """The agent's own count (its /metrics), vanished callers it has not noticed included."""
+    url = f"{agent.launch.web_url}/metrics"
+    headers = {"Authorization": f"Bearer {agent.launch.env[METRICS_TOKEN]}"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(url, headers=headers) as response,
+        ):
+            text = await response.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+    found = CALLS_IN_PROGRESS.findall(text)
+    return round(sum(float(value) for value in found)) if found else None
+
+
+async def _sample(soak: _Soak, agent: _Agent) -> None:
+    usage = await asyncio.to_thread(_usage, agent.process.pid)
+    calls = await _calls_in_progress(agent)
+    if usage is not None:
+        agent.life.samples.append(Sample(round(soak.now_s(), 1), *usage, calls))
 
 
 async def _sampler(soak: _Soak) -> None:
@@ -180,9 +210,7 @@ async def _sampler(soak: _Soak) -> None:
         await asyncio.sleep(SAMPLE_EVERY_S)
         agent = soak.agent
         if agent is not None and soak.up.is_set():
-            sample = await asyncio.to_thread(_sample, soak, agent.process.pid)
-            if sample is not None:
-                agent.life.samples.append(sample)
+            await _sample(soak, agent)
 
 
 async def _kill_midway(soak: _Soak) -> None:
@@ -191,7 +219,7 @@ async def _kill_midway(soak: _Soak) -> None:
     agent = soak.agent
     assert agent is not None
     soak.up.clear()
-    agent.life.final = await asyncio.to_thread(_sample, soak, agent.process.pid)
+    await _sample(soak, agent)
     killed_at = time.time()
     agent.process.send_signal(signal.SIGKILL)
     agent.life.ended_by = "kill -9"
@@ -240,8 +268,9 @@ async def _caller(soak: _Soak, worker: int) -> None:
 async def _after_call(soak: _Soak, record: CallRecord, agent: _Agent) -> None:
     if record.outcome != CUT_BY_KILL:
         agent.life.calls += 1
-        if agent.life.baseline is None:
-            agent.life.baseline = await asyncio.to_thread(_sample, soak, agent.process.pid)
+        agent.warm.add(record.transport)
+        if agent.life.warmed_at is None and agent.warm >= set(TRANSPORTS):
+            agent.life.warmed_at = round(soak.now_s(), 1)
     print(
         f"[{soak.now_s():6.0f}s] call {record.number} {record.transport} "
         f"{record.scenario}: {record.outcome}" + (f" ({record.failure})" if record.failure else "")
@@ -348,7 +377,10 @@ async def run_soak(options: Options, settings: Settings) -> SoakReport:
         MAX_CALLS,
         settings.dialogue.policies,
         options.config,
-        extra_env={"VOICE_AGENT_SERVER__LOOP_STALL_MS": "100"},
+        extra_env={
+            "VOICE_AGENT_SERVER__LOOP_STALL_MS": "100",
+            METRICS_TOKEN: secrets.token_hex(16),
+        },
     )
     for old in options.out.glob("agent-*.log"):
         old.unlink()
@@ -362,7 +394,7 @@ async def run_soak(options: Options, settings: Settings) -> SoakReport:
             await _run_calls(soak)
             agent = soak.agent or agent
             await _drain(soak, agent)
-            agent.life.final = await asyncio.to_thread(_sample, soak, agent.process.pid)
+            await _sample(soak, agent)
             agent.life.ended_by = "the soak's end"
         finally:
             soak.up.clear()

@@ -239,11 +239,11 @@ def stalls_in(log_lines: Iterable[str], process: int) -> list[Stall]:
 @dataclass(frozen=True, slots=True)
 class Sample:
     at: float
-    """Seconds since the soak began."""
+    """Seconds since the calls began."""
     rss_mb: float
     open_files: int
-    calls: int
-    """Soak calls in flight when sampled."""
+    calls: int | None
+    """The agent's calls in progress (its metrics), None if it did not say."""
 
 
 @dataclass(slots=True)
@@ -254,19 +254,34 @@ class ProcessLife:
     pid: int
     ended_by: str = ""
     calls: int = 0
-    baseline: Sample | None = None
-    """After its first call ended: the models a call loads lazily are loaded by then."""
-    final: Sample | None = None
+    warmed_at: float | None = None
+    """When a call on each transport had ended (the models a call needs load lazily, the
+    first of each kind of pass allocates its buffers): growth counts from here."""
     samples: list[Sample] = field(default_factory=list)
 
+    def compared(self) -> tuple[Sample, Sample] | None:
+        """The first and last samples after the warm-up taken with the same number of calls in
+        progress (the count whose samples span the longest time): each call holds sockets and
+        buffers, so samples under different loads are not compared."""
+        if self.warmed_at is None:
+            return None
+        warmed = [s for s in self.samples if s.at >= self.warmed_at]
+        by_calls: dict[int | None, list[Sample]] = {}
+        for sample in warmed:
+            by_calls.setdefault(sample.calls, []).append(sample)
+        spans = [group for group in by_calls.values() if len(group) >= 2]
+        if not spans:
+            return None
+        widest = max(spans, key=lambda group: group[-1].at - group[0].at)
+        return widest[0], widest[-1]
+
     def growth_pct(self) -> tuple[float | None, float | None]:
-        """(RSS, open files) growth from the baseline to the final sample, in %."""
-        if self.baseline is None or self.final is None:
+        """(RSS, open files) growth between the compared samples, in %."""
+        pair = self.compared()
+        if pair is None:
             return None, None
-        return (
-            _pct(self.baseline.rss_mb, self.final.rss_mb),
-            _pct(self.baseline.open_files, self.final.open_files),
-        )
+        first, last = pair
+        return _pct(first.rss_mb, last.rss_mb), _pct(first.open_files, last.open_files)
 
 
 def _pct(before: float, after: float) -> float | None:
@@ -357,10 +372,20 @@ def summary(report: SoakReport) -> str:
 
 
 def _growth_text(life: ProcessLife, key: str, pct: float | None) -> str:
-    if life.baseline is None or life.final is None:
-        return "not measured (no call ended in this process)"
-    before, after = getattr(life.baseline, key), getattr(life.final, key)
+    pair = life.compared()
+    if pair is None:
+        return "not measured (too few samples after the warm-up)"
+    first, last = pair
+    before, after = getattr(first, key), getattr(last, key)
     return f"{before:g} -> {after:g} ({pct:+.1f} %)" if pct is not None else f"{before} -> {after}"
+
+
+def _compared_text(life: ProcessLife) -> str:
+    pair = life.compared()
+    if pair is None:
+        return "-"
+    first, last = pair
+    return f"{first.at:.0f} s -> {last.at:.0f} s, {first.calls} call(s) in progress"
 
 
 def render_markdown(report: SoakReport) -> str:
@@ -429,28 +454,32 @@ def _process_section(report: SoakReport) -> list[str]:
         "",
         "## Agent processes",
         "",
-        "Resident memory (the process and its children) and open file descriptors. The "
-        "baseline is taken when the process's first call has ended (the models a call needs "
-        "load lazily), the final sample just before the kill or, at the end, once no call is "
-        f"in flight. Goal: less than {GROWTH_GOAL_PCT:g} % growth within one process.",
+        f"Resident memory (the process and its children) and open file descriptors, sampled "
+        "every 10 s, just before the kill and, at the end, once the agent has ended every call. "
+        "Growth is counted from the warm-up (a call on each transport ended: models and "
+        "buffers a call needs are allocated lazily) and between samples taken with the same "
+        "number of calls in progress (each call holds sockets and buffers); of those, the "
+        "first and last of the count that spans the longest time. Goal: less than "
+        f"{GROWTH_GOAL_PCT:g} % growth within one process.",
         "",
-        "| process | pid | ended by | calls | RSS MB baseline -> final | open files baseline "
-        "-> final | samples |",
-        "|---|---|---|---|---|---|---|",
+        "| process | pid | ended by | calls | compared | RSS MB | open files | samples |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for life in report.lives:
         rss, files = life.growth_pct()
         parts.append(
             f"| {life.number} | {life.pid} | {life.ended_by} | {life.calls} "
-            f"| {_growth_text(life, 'rss_mb', rss)} | {_growth_text(life, 'open_files', files)} "
-            f"| {len(life.samples)} |"
+            f"| {_compared_text(life)} | {_growth_text(life, 'rss_mb', rss)} "
+            f"| {_growth_text(life, 'open_files', files)} | {len(life.samples)} |"
         )
     for life in report.lives:
         if life.samples:
             trail = ", ".join(
-                f"{s.at:.0f}s: {s.rss_mb:.0f} MB/{s.open_files} fds" for s in life.samples
+                f"{s.at:.0f}s: {s.rss_mb:.0f} MB/{s.open_files} fds/{s.calls} calls"
+                for s in life.samples
             )
-            parts += ["", f"Process {life.number} over time: {trail}."]
+            warmed = "never" if life.warmed_at is None else f"at {life.warmed_at:.0f} s"
+            parts += ["", f"Process {life.number} (warmed up {warmed}) over time: {trail}."]
     return parts
 
 

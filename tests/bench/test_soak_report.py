@@ -102,6 +102,21 @@ def test_a_hang_up_during_a_reply_needs_the_reply_stored_as_heard() -> None:
     assert stored_whole.cut_reply_stored_as_heard is False and not stored_whole.matches
 
 
+def test_growth_is_counted_after_the_warm_up_between_samples_under_the_same_load() -> None:
+    life = ProcessLife(1, 4242, warmed_at=20)
+    life.samples = [
+        Sample(10, 700.0, 40, 1),  # before the warm-up: the models still loading
+        Sample(20, 800.0, 50, 2),
+        Sample(30, 790.0, 46, 1),
+        Sample(40, 805.0, 50, 2),
+        Sample(90, 800.0, 46, 1),
+        Sample(100, 812.0, 52, 2),  # the last sample, just before the kill
+    ]
+    assert life.compared() == (life.samples[1], life.samples[5])
+    assert life.growth_pct() == (1.5, 4.0)
+    assert ProcessLife(2, 4343, samples=life.samples).growth_pct() == (None, None)  # not warm
+
+
 def test_faults_come_in_a_cycle_of_six() -> None:
     assert [fault_of(n) for n in range(7)] == [
         "none",
@@ -150,8 +165,8 @@ def test_the_report_says_what_was_not_met(tmp_path: Path) -> None:
     report = SoakReport("python -m benchmarks.soak --minutes 1", "2026-12-02T10:00:00", 1, "clean")
     report.calls.append(_record(COMPLETED))
     report.comparisons.append(compare(_record(COMPLETED), 3, STORED[:-1]))
-    life = ProcessLife(1, 4242, "the soak's end", calls=1)
-    life.baseline, life.final = Sample(10, 1000.0, 50, 0), Sample(60, 1100.0, 50, 0)
+    life = ProcessLife(1, 4242, "the soak's end", calls=1, warmed_at=5)
+    life.samples = [Sample(10, 1000.0, 50, 1), Sample(60, 1100.0, 50, 1)]
     report.lives.append(life)
     summary = write_report(report, tmp_path)
     assert "1 mismatch(es)" in summary
