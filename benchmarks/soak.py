@@ -202,7 +202,8 @@ async def _sample(soak: _Soak, agent: _Agent) -> None:
     usage = await asyncio.to_thread(_usage, agent.process.pid)
     calls = await _calls_in_progress(agent)
     if usage is not None:
-        agent.life.samples.append(Sample(round(soak.now_s(), 1), *usage, calls))
+        load = round(psutil.getloadavg()[0], 2)
+        agent.life.samples.append(Sample(round(soak.now_s(), 1), *usage, calls, load))
 
 
 async def _sampler(soak: _Soak) -> None:

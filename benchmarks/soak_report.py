@@ -24,6 +24,7 @@ COMMIT_MARGIN_S = 2.0
 """A turn that ended this long before the agent was killed must be in the database (a turn is
 written when it ends, off the event loop, in well under a second)."""
 GROWTH_GOAL_PCT = 5.0
+STALLS_LISTED = 30
 STALL_LINE = re.compile(
     r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ WARNING \S+: event loop stalled "
     r"(?P<ms>\d+) ms(?P<rest>.*)$"
@@ -244,6 +245,8 @@ class Sample:
     open_files: int
     calls: int | None
     """The agent's calls in progress (its metrics), None if it did not say."""
+    load_1m: float | None = None
+    """The machine's load average then (stalls on a shared machine may be others' doing)."""
 
 
 @dataclass(slots=True)
@@ -365,7 +368,9 @@ def summary(report: SoakReport) -> str:
             f"{_growth_text(life, 'open_files', files)}"
         )
     worst = max((stall.ms for stall in report.stalls), default=0)
-    lines.append(f"event-loop stalls over 100 ms: {len(report.stalls)} (longest {worst} ms)")
+    loads = [s.load_1m for life in report.lives for s in life.samples if s.load_1m is not None]
+    load = f"; machine load average {min(loads):.1f}-{max(loads):.1f}" if loads else ""
+    lines.append(f"event-loop stalls over 100 ms: {len(report.stalls)} (longest {worst} ms){load}")
     for goal, met in report.verdicts().items():
         lines.append(f"  [{'ok' if met else 'NOT MET'}] {goal}")
     return "\n".join(lines)
@@ -476,6 +481,7 @@ def _process_section(report: SoakReport) -> list[str]:
         if life.samples:
             trail = ", ".join(
                 f"{s.at:.0f}s: {s.rss_mb:.0f} MB/{s.open_files} fds/{s.calls} calls"
+                + (f"/load {s.load_1m:.1f}" if s.load_1m is not None else "")
                 for s in life.samples
             )
             warmed = "never" if life.warmed_at is None else f"at {life.warmed_at:.0f} s"
@@ -489,11 +495,20 @@ def _stall_section(report: SoakReport) -> list[str]:
         "## Event-loop stalls",
         "",
         "From the agent's watchdog (`server.loop_stall_ms` = 100): each stall logged as "
-        "`event loop stalled N ms`.",
+        "`event loop stalled N ms`. On a shared machine, read them with the load average "
+        "(in the summary and the samples above): a loaded machine stalls every process.",
         "",
     ]
     if not report.stalls:
         return [*parts, "None."]
-    parts += ["| process | at (UTC) | ms | calls under way |", "|---|---|---|---|"]
-    parts += [f"| {s.process} | {s.at} | {s.ms} | {s.context} |" for s in report.stalls]
+    longest = sorted(report.stalls, key=lambda stall: -stall.ms)[:STALLS_LISTED]
+    parts += [
+        f"{len(report.stalls)} stalls; the {len(longest)} longest:",
+        "",
+        "| process | at (agent's log time) | ms | calls under way |",
+        "|---|---|---|---|",
+    ]
+    parts += [f"| {s.process} | {s.at} | {s.ms} | {s.context} |" for s in longest]
+    if len(report.stalls) > len(longest):
+        parts += ["", "report.json lists them all."]
     return parts
