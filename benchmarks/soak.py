@@ -161,12 +161,17 @@ class _Soak:
 
 async def _start(soak: _Soak, number: int) -> _Agent:
     log = soak.options.out / f"agent-{number}.log"
+    starting = time.monotonic()
     process = await start_agent(soak.launch, log)
     agent = _Agent(soak.launch, process, ProcessLife(number, process.pid), log)
     soak.report.lives.append(agent.life)
     soak.agent = agent
     soak.up.set()
-    print(f"[{soak.now_s():6.0f}s] agent process {number} (pid {process.pid}) listening")
+    print(
+        f"[{soak.now_s():6.0f}s] agent process {number} (pid {process.pid}) listening, "
+        f"{time.monotonic() - starting:.0f} s after its start",
+        flush=True,
+    )
     return agent
 
 
@@ -225,7 +230,10 @@ async def _kill_midway(soak: _Soak) -> None:
     agent.process.send_signal(signal.SIGKILL)
     agent.life.ended_by = "kill -9"
     soak.report.kill_at_s = round(soak.now_s(), 1)
-    print(f"[{soak.now_s():6.0f}s] kill -9 of agent process 1; {len(soak.in_flight)} call(s) cut")
+    print(
+        f"[{soak.now_s():6.0f}s] kill -9 of agent process 1; {len(soak.in_flight)} call(s) cut",
+        flush=True,
+    )
     for flying in list(soak.in_flight.values()):
         flying.record.outcome = CUT_BY_KILL
         flying.record.cut_at = killed_at
@@ -274,7 +282,8 @@ async def _after_call(soak: _Soak, record: CallRecord, agent: _Agent) -> None:
             agent.life.warmed_at = round(soak.now_s(), 1)
     print(
         f"[{soak.now_s():6.0f}s] call {record.number} {record.transport} "
-        f"{record.scenario}: {record.outcome}" + (f" ({record.failure})" if record.failure else "")
+        f"{record.scenario}: {record.outcome}" + (f" ({record.failure})" if record.failure else ""),
+        flush=True,
     )
     if record.outcome == VANISHED:
         # the agent holds the call (a slot of two) until its timeout notices the caller gone
@@ -388,6 +397,7 @@ async def run_soak(options: Options, settings: Settings) -> SoakReport:
     renderer = await asyncio.to_thread(_renderer, settings)
     scenarios = [load_scenario(path) for path in scenario_files(options.scenarios)]
     soak = _Soak(options, settings, renderer, scenarios, launch, report)
+    soak.began = time.monotonic()  # the calls' clock starts with the agent listening
     async with asyncio.timeout(options.minutes * 60 + SAFETY_MARGIN_S):
         agent = await _start(soak, 1)
         soak.began = time.monotonic()
