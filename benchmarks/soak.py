@@ -60,6 +60,7 @@ from benchmarks.soak_report import (
     replies_heard,
     stalls_in,
     stored_turns,
+    turns_counted,
     write_report,
 )
 from voice_agent.bench.dialing import dial
@@ -282,7 +283,8 @@ async def _after_call(soak: _Soak, record: CallRecord, agent: _Agent) -> None:
             agent.life.warmed_at = round(soak.now_s(), 1)
     print(
         f"[{soak.now_s():6.0f}s] call {record.number} {record.transport} "
-        f"{record.scenario}: {record.outcome}" + (f" ({record.failure})" if record.failure else ""),
+        f"{record.scenario}: {record.outcome}"
+        + "".join(f" ({text})" for text in (record.failure, record.note) if text),
         flush=True,
     )
     if record.outcome == VANISHED:
@@ -332,17 +334,25 @@ async def _play(call: Any, turns: Sequence[RenderedTurn], record: CallRecord) ->
         await play_scenario(call, turns)
         return COMPLETED
     await play_scenario(call, turns[:half])  # returns once the last reply is over
+    if call.ended.is_set():
+        record.note = "the agent ended the call before the fault"
+        return COMPLETED
     if record.fault == "vanish":
         record.cut_at = time.time()
         call.vanish()
         return VANISHED
     call.microphone.say(turns[half].audio, half)
-    await _into_reply(call, INTO_REPLY_S)
+    if not await _into_reply(call, INTO_REPLY_S):
+        if call.ended.is_set():
+            record.note = "the agent ended the call before the fault"
+            return COMPLETED
+        raise RuntimeError("no reply came to hang up in")
     return HUNG_UP_IN_REPLY  # leaving the call hangs up (BYE, or the data channel's goodbye)
 
 
-async def _into_reply(call: LiveCall, into_s: float, limit_s: float = 20.0) -> None:
-    """Until the agent has been talking `into_s` since the caller's line ended."""
+async def _into_reply(call: LiveCall, into_s: float, limit_s: float = 20.0) -> bool:
+    """Until the agent has been talking `into_s` since the caller's line ended (True), or the
+    call ended or no reply came within `limit_s` (False)."""
     while True:  # the microphone paces itself: polled, as the player does
         if not call.microphone.speaking or call.ended.is_set():
             break
@@ -354,8 +364,9 @@ async def _into_reply(call: LiveCall, into_s: float, limit_s: float = 20.0) -> N
         now = time.monotonic()
         started = listener.talking_since
         if started is not None and started > said and now - started >= into_s:
-            return
+            return True
         await asyncio.sleep(0.02)
+    return False
 
 
 def _account(record: CallRecord, call: Any) -> None:
@@ -445,13 +456,17 @@ def _read_back(report: SoakReport, out: Path, launch: AgentLaunch) -> None:
     """Turns stored, conversations, stalls: from the database and the agent's logs."""
     turns = stored_turns(launch.database)
     by_call: dict[str, int] = {}
+    counted: dict[int, int] = {}
     for life in report.lives:
         lines = (out / f"agent-{life.number}.log").read_text("utf-8", "replace").splitlines()
         by_call.update(conversations_by_call(lines))
+        counted.update(turns_counted(lines))
         report.stalls.extend(stalls_in(lines, life.number))
     for record in report.calls:
         conversation = by_call.get(record.call_id or "")
-        report.comparisons.append(compare(record, conversation, turns.get(conversation or -1, [])))
+        comparison = compare(record, conversation, turns.get(conversation or -1, []))
+        comparison.agent_counted = counted.get(conversation or -1)
+        report.comparisons.append(comparison)
     report.open_conversations = open_conversations(launch.database)
 
 

@@ -30,6 +30,7 @@ STALL_LINE = re.compile(
     r"(?P<ms>\d+) ms(?P<rest>.*)$"
 )
 CALL_LINE = re.compile(r"call started conversation=(?P<conversation>\d+) \S+ call=(?P<call>\S+)")
+ENDED_LINE = re.compile(r"call ended conversation=(?P<conversation>\d+) .* turns=(?P<turns>\d+)")
 
 # outcomes of a call, from the caller's side
 COMPLETED = "completed"
@@ -60,6 +61,8 @@ class CallRecord:
     """The SIP Call-ID or the web call's id: how the agent's log names the call."""
     outcome: str = FAILED
     failure: str | None = None
+    note: str = ""
+    """What else happened (the agent ended the call before its fault came, ...)."""
     started_at: float = 0.0
     ended_at: float = 0.0
     cut_at: float | None = None
@@ -99,9 +102,37 @@ class Comparison:
     replies_heard: int
     agent_stored: int
     note: str = ""
+    rows: int = 0
+    """The conversation's turns in the database, all of them."""
+    agent_counted: int | None = None
+    """The turns the agent counted as stored (its "call ended ... turns=N" line); None for a
+    call it never ended (cut by the kill)."""
     cut_reply_stored_as_heard: bool | None = None
     """For a caller that hung up during a reply: the last agent turn is stored interrupted,
     with only part of its text played."""
+
+    @property
+    def storage_lost(self) -> bool:
+        """The agent counted more turns stored than the database holds."""
+        return self.agent_counted is not None and self.rows < self.agent_counted
+
+    def why(self) -> str:
+        """A likely reading of a mismatch, from its shape (the turns' texts tell for sure)."""
+        if self.matches:
+            return ""
+        if self.storage_lost:
+            return "turns lost in storage"
+        if self.cut_reply_stored_as_heard is False:
+            return "the reply cut by the hang-up is not stored as cut"
+        caller = self.caller_stored - self.caller_said
+        agent = self.agent_stored - self.replies_heard
+        if caller < 0 and agent < 0:
+            return "a line not recognized: the reply paused over it and went on"
+        if caller < 0:
+            return "lines stored as one turn"
+        if caller > 0:
+            return "a line stored as two turns (an endpoint inside it)"
+        return "replies heard and stored differ"
 
     @property
     def matches(self) -> bool:
@@ -160,6 +191,7 @@ def compare(
         caller_stored=sum(1 for turn in stored if turn.speaker == "caller"),
         replies_heard=len(replies),
         agent_stored=len(agent),
+        rows=len(turns),
     )
     if record.outcome == HUNG_UP_IN_REPLY:
         last = agent[-1] if agent else None
@@ -169,6 +201,7 @@ def compare(
             and bool(last.played_text)
             and len(last.played_text or "") < len(last.text)
         )
+    comparison.note = record.note
     if conversation is None and record.outcome != FAILED:
         comparison.note = "no conversation found for the call id"
     return comparison
@@ -212,6 +245,16 @@ def conversations_by_call(log_lines: Iterable[str]) -> dict[str, int]:
         match = CALL_LINE.search(line)
         if match is not None:
             out[match["call"]] = int(match["conversation"])
+    return out
+
+
+def turns_counted(log_lines: Iterable[str]) -> dict[int, int]:
+    """The agent's log "call ended conversation=N ... turns=K" lines: N -> K."""
+    out: dict[int, int] = {}
+    for line in log_lines:
+        match = ENDED_LINE.search(line)
+        if match is not None:
+            out[int(match["conversation"])] = int(match["turns"])
     return out
 
 
@@ -327,6 +370,9 @@ class SoakReport:
             call.process == 2 and call.outcome == COMPLETED for call in self.calls
         )
         return {
+            "every turn the agent counted as stored is in the database": not any(
+                c.storage_lost for c in self.comparisons
+            ),
             "turns stored == turns spoken for every call": not self.mismatches(),
             "calls completed after the restart": completed_after_restart,
             f"memory and open files grew < {GROWTH_GOAL_PCT:g} % within each process": bool(growth)
@@ -427,17 +473,23 @@ def render_markdown(report: SoakReport) -> str:
         "least spoken). A hang-up during a reply must leave that reply stored interrupted, "
         "with part of its text played.",
         "",
+        "The last columns check storage alone: the turns the agent counted as stored when it "
+        "ended the call (its log) against the conversation's rows in the database.",
+        "",
         "| call | transport | fault | outcome | conversation | caller said/stored "
-        "| replies heard/stored | cut reply stored as heard | |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| replies heard/stored | cut reply stored as heard | | likely why "
+        "| agent counted/rows |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in report.comparisons:
         flag = "" if c.outcome == FAILED else ("ok" if c.matches else "**MISMATCH**")
         cut = {None: "", True: "yes", False: "**no**"}[c.cut_reply_stored_as_heard]
+        counted = "-" if c.agent_counted is None else str(c.agent_counted)
+        lost = " **LOST**" if c.storage_lost else ""
         parts.append(
             f"| {c.number} | {c.transport} | {c.fault} | {c.outcome} | {c.conversation or '-'} "
             f"| {c.caller_said}/{c.caller_stored} | {c.replies_heard}/{c.agent_stored} | {cut} "
-            f"| {flag} {c.note} |"
+            f"| {flag} {c.note} | {c.why()} | {counted}/{c.rows}{lost} |"
         )
     failures = [call for call in report.calls if call.failure]
     if failures:

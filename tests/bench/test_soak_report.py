@@ -23,6 +23,7 @@ from benchmarks.soak_report import (
     replies_heard,
     stalls_in,
     stored_turns,
+    turns_counted,
     write_report,
 )
 
@@ -129,6 +130,26 @@ def test_faults_come_in_a_cycle_of_six() -> None:
     ]
 
 
+def test_a_mismatch_is_read_from_its_shape() -> None:
+    barged = _record(COMPLETED)  # a third line over the last reply, which paused and went on
+    barged.lines.append(Interval(10.5, 11))
+    barged.replies[-1:] = [Interval(10, 10.6), Interval(11.5, 12)]
+    missed = compare(barged, 3, STORED)
+    assert (missed.caller_said, missed.replies_heard) == (3, 4)
+    assert missed.why() == "a line not recognized: the reply paused over it and went on"
+    split = compare(_record(COMPLETED), 3, [*STORED[:2], _turn("caller", 3.5, 4), *STORED[2:]])
+    assert split.why() == "a line stored as two turns (an endpoint inside it)"
+    assert compare(_record(COMPLETED), 3, STORED).why() == ""
+
+
+def test_turns_the_agent_counted_but_the_database_lacks_are_lost_in_storage() -> None:
+    comparison = compare(_record(COMPLETED), 3, STORED[:-1])
+    comparison.agent_counted = 5
+    assert comparison.storage_lost and comparison.why() == "turns lost in storage"
+    comparison.agent_counted = 4
+    assert not comparison.storage_lost
+
+
 def test_the_log_gives_conversations_by_call_id_and_the_stalls() -> None:
     log = [
         "2026-12-02 17:52:58,094 INFO voice_agent.calls: call started conversation=1 "
@@ -139,6 +160,8 @@ def test_the_log_gives_conversations_by_call_id_and_the_stalls() -> None:
         "(over 100 ms; calls under way: sip conversation 1)",
     ]
     assert conversations_by_call(log) == {"8e3398@127.0.0.1": 1, "ccf6f75358973eed": 2}
+    ended = "INFO voice_agent.calls: call ended conversation=12 transport=sip outcome=handoff "
+    assert turns_counted([ended + "duration_s=73.4 turns=9"]) == {12: 9}
     [stall] = stalls_in(log, process=2)
     assert (stall.ms, stall.process, stall.at) == (180, 2, "2026-12-02 17:53:10")
     assert stall.context == "over 100 ms; calls under way: sip conversation 1"
@@ -172,6 +195,7 @@ def test_the_report_says_what_was_not_met(tmp_path: Path) -> None:
     assert "1 mismatch(es)" in summary
     assert "RSS 1000 -> 1100 (+10.0 %)" in summary
     assert "[NOT MET] turns stored == turns spoken" in summary
+    assert "[ok] every turn the agent counted as stored is in the database" in summary
     assert "[NOT MET] calls completed after the restart" in summary
     assert "**MISMATCH**" in (tmp_path / "report.md").read_text(encoding="utf-8")
     assert (tmp_path / "report.json").exists()
