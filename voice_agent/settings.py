@@ -388,8 +388,8 @@ class WebRtcSettings(Section):
     """The web voice button: WebRTC calls from the browser."""
 
     ice_servers: tuple[IceServer, ...] = ()
-    """STUN/TURN for real deployments (docs/deploy.md). Empty: the page gets none, and the
-    agent's aiortc falls back to its default STUN server (stun.l.google.com:19302)."""
+    """STUN/TURN for real deployments (docs/deploy.md). Empty: none anywhere; the agent
+    offers its host addresses only and contacts no STUN server."""
     loopback_only: bool = False
     """Offer only 127.0.0.1 as the agent's ICE address (tests, and a browser on this machine
     started with --allow-loopback-in-peer-connection)."""
