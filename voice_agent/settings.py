@@ -227,6 +227,9 @@ class ServerSettings(Section):
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
     """Bearer token that ``GET /metrics`` requires (Prometheus ``bearer_token``); without
     one, /metrics is off."""
+    loop_stall_ms: float = Field(default=100.0, gt=0, le=60_000)
+    """The event loop blocked longer than this is logged (a WARNING, "event loop stalled N
+    ms") and counted (``voice_agent_loop_stalls``): every call's audio waited that long."""
 
     def resolved_instance_id(self) -> str:
         return self.instance_id or f"{socket.gethostname()}:{self.port}"
@@ -385,8 +388,8 @@ class WebRtcSettings(Section):
     """The web voice button: WebRTC calls from the browser."""
 
     ice_servers: tuple[IceServer, ...] = ()
-    """STUN/TURN for real deployments (docs/deploy.md). Empty: the page gets none, and the
-    agent's aiortc falls back to its default STUN server (stun.l.google.com:19302)."""
+    """STUN/TURN for real deployments (docs/deploy.md). Empty: none anywhere; the agent
+    offers its host addresses only and contacts no STUN server."""
     loopback_only: bool = False
     """Offer only 127.0.0.1 as the agent's ICE address (tests, and a browser on this machine
     started with --allow-loopback-in-peer-connection)."""

@@ -35,6 +35,7 @@ from voice_agent.transport.webrtc import (
     _LineTrack,
     _OpusTap,
     event_message,
+    ice_configuration,
     validate_offer,
 )
 
@@ -414,3 +415,13 @@ def test_events_reach_the_page_as_json_with_call_relative_times() -> None:
     assert event_message(CallerSaid(11.0, "where is my order"), 10.0)["text"] == "where is my order"
     latency = event_message(TurnLatency(13.0, {"first_audio_sent": 312.0}), 10.0)
     assert latency == {"type": "latency", "at": 3.0, "marks_ms": {"first_audio_sent": 312.0}}
+
+
+def test_no_ice_servers_configured_means_none_not_a_public_default() -> None:
+    # aiortc reads iceServers=None as "use stun.l.google.com": an empty setting must stay empty
+    empty = ice_configuration(WebRtcSettings())
+    assert empty.iceServers == []
+    stun = WebRtcSettings.model_validate({"ice_servers": [{"urls": ["stun:stun.example.com"]}]})
+    assert [server.urls for server in ice_configuration(stun).iceServers or []] == [
+        ["stun:stun.example.com"]
+    ]
