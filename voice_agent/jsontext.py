@@ -1,7 +1,8 @@
 """JSON from outside (signaling bodies, data-channel messages, shop files, chat scripts).
 
 The standard parser recurses once per nesting level, so a few kilobytes of ``[[[[...`` raise
-RecursionError, which no caller expects: here every failure is one ValueError with a message.
+RecursionError, and an integer of more than 4300 digits a bare ValueError, neither of which any
+caller expects: here every failure is one JsonTextError (a ValueError) with a message.
 """
 
 from __future__ import annotations
@@ -22,3 +23,6 @@ def parse_json_text(text: str, parse_float: Callable[[str], Any] | None = None) 
         raise JsonTextError(f"at line {error.lineno}, column {error.colno}: {error.msg}") from None
     except RecursionError:
         raise JsonTextError("nested too deeply") from None
+    except ValueError as error:
+        # int() refuses a number of more than 4300 digits (CVE-2020-10735's limit)
+        raise JsonTextError(f"a number is too long: {error}") from None
