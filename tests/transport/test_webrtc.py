@@ -35,6 +35,7 @@ from voice_agent.transport.webrtc import (
     _LineTrack,
     _OpusTap,
     event_message,
+    page_command,
     validate_offer,
 )
 
@@ -84,6 +85,7 @@ async def _browser_like_offer() -> str:
         ),
         (b'{"type": "offer", "sdp": "' + b"v=0\\r\\n" + b"a" * 40_000 + b'"}', 413, "bytes"),
         (b"[" * 50_000 + b"]" * 50_000, 400, "nested too deeply"),
+        (b'{"type": "offer", "sdp": ' + b"9" * 5_000 + b"}", 400, "a number is too long"),
         (b'{"type": "offer", "sdp": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_001, 400, "nested"),
     ],
 )
@@ -414,3 +416,20 @@ def test_events_reach_the_page_as_json_with_call_relative_times() -> None:
     assert event_message(CallerSaid(11.0, "where is my order"), 10.0)["text"] == "where is my order"
     latency = event_message(TurnLatency(13.0, {"first_audio_sent": 312.0}), 10.0)
     assert latency == {"type": "latency", "at": 3.0, "marks_ms": {"first_audio_sent": 312.0}}
+
+
+@pytest.mark.parametrize(
+    ("message", "command"),
+    [
+        ('{"type": "hangup"}', "hangup"),
+        ('{"type": "dance"}', None),
+        ("[1, 2]", None),
+        ("not json", None),
+        (b'{"type": "hangup"}', None),  # binary: never a command
+        ('{"type": ' + "9" * 5_000 + "}", None),  # found by fuzzing: a bare ValueError before
+    ],
+)
+def test_the_page_sends_only_hangup_and_anything_else_is_ignored(
+    message: object, command: str | None
+) -> None:
+    assert page_command(message) == command

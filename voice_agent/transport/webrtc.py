@@ -112,6 +112,21 @@ def validate_offer(body: bytes, max_sdp_bytes: int) -> RTCSessionDescription:
     return RTCSessionDescription(sdp=sdp, type="offer")
 
 
+def page_command(message: object) -> str | None:
+    """The command in a data-channel message from the page ("hangup"), or None for anything
+    else (binary, not JSON, not a command we know): the page's messages are never trusted."""
+    if not isinstance(message, str):
+        return None
+    try:
+        command = parse_json_text(message)
+    except JsonTextError:
+        logger.debug("ignoring a non-JSON message from the page")
+        return None
+    if isinstance(command, dict) and command.get("type") == "hangup":
+        return "hangup"
+    return None
+
+
 def _check_media(parsed: SessionDescription) -> None:
     kinds = [media.kind for media in parsed.media]
     unsupported = sorted({kind for kind in kinds if kind not in ("audio", "application")})
@@ -520,14 +535,7 @@ class WebRtcCall:
                 self.end("call time limit reached")
 
     def _on_page_message(self, message: object) -> None:
-        if not isinstance(message, str):
-            return
-        try:
-            command = parse_json_text(message)
-        except JsonTextError:
-            logger.debug("web call %s: ignoring a non-JSON message", self.call_id)
-            return
-        if isinstance(command, dict) and command.get("type") == "hangup":
+        if page_command(message) == "hangup":
             self.end("caller hung up")
 
     def _send(self, text: str) -> None:
