@@ -29,6 +29,8 @@ from voice_agent.store.shopfile import ShopDataError, parse_json, shop_data
 
 SOURCE = "fuzz.json"
 SEED = PROJECT_ROOT / "examples" / "shop.example.json"
+MAX_EDITS = 16
+"""Edits per input: more only spends the time cap on this target's own walking."""
 IMPORT_AT_MOST = 8_000
 """Bytes of JSON: a larger accepted document is only validated (importing it takes longer
 than the fuzzer's time cap allows one input)."""
@@ -86,7 +88,7 @@ def _slots(node: Any) -> list[tuple[Any, Any]]:
 
 def _edited(steer: bytes) -> dict[str, Any]:
     document = copy.deepcopy(_seed())
-    for at in range(0, len(steer) - 2, 3):
+    for at in range(0, min(len(steer) - 2, 3 * MAX_EDITS), 3):
         where, how, what = steer[at], steer[at + 1], steer[at + 2]
         slots = _slots(document)
         if not slots:
