@@ -2,7 +2,8 @@
 
 The first byte picks the kind of input, the rest is its text:
 - a ``POST /webrtc/offer`` body, as sent or with the bytes as the SDP of a well-formed JSON
-  offer (so aiortc's SDP parser sees them as the server hands them on);
+  offer (so aiortc's SDP parser sees them as the server hands them on), or steering line
+  edits of a browser-like offer (so the checks after parsing see nearly valid offers);
 - a data-channel message from the page;
 - the ``?lang=`` of an offer;
 - the desk's call-history and stats queries (page, from, to), fields split at NUL bytes;
@@ -17,6 +18,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from voice_agent.desk.commands import check_username
 from voice_agent.desk.pages import _day, _page_number
@@ -30,6 +33,26 @@ from voice_agent.store.desk_calls import day_range
 from voice_agent.transport.webrtc import SignalingError, page_command, validate_offer
 
 MAX_SDP_BYTES = WebRtcSettings().max_sdp_bytes
+SEED_OFFER = Path(__file__).resolve().parents[1] / "corpus" / "signaling" / "sdp-browser-like"
+MAX_EDITS = 8
+HOSTILE = (
+    "",
+    "0",
+    "-1",
+    "9" * 20,
+    "x",
+    "a" * 300,
+    "::1",
+    "abc.local",
+    "opus/4",
+    "sha-256 00",
+    "actpass",
+    "inactive",
+    "\0",
+    "é",
+    " ",
+    ":",
+)
 TODAY = date(2026, 3, 31)
 
 
@@ -59,6 +82,31 @@ def _sdp(body: bytes) -> None:
     if not sdp.lstrip().startswith("v=0"):
         sdp = "v=0\r\n" + sdp
     _offer(json.dumps({"type": "offer", "sdp": sdp}).encode())
+
+
+@cache
+def _seed_lines() -> tuple[str, ...]:
+    return tuple(SEED_OFFER.read_bytes()[1:].decode().split("\r\n"))
+
+
+def _edited_sdp(steer: bytes) -> None:
+    lines = list(_seed_lines())
+    for at in range(0, min(len(steer) - 2, 3 * MAX_EDITS), 3):
+        index = steer[at] % len(lines)
+        how, value = steer[at + 1] % 4, HOSTILE[steer[at + 2] % len(HOSTILE)]
+        if how == 0:
+            del lines[index]
+        elif how == 1:
+            lines.insert(index, lines[steer[at + 2] % len(lines)])
+        elif how == 2:
+            lines[index] = lines[index][: steer[at + 2] % (len(lines[index]) + 1)]
+        else:
+            words = lines[index].split(" ")
+            words[steer[at + 2] % len(words)] = value
+            lines[index] = " ".join(words)
+        if not lines:
+            break
+    _offer(json.dumps({"type": "offer", "sdp": "\r\n".join(lines)}).encode())
 
 
 def _page_message(body: bytes) -> None:
@@ -112,6 +160,7 @@ _KINDS: tuple[Callable[[bytes], None], ...] = (
     _language,
     _desk_query,
     _operator_form,
+    _edited_sdp,
 )
 
 
