@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench clean
+.PHONY: run test setup system-deps lint typecheck pytest bench fuzz clean
 
 run: setup
 	$(BIN)/voice-agent models verify
@@ -34,6 +34,13 @@ bench: setup
 	$(BIN)/python -m benchmarks.stages
 	$(BIN)/python -m benchmarks.dialogue
 	$(BIN)/python -m benchmarks.calls
+
+# Every fuzz target for a bounded time each (not part of `make test`, which replays what
+# failed before): atheris where it installs, else the built-in mutator.  Figures in var/fuzz.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	-$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[fuzz]"
+	$(BIN)/python -m fuzz run --all --seconds $(FUZZ_SECONDS) --json var/fuzz/results.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -78,7 +78,7 @@ class AsrSettings(Section):
     benchmarks/results/asr_workers.md); the scheduler keeps one decoder for finals."""
     beam_size: int = Field(default=2, ge=1, le=10)
     fast_path: bool = True
-    """Encode only a short window (notes/asr-short-window.md) instead of stock 30 s."""
+    """Encode only a short window (docs/asr-short-window.md) instead of stock 30 s."""
     min_window_s: float = Field(default=6.0, ge=1.0, le=30.0)
     window_padding_s: float = Field(default=1.0, ge=0.0, le=5.0)
     lead_in_s: float = Field(default=0.3, ge=0.0, le=2.0)
@@ -385,7 +385,8 @@ class WebRtcSettings(Section):
     """The web voice button: WebRTC calls from the browser."""
 
     ice_servers: tuple[IceServer, ...] = ()
-    """STUN/TURN for real deployments (empty: host candidates only, enough on a LAN)."""
+    """STUN/TURN for real deployments (docs/deploy.md). Empty: the page gets none, and the
+    agent's aiortc falls back to its default STUN server (stun.l.google.com:19302)."""
     loopback_only: bool = False
     """Offer only 127.0.0.1 as the agent's ICE address (tests, and a browser on this machine
     started with --allow-loopback-in-peer-connection)."""

@@ -304,3 +304,33 @@ def test_a_connection_must_carry_an_ip_address_of_its_type(connection: str, comp
 def test_connections_with_ip_addresses_are_read(connection: str) -> None:
     sdp = SessionDescription.parse(f"v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc={connection}\r\nt=0 0\r\n")
     assert str(sdp.connection) == connection
+
+
+# --- found by fuzzing (fuzz/regressions/sdp) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v=0\r\no=- 1 \u00b2 IN IP4 192.0.2.9\r\ns=-\r\nt=0 0\r\n",
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nt=0 0\r\nm=audio 600\u00b2 RTP/AVP 0\r\n",
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nt=0 0\r\nm=audio 6000/\u00b2 RTP/AVP 0\r\n",
+    ],
+)
+def test_digits_that_int_refuses_are_a_parse_error(text: str) -> None:
+    # str.isdigit() accepts '²'; int() does not (it used to raise a bare ValueError)
+    with pytest.raises(SdpParseError):
+        SessionDescription.parse(text)
+
+
+def test_a_format_in_other_digits_is_no_static_codec() -> None:
+    offer = _offer("m=audio 6000 RTP/AVP \u00b2 0\r\n")
+    assert [codec.name for codec in offer.media[0].codecs()] == ["PCMU"]
+
+
+@pytest.mark.parametrize("ptime", ["inf", "-inf", "nan", "-20", "0", "1e300", "x"])
+def test_a_ptime_that_is_no_sensible_number_is_ignored(ptime: str) -> None:
+    offer = _offer(f"m=audio 6000 RTP/AVP 0\r\na=ptime:{ptime}\r\n")
+    assert offer.media[0].ptime is None
+    _, audio = create_answer(offer, AGENT)
+    assert audio.ptime == AGENT.ptime

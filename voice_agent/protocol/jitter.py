@@ -39,6 +39,10 @@ class JitterConfig:
     max_delay: float = 0.12
     initial_delay: float = 0.04
     window: int = 250  # transits remembered (5 s of 20 ms packets)
+    # packets held at once (4 s of 20 ms packets, far deeper than max_delay needs): past it a
+    # flood of packets that never play (timestamps ahead of the timeline) is refused, where
+    # it used to be kept, each push scanning them all
+    max_packets: int = 200
 
 
 class GapReason(Enum):
@@ -51,6 +55,7 @@ class PushResult(Enum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     LATE = "late"  # its slot has already been played: dropped
+    OVERFLOW = "overflow"  # the buffer already holds max_packets: dropped
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class JitterStats:
     held: int = 0  # slots the timeline stood still to deepen the buffer
     dropped: int = 0  # frames thrown away to make the buffer shallower
     restarts: int = 0
+    overflows: int = 0  # packets refused because the buffer was full
 
 
 @dataclass
@@ -144,6 +150,9 @@ class JitterBuffer:
             self.stats.late += 1
             self._expected_seq = max(self._expected_seq, seq + 1)
             return PushResult.LATE
+        if ts not in self._packets and len(self._packets) >= self.config.max_packets:
+            self.stats.overflows += 1
+            return PushResult.OVERFLOW
         self._packets[ts] = _Entry(seq, ts, payload)
         return PushResult.ACCEPTED
 

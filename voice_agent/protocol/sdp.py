@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -22,6 +23,12 @@ logger = logging.getLogger(__name__)
 _SESSION_ORDER = "vosiuepcbtrzka"
 _MEDIA_ORDER = "micbka"
 _LINE = re.compile(r"([a-z])=(.*)")
+_MAX_PTIME_MS = 1000
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 class SdpParseError(ValueError):
@@ -108,7 +115,7 @@ class Origin:
     @classmethod
     def parse(cls, text: str) -> Self:
         parts = text.split()
-        if len(parts) != 6 or not parts[2].isdigit():
+        if len(parts) != 6 or not _is_number(parts[2]):
             raise SdpParseError(f"bad o= line {text!r}")
         return cls(parts[0], parts[1], int(parts[2]), parts[5], parts[4], parts[3])
 
@@ -195,9 +202,9 @@ class MediaDescription:
             raise SdpParseError(f"bad m= line {text!r}")
         port_text, _, count_text = parts[1].partition("/")
         if (
-            not port_text.isdigit()
+            not _is_number(port_text)
             or int(port_text) > 65535
-            or (count_text and not count_text.isdigit())
+            or (count_text and not _is_number(count_text))
         ):
             raise SdpParseError(f"bad port in m= line {text!r}")
         return cls(
@@ -227,11 +234,13 @@ class MediaDescription:
 
     @property
     def ptime(self) -> int | None:
+        """Milliseconds per packet; None when absent or not a sensible number (inf, -1, 1e300)."""
         value = self.attribute("ptime")
         try:
-            return round(float(value)) if value is not None else None
+            number = float(value) if value is not None else math.nan
         except ValueError:
             return None
+        return round(number) if 0 < number <= _MAX_PTIME_MS else None
 
     def codecs(self) -> list[Codec]:
         """The formats as codecs, in the order listed; formats we cannot name are left out."""
@@ -246,7 +255,7 @@ class MediaDescription:
             fmtps[payload_type] = parameters.strip()
         codecs = []
         for fmt in self.formats:
-            codec = maps.get(fmt) or (STATIC_CODECS.get(int(fmt)) if fmt.isdigit() else None)
+            codec = maps.get(fmt) or (STATIC_CODECS.get(int(fmt)) if _is_number(fmt) else None)
             if codec is not None:
                 codecs.append(replace(codec, fmtp=fmtps.get(fmt) or None))
         return codecs

@@ -369,3 +369,42 @@ def test_build_response_copies_the_transaction_headers() -> None:
     trying = build_response(invite, 100)
     assert trying.to_addr.tag is None and "Record-Route" not in trying.headers
     assert SipResponse.parse(bytes(ringing)) == ringing
+
+
+# --- found by fuzzing (fuzz/regressions/sip) ----------------------------------------------------
+
+
+def test_stream_reader_returns_what_it_framed_before_a_framing_error() -> None:
+    good = _options(b"Content-Length: 0\r\n")
+    reader = StreamReader()
+    out = reader.feed(good + b"junk that is no start line\r\n\r\n")
+    assert len(out) == 1 and isinstance(out[0], SipRequest)
+    assert reader.broken is not None and "not a SIP request" in str(reader.broken)
+    with pytest.raises(SipParseError, match="not a SIP request"):
+        reader.feed(good)
+
+
+@pytest.mark.parametrize(
+    ("header", "complaint"),
+    [
+        (b"Contact: <sip:agent@192.0.2.4 Test>\r\n", "white space inside URI"),
+        (b"Contact: <mailto:agent@192.0.2.4>\r\n", "not a sip:"),
+        (b"Record-Route: <.2.50;lr>\r\n", "not a sip:"),
+        (b"Contact: sip:agent@203.0.113.10>\r\n", "bad host '203.0.113.10>'"),
+    ],
+)
+def test_contact_and_record_route_are_checked_when_the_message_is_read(
+    header: bytes, complaint: str
+) -> None:
+    # a dialog is made of them after the INVITE was accepted and rung for: too late to refuse
+    with pytest.raises(SipParseError, match=complaint):
+        parse_message(_options(header))
+
+
+def test_a_wildcard_contact_is_still_accepted() -> None:
+    assert parse_message(_options(b"Contact: *\r\n")).contacts == []
+
+
+def test_rport_in_other_digits_is_not_a_port() -> None:
+    via = Via.parse("SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKx;rport=\u00b2")
+    assert via.rport is None

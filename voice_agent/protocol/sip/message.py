@@ -117,6 +117,8 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_BREAK = re.compile(r"\r?\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s")
+_HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")  # a name, IPv4, or [IPv6] (§25.1)
 
 
 class SipParseError(ValueError):
@@ -290,6 +292,8 @@ class SipUri:
     @classmethod
     def parse(cls, text: str) -> Self:
         text = text.strip()
+        if _SPACE.search(text):  # written into a request line, it would break it apart
+            raise SipParseError(f"white space inside URI {text!r}")
         scheme, sep, rest = text.partition(":")
         scheme = scheme.lower()
         if not sep or scheme not in ("sip", "sips", "tel"):
@@ -352,6 +356,8 @@ def _parse_hostport(hostport: str, context: str) -> tuple[str, int | None]:
         port_text = port_text_ if colon else None
     if not host:
         raise SipParseError(f"no host in {context!r}")
+    if not _HOST.fullmatch(host):  # written back into <...> and Via, junk would break them
+        raise SipParseError(f"bad host {host!r} in {context!r}")
     if port_text is None:
         return host, None
     if not _DIGITS.fullmatch(port_text) or not 0 < int(port_text) < 65536:
@@ -473,7 +479,7 @@ class Via:
     def rport(self) -> int | None:
         """The rport value a server filled in; None when absent or only requested."""
         value = self.params.get("rport")
-        return int(value) if value is not None and value.isdigit() else None
+        return int(value) if value is not None and _DIGITS.fullmatch(value) else None
 
     @property
     def sent_by(self) -> str:
@@ -609,8 +615,10 @@ class _MessageBase:
         for name in self._mandatory:
             if name not in self.headers:
                 raise SipParseError(f"missing mandatory {name} header")
-        # parsing each typed value is the check
+        # parsing each typed value is the check; Contact and Record-Route too, since dialogs
+        # are made of them after the request has been accepted (and rung for)
         _ = (self.top_via, self.from_addr, self.to_addr, self.cseq, self.max_forwards)
+        _ = (self.contacts, self.record_route)
 
 
 @dataclass
@@ -813,14 +821,24 @@ class StreamReader:
         self._error: SipParseError | None = None
 
     def feed(self, data: bytes) -> list[SipMessage | KeepAlive | BadMessage]:
+        """The messages these bytes complete.  Those framed before a framing error are still
+        returned, and ``broken`` is set; the next call raises the error."""
         if self._error is not None:
             raise self._error
         self._buffer += data
+        framed: list[SipMessage | KeepAlive | BadMessage] = []
         try:
-            return list(self._drain())
+            framed.extend(self._drain())
         except SipParseError as error:
             self._error = error
-            raise
+            if not framed:
+                raise
+        return framed
+
+    @property
+    def broken(self) -> SipParseError | None:
+        """The framing error that ended the stream, if any: the caller closes it."""
+        return self._error
 
     def _drain(self) -> Iterator[SipMessage | KeepAlive | BadMessage]:
         while self._buffer:

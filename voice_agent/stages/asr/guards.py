@@ -2,7 +2,7 @@
 
 A short window makes Whisper prone to loops ("yes yes yes ..."). The fast path is guarded
 with a token budget and these checks; a failed check sends the utterance to the stock path
-(notes/asr-short-window.md: with the recipe's settings the fallback is rare).
+(docs/asr-short-window.md: with the recipe's settings the fallback is rare).
 
 A long number is checked once more: the short window sometimes stops short of a long digit
 string or drops a digit of it ("plus 4 4 7 7 0 0 9" for thirteen digits said), and nothing

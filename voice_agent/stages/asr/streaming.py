@@ -6,7 +6,7 @@ whisper_streaming: Macháček, Dabre and Bojar, "Turning Whisper into Real-Time 
 System", 2023). Then the utterance is *cut* at a confirmed word boundary: the next pass
 decodes only the audio after it, with the confirmed text before it as its prompt
 (previous-text conditioning; a forced decoder prefix would cost the same decoder steps as
-decoding the words again, notes/asr-short-window.md). At the pause the final pass covers only
+decoding the words again, docs/asr-short-window.md). At the pause the final pass covers only
 the unconfirmed tail and the last ``context_s`` of confirmed speech, so the transcript is
 ready soon after the caller stops.
 

@@ -2,7 +2,7 @@
 
 Stock ``WhisperModel.transcribe()`` pads every utterance to a 30 s window, so the encoder
 alone costs ~350 ms on this CPU however short the utterance. The fast path (recipe A in
-notes/asr-short-window.md) encodes only the utterance plus padding, at least
+docs/asr-short-window.md) encodes only the utterance plus padding, at least
 ``min_window_s``, and decodes without timestamps under a repetition penalty, a no-repeat
 n-gram rule and a token budget. Its output falls back to the stock path when it is empty,
 hits the budget or repeats itself, or when the stock path hears more digits of a long number
