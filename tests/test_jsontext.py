@@ -27,7 +27,7 @@ def test_bad_json_is_one_error_saying_where_and_why(text: str, says: str) -> Non
 
 
 def test_a_number_too_long_to_read_is_a_json_error_not_a_bare_value_error() -> None:
-    # found by fuzzing: int() refuses more than 4300 digits with a plain ValueError
+    # found writing the fuzz target: int() refuses more than 4300 digits with a plain ValueError
     with pytest.raises(JsonTextError, match="a number is too long: Exceeds the limit"):
         parse_json_text('{"qty": ' + "9" * 5_000 + "}")
 

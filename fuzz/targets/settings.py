@@ -27,6 +27,9 @@ from voice_agent.dialogue.policies import PolicyError, load_policies, parse_poli
 from voice_agent.settings import DEFAULT_CONFIG, SettingsError, load_settings
 
 POLICIES = PROJECT_ROOT / "config" / "policies.toml"
+MAX_LEN = 32_768
+"""Inputs up to this many bytes (the harness's option): the shipped files fit."""
+TOKENS = (b"[", b"]", b"[[", b" = ", b'"', b"'''", b"{", b"}", b",", b".", b"\n")
 MAX_EDITS = 16
 """Edits per input: more only spends the time cap on this target's own walking."""
 

@@ -35,6 +35,8 @@ from voice_agent.transport.webrtc import SignalingError, page_command, validate_
 MAX_SDP_BYTES = WebRtcSettings().max_sdp_bytes
 SEED_OFFER = Path(__file__).resolve().parents[1] / "corpus" / "signaling" / "sdp-browser-like"
 MAX_EDITS = 8
+MAX_LEN = 8_192
+TOKENS = (b'{"type": "offer", "sdp": "', b'"}', b"v=0", b"\\r\\n", b"m=audio ", b"a=")
 HOSTILE = (
     "",
     "0",

@@ -13,8 +13,8 @@ def test_a_page_number_is_read(text: str, page: int) -> None:
     assert _page_number(text) == page
 
 
-# found by fuzzing: "²" passes str.isdigit() but not int(), 5000 digits are refused by int(),
-# and 20 digits overflow the database's OFFSET: each was a 500 instead of a refusal
+# found writing the fuzz target: "²" passes str.isdigit() but not int(), int() refuses 5000
+# digits, and 20 digits overflow the database's OFFSET: each was a 500 instead of a refusal
 @pytest.mark.parametrize("text", ["", "0", "000", "-1", "1.5", "²", "٣", "9" * 5000, "9" * 20])
 def test_anything_else_is_refused_as_not_a_page_number(text: str) -> None:
     with pytest.raises(DeskError, match="is not a page number"):

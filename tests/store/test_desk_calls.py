@@ -15,7 +15,7 @@ def test_a_day_range_runs_from_the_first_days_start_to_the_next_days_start() -> 
 
 
 def test_a_range_to_the_last_date_there_is_ends_at_the_last_moment() -> None:
-    # found by fuzzing: "to 9999-12-31" on the call history overflowed (a 500, not a page)
+    # found writing the fuzz target: "to 9999-12-31" on the call history overflowed (a 500)
     start, end = day_range(date.min, date.max)
     assert start == datetime(1, 1, 1, tzinfo=UTC)
     assert end == datetime.max.replace(tzinfo=UTC)
