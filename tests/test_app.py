@@ -179,7 +179,7 @@ def test_each_call_is_counted_logged_and_stored_with_its_outcome(
     assert sample("voice_agent_calls_in_progress", {"transport": "sip"}) == 0
     assert sample("voice_agent_handoffs_total") == (1 if outcome == "handoff" else 0)
     started, ended = [r.getMessage() for r in caplog.records if r.name == "voice_agent.calls"]
-    assert started == f"call started conversation={conversation} transport=sip"
+    assert started.startswith(f"call started conversation={conversation} transport=sip call=")
     assert ended.startswith(f"call ended conversation={conversation} transport=sip ")
     assert f" outcome={outcome} duration_s=" in ended
     assert ended.endswith(f" turns={turns}") and turns >= 1  # the greeting at least

@@ -54,7 +54,8 @@ def test_personal_data_is_redacted(text: str, redacted: str) -> None:
         "order 47700 answered in 312 ms",
         "web call 3a8f9c1b2d4e5f60 stats: 1234 packets in (0 lost)",
         "voice name: joe",
-        "call started conversation=12 transport=webrtc",
+        "call started conversation=12 transport=webrtc call=3a8f9c1b2d4e5f60",
+        "call started conversation=12 transport=sip call=8d2f1e0c9b7a6f5e4d3c2b1a@127.0.0.1",
         "call ended conversation=1234567 transport=sip outcome=handoff duration_s=73.4 turns=9",
     ],
 )

@@ -136,10 +136,14 @@ class App:
         await loop.run_in_executor(final, self.asr.load)
         await self.tts.warm_up(self.settings.languages.offered)
         spoken = [frame async for frame in self.tts.synthesize("Hello, how can I help?")]
-        await self.asr.transcribe(AudioFrame.concat(spoken))
+        audio = AudioFrame.concat(spoken)
+        await self.asr.transcribe(audio)
+        await loop.run_in_executor(final, self.asr.warm_up_stock_path, audio)
         if self.multilingual:
             await loop.run_in_executor(final, self.asr_multilingual.load)
-            await self.asr_multilingual.transcribe(AudioFrame.concat(spoken))
+            await self.asr_multilingual.transcribe(audio)
+            if self.asr_multilingual is not self.asr:
+                await loop.run_in_executor(final, self.asr_multilingual.warm_up_stock_path, audio)
         self.new_vad(16_000)
         await asyncio.to_thread(lambda: self.dialogue_engine.catalogue)
         # built and run in the thread: training the classifier's head takes seconds
@@ -314,7 +318,10 @@ class App:
         conversation_id = stored.conversation_id if isinstance(stored, StoreRecorder) else None
         observed = ObservedRecorder(stored, self.metrics)
         parts.recorder = observed
-        call = CallObservation(channel, conversation_id, observed, self.metrics, playout.clock)
+        call_id = getattr(transport, "call_id", None)
+        call = CallObservation(
+            channel, conversation_id, observed, self.metrics, playout.clock, call_id
+        )
         session = CallSession(self.settings.session, parts, playout.clock)
         settle = getattr(transport, "settle", False)
         if settle is None:  # a stepped-time transport waits for the session between frames

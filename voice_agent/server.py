@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
+from voice_agent.agent.loop_watch import LoopWatch
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
@@ -129,6 +130,20 @@ def _metrics_refusal(request: web.Request, token: SecretStr | None) -> web.Respo
     return None
 
 
+def _loop_watch(app: App) -> LoopWatch:
+    """The event loop's watchdog: a stall names the calls under way."""
+
+    def busy() -> str:
+        calls = app.live_calls.calls()
+        if not calls:
+            return ""
+        return "calls under way: " + ", ".join(
+            f"{call.channel} conversation {call.conversation_id}" for call in calls
+        )
+
+    return LoopWatch(app.clock, app.settings.server.loop_stall_ms, app.metrics, busy)
+
+
 def _page(
     name: str, any_origin: bool = False
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -180,8 +195,10 @@ async def serve(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         # The outbox's events go to the shop while the server runs (docs/webhooks.md).
-        async with delivering(app.webhook_delivery):
+        async with delivering(app.webhook_delivery), asyncio.TaskGroup() as tasks:
+            watchdog = tasks.create_task(_loop_watch(app).run(), name="loop-watch")
             await stop.wait()
+            watchdog.cancel()
     finally:
         if phone_line is not None:
             await phone_line.aclose()

@@ -227,6 +227,9 @@ class ServerSettings(Section):
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
     """Bearer token that ``GET /metrics`` requires (Prometheus ``bearer_token``); without
     one, /metrics is off."""
+    loop_stall_ms: float = Field(default=100.0, gt=0, le=60_000)
+    """The event loop blocked longer than this is logged (a WARNING, "event loop stalled N
+    ms") and counted (``voice_agent_loop_stalls``): every call's audio waited that long."""
 
     def resolved_instance_id(self) -> str:
         return self.instance_id or f"{socket.gethostname()}:{self.port}"

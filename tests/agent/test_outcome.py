@@ -92,7 +92,7 @@ def test_one_log_line_when_a_call_starts_and_one_when_it_ends(
     metrics = AgentMetrics(CollectorRegistry())
     clock = FakeClock(100.0)
     recorder = ObservedRecorder(ListRecorder(), metrics)
-    call = CallObservation("sip", 12, recorder, metrics, clock)
+    call = CallObservation("sip", 12, recorder, metrics, clock, "a84b4c76e66710@192.0.2.4")
     with caplog.at_level(logging.INFO, logger="voice_agent.calls"):
         call.started()
         assert (
@@ -106,7 +106,10 @@ def test_one_log_line_when_a_call_starts_and_one_when_it_ends(
         assert call.ended() is CallOutcome.HANDOFF
     lines = [(r.name, r.getMessage()) for r in caplog.records]
     assert lines == [
-        ("voice_agent.calls", "call started conversation=12 transport=sip"),
+        (
+            "voice_agent.calls",
+            "call started conversation=12 transport=sip call=a84b4c76e66710@192.0.2.4",
+        ),
         (
             "voice_agent.calls",
             "call ended conversation=12 transport=sip outcome=handoff duration_s=73.4 turns=3",

@@ -189,6 +189,21 @@ def test_the_agent_hanging_up_ends_the_call() -> None:
     run(scenario)
 
 
+def test_a_caller_that_vanishes_sends_no_bye_and_the_agent_times_it_out() -> None:
+    async def scenario() -> None:
+        session = Session()
+        async with our_agent(session, rtp_timeout_s=1.0) as endpoint:
+            async with sip_call(target_of(endpoint)) as call:
+                await until(lambda: len(session.frames) > 10, "the caller's media")
+                call.vanish()
+                await asyncio.sleep(0.2)
+            agent_side = session.calls[0]
+            await asyncio.wait_for(agent_side.finished.wait(), 5)
+            assert agent_side.ended == "no RTP from the caller for 1 s"  # not a BYE
+
+    run(scenario)
+
+
 def test_a_busy_agent_refuses_the_call_with_a_clear_error() -> None:
     async def scenario() -> None:
         limiter = CallLimiter(1)

@@ -15,7 +15,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtp import RtpPacket
 
 from tests.fakes.stages import ScriptedAsr
-from tests.transport.webrtc_support import FakeAgent, agent_server
+from tests.transport.webrtc_support import FakeAgent, agent_server, loopback_settings
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample
 from voice_agent.bench.fake_webrtc import fake_webrtc_agent
@@ -142,6 +142,23 @@ def test_a_call_to_our_agent_records_speech_sent_audio_heard_and_its_latency_mar
     assert "first_audio_sent" in recording.stage_marks[0].marks_ms
     assert recording.ended_at is not None and recording.ended_at >= recording.sent[-1].at
     assert call.ended.is_set() and call.relay_stats() is None
+
+
+def test_a_caller_that_vanishes_says_no_goodbye_and_the_agent_times_it_out() -> None:
+    agent = FakeAgent(ScriptedAsr({0.0: "where is my order"}))
+    settings = loopback_settings(media_timeout_s=1.0)
+
+    async def scenario() -> str:
+        async with asyncio.timeout(30), agent_server(agent, settings) as (base_url, gateway):
+            relay = profile_named("cross-border")
+            async with webrtc_call(base_url, relay_profile=relay) as call:
+                await _until(lambda: _event_count(call, "agent_stopped") >= 1, "the greeting")
+                call.vanish()
+                await _until(lambda: bool(gateway.finished), "the agent to end the call")
+            return gateway.finished[0].end_reason
+
+    # not "caller hung up" (the goodbye on the data channel) nor a closed connection
+    assert asyncio.run(scenario()) == "the browser stopped sending audio"
 
 
 # --- the calibration fake ----------------------------------------------------------------------

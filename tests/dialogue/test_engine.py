@@ -117,6 +117,21 @@ def test_goodbye_ends_the_call(call: Conversation) -> None:
     assert "Goodbye" in reply.text
 
 
+def test_a_greeting_opens_the_call_and_never_ends_it(call: Conversation) -> None:
+    # "Hi there." and "Good morning" were read as goodbyes by the classifier and hung up on
+    for greeting in ("Hi there.", "Good morning!"):
+        reply = call.say(greeting)
+        assert not reply.end_call
+        assert reply.text == "How can I help with your order today?"
+        assert reply.expect is Expect.FREE
+    asked = call.say("Where is my order?")
+    assert asked.expect is Expect.DIGITS
+
+
+def test_a_greeting_with_a_goodbye_still_ends_the_call(call: Conversation) -> None:
+    assert call.say("Hello, bye!").end_call
+
+
 def test_out_of_scope_offers_a_person(call: Conversation, repository: Repository) -> None:
     reply = call.say("Can you book me a flight to Paris?")
     assert "I can't help with that" in reply.text

@@ -12,6 +12,7 @@ from voice_agent.dialogue.language_rules import (
     decisive,
     fold,
     is_frustrated,
+    is_greeting,
     is_thanks,
     named,
     rules_for,
@@ -170,6 +171,17 @@ def test_a_language_without_rules_is_a_clear_error() -> None:
         rules_for("it")
     with pytest.raises(ValueError, match="'it'"):
         clauses("dov'è il mio ordine", "it")
+
+
+def test_a_greeting_is_only_greeting_words() -> None:
+    assert is_greeting("Hi there.", "en")
+    assert is_greeting("Guten Tag!", "de")
+    assert is_greeting("Olá, tudo bem?", "pt")
+    assert is_greeting("Buenos días", "es")
+    assert is_greeting("Bonjour", "fr")
+    assert not is_greeting("Hi, where is my order?", "en")
+    assert not is_greeting("Tudo bem, tchau", "pt")
+    assert not is_greeting("", "en")
 
 
 def test_brazilian_thanks_is_no_goodbye() -> None:

@@ -133,6 +133,16 @@ class AgentMetrics:
             ["reason"],
             registry=r,
         )
+        self.loop_stalls = Counter(
+            f"{PREFIX}loop_stalls",
+            "Times the event loop was blocked longer than server.loop_stall_ms",
+            registry=r,
+        )
+        self.loop_lag_max = Gauge(
+            f"{PREFIX}loop_lag_max_seconds",
+            "The longest the event loop was blocked since the process started",
+            registry=r,
+        )
         self._zeroes(transports)
 
     def _zeroes(self, transports: Sequence[str]) -> None:

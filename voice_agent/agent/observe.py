@@ -67,8 +67,12 @@ class CallObservation:
         recorder: ObservedRecorder,
         metrics: AgentMetrics,
         clock: Clock,
+        call_id: str | None = None,
     ) -> None:
+        """`call_id` is the transport's id for the call (the SIP Call-ID, the web call's id):
+        the start line ties it to the conversation, so a caller's record finds its turns."""
         self._transport = transport
+        self._call_id = call_id or "-"
         self._conversation = "-" if conversation_id is None else str(conversation_id)
         self._recorder = recorder
         self._metrics = metrics
@@ -80,7 +84,10 @@ class CallObservation:
         self._started = self._clock.now()
         self._metrics.call_started(self._transport)
         logger.info(
-            "call started conversation=%s transport=%s", self._conversation, self._transport
+            "call started conversation=%s transport=%s call=%s",
+            self._conversation,
+            self._transport,
+            self._call_id,
         )
 
     def failed(self) -> None:

@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voice_agent.bench.relay import MediaRelay, Profile
 from voice_agent.bench.sip_line import (
@@ -146,6 +146,15 @@ class SipBenchCall:
     """The codec the agent chose: PCMU or PCMA."""
     call_id: str
     relay: MediaRelay | None = None
+    line: _Call | None = field(default=None, repr=False)
+
+    def vanish(self) -> None:
+        """Gone without a BYE, as a phone that lost its network: no more media, nothing heard,
+        and leaving the call sends nothing (the agent finds out when its RTP timeout runs)."""
+        if self.line is not None:
+            self.line.vanish()
+        if self.relay is not None:
+            self.relay.close()
 
     def relay_stats(self) -> dict[str, float] | None:
         """What the impairment relay did to the media (`to_agent_loss`, ...); None when the
@@ -182,6 +191,7 @@ class _Call:
         self.dialog: Dialog | None = None
         self._peer: Address = ("127.0.0.1", 0)
         self._ack: SipRequest | None = None
+        self._gone = False
         sip.on_request = self.on_request
 
     async def connect(
@@ -252,7 +262,15 @@ class _Call:
         sender = RtpSender(pt)
         while not self.ended.is_set():
             frame = await microphone.next_frame()
-            self.rtp.send(bytes(sender.audio(encode(frame), len(frame))), to)
+            if not self._gone:
+                self.rtp.send(bytes(sender.audio(encode(frame), len(frame))), to)
+
+    def vanish(self) -> None:
+        """The caller is gone without a word: no media, no BYE (the dialog ends here only)."""
+        self._gone = True
+        self._media_over()
+        if self.dialog is not None:
+            self.dialog.terminate()
 
     async def hang_up(self) -> None:
         """BYE, unless the agent hung up first; its answer is awaited a short while."""
@@ -363,7 +381,9 @@ async def sip_call(
         to = relay.caller_side if relay is not None else agent_media
         media = asyncio.create_task(call.send_media(microphone, chosen, payload_type, to))
         try:
-            yield SipBenchCall(recording, microphone, call.ended, chosen, invite.call_id, relay)
+            yield SipBenchCall(
+                recording, microphone, call.ended, chosen, invite.call_id, relay, line=call
+            )
         finally:
             media.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -44,17 +44,38 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return port
 
 
-@contextlib.asynccontextmanager
-async def serve_local_agent(
+@dataclass(frozen=True, slots=True)
+class AgentLaunch:
+    """How to start our agent on its database and ports: the same each time it is started
+    (a restart after a crash finds its calls' conversations and its ports again)."""
+
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    web_port: int
+    sip_port: int
+    database: Path
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def sip_target(self) -> str:
+        return f"sip:agent@127.0.0.1:{self.sip_port}"
+
+
+async def prepare_local_agent(
     work: Path,
     max_calls: int,
     policies: Path,
     config: Path | None = None,
     by_number: Mapping[str, str] | None = None,
-) -> AsyncIterator[LocalAgent]:
-    """Our agent in its own process, ready to take calls; stopped on exit.
+    extra_env: Mapping[str, str] | None = None,
+) -> AgentLaunch:
+    """A fresh SQLite file with the demo shop and free loopback ports for our agent.
 
-    `by_number` is its `languages.by_number` (the language of calls to a number dialled)."""
+    `by_number` is its `languages.by_number` (the language of calls to a number dialled);
+    `extra_env` more settings (``VOICE_AGENT_SECTION__KEY``)."""
     database = await asyncio.to_thread(_fresh_database, work)
     policies = await asyncio.to_thread(_policies_without_lockouts, policies, work)
     web_port, sip_port = free_port(), free_port(socket.SOCK_DGRAM)
@@ -68,29 +89,63 @@ async def serve_local_agent(
         "VOICE_AGENT_SESSION__MAX_CONCURRENT_CALLS": str(max_calls),
         "VOICE_AGENT_WEBRTC__LOOPBACK_ONLY": "true",
         "VOICE_AGENT_DIALOGUE__POLICIES": str(policies),
+        **(extra_env or {}),
     }
     if by_number:
         env["VOICE_AGENT_LANGUAGES__BY_NUMBER"] = json.dumps(dict(by_number))
-    base = [sys.executable, "-c", _CLI, *(["--config", str(config)] if config else [])]
+    base = (sys.executable, "-c", _CLI, *(("--config", str(config)) if config else ()))
     await _run_to_end([*base, "data", "demo"], env, work / "demo.log")
-    log = (work / "agent.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        *base, "serve", env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
-    )
+    return AgentLaunch((*base, "serve"), env, web_port, sip_port, database)
+
+
+async def start_agent(launch: AgentLaunch, log: Path) -> asyncio.subprocess.Process:
+    """`voice-agent serve` in its own process, its output appended to `log`; returns once it
+    listens (CliError if it stops or does not listen within START_LIMIT_S)."""
+    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
+        process = await asyncio.create_subprocess_exec(
+            *launch.command,
+            env=dict(launch.env),
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )
     try:
-        web_url = f"http://127.0.0.1:{web_port}"
-        await _until_listening(web_port, process, work / "agent.log")
-        yield LocalAgent(web_url, f"sip:agent@127.0.0.1:{sip_port}", process.pid, database)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(20):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
+        await _until_listening(launch.web_port, process, log)
+    except BaseException:
+        await stop_agent(process)
+        raise
+    return process
+
+
+async def stop_agent(process: asyncio.subprocess.Process, grace_s: float = 20.0) -> None:
+    """SIGTERM, and SIGKILL if it has not stopped within `grace_s`."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(grace_s):
                 await process.wait()
-        log.close()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def serve_local_agent(
+    work: Path,
+    max_calls: int,
+    policies: Path,
+    config: Path | None = None,
+    by_number: Mapping[str, str] | None = None,
+) -> AsyncIterator[LocalAgent]:
+    """Our agent in its own process, ready to take calls; stopped on exit.
+
+    `by_number` is its `languages.by_number` (the language of calls to a number dialled)."""
+    launch = await prepare_local_agent(work, max_calls, policies, config, by_number)
+    (work / "agent.log").unlink(missing_ok=True)
+    process = await start_agent(launch, work / "agent.log")
+    try:
+        yield LocalAgent(launch.web_url, launch.sip_target, process.pid, launch.database)
+    finally:
+        await stop_agent(process)
 
 
 _CLI = "import sys; from voice_agent.cli import main; sys.exit(main())"

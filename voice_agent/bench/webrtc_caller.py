@@ -257,6 +257,16 @@ class WebRtcCall:
         """What the impairment relay did to the media, each way (None without one)."""
         return self.relay.stats().as_dict() if self.relay is not None else None
 
+    def vanish(self) -> None:
+        """Gone without a word, as a browser tab whose network dropped: the media path (the
+        impairment relay) is cut and no goodbye goes on the data channel, so the agent finds
+        out from its media timeout. Without a relay the connection's close still reaches it."""
+        if self.relay is not None:
+            self.relay.close()
+        self.channel = None
+        if self.recording.ended_at is None:
+            self.recording.ended_at = time.monotonic()
+
     def open_events_channel(self) -> None:
         self.channel = self.pc.createDataChannel("events")
         self.channel.on("message", self._on_message)

@@ -262,7 +262,11 @@ class DialogueEngine:
             draft.update(frustrated=True)
             draft.fact("frustrated", "yes")
             draft.say("ack.frustrated")
-        if self._answer_not_request(draft) or self._yes_not_goodbye(draft):
+        if (
+            self._answer_not_request(draft)
+            or self._yes_not_goodbye(draft)
+            or self._greeting_not_goodbye(draft)
+        ):
             draft.heard = replace(draft.heard, intent=None, intents=())
         self._factor_not_request(draft)
         intents = draft.heard.intents
@@ -289,6 +293,9 @@ class DialogueEngine:
             return
         if intent is Intent.SLOWER:
             talk.slower(draft)
+            return
+        if intent in (None, Intent.OUT_OF_SCOPE) and self._only_greeted(draft):
+            draft.say("greeting.ask")  # "Hi there.": the caller's request comes next
             return
         if not (self._number_and_factor(draft) or self._correction(draft) or self._answer(draft)):
             if angry and intent is None and not self._order_number(draft):
@@ -458,6 +465,19 @@ class DialogueEngine:
             draft.update(goals=(*state.goals, *waiting))
             self._keep_goals_text(draft, draft.text, draft.said)
         draft.heard = replace(heard, intent=None, intents=())
+
+    def _greeting_not_goodbye(self, draft: Draft) -> bool:
+        """ "Hi there." is the caller's opening: a goodbye the classifier reads into a turn
+        that is only a greeting does not end the call (a soak call was hung up on it)."""
+        return draft.heard.intent is Intent.GOODBYE and language_rules.is_greeting(
+            draft.text, draft.speech.code
+        )
+
+    def _only_greeted(self, draft: Draft) -> bool:
+        """A greeting and nothing else, with no question of ours waiting for an answer."""
+        return draft.state.awaiting is Awaiting.NOTHING and language_rules.is_greeting(
+            draft.text, draft.speech.code
+        )
 
     def _yes_not_goodbye(self, draft: Draft) -> bool:
         """ "OK yes, do it" to a question awaiting a yes is that yes: a goodbye only the

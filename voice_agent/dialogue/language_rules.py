@@ -561,6 +561,24 @@ def shouted(text: str) -> bool:
     )
 
 
+_GREETING_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("hi hello hey hiya there good morning afternoon evening day um uh oh".split()),
+    "de": frozenset("hallo hi hey guten tag morgen abend gruss gott servus moin ahm aeh".split()),
+    "es": frozenset("hola buenas buenos dias tardes noches buen dia eh oye que tal".split()),
+    "fr": frozenset("bonjour bonsoir salut allo coucou euh ah".split()),
+    "pt": frozenset("ola oi bom dia boa tarde noite alo ah tudo bem".split()),
+}
+"""Words a greeting is made of. "Tudo bem" is here: alone it is a greeting, not a goodbye."""
+
+
+def is_greeting(text: str, language: str) -> bool:
+    """Only a greeting ("Hi there.", "Guten Tag", "Olá, tudo bem?"): the call's opening,
+    never its goodbye, whatever the classifier reads into so short a turn."""
+    words = fold(text).split()
+    known = _GREETING_WORDS.get(language, _GREETING_WORDS["en"])
+    return bool(words) and all(word in known for word in words)
+
+
 def is_thanks(text: str, language: str) -> bool:
     """Only thanks ("vielen dank", "muchas gracias", "merci beaucoup", "obrigada"), no
     request the rules name in it."""

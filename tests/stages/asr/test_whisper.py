@@ -4,7 +4,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 from rapidfuzz.distance import Levenshtein
@@ -173,6 +173,21 @@ def test_concurrent_calls_share_the_model_safely(tiny: WhisperAsr) -> None:
         return list(await asyncio.gather(*(tiny.transcribe(clip) for clip in clips)))
 
     assert [result.text for result in asyncio.run(together())] == alone
+
+
+def test_warming_up_runs_the_stock_path_without_and_with_word_times(
+    tiny: WhisperAsr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes: list[bool] = []
+    stock = tiny._stock
+
+    def counted(*args: Any) -> Any:
+        passes.append(bool(args[4]))
+        return stock(*args)
+
+    monkeypatch.setattr(tiny, "_stock", counted)
+    tiny.warm_up_stock_path(speak("Hello, how can I help?", "en-us"))
+    assert passes == [False, True]
 
 
 def test_the_model_is_loaded_once_per_process(

@@ -213,6 +213,17 @@ class WhisperAsr:
         """Load the model now (blocking) instead of on the first utterance."""
         self._loaded_model()
 
+    def warm_up_stock_path(self, audio: AudioFrame) -> None:
+        """Run the stock path on `audio` once without and once with word times (blocking).
+
+        Its first passes allocate the 30 s encoder's buffers (35-80 MB each here, ~170 MB for
+        the English and the multilingual model together), which would otherwise happen in
+        some call's first fallback: the process's memory would grow after it looked steady."""
+        model = self._loaded_model()
+        samples = resample(audio, PIPELINE_RATE).to_float()
+        for word_timestamps in (False, True):
+            self._stock(model, samples, "en", None, word_timestamps)
+
     @property
     def model(self) -> WhisperModel:
         """The process-wide model this stage decodes with (loaded on first use: blocking)."""
