@@ -111,7 +111,7 @@ def one_input(data: bytes) -> None:
         elif op < 224:
             player.seq, player.ts = reader.take(2), reader.take(4)
         else:
-            for _ in range(8 * reader.take(1)):
+            for _ in range(min(8 * reader.take(1), _MAX_PUSHES - player.pushed)):
                 player.seq = (player.seq + 1) & 0xFFFF
                 player.ts = (player.ts + _FRAME) & 0xFFFFFFFF
                 player.push(0)

@@ -110,6 +110,7 @@ class JitterBuffer:
 
     def _reset(self) -> None:
         self._packets: dict[int, _Entry] = {}  # by extended timestamp
+        self._timestamps: dict[int, int] = {}  # extended sequence -> timestamp, of _packets
         self._transits: deque[float] = deque(maxlen=self.config.window)
         self._target: float | None = None  # cached; None when it must be recomputed
         self._highest_seq: int | None = None
@@ -153,13 +154,26 @@ class JitterBuffer:
         if ts not in self._packets and len(self._packets) >= self.config.max_packets:
             self.stats.overflows += 1
             return PushResult.OVERFLOW
-        self._packets[ts] = _Entry(seq, ts, payload)
+        self._hold(_Entry(seq, ts, payload))
         return PushResult.ACCEPTED
 
+    def _hold(self, entry: _Entry) -> None:
+        replaced = self._packets.get(entry.timestamp)
+        if replaced is not None:
+            self._timestamps.pop(replaced.sequence, None)
+        self._packets[entry.timestamp] = entry
+        self._timestamps[entry.sequence] = entry.timestamp
+
+    def _release(self, ts: int) -> None:
+        entry = self._packets.pop(ts)
+        if self._timestamps.get(entry.sequence) == ts:
+            del self._timestamps[entry.sequence]
+
     def _learn_frame_size(self, seq: int, ts: int) -> None:
-        neighbour = next((e for e in self._packets.values() if abs(e.sequence - seq) == 1), None)
+        # by the sequence index, not a scan of every packet held: a flood costs each push O(1)
+        neighbour = self._timestamps.get(seq - 1, self._timestamps.get(seq + 1))
         if neighbour is not None:
-            ticks = abs(ts - neighbour.timestamp)
+            ticks = abs(ts - neighbour)
             if 0 < ticks <= self.clock_rate // 5:  # at most 200 ms per packet
                 self._frame = ticks
 
@@ -221,7 +235,7 @@ class JitterBuffer:
 
     def _drop_late_entries(self) -> None:
         for ts in [ts for ts in self._packets if ts < self._next_ts]:
-            del self._packets[ts]
+            self._release(ts)
             self.stats.late += 1
 
     def _entry_for_slot(self) -> _Entry | None:
@@ -244,7 +258,7 @@ class JitterBuffer:
         return Frame(entry.sequence, entry.timestamp, entry.payload)
 
     def _consume(self, entry: _Entry) -> None:
-        del self._packets[entry.timestamp]
+        self._release(entry.timestamp)
         self._next_ts = entry.timestamp + self._frame
         self._expected_seq = entry.sequence + 1
         self._played.append(entry.sequence)
