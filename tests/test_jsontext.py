@@ -24,3 +24,15 @@ def test_bad_json_is_one_error_saying_where_and_why(text: str, says: str) -> Non
     with pytest.raises(JsonTextError) as error:
         parse_json_text(text)
     assert str(error.value) == says
+
+
+def test_a_number_too_long_to_read_is_a_json_error_not_a_bare_value_error() -> None:
+    # found writing the fuzz target: int() refuses more than 4300 digits with a plain ValueError
+    with pytest.raises(JsonTextError, match="a number is too long: Exceeds the limit"):
+        parse_json_text('{"qty": ' + "9" * 5_000 + "}")
+
+
+def test_a_decimal_exponent_out_of_range_is_a_json_error() -> None:
+    # found by fuzzing the shop file: Decimal raises InvalidOperation, not a ValueError
+    with pytest.raises(JsonTextError, match="a number is out of range"):
+        parse_json_text('{"price": 1e1000000000000000000}', parse_float=Decimal)

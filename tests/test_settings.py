@@ -70,6 +70,9 @@ def test_broken_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
         load_settings(broken, environ={})
     with pytest.raises(SettingsError, match="config file not found"):
         load_settings(tmp_path / "missing.toml", environ={})
+    broken.write_bytes(b'[tts]\nvoice = "caf\xe9"\n')  # found by fuzzing: a UnicodeDecodeError
+    with pytest.raises(SettingsError, match=r"not valid TOML: not UTF-8 text \(line 2"):
+        load_settings(broken, environ={})
 
 
 def test_settings_are_frozen() -> None:

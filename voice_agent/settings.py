@@ -12,7 +12,6 @@ import json
 import os
 import re
 import socket
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from pydantic import (
 )
 
 from voice_agent import PROJECT_ROOT
+from voice_agent.tomltext import TomlTextError, read_toml
 
 ENV_PREFIX = "VOICE_AGENT_"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
@@ -597,11 +597,10 @@ def load_settings(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return read_toml(path)
     except FileNotFoundError:
         raise SettingsError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as error:
+    except TomlTextError as error:
         raise SettingsError(f"config file {path} is not valid TOML: {error}") from None
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from voice_agent.desk.stats import Series, chart, daily, percentile
+from voice_agent.desk.stats import Series, chart, daily, percentile, stats_days
+from voice_agent.store.desk import DeskError
 from voice_agent.store.desk_views import StatsRows
 
 
@@ -65,3 +66,27 @@ def test_a_chart_is_an_accessible_svg_with_a_bar_per_value() -> None:
     assert "p95 Dec 01: 900 ms" in svg
     assert ">1000 ms<" in svg  # the axis rounds up to a round number
     assert "style=" not in svg  # the desk's CSP allows no inline styles
+
+
+def test_the_stats_range_defaults_to_two_weeks_up_to_today() -> None:
+    today = date(2026, 3, 31)
+    assert stats_days(None, None, today) == (today - timedelta(days=13), today)
+    assert stats_days("2026-03-01", "2026-03-02", today) == (date(2026, 3, 1), date(2026, 3, 2))
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "says"),
+    [
+        ("yesterday", None, "from and to must be dates like 2026-03-31"),
+        ("2026-03-02", "2026-03-01", "from 2026-03-02 is after to 2026-03-01"),
+        ("2024-01-01", "2026-01-01", "at most 366 days at a time"),
+    ],
+)
+def test_a_bad_stats_range_says_what_is_wrong(since: str, until: str | None, says: str) -> None:
+    with pytest.raises(DeskError, match=says):
+        stats_days(since, until, date(2026, 3, 31))
+
+
+def test_a_range_ending_in_the_first_days_of_year_one_starts_on_its_first_day() -> None:
+    # found writing the fuzz target: two weeks before 0001-01-05 overflowed (a 500, not a page)
+    assert stats_days(None, "0001-01-05", date(2026, 3, 31)) == (date.min, date(1, 1, 5))

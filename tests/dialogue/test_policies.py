@@ -136,6 +136,19 @@ def test_out_of_range_values_are_refused() -> None:
     assert "handoff.closing_hour: 8 is not after opening_hour 9" in message
 
 
+def test_a_pattern_or_zone_that_breaks_the_library_is_a_problem_with_its_key() -> None:
+    # found by fuzzing: re raised OverflowError and RecursionError, zoneinfo OSError
+    data = _raw()
+    data["tracking"]["delivered_pattern"] = "a{99999999999}"
+    data["tracking"]["left_with_pattern"] = "(" * 1000 + ")" * 1000
+    data["handoff"]["timezone"] = "x" * 5000
+    message = _refused(data)
+    assert "tracking.delivered_pattern: not a regular expression: the repetition number" in message
+    assert "tracking.left_with_pattern: not a regular expression" in message
+    assert "handoff.timezone: 'xxxx" in message
+    assert "is not an IANA time zone" in message
+
+
 def test_a_file_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
     broken = tmp_path / "policies.toml"
     broken.write_text("[verification\nfactors = 1\n")
@@ -143,6 +156,9 @@ def test_a_file_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
         load_policies(broken)
     with pytest.raises(PolicyError, match="policy file not found"):
         load_policies(tmp_path / "missing.toml")
+    broken.write_bytes(b'[handoff]\ntimezone = "Europe/Z\xfcrich"\n')  # found by fuzzing
+    with pytest.raises(PolicyError, match=r"is not valid TOML: not UTF-8 text \(line 2"):
+        load_policies(broken)
 
 
 def test_a_newer_version_is_refused() -> None:

@@ -96,6 +96,13 @@ BAD_RECORDS: list[tuple[str, Callable[[Document], None], str, str]] = [
      "expected a number, got the string '7.99'"),
     ("negative price", _set("orders.0.items.1.price", Decimal("-1")),
      "$.orders[0].items[1].price", "must be at least 0, got -1"),
+    # found by fuzzing: these passed validation, then broke the import or the stored order
+    ("huge qty", _set("orders.0.items.0.qty", 10**30), "$.orders[0].items[0].qty",
+     "must be at most 1000000, got 1000000000000000000000000000000"),
+    ("huge price", _set("orders.0.items.1.price", Decimal("1E+30")),
+     "$.orders[0].items[1].price", "must be at most 9999999999.9999, got 1E+30"),
+    ("price of 5 decimals", _set("orders.0.items.1.price", Decimal("7.99001")),
+     "$.orders[0].items[1].price", "7.99001 has more than 4 decimal places (the store keeps 4)"),
     ("insured as text", _set("orders.0.insured", "yes"), "$.orders[0].insured",
      "expected true or false, got the string 'yes'"),
     ("number as integer", _set("orders.1.number", 4568), "$.orders[1].number",
@@ -138,6 +145,18 @@ BAD_RECORDS: list[tuple[str, Callable[[Document], None], str, str]] = [
     ("impossible day", _set("orders.1.placed_at", "2025-02-30T10:00:00Z"),
      "$.orders[1].placed_at",
      "bad time '2025-02-30T10:00:00Z': not an ISO 8601 time (e.g. 2025-03-14T09:30:00Z)"),
+    # found by fuzzing: valid ISO times that have no UTC equivalent broke the import
+    ("time beyond year 9999 in UTC", _set("orders.0.shipment.events.2.at",
+                                          "9999-12-31T23:59:59-01:00"),
+     "$.orders[0].shipment.events[2].at",
+     "bad time '9999-12-31T23:59:59-01:00': the time is out of range once in UTC "
+     "(years 1 to 9999)"),
+    ("time before year 1 in UTC", _set("orders.1.placed_at", "0001-01-01T00:00:00+01:00"),
+     "$.orders[1].placed_at",
+     "bad time '0001-01-01T00:00:00+01:00': the time is out of range once in UTC "
+     "(years 1 to 9999)"),
+    ("price beyond the maximum with decimals", _set("orders.0.items.1.price", Decimal("1E+999999")),
+     "$.orders[0].items[1].price", "must be at most 9999999999.9999, got 1E+999999"),
     ("bad delivery date", _set("orders.0.shipment.expected_delivery", "15/03/2025"),
      "$.orders[0].shipment.expected_delivery",
      "bad date '15/03/2025': Invalid isoformat string: '15/03/2025'"),
@@ -234,6 +253,23 @@ def test_skus_already_stored_count_as_known() -> None:
             b'{"format": "voice-agent-shop/1", "products": [{"name": "Caf\xe9"}]}',
             "not UTF-8 text (line 1, byte 59: invalid continuation byte)",
             id="latin-1",
+        ),
+        pytest.param(  # found by fuzzing: Decimal's InvalidOperation escaped
+            b'{"orders": [{"items": [{"price": 1.5e1000000000000000000}]}]}',
+            "broken JSON a number is out of range (its exponent is too large)",
+            id="exponent out of range",
+        ),
+        pytest.param(  # found by fuzzing: Python reads NaN, which then passed "minimum"
+            b'{"orders": [{"items": [{"price": NaN}]}]}',
+            "broken JSON NaN is not a JSON number",
+            id="NaN",
+        ),
+        pytest.param(  # found by fuzzing: int()'s ValueError escaped
+            b'{"orders": [{"items": [{"qty": ' + b"9" * 5000 + b"}]}]}",
+            "broken JSON a number is too long: Exceeds the limit (4300 digits) for integer "
+            "string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to "
+            "increase the limit",
+            id="integer too long",
         ),
     ],
 )

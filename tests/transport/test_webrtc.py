@@ -36,6 +36,7 @@ from voice_agent.transport.webrtc import (
     _OpusTap,
     event_message,
     ice_configuration,
+    page_command,
     validate_offer,
 )
 
@@ -85,6 +86,7 @@ async def _browser_like_offer() -> str:
         ),
         (b'{"type": "offer", "sdp": "' + b"v=0\\r\\n" + b"a" * 40_000 + b'"}', 413, "bytes"),
         (b"[" * 50_000 + b"]" * 50_000, 400, "nested too deeply"),
+        (b'{"type": "offer", "sdp": ' + b"9" * 5_000 + b"}", 400, "a number is too long"),
         (b'{"type": "offer", "sdp": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_001, 400, "nested"),
     ],
 )
@@ -425,3 +427,72 @@ def test_no_ice_servers_configured_means_none_not_a_public_default() -> None:
     assert [server.urls for server in ice_configuration(stun).iceServers or []] == [
         ["stun:stun.example.com"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "command"),
+    [
+        ('{"type": "hangup"}', "hangup"),
+        ('{"type": "dance"}', None),
+        ("[1, 2]", None),
+        ("not json", None),
+        (b'{"type": "hangup"}', None),  # binary: never a command
+        ('{"type": ' + "9" * 5_000 + "}", None),  # found by fuzzing: a bare ValueError before
+    ],
+)
+def test_the_page_sends_only_hangup_and_anything_else_is_ignored(
+    message: object, command: str | None
+) -> None:
+    assert page_command(message) == command
+
+
+@pytest.fixture(scope="module")
+def browser_offer() -> str:
+    return asyncio.run(_browser_like_offer())
+
+
+def _without_last(pattern: str) -> Callable[[str], str]:
+    """The offer without the lines starting with `pattern` in its last m-line that has any."""
+
+    def mutate(sdp: str) -> str:
+        sections = re.split(r"(?=\r\nm=)", sdp)
+        last = max(n for n, section in enumerate(sections) if re.search(pattern, section))
+        sections[last] = re.sub(pattern + r"[^\r]*\r\n", "", sections[last])
+        return "".join(sections)
+
+    return mutate
+
+
+# found by fuzzing: each of these passed validate_offer, then aiortc failed on it with its
+# internals ("'NoneType' object has no attribute 'role'", "None is not in list", ...)
+@pytest.mark.parametrize(
+    ("mutate", "status", "says"),
+    [
+        (_without_last("a=rtcp-mux"), 400, "the offer's audio does not multiplex RTCP"),
+        (_without_last("a=setup:"), 400, "the offer's application m-line has no DTLS role"),
+        (_without_last("a=fingerprint:"), 400, "application m-line has no DTLS fingerprint"),
+        (_without_last("a=ice-pwd:"), 400, "application m-line has no ICE credentials"),
+        (_without_last("a=mid:"), 400, "the offer's application m-line has no media id"),
+        (_without_last("a=sendrecv"), 400, "the offer's audio has no direction"),
+        (
+            lambda sdp: sdp.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 7"),
+            400,
+            "the offer's a=group:BUNDLE names no m-line's a=mid: ['7']",
+        ),
+        (
+            lambda sdp: re.sub(r"(a=msid:\S+) \S+", r"\1 ", sdp),
+            400,
+            "the offer's audio m-line's a=msid is not a stream id and a track id",
+        ),
+        (lambda sdp: sdp.replace("opus/48000/2", "opus/4"), 415, "not opus/48000/2"),
+    ],
+)
+def test_an_offer_aiortc_cannot_answer_is_refused_saying_what_is_missing(
+    browser_offer: str, mutate: Callable[[str], str], status: int, says: str
+) -> None:
+    sdp = mutate(browser_offer)
+    assert sdp != browser_offer
+    with pytest.raises(SignalingError) as refused:
+        validate_offer(json.dumps({"type": "offer", "sdp": sdp}).encode(), 32_768)
+    assert refused.value.status == status
+    assert says in refused.value.message

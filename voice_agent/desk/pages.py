@@ -166,10 +166,16 @@ def _day(text: str, what: str) -> date | None:
         raise DeskError(f"{what} {text!r} is not a date like 2026-03-31") from None
 
 
+MAX_PAGE_DIGITS = 7
+"""Far beyond any history; many more digits overflow the database's offset, or int() itself."""
+
+
 def _page_number(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise DeskError(f"page {text!r} is not a page number")
-    return int(text)
+    # ASCII digits only: str.isdigit() also passes "²", which int() then refuses
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit() and 1 <= len(digits) <= MAX_PAGE_DIGITS):
+        raise DeskError(f"page {text[:20]!r} is not a page number")
+    return int(digits)
 
 
 def _page_link(form: dict[str, str], page: int) -> str:

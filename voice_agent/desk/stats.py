@@ -185,7 +185,7 @@ async def _stats_page(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
     today = desk.now().date()
     try:
-        since, until = _range(request, today)
+        since, until = stats_days(request.query.get("since"), request.query.get("until"), today)
     except DeskError as error:
         return render(request, "error.html", 400, message=str(error))
     start, end = day_range(since, until)
@@ -202,11 +202,13 @@ async def _stats_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _range(request: web.Request, today: date) -> tuple[date, date]:
+def stats_days(since_text: str | None, until_text: str | None, today: date) -> tuple[date, date]:
+    """The days a stats page covers, from its query's from/to; DeskError says what is wrong."""
     try:
-        until = date.fromisoformat(request.query.get("until") or today.isoformat())
-        default_since = until - timedelta(days=DEFAULT_DAYS - 1)
-        since = date.fromisoformat(request.query.get("since") or default_since.isoformat())
+        until = date.fromisoformat(until_text or today.isoformat())
+        # the first days of year 1 have fewer days before them than the default covers
+        default_since = until - timedelta(days=min(DEFAULT_DAYS - 1, (until - date.min).days))
+        since = date.fromisoformat(since_text or default_since.isoformat())
     except ValueError:
         raise DeskError("from and to must be dates like 2026-03-31") from None
     if since > until:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from voice_agent.languages import SUPPORTED
 from voice_agent.store.views import INCOTERMS, STAGES, Incoterm, Stage
+from voice_agent.tomltext import TomlTextError, read_toml
 
 logger = logging.getLogger(__name__)
 
@@ -242,11 +242,10 @@ class Policies:
 def load_policies(path: Path) -> Policies:
     """Read and check a policy file; PolicyError names every bad key."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = read_toml(path)
     except FileNotFoundError:
         raise PolicyError(f"policy file not found: {path}") from None
-    except tomllib.TOMLDecodeError as error:
+    except TomlTextError as error:
         raise PolicyError(f"policy file {path} is not valid TOML: {error}") from None
     return parse_policies(data, str(path))
 
@@ -383,7 +382,8 @@ class _Reader:
         if value is not None:
             try:
                 return re.compile(value)
-            except re.error as error:
+            except (re.error, OverflowError, RecursionError) as error:
+                # a repeat count beyond the engine's limit, groups nested too deeply
                 self.problem(key, f"not a regular expression: {error}")
         return re.compile(r"(?!x)x")  # matches nothing; the problem is reported
 
@@ -391,8 +391,8 @@ class _Reader:
         if isinstance(value, str):
             try:
                 return ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                pass  # OSError: a name too long to be a file of the zone database
         self.problem(key, f"{value!r} is not an IANA time zone (e.g. Europe/London)")
         return ZoneInfo("UTC")
 

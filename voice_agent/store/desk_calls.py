@@ -123,6 +123,8 @@ class CallHistory:
 def day_range(since: date, until: date) -> tuple[datetime, datetime]:
     """[start of `since`, start of the day after `until`) in UTC."""
     start = datetime.combine(since, time(), UTC)
+    if until == date.max:  # no day after it to start: the end is the last moment there is
+        return start, datetime.max.replace(tzinfo=UTC)
     return start, datetime.combine(until + timedelta(days=1), time(), UTC)
 
 

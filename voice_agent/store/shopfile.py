@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -31,6 +31,8 @@ FORMAT = "voice-agent-shop/1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "shop.schema.json"
 
 JsonPath = tuple[str | int, ...]
+MONEY_PLACES = 4
+"""Decimal places of a price or amount: the store's column is NUMERIC(14, 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +234,10 @@ def parse_time(text: str) -> datetime:
         raise ValueError("not an ISO 8601 time (e.g. 2025-03-14T09:30:00Z)") from None
     if moment.tzinfo is None:
         raise ValueError("the time has no UTC offset (add Z or e.g. +02:00)")
+    try:
+        moment.astimezone(UTC)  # the store keeps UTC: 9999-12-31T23:00-02:00 has none
+    except OverflowError:
+        raise ValueError("the time is out of range once in UTC (years 1 to 9999)") from None
     return moment
 
 
@@ -278,6 +284,8 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
             yield path, f"needs at least {expected} entry"
         case "minimum":
             yield path, f"must be at least {expected}, got {instance}"
+        case "maximum":
+            yield path, f"must be at most {expected}, got {instance}"
         case "maxLength":
             yield path, f"too long ({len(instance)} characters; at most {expected})"
         case _:
@@ -428,6 +436,7 @@ def _order_problems(
     path: JsonPath, order: dict[str, Any], skus: set[str] | None
 ) -> Iterator[tuple[JsonPath, str]]:
     for index, item in enumerate(_list(order.get("items"))):
+        yield from _money_problems((*path, "items", index, "price"), item.get("price"))
         sku = item.get("sku")
         if skus is not None and isinstance(sku, str) and sku and sku not in skus:
             yield (
@@ -455,6 +464,7 @@ def _order_problems(
                 ),
             )
     for index, entry in enumerate(_list(order.get("refunds"))):
+        yield from _money_problems((*path, "refunds", index, "amount"), entry.get("amount"))
         at = _time_or_none(entry.get("at"))
         if placed_at is not None and at is not None and at < placed_at:
             yield (
@@ -471,6 +481,15 @@ def _order_problems(
                 (*path, "shipment", "events", index, "at"),
                 (f"event at {event['at']} is before the order was placed ({order['placed_at']})"),
             )
+
+
+def _money_problems(path: JsonPath, value: Any) -> Iterator[tuple[JsonPath, str]]:
+    """An amount the store keeps exactly: NUMERIC(14, 4) has 4 decimal places."""
+    if not isinstance(value, Decimal) or not value.is_finite() or value.adjusted() >= 10:
+        return  # beyond the schema's maximum, which says so (and too large to normalize)
+    exponent = value.normalize().as_tuple().exponent  # 1.50000 has one decimal place
+    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        yield path, f"{value} has more than {MONEY_PLACES} decimal places (the store keeps 4)"
 
 
 def _time_or_none(value: Any) -> datetime | None:

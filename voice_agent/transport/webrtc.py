@@ -43,7 +43,7 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
-from aiortc.sdp import SessionDescription
+from aiortc.sdp import MediaDescription, SessionDescription
 from av.audio.stream import AudioStream
 
 from voice_agent.agent.events import CallEvent, TurnState
@@ -112,6 +112,21 @@ def validate_offer(body: bytes, max_sdp_bytes: int) -> RTCSessionDescription:
     return RTCSessionDescription(sdp=sdp, type="offer")
 
 
+def page_command(message: object) -> str | None:
+    """The command in a data-channel message from the page ("hangup"), or None for anything
+    else (binary, not JSON, not a command we know): the page's messages are never trusted."""
+    if not isinstance(message, str):
+        return None
+    try:
+        command = parse_json_text(message)
+    except JsonTextError:
+        logger.debug("ignoring a non-JSON message from the page")
+        return None
+    if isinstance(command, dict) and command.get("type") == "hangup":
+        return "hangup"
+    return None
+
+
 def _check_media(parsed: SessionDescription) -> None:
     kinds = [media.kind for media in parsed.media]
     unsupported = sorted({kind for kind in kinds if kind not in ("audio", "application")})
@@ -126,17 +141,45 @@ def _check_media(parsed: SessionDescription) -> None:
         raise SignalingError(400, f"the offer has {len(audio)} audio m-lines; one is accepted")
     media = audio[0]
     names = [codec.mimeType.split("/")[-1] for codec in media.rtp.codecs]
-    if not any(name.lower() == "opus" for name in names):
+    opus = [codec for codec in media.rtp.codecs if codec.mimeType.lower() == "audio/opus"]
+    if not opus:
         offered = ", ".join(names) or "none"
         raise SignalingError(415, f"the offer's audio has no Opus codec (offered: {offered})")
+    if not any(codec.clockRate == OPUS_RATE and codec.channels == 2 for codec in opus):
+        raise SignalingError(415, "the offer's Opus is not opus/48000/2 (a=rtpmap)")
+    if media.direction is None:
+        raise SignalingError(400, "the offer's audio has no direction (a=sendrecv)")
     if media.direction in ("recvonly", "inactive"):
         raise SignalingError(
             400, f"the offer's audio is {media.direction}: the microphone must send audio"
         )
+    if not media.rtcp_mux:
+        raise SignalingError(400, "the offer's audio does not multiplex RTCP (a=rtcp-mux)")
+    for each in parsed.media:
+        _check_transport(each)
+    mids = {each.rtp.muxId for each in parsed.media}
+    for group in parsed.group:
+        unknown = [str(mid) for mid in group.items if str(mid) not in mids]
+        if unknown:
+            raise SignalingError(
+                400, f"the offer's a=group:{group.semantic} names no m-line's a=mid: {unknown}"
+            )
+
+
+def _check_transport(media: MediaDescription) -> None:
+    """What every m-line needs for aiortc to answer it (else it fails with its internals:
+    "'NoneType' object has no attribute 'role'" tells a browser's developer nothing)."""
+    where = f"the offer's {media.kind} m-line"
     if media.ice is None or not media.ice.usernameFragment or not media.ice.password:
-        raise SignalingError(400, "the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)")
-    if not media.dtls or not media.dtls.fingerprints:
-        raise SignalingError(400, "the offer has no DTLS fingerprint (a=fingerprint)")
+        raise SignalingError(400, f"{where} has no ICE credentials (a=ice-ufrag, a=ice-pwd)")
+    if media.dtls is None:
+        raise SignalingError(400, f"{where} has no DTLS role (a=setup:actpass)")
+    if not media.dtls.fingerprints:
+        raise SignalingError(400, f"{where} has no DTLS fingerprint (a=fingerprint)")
+    if not media.rtp.muxId:
+        raise SignalingError(400, f"{where} has no media id (a=mid)")
+    if media.msid is not None and " " in media.msid and len(media.msid.split()) != 2:
+        raise SignalingError(400, f"{where}'s a=msid is not a stream id and a track id")
 
 
 def use_loopback_only() -> None:
@@ -523,14 +566,7 @@ class WebRtcCall:
                 self.end("call time limit reached")
 
     def _on_page_message(self, message: object) -> None:
-        if not isinstance(message, str):
-            return
-        try:
-            command = parse_json_text(message)
-        except JsonTextError:
-            logger.debug("web call %s: ignoring a non-JSON message", self.call_id)
-            return
-        if isinstance(command, dict) and command.get("type") == "hangup":
+        if page_command(message) == "hangup":
             self.end("caller hung up")
 
     def _send(self, text: str) -> None:
