@@ -388,18 +388,27 @@ def test_a_fixed_language_is_heard_on_the_fast_path(base: WhisperAsr, language: 
     ],
 )
 def test_the_fast_path_guards_hold_in_german_and_spanish(
-    base: WhisperAsr, language: str, phrases: list[str]
+    models: ModelStore, executor: CountingExecutor, language: str, phrases: list[str]
 ) -> None:
+    reasons: list[str] = []
+    base = WhisperAsr(AsrSettings(model="whisper-base"), models, executor, reasons.append)
     voice = LANGUAGE_REQUESTS[language][0]
     for phrase in phrases:
         allowed = repeated_ngrams(words_of(phrase))
         audio = speak(phrase, voice)
         for clip in (audio, through_telephone(audio)):
+            reasons.clear()
             result = transcribe(base, clip, AsrHint(language=language))
             assert result.language == language
+            # The loop guard reads digits said in words as numbers ("sieben sieben" is 7 7):
+            # only a phrase that repeats itself may be taken for a loop. A garbled reading may
+            # still go to the stock path for its length (the budget), which is the guard's
+            # job; which way a marginal clip goes differs between CPUs, so it is not asserted.
+            assert "fast_loop" not in reasons or allowed, (phrase, result.text, reasons)
+            if not reasons:
+                assert result.path == "fast", (phrase, result.text)
             # A phrase that repeats itself may rightly go to the stock path, and be misheard
             # ("nein, nein, nein" as "ein, ein, ein"), but never run on as a loop does.
-            assert result.path == "fast" or allowed, (phrase, result.text)
             assert len(words_of(result.text)) <= len(words_of(phrase)) + 2, result.text
 
 
