@@ -43,7 +43,7 @@ from voice_agent.protocol.sip.transaction import (
     server_transaction,
     transaction_key,
 )
-from voice_agent.transport.sip_access import bad_request_response
+from voice_agent.protocol.sip.malformed import bad_request_response
 
 M = TypeVar("M", SipRequest, SipResponse)
 EXPECTED = (SipParseError, AuthError, TransactionError)
