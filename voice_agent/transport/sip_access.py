@@ -128,6 +128,14 @@ class AccessControl:
             return False
         return any(address in network for network in self._networks)
 
+    def screen(self, request: SipRequest, source: Address) -> tuple[SipResponse, str] | None:
+        """`check` as the user agent asks it (protocol/sip/agent.py): the refusal and why, or
+        None to serve the request."""
+        verdict = self.check(request, source)
+        if verdict.allowed or verdict.response is None:
+            return None
+        return verdict.response, verdict.reason
+
     def check(self, request: SipRequest, source: Address) -> Verdict:
         """May this out-of-dialog request from `source` be served?"""
         if self.trusted(source):
