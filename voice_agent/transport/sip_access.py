@@ -19,13 +19,10 @@ from dataclasses import dataclass
 
 from voice_agent.clock import Clock
 from voice_agent.protocol.sip.auth import AuthOutcome, DigestServer
-from voice_agent.protocol.sip.malformed import bad_request_response
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response, new_tag
 from voice_agent.settings import SipSettings
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["MALFORMED_COST", "AccessControl", "RateLimiter", "Verdict", "bad_request_response"]
 
 Address = tuple[str, int]
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
