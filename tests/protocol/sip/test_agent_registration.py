@@ -89,6 +89,25 @@ def test_interval_too_brief_asks_again_at_once_for_the_minimum() -> None:
     assert _registered(output).expires_s == 600
 
 
+@pytest.mark.parametrize("minimum", ["\u00b2", "600s", ""])
+def test_an_unreadable_min_expires_fails_the_registration_clearly(minimum: str) -> None:
+    agent = UserAgent(CONFIG)
+    register = _register(agent)
+    response = respond(register, 423, headers=(("Min-Expires", minimum),))
+    output = agent.receive(response, REGISTRAR, 1)
+    assert requests(output, "REGISTER") == []
+    [failed] = events_of(output, RegistrationFailed)
+    assert isinstance(failed, RegistrationFailed) and "423" in failed.reason
+
+
+def test_a_granted_expires_that_is_not_a_number_keeps_the_asked_lifetime() -> None:
+    agent = UserAgent(CONFIG)
+    register = _register(agent)
+    asked = int(register.headers.get("Expires") or 0)
+    output = agent.receive(respond(register, 200, headers=(("Expires", "\u00b2"),)), REGISTRAR, 1)
+    assert _registered(output).expires_s == asked
+
+
 def test_a_challenge_for_another_realm_is_not_answered() -> None:
     config = replace(CONFIG, trunk=replace(TRUNK, realm="ours"))
     agent = UserAgent(config)

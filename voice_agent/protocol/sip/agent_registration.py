@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from voice_agent.protocol.numbers import delta_seconds
 from voice_agent.protocol.sip.agent_calls import ALLOWED, AgentConfig, TrunkAccount, Wire
 from voice_agent.protocol.sip.agent_events import (
     Address,
@@ -105,9 +106,9 @@ class Registration:
         if response.status in (401, 407) and not self._challenged:
             self._answer_challenge(request, response, now)
             return
-        minimum = response.headers.get("Min-Expires") or ""
-        if response.status == 423 and minimum.isdigit() and int(minimum) > self._expires:
-            self._begin(int(minimum), now)  # the registrar's minimum: ask again at once
+        minimum = delta_seconds(response.headers.get("Min-Expires"))
+        if response.status == 423 and minimum is not None and minimum > self._expires:
+            self._begin(minimum, now)  # the registrar's minimum: ask again at once
             return
         if not response.is_success:
             self._failed(f"refused: {response.status} {response.reason}", now)
@@ -184,11 +185,11 @@ class Registration:
         ours = self._contact().uri
         for contact in response.contacts:
             if (contact.uri.host, contact.uri.port) == (ours.host, ours.port):
-                value = contact.params.get("expires")
-                if value and value.isdigit():
-                    return int(value)
-        header = response.headers.get("Expires")
-        return int(header) if header and header.isdigit() else self._expires
+                granted = delta_seconds(contact.params.get("expires"))
+                if granted is not None:
+                    return granted
+        granted = delta_seconds(response.headers.get("Expires"))
+        return self._expires if granted is None else granted
 
 
 def _algorithm_of(request: SipRequest) -> str:
