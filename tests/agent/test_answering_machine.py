@@ -89,7 +89,15 @@ def test_a_long_greeting_is_a_machine_whose_message_starts_at_the_beep(
     assert verdict.at_s < 0.3 + 4.0  # recognized early in the greeting, not at its end
     assert isinstance(cue, MessageCue) and cue.beep
     assert cue.beep_hz == pytest.approx(1000, abs=30)
-    assert beep_at + 0.15 <= cue.at_s < beep_at + 0.3
+    assert beep_at + 0.5 <= cue.at_s <= beep_at + 0.54  # when the beep has ended
+
+
+def test_a_tone_that_does_not_stop_still_lets_the_message_start(piper: PiperSpeaker) -> None:
+    greeting = piper(GREETING, 1.0)
+    beep_at = 0.3 + _seconds(greeting) + 0.4
+    *_, cue = _detect(_line(_silence(0.3), greeting, _silence(0.4), _tone(1400, 5.0)))
+    assert isinstance(cue, MessageCue) and cue.beep
+    assert beep_at + 2.0 <= cue.at_s <= beep_at + 2.04
 
 
 def test_without_a_beep_the_message_starts_after_the_greeting_and_a_silence(

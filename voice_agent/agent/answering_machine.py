@@ -3,8 +3,8 @@
 A person says a short "Hello?" and waits for us; an answering machine speaks a long greeting
 with only short gaps, then usually beeps. The detector reads the incoming audio in the order
 it arrives (its own time is the audio's: samples counted, no clock) and reports once who
-answered, and, for a machine, once when the message may start: at the beep (a steady tone,
-found in the spectrum (FFT) within the usual beep band), or when no beep comes, after the
+answered, and, for a machine, once when the message may start: when the beep ends (a steady
+tone, found in the spectrum (FFT) within the usual beep band), or when no beep comes, after the
 greeting's end and a silence.
 
 Levels decide speech (the line's noise floor is far below speech at telephone levels); a tone
@@ -27,6 +27,8 @@ _MAIN_LOBE_HZ = 110.0
 """A Hann window's main lobe over 20 ms reaches two bins (100 Hz) either side of a tone."""
 _FREQUENCY_DRIFT_HZ = 60.0
 """How far a beep's frequency may wander between windows and still be the same tone."""
+_LONGEST_BEEP_S = 2.0
+"""A tone still going after this long: the message starts over it rather than never."""
 
 
 class Answered(Enum):
@@ -98,7 +100,7 @@ class AnsweringMachineDetector:
         if self.done:
             return []
         tone = _tone(samples, self._rate, self.settings)
-        if self.verdict is not None and self._beep(tone, duration):
+        if self.verdict is not None and self._beep_over(tone, duration):
             return self._cue(now, beep=True)
         speaking = tone is None and rms_dbfs(samples) >= self.settings.speech_level_dbfs
         if speaking:
@@ -124,7 +126,7 @@ class AnsweringMachineDetector:
                 return self._judge(Answered.PERSON, now, "silence: nobody greeted")
             return []
         quiet = self._last_speech is None or now - self._last_speech >= s.after_greeting_s
-        if quiet or now - self.verdict.at_s >= s.max_beep_wait_s:
+        if (quiet and not self._tone_s) or now - self.verdict.at_s >= s.max_beep_wait_s:
             return self._cue(now, beep=False)
         return []
 
@@ -132,16 +134,22 @@ class AnsweringMachineDetector:
         self.verdict = Verdict(answered, now, why)
         return [self.verdict]
 
-    def _beep(self, tone: float | None, duration: float) -> bool:
-        if tone is None or (
-            self._tone_hz is not None and abs(tone - self._tone_hz) > _FREQUENCY_DRIFT_HZ
-        ):
-            self._tone_s = duration if tone is not None else 0.0
-            self._tone_hz = tone
+    def _beep_over(self, tone: float | None, duration: float) -> bool:
+        """Whether a beep has just ended (the machine records from then on): a steady tone
+        of at least beep_min_s that stopped, or one that goes on past _LONGEST_BEEP_S."""
+        beeped = self._tone_s >= self.settings.beep_min_s
+        if tone is None:
+            if beeped:
+                return True
+            self._tone_s, self._tone_hz = 0.0, None
             return False
+        if self._tone_hz is not None and abs(tone - self._tone_hz) > _FREQUENCY_DRIFT_HZ:
+            if beeped:
+                return True  # a second tone right after the beep: recording starts anyway
+            self._tone_s = 0.0
         self._tone_s += duration
-        self._tone_hz = tone
-        return self._tone_s >= self.settings.beep_min_s
+        self._tone_hz = tone if self._tone_hz is None or not beeped else self._tone_hz
+        return self._tone_s >= _LONGEST_BEEP_S
 
     def _cue(self, now: float, beep: bool) -> list[Report]:
         self.cue = MessageCue(now, beep, self._tone_hz if beep else None)
