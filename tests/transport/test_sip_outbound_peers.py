@@ -107,7 +107,9 @@ def test_an_answering_machine_gets_the_message_after_the_beep(tmp_path: Path, ap
     greeting = resample(trim_silence(speak(GREETING, 1.0)), RATE)
     lead, gap = AudioFrame.silence(0.5, RATE), AudioFrame.silence(0.4, RATE)
     beep_at = lead.duration + greeting.duration + gap.duration
-    tape = AudioFrame.concat([lead, greeting, gap, _tone(1000, BEEP_S), AudioFrame.silence(30, RATE)])
+    tape = AudioFrame.concat(
+        [lead, greeting, gap, _tone(1000, BEEP_S), AudioFrame.silence(30, RATE)]
+    )
     microphone = tmp_path / "voicemail.wav"
     write_wav(microphone, tape)
     purpose = _decided_claim(app)
