@@ -19,6 +19,7 @@ import pytest
 
 from tests.transport.sip_support import Baresip
 from voice_agent.agent.answering_machine import Answered, Verdict
+from voice_agent.agent.events import AgentSaid, CallerSaid
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.levels import rms_dbfs
@@ -156,3 +157,53 @@ def test_an_answering_machine_gets_the_message_after_the_beep(tmp_path: Path, ap
     assert stored.case_reference == reference
     (turn,) = app.repository.turns(stored.id)
     assert turn.speaker == "agent" and "call us back" in turn.text
+
+
+def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app: App) -> None:
+    speak = piper_speaker(app.models)
+
+    def said(text: str) -> AudioFrame:
+        return resample(trim_silence(speak(text, 1.0)), RATE)
+
+    # a short hello, then answers to the agent's questions, each after the agent has asked
+    timeline = [
+        AudioFrame.silence(0.5, RATE),
+        said("Hello?"),
+        AudioFrame.silence(17.0, RATE),  # who calls and why, then "What's your order number?"
+        said(" ".join(ORDER)),
+        AudioFrame.silence(11.0, RATE),  # the number read back, then "... the postcode"
+        said(" ".join(POSTCODE)),
+        AudioFrame.silence(20.0, RATE),  # the decision, then "anything else?"
+    ]
+    microphone = tmp_path / "person.wav"
+    write_wav(microphone, AudioFrame.concat(timeline))
+    purpose = _decided_claim(app)
+    verdicts: list[Verdict] = []
+
+    async def scenario() -> SipCall:
+        baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0;answermode=auto")
+        callee = asyncio.create_task(baresip.run(60))
+        await _listening(baresip.port)
+        target = f"sip:shopper@127.0.0.1:{baresip.port}"
+        call = await call_out(app, target, purpose=purpose, answered=verdicts.append)
+        result = await callee
+        assert result.returncode == 0, result.output
+        return call
+
+    call = asyncio.run(asyncio.wait_for(scenario(), 150))
+    assert [v.answered for v in verdicts] == [Answered.PERSON]
+    events = [e for e in call.events if isinstance(e, CallerSaid | AgentSaid)]
+    lines = [(type(e).__name__, e.text) for e in events]
+    print("\n".join(f"{who}: {text}" for who, text in lines))
+    opening = next(text for who, text in lines if who == "AgentSaid")
+    assert "Example Shop calling about your claim" in opening
+    told = [i for i, (who, text) in enumerate(lines) if who == "AgentSaid" and "accepted" in text]
+    assert told, lines
+    postcode = [
+        i
+        for i, (who, text) in enumerate(lines)
+        if who == "CallerSaid" and POSTCODE in "".join(c for c in text if c.isdigit())
+    ]
+    assert postcode and postcode[0] < told[0], lines  # verified first, then told
+    stored = app.repository.conversations()[-1]
+    assert (stored.direction, stored.case_reference) == ("outbound", purpose.reference)
