@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.clock import RealClock
 from voice_agent.protocol.rtp import RtpPacket, RtpSender
-from voice_agent.protocol.sdp import SessionDescription
+from voice_agent.protocol.sdp import PCMU, AudioParameters, Direction, SessionDescription
 from voice_agent.protocol.sdp_crypto import CryptoAttribute, SrtpKeys
 from voice_agent.protocol.sip.message import SipRequest, new_branch, new_call_id
 from voice_agent.settings import SipSettings
@@ -221,3 +222,28 @@ def test_a_tls_client_that_does_not_trust_the_certificate_gets_no_answer(tmp_pat
                 await StreamPeer.connect(endpoint.address[1], trust=untrusted)
 
     run(scenario)
+
+
+@pytest.mark.parametrize(("tls", "warned"), [(False, True), (True, False)])
+def test_srtp_keys_agreed_outside_tls_are_warned_about(
+    tls: bool, warned: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    values: dict[str, Any] = {}
+    if tls:
+        cert, key = self_signed_certificate(tmp_path)
+        values = {"tls_certificate": str(cert), "tls_private_key": str(key)}
+    endpoint = SipStreamEndpoint(
+        SipSettings(**values), RealClock(), CallLimiter(1), Session(), tls=tls
+    )
+    params = AudioParameters(
+        "127.0.0.1",
+        10_000,
+        PCMU,
+        None,
+        20,
+        Direction.SENDRECV,
+        srtp=SrtpKeys("AES_CM_128_HMAC_SHA1_80", CALLER_KEY, CALLER_KEY),
+    )
+    with caplog.at_level(logging.WARNING):
+        endpoint.new_rtp(params, "call-1")
+    assert ("SRTP keys were exchanged over TCP, in clear" in caplog.text) is warned
