@@ -201,7 +201,7 @@ class SipStreamEndpoint(SipEndpoint):
         client_tls = ssl.create_default_context() if self._server_tls is not None else None
         try:
             async with asyncio.timeout(_CONNECT_TIMEOUT_S):
-                transport, connection = await loop.create_connection(
+                _, connection = await loop.create_connection(
                     lambda: _Connection(self, limits),
                     destination[0],
                     destination[1],
@@ -222,4 +222,3 @@ class SipStreamEndpoint(SipEndpoint):
             self._connections[destination] = connection
             for data in self._waiting.pop(destination, []):
                 connection.write(data)
-        del transport
