@@ -473,6 +473,18 @@ class SipSettings(Section):
     t1_ms: int = Field(default=500, ge=10, le=10_000)
     """RFC 3261 T1, the round-trip estimate that scales every SIP retransmission timer."""
     user_agent: str = "voice-agent"
+    tcp_port: int = Field(default=0, ge=0, le=65535)
+    """SIP over TCP on listen_host at this port (0: off)."""
+    tls_port: int = Field(default=0, ge=0, le=65535)
+    """SIP over TLS on listen_host at this port (0: off; 5061 is the usual one); needs
+    tls_certificate and tls_private_key."""
+    tls_certificate: str | None = None
+    """PEM certificate chain for SIP over TLS (a path)."""
+    tls_private_key: str | None = None
+    """PEM private key of tls_certificate (a path)."""
+    srtp: Literal["off", "optional", "required"] = "optional"
+    """SRTP with SDES keys (RFC 4568): "optional" accepts RTP/SAVP and RTP/AVP offers,
+    "required" refuses plain RTP/AVP with 488, "off" refuses RTP/SAVP with 488."""
 
     @field_validator("advertised_host")
     @classmethod
@@ -497,6 +509,8 @@ class SipSettings(Section):
             raise ValueError("rtp_port_min must not exceed rtp_port_max")
         if not self.jitter_min_ms <= self.jitter_initial_ms <= self.jitter_max_ms:
             raise ValueError("jitter bounds must satisfy min <= initial <= max")
+        if self.tls_port and not (self.tls_certificate and self.tls_private_key):
+            raise ValueError("tls_port needs tls_certificate and tls_private_key (PEM paths)")
         return self
 
 

@@ -48,11 +48,21 @@ class AgentConfig:
     """An outbound INVITE not answered by then is cancelled."""
     trunk: TrunkAccount | None = None
     max_message_size: int = 65_535
+    transport: str = "UDP"
+    """UDP, TCP or TLS: our Via's transport and our Contact's ;transport= (TCP and TLS are
+    reliable: the transactions do not retransmit, RFC 3261 §17)."""
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != "UDP"
 
     @property
     def contact(self) -> NameAddr:
         """Our Contact in calls (its host:port is also our Via sent-by)."""
-        return NameAddr(SipUri(self.host, "agent", self.port))
+        params: dict[str, str | None] = {}
+        if self.transport != "UDP":
+            params["transport"] = self.transport.lower()
+        return NameAddr(SipUri(self.host, "agent", self.port, params=params))
 
 
 Refusal = tuple[SipResponse, str]

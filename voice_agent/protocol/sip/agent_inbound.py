@@ -97,6 +97,7 @@ class IncomingCalls:
             content_type="application/sdp",
         )
         dialog = Dialog.from_uas(offered.invite, response, contact)
+        dialog.transport = self._config.transport  # our Via in our requests: how we send
         peer = next_hop(dialog, offered.source)
         call = ActiveCall(dialog, peer, offered.local, offered.params, outbound=False)
         if offered.answer is None:

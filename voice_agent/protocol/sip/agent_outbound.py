@@ -159,8 +159,10 @@ class OutgoingCall:
     def _first_invite(self, user: str) -> SipRequest:
         config = self._config
         local_uri = SipUri(config.host, user, None)
-        contact = NameAddr(SipUri(config.host, user, config.port))
-        via = Via(config.host, config.port, "UDP", {"branch": new_branch(), "rport": None})
+        contact = NameAddr(SipUri(config.host, user, config.port, params=config.contact.uri.params))
+        via = Via(
+            config.host, config.port, config.transport, {"branch": new_branch(), "rport": None}
+        )
         fields = [
             ("Via", str(via)),
             ("Max-Forwards", "70"),
