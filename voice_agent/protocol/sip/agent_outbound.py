@@ -24,6 +24,7 @@ from voice_agent.protocol.sip.auth import AuthError, DigestClient
 from voice_agent.protocol.sip.dialog import Dialog, build_cancel
 from voice_agent.protocol.sip.message import (
     NameAddr,
+    SipParseError,
     SipRequest,
     SipResponse,
     SipUri,
@@ -31,6 +32,13 @@ from voice_agent.protocol.sip.message import (
     new_branch,
     new_call_id,
     new_tag,
+)
+from voice_agent.protocol.sip.session_timer import (
+    Agreement,
+    SessionTimer,
+    agree_to_response,
+    allows_update,
+    request_headers,
 )
 
 logger = logging.getLogger(__name__)
@@ -150,9 +158,20 @@ class OutgoingCall:
             logger.info("call %s: %s", self.call_id, why)
             self._wire.emit(CallEnded(self.call_id, why, 488))
             return
-        call = ActiveCall(dialog, peer, self._local, params, outbound=True, ack=ack)
+        offer = bytes(self._offer)
+        call = ActiveCall(dialog, peer, self._local, params, outbound=True, ack=ack, sdp=offer)
+        session = self._session_timer(response)
+        if session is not None:
+            call.session_timer = SessionTimer(session, allows_update(response), now)
         logger.info("call %s answered (%s)", self.call_id, params.codec.name)
         self._on_connected(call)
+
+    def _session_timer(self, response: SipResponse) -> Agreement | None:
+        try:
+            return agree_to_response(response)
+        except SipParseError as error:
+            logger.info("call %s: %s; no session timer", self.call_id, error)
+            return None
 
     # --- the INVITE -----------------------------------------------------------------------------
 
@@ -170,6 +189,7 @@ class OutgoingCall:
             ("CSeq", "1 INVITE"),
             ("Contact", str(contact)),
             ("Allow", ", ".join(ALLOWED)),
+            *request_headers(config.session_expires_s, config.min_se_s, None),
             ("Content-Type", "application/sdp"),
         ]
         return SipRequest.create("INVITE", str(self._target), fields, bytes(self._offer))

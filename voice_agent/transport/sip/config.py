@@ -31,6 +31,8 @@ def agent_config(settings: SipSettings, host: str, port: int) -> AgentConfig:
         timers=SipTimers(t1=settings.t1_ms / 1000),
         no_answer_timeout_s=settings.no_answer_timeout_s,
         trunk=account,
+        session_expires_s=settings.session_expires_s,
+        min_se_s=settings.min_se_s,
     )
 
 
