@@ -123,9 +123,7 @@ def test_the_agent_refreshes_with_a_reinvite_of_the_same_sdp_at_half_the_interva
     assert reinvite.body == ok.body
     assert reinvite.headers.get("Session-Expires") == "120;refresher=uac"
     assert "timer" in reinvite.headers.values("Supported")
-    answer = respond(
-        reinvite, 200, headers=(("Session-Expires", "120;refresher=uac"),), body=sdp()
-    )
+    answer = respond(reinvite, 200, headers=(("Session-Expires", "120;refresher=uac"),), body=sdp())
     output = agent.receive(answer, PHONE, 60.2)
     [ack] = requests(output, "ACK")
     assert ack.cseq.seq == reinvite.cseq.seq
@@ -204,3 +202,22 @@ def test_outbound_invites_advertise_timers_and_follow_the_callees_choice() -> No
     assert requests(agent.on_timer(45.9), "INVITE") == []
     [reinvite] = requests(agent.on_timer(46.0), "INVITE")  # we are the UAC: refresher=uac is us
     assert reinvite.body == invite.body  # our offer again, unchanged
+
+
+def test_an_outbound_invite_refused_422_is_sent_again_with_the_callees_min_se() -> None:
+    agent = UserAgent(CONFIG)
+    callee = ("127.0.0.1", 5090)
+    target = SipUri.parse("sip:+4930123456@127.0.0.1:5090")
+    _, output = agent.invite(target, callee, "shop", local_media(), 0.0)
+    [invite] = requests(output, "INVITE")
+    output = agent.receive(
+        respond(invite, 422, to_tag="c", headers=(("Min-SE", "3600"),)), callee, 0.1
+    )
+    [again] = requests(output, "INVITE")
+    assert again.cseq.seq == invite.cseq.seq + 1 and again.call_id == invite.call_id
+    assert (again.headers.get("Session-Expires"), again.headers.get("Min-SE")) == ("3600", "3600")
+    assert again.headers.get("Via") != invite.headers.get("Via")  # a new transaction
+    output = agent.receive(
+        respond(again, 422, to_tag="c", headers=(("Min-SE", "7200"),)), callee, 0.2
+    )
+    assert _ended(output).status == 422  # asked once only
