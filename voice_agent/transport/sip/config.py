@@ -35,6 +35,8 @@ def agent_config(
         no_answer_timeout_s=settings.no_answer_timeout_s,
         trunk=account,
         transport=transport,
+        session_expires_s=settings.session_expires_s,
+        min_se_s=settings.min_se_s,
     )
 
 
