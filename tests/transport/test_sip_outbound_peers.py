@@ -165,15 +165,21 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
     def said(text: str) -> AudioFrame:
         return resample(trim_silence(speak(text, 1.0)), RATE)
 
-    # a short hello, then answers to the agent's questions, each after the agent has asked
+    # A short hello, then answers to the agent's questions, each after the agent has asked.
+    # The "yes" after each number confirms it where the agent reads a number back to check
+    # it (when the recognizer was unsure); where it did not, it is one unclear answer more.
     timeline = [
         AudioFrame.silence(0.5, RATE),
         said("Hello?"),
         AudioFrame.silence(17.0, RATE),  # who calls and why, then "What's your order number?"
         said(" ".join(ORDER)),
-        AudioFrame.silence(11.0, RATE),  # the number read back, then "... the postcode"
+        AudioFrame.silence(7.0, RATE),  # "I heard ... Is that right?", or the factor asked
+        said("Yes."),
+        AudioFrame.silence(11.0, RATE),  # "... please tell me the postcode ..."
         said(" ".join(POSTCODE)),
-        AudioFrame.silence(20.0, RATE),  # the decision, then "anything else?"
+        AudioFrame.silence(7.0, RATE),
+        said("Yes."),
+        AudioFrame.silence(16.0, RATE),  # the decision, then "anything else?"
     ]
     microphone = tmp_path / "person.wav"
     write_wav(microphone, AudioFrame.concat(timeline))
@@ -182,7 +188,7 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
 
     async def scenario() -> SipCall:
         baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0;answermode=auto")
-        callee = asyncio.create_task(baresip.run(60))
+        callee = asyncio.create_task(baresip.run(75))
         await _listening(baresip.port)
         target = f"sip:shopper@127.0.0.1:{baresip.port}"
         call = await call_out(app, target, purpose=purpose, answered=verdicts.append)
@@ -190,7 +196,7 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
         assert result.returncode == 0, result.output
         return call
 
-    call = asyncio.run(asyncio.wait_for(scenario(), 150))
+    call = asyncio.run(asyncio.wait_for(scenario(), 180))
     assert [v.answered for v in verdicts] == [Answered.PERSON]
     events = [e for e in call.events if isinstance(e, CallerSaid | AgentSaid)]
     lines = [(type(e).__name__, e.text) for e in events]
