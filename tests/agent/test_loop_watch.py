@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from voice_agent.agent.loop_watch import LoopWatch
+from voice_agent.agent.gc_watch import GcWatch
+from voice_agent.agent.loop_watch import LoopWatch, StackSampler
 from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.clock import FakeClock, RealClock
 
@@ -53,3 +55,90 @@ def test_a_blocking_callback_is_caught_on_a_real_loop(caplog: pytest.LogCaptureF
 def test_a_threshold_of_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="above 0 ms"):
         LoopWatch(FakeClock(), 0)
+
+
+def hold_the_loop() -> None:
+    """A callback that blocks the event loop (its name is looked for in the stack)."""
+    time.sleep(0.3)
+
+
+def test_a_stall_is_logged_with_where_the_loop_was(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        clock = RealClock()
+        sampler = StackSampler(clock.now, 100, every_s=0.01)
+        watch = LoopWatch(clock, 100, every_s=0.01, sampler=sampler)
+        task = asyncio.create_task(watch.run())
+        await asyncio.sleep(0.05)
+        asyncio.get_running_loop().call_soon(hold_the_loop)
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.INFO, logger="voice_agent.agent.loop_watch"):
+        asyncio.run(scenario())
+    [stall] = [r.getMessage() for r in caplog.records if "event loop stalled" in r.getMessage()]
+    assert "the loop was at:" in stall
+    assert "in hold_the_loop" in stall
+    assert "time.sleep(0.3)" in stall
+    assert "event loop watch: 1 stall(s) over 100 ms" in caplog.text  # the summary at the end
+
+
+def test_the_sampler_catches_the_loops_stack_once_per_heartbeat() -> None:
+    clock = FakeClock()
+    sampler = StackSampler(clock.now, 100, every_s=0.05)
+    sampler.beat(0.0)  # on this thread: the "loop" is the test itself
+    clock.advance(0.05 + 0.04)
+    sampler.look()
+    assert sampler.stack_after(0.0) is None  # 40 ms overdue: under half the threshold
+    clock.advance(0.02)
+    sampler.look()
+    caught = sampler.stack_after(0.0)
+    assert caught is not None
+    assert caught[-1].name == "look"
+    assert caught[-2].name == "test_the_sampler_catches_the_loops_stack_once_per_heartbeat"
+    clock.advance(0.2)
+    sampler.look()
+    assert sampler.stack_after(0.0) is caught  # one stack per stall
+    sampler.beat(clock.now())
+    assert sampler.stack_after(clock.now()) is None
+
+
+def test_a_loop_that_does_not_wake_is_logged_from_the_samplers_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    sampler = StackSampler(clock.now, 100, every_s=0.05, hung_s=5.0)
+    sampler.beat(0.0)
+    with caplog.at_level(logging.WARNING, logger="voice_agent.agent.loop_watch"):
+        clock.advance(6.0)
+        sampler.look()
+        clock.advance(6.0)
+        sampler.look()
+    [record] = caplog.records
+    assert "event loop blocked for 6.0 s so far; the loop is at:" in record.getMessage()
+    assert "in test_a_loop_that_does_not_wake_is_logged_from_the_samplers_thread" in (
+        record.getMessage()
+    )
+
+
+def test_a_stall_names_the_garbage_collections_during_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gc_watch = GcWatch(FakeClock().now)
+    gc_watch.collected(0, 9.0, 9.001)  # before the stall
+    gc_watch.collected(2, 10.1, 10.3)
+    watch = LoopWatch(FakeClock(), 100, every_s=0.05, gc_watch=gc_watch)
+    with caplog.at_level(logging.INFO, logger="voice_agent.agent.loop_watch"):
+        watch.woke(10.0, 10.05 + 0.3)
+    [longest, stall] = [record.getMessage() for record in caplog.records]
+    assert longest.startswith("garbage collection paused every thread 200 ms (generation 2)")
+    assert "calls under way" not in stall
+    assert stall.startswith(
+        "event loop stalled 300 ms (over 100 ms; no call under way; "
+        "garbage collection gen 2 for 200 ms)"
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="voice_agent.agent.loop_watch"):
+        watch.woke(20.0, 20.05)
+    assert not caplog.records  # that collection is told once
