@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from voice_agent.agent.gc_watch import GcWatch
+from voice_agent.agent.gc_watch import GcWatch, freeze_start_up_heap
 from voice_agent.clock import FakeClock
 
 
@@ -45,3 +45,14 @@ def test_the_callback_pairs_a_start_with_its_stop() -> None:
     watch._on_gc("stop", {"generation": 1, "collected": 0, "uncollectable": 0})
     [pause] = watch.during(0.0, 1.0)
     assert (pause.generation, pause.started, pause.ms) == (1, 0.0, 20.0)
+
+
+def test_the_start_up_heap_is_frozen_out_of_the_collectors_walks() -> None:
+    kept = [{"loaded": index} for index in range(1000)]
+    try:
+        frozen = freeze_start_up_heap()
+        assert frozen == gc.get_freeze_count()
+        assert frozen >= len(kept)
+        assert all(walked is not kept[0] for walked in gc.get_objects())  # not walked
+    finally:
+        gc.unfreeze()

@@ -86,3 +86,16 @@ class GcWatch:
                 zip(self.collections, self.longest_ms, strict=True)
             )
         )
+
+
+def freeze_start_up_heap() -> int:
+    """Move every object alive now to the collector's permanent generation, after a collection
+    of the start-up garbage; returns how many objects are frozen.
+
+    Called once the models, vocabularies and catalogue are loaded: they live as long as the
+    process, yet a full collection walked them all every time (~130k objects, ~85 ms holding
+    the GIL on the reference machine, longer when the CPU is shared): every call's audio
+    waited. Frozen, they are never walked again; a full collection walks what calls made."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
