@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import threading
 import time
 
 import pytest
@@ -84,24 +86,77 @@ def test_a_stall_is_logged_with_where_the_loop_was(caplog: pytest.LogCaptureFixt
     assert "event loop watch: 1 stall(s) over 100 ms" in caplog.text  # the summary at the end
 
 
+class StuckLoop:
+    """A thread standing in for the event loop: it beats once, then waits until released (in
+    `stuck_in_the_loop`, the frame the sampler must find)."""
+
+    def __init__(self, sampler: StackSampler, at: float) -> None:
+        self._sampler, self._at = sampler, at
+        self._beaten = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self.stuck_in_the_loop, daemon=True)
+
+    def stuck_in_the_loop(self) -> None:
+        self._sampler.beat(self._at)
+        self._beaten.set()
+        self._release.wait(10)
+
+    def __enter__(self) -> StuckLoop:
+        self._thread.start()
+        self._beaten.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()
+        self._thread.join(10)
+
+
 def test_the_sampler_catches_the_loops_stack_once_per_heartbeat() -> None:
     clock = FakeClock()
     sampler = StackSampler(clock.now, 100, every_s=0.05)
-    sampler.beat(0.0)  # on this thread: the "loop" is the test itself
-    clock.advance(0.05 + 0.04)
-    sampler.look()
-    assert sampler.stack_after(0.0) is None  # 40 ms overdue: under half the threshold
-    clock.advance(0.02)
-    sampler.look()
-    caught = sampler.stack_after(0.0)
+    with StuckLoop(sampler, 0.0):
+        clock.advance(0.05 + 0.04)
+        sampler.look()
+        assert sampler.snapshot_after(0.0) is None  # 40 ms overdue: under half the threshold
+        clock.advance(0.02)
+        sampler.look()
+        caught = sampler.snapshot_after(0.0)
+        clock.advance(0.2)
+        sampler.look()
+        assert sampler.snapshot_after(0.0) is caught  # one snapshot per stall
     assert caught is not None
-    assert caught[-1].name == "look"
-    assert caught[-2].name == "test_the_sampler_catches_the_loops_stack_once_per_heartbeat"
-    clock.advance(0.2)
-    sampler.look()
-    assert sampler.stack_after(0.0) is caught  # one stack per stall
-    sampler.beat(clock.now())
-    assert sampler.stack_after(clock.now()) is None
+    assert "stuck_in_the_loop" in [frame.name for frame in caught.stack]
+    assert caught.describe().startswith(f"loop thread {caught.loop_state}; ")
+
+
+def test_a_snapshot_says_which_other_threads_were_running() -> None:
+    spinning = threading.Event()
+    done = [False]
+    block = bytes(32 * 2**20)
+
+    def spin_outside_the_gil() -> None:
+        spinning.set()
+        while not done[0]:
+            hashlib.sha256(block)  # releases the GIL: busy on a CPU, as inference is
+
+    spinner = threading.Thread(target=spin_outside_the_gil, name="spinner", daemon=True)
+    clock = FakeClock()
+    sampler = StackSampler(clock.now, 100, every_s=0.05)
+    with StuckLoop(sampler, 0.0):
+        spinner.start()
+        try:
+            spinning.wait(5)
+            clock.advance(1.0)
+            sampler.look()
+        finally:
+            done[0] = True
+            spinner.join(5)
+    caught = sampler.snapshot_after(0.0)
+    assert caught is not None
+    if caught.loop_state == "(its state unknown)":
+        pytest.skip("no /proc to read the threads' states from")
+    assert "spinner in test_loop_watch.py:" in " ".join(caught.running)
+    assert "spin_outside_the_gil" in " ".join(caught.running)
 
 
 def test_a_loop_that_does_not_wake_is_logged_from_the_samplers_thread(
@@ -109,17 +164,18 @@ def test_a_loop_that_does_not_wake_is_logged_from_the_samplers_thread(
 ) -> None:
     clock = FakeClock()
     sampler = StackSampler(clock.now, 100, every_s=0.05, hung_s=5.0)
-    sampler.beat(0.0)
-    with caplog.at_level(logging.WARNING, logger="voice_agent.agent.loop_watch"):
+    with (
+        StuckLoop(sampler, 0.0),
+        caplog.at_level(logging.WARNING, logger="voice_agent.agent.loop_watch"),
+    ):
         clock.advance(6.0)
         sampler.look()
         clock.advance(6.0)
         sampler.look()
     [record] = caplog.records
-    assert "event loop blocked for 6.0 s so far; the loop is at:" in record.getMessage()
-    assert "in test_a_loop_that_does_not_wake_is_logged_from_the_samplers_thread" in (
-        record.getMessage()
-    )
+    assert record.getMessage().startswith("event loop blocked for 6.0 s so far; loop thread ")
+    assert "; the loop was at:" in record.getMessage()
+    assert "in stuck_in_the_loop" in record.getMessage()
 
 
 def test_a_stall_names_the_garbage_collections_during_it(

@@ -21,6 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from voice_agent.agent.gc_watch import GcWatch
 from voice_agent.agent.metrics import AgentMetrics
@@ -42,6 +43,74 @@ class LoopLag:
 
     stalls: int = 0
     max_lag_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSnapshot:
+    """The loop thread caught overdue: its stack, what the kernel said it was doing, and the
+    other threads on a CPU then (or waiting for one): work outside the GIL, mostly inference,
+    that the loop competed with for the CPU. (A thread that held the GIL is waiting for it
+    again while the sampler looks: the sampler holds it.)"""
+
+    beat: float
+    stack: traceback.StackSummary
+    loop_state: str
+    running: tuple[str, ...]
+
+    def describe(self) -> str:
+        """For the log: a line of states, then the loop thread's stack."""
+        others = ", ".join(self.running) or "none"
+        return (
+            f"loop thread {self.loop_state}; other threads running: {others}; the loop was at:"
+            f"\n{_stack_text(self.stack)}"
+        )
+
+
+def _snapshot(beat: float, loop_thread: int) -> LoopSnapshot | None:
+    """The loop thread's stack and state now, or None if it has no frame (it ended)."""
+    frames = sys._current_frames()
+    del frames[threading.get_ident()]  # this very frame: it would hold itself in a cycle
+    frame = frames.pop(loop_thread, None)
+    if frame is None:
+        return None
+    stack = _in_the_loop(traceback.extract_stack(frame, limit=STACK_FRAMES))
+    threads = {thread.ident: (thread.name, thread.native_id) for thread in threading.enumerate()}
+    running = []
+    for ident, other in frames.items():
+        name, native = threads.get(ident, (str(ident), None))
+        if _kernel_state(native).startswith("running"):
+            code = other.f_code
+            where = f"{Path(code.co_filename).name}:{other.f_lineno} {code.co_name}"
+            running.append(f"{name} in {where}")
+    loop_state = _kernel_state(threads.get(loop_thread, ("", None))[1])
+    return LoopSnapshot(beat, stack, loop_state or "(its state unknown)", tuple(running))
+
+
+def _in_the_loop(stack: traceback.StackSummary) -> traceback.StackSummary:
+    """The frames from the event loop's `_run_once` in: the ones outside it say nothing."""
+    for index in range(len(stack) - 1, -1, -1):
+        if stack[index].name == "_run_once":
+            return traceback.StackSummary.from_list(stack[index:])
+    return stack
+
+
+def _kernel_state(native_id: int | None) -> str:
+    """What Linux says a thread of this process is doing ("" where /proc cannot say)."""
+    if native_id is None:
+        return ""
+    task = Path(f"/proc/self/task/{native_id}")
+    try:
+        state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        wchan = (task / "wchan").read_text().strip()
+    except (OSError, IndexError):
+        return ""
+    if state == "R":
+        return "running (or waiting for a CPU)"
+    if "futex" in wchan:
+        return f"waiting for a lock ({wchan}: the GIL, or a lock of its own)"
+    if "poll" in wchan or "select" in wchan:
+        return f"asleep in {wchan}"
+    return f"state {state} ({wchan or 'no wait channel'})"
 
 
 class StackSampler:
@@ -66,8 +135,7 @@ class StackSampler:
         self._hung_s = hung_s
         self._loop_thread: int | None = None
         self._beat = now()
-        self._caught: tuple[float, traceback.StackSummary] | None = None
-        """The heartbeat after which the loop was overdue, and its stack then."""
+        self._caught: LoopSnapshot | None = None
         self._hung_for: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,25 +153,19 @@ class StackSampler:
         if loop_thread is None or overdue_s <= self._stall_s / 2:
             return
         caught = self._caught
-        if caught is None or caught[0] != beat:
-            frame = sys._current_frames().get(loop_thread)
-            if frame is None:
+        if caught is None or caught.beat != beat:
+            caught = _snapshot(beat, loop_thread)
+            if caught is None:
                 return
-            caught = (beat, traceback.extract_stack(frame, limit=STACK_FRAMES))
-            del frame  # a frame keeps its locals alive
             self._caught = caught
         if overdue_s > self._hung_s and self._hung_for != beat:
             self._hung_for = beat
-            logger.warning(
-                "event loop blocked for %.1f s so far; the loop is at:\n%s",
-                overdue_s,
-                _stack_text(caught[1]),
-            )
+            logger.warning("event loop blocked for %.1f s so far; %s", overdue_s, caught.describe())
 
-    def stack_after(self, beat: float) -> traceback.StackSummary | None:
-        """The loop's stack caught while it was overdue after the heartbeat at `beat`."""
+    def snapshot_after(self, beat: float) -> LoopSnapshot | None:
+        """What was caught while the loop was overdue after the heartbeat at `beat`."""
         caught = self._caught
-        return caught[1] if caught is not None and caught[0] == beat else None
+        return caught if caught is not None and caught.beat == beat else None
 
     def start(self) -> None:
         self._stop.clear()
@@ -208,11 +270,11 @@ class LoopWatch:
     def _where(self, asked_at: float) -> str:
         if self._sampler is None:
             return ""
-        stack = self._sampler.stack_after(asked_at)
-        if stack is None:
+        caught = self._sampler.snapshot_after(asked_at)
+        if caught is None:
             # the sampler's thread did not get to run while the loop was overdue
             return "; the loop's stack was not caught (the GIL was held, or no CPU was free)"
-        return "; the loop was at:\n" + _stack_text(stack)
+        return "; " + caught.describe()
 
     def _report_long_collections(self) -> None:
         """A collection longer than any before (and worth a line) is logged once."""
