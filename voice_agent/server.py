@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
 from voice_agent.agent.gc_watch import GcWatch, freeze_start_up_heap
-from voice_agent.agent.loop_watch import LoopWatch, StackSampler
+from voice_agent.agent.loop_watch import LoopWatch, StackSampler, cpu_clocks
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
@@ -145,8 +145,9 @@ def _loop_watch(app: App) -> LoopWatch:
 
     clock, stall_ms = app.clock, app.settings.server.loop_stall_ms
     sampler = StackSampler(clock.now, stall_ms)
+    gc_watch = GcWatch(clock.now)
     return LoopWatch(
-        clock, stall_ms, app.metrics, busy, sampler=sampler, gc_watch=GcWatch(clock.now)
+        clock, stall_ms, app.metrics, busy, sampler=sampler, gc_watch=gc_watch, cpu=cpu_clocks
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from voice_agent.agent.gc_watch import GcWatch
-from voice_agent.agent.loop_watch import LoopWatch, StackSampler
+from voice_agent.agent.loop_watch import LoopWatch, StackSampler, cpu_clocks
 from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.clock import FakeClock, RealClock
 
@@ -198,3 +198,32 @@ def test_a_stall_names_the_garbage_collections_during_it(
     with caplog.at_level(logging.INFO, logger="voice_agent.agent.loop_watch"):
         watch.woke(20.0, 20.05)
     assert not caplog.records  # that collection is told once
+
+
+def test_a_stall_says_how_much_cpu_the_loop_and_the_process_used(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watch = LoopWatch(FakeClock(), 100, every_s=0.05)
+    with caplog.at_level(logging.WARNING, logger="voice_agent.agent.loop_watch"):
+        watch.woke(10.0, 10.05 + 0.3, cpu_used=(0.012, 0.640))
+    [record] = caplog.records
+    assert record.getMessage().startswith(
+        "event loop stalled 300 ms (over 100 ms; no call under way; CPU time in these 350 ms: "
+        "the loop's thread 12 ms, the process 640 ms)"
+    )
+
+
+def test_the_cpu_clocks_are_read_on_a_real_loop(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        watch = LoopWatch(RealClock(), 100, every_s=0.01, cpu=cpu_clocks)
+        task = asyncio.create_task(watch.run())
+        await asyncio.sleep(0.05)
+        asyncio.get_running_loop().call_soon(hold_the_loop)
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.WARNING, logger="voice_agent.agent.loop_watch"):
+        asyncio.run(scenario())
+    assert "CPU time in these" in caplog.text

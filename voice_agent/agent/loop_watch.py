@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,13 @@ STACK_FRAMES = 16
 """The innermost frames logged: where the loop was, and what called that."""
 HUNG_S = 5.0
 """A loop overdue this long is logged from the sampler's thread (it may never wake)."""
+
+CpuClocks = Callable[[], tuple[float, float]]
+"""The CPU seconds used so far by the calling (loop's) thread and by the whole process."""
+
+
+def cpu_clocks() -> tuple[float, float]:
+    return time.thread_time(), time.process_time()
 
 
 @dataclass(slots=True)
@@ -188,7 +196,7 @@ class StackSampler:
 
 class LoopWatch:
     """Sleeps on the loop and reports each late wake-up over `stall_ms` (sans-I/O: the clock,
-    what to report to, and the sampler and collector watch, if any, are given)."""
+    what to report to, and the sampler, collector watch and CPU clocks, if any, are given)."""
 
     def __init__(
         self,
@@ -199,6 +207,7 @@ class LoopWatch:
         every_s: float = WATCH_EVERY_S,
         sampler: StackSampler | None = None,
         gc_watch: GcWatch | None = None,
+        cpu: CpuClocks | None = None,
     ) -> None:
         if stall_ms <= 0:
             raise ValueError(f"the stall threshold must be above 0 ms, not {stall_ms}")
@@ -209,6 +218,7 @@ class LoopWatch:
         self._every_s = every_s
         self._sampler = sampler
         self._gc = gc_watch
+        self._cpu = cpu
         self._gc_reported_ms = stall_ms / 4
         """Collections shorter than this are not worth a line of their own."""
         self.lag = LoopLag()
@@ -222,10 +232,16 @@ class LoopWatch:
         try:
             while True:
                 asked_at = self._clock.now()
+                cpu_at = self._cpu() if self._cpu is not None else None
                 if self._sampler is not None:
                     self._sampler.beat(asked_at)
                 await self._clock.sleep(self._every_s)
-                self.woke(asked_at, self._clock.now())
+                woke_at = self._clock.now()
+                used = None
+                if self._cpu is not None and cpu_at is not None:
+                    cpu_now = self._cpu()
+                    used = (cpu_now[0] - cpu_at[0], cpu_now[1] - cpu_at[1])
+                self.woke(asked_at, woke_at, used)
         finally:
             if self._sampler is not None:
                 self._sampler.stop()
@@ -240,8 +256,11 @@ class LoopWatch:
             text += f"; garbage collections: {self._gc.summary()}"
         return text
 
-    def woke(self, asked_at: float, woke_at: float) -> None:
-        """One wake-up: the sleep was asked at `asked_at` and ended at `woke_at`."""
+    def woke(
+        self, asked_at: float, woke_at: float, cpu_used: tuple[float, float] | None = None
+    ) -> None:
+        """One wake-up: the sleep was asked at `asked_at` and ended at `woke_at`; `cpu_used`
+        is the CPU time the loop's thread and the whole process used meanwhile, in seconds."""
         self._report_long_collections()
         late_ms = max(0.0, (woke_at - asked_at - self._every_s) * 1000)
         if late_ms > self.lag.max_lag_ms:
@@ -254,6 +273,12 @@ class LoopWatch:
         if self._metrics is not None:
             self._metrics.loop_stalls.inc()
         context = [self._busy() or "no call under way"]
+        if cpu_used is not None:
+            # the loop's own work filled the span: it blocked itself; far less: it was starved
+            context.append(
+                f"CPU time in these {(woke_at - asked_at) * 1000:.0f} ms: the loop's thread "
+                f"{cpu_used[0] * 1000:.0f} ms, the process {cpu_used[1] * 1000:.0f} ms"
+            )
         if self._gc is not None:
             context += [
                 f"garbage collection gen {pause.generation} for {pause.ms:.0f} ms"
