@@ -249,6 +249,10 @@ async def run_program(
         process.kill()
         output, _ = await process.communicate()
         return PeerRun(-9, output.decode("utf-8", "replace") + f"\n(killed after {limit_s} s)")
+    except asyncio.CancelledError:  # the test gave up on it: the peer goes too
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        raise
     return PeerRun(process.returncode or 0, output.decode("utf-8", "replace"))
 
 
