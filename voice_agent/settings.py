@@ -433,7 +433,7 @@ class SipTrunkSettings(Section):
 
 
 class SipSettings(Section):
-    """The phone line: a SIP endpoint with G.711 RTP (transport/sip_udp.py, rtp_udp.py)."""
+    """The phone line: a SIP endpoint with G.711 RTP (transport/sip/, rtp_udp.py)."""
 
     enabled: bool = True
     listen_host: str = "127.0.0.1"

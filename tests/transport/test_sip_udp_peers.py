@@ -35,10 +35,11 @@ from voice_agent.audio.resample import resample
 from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import RealClock
+from voice_agent.phone_line import call_out, start_sip
 from voice_agent.settings import SipSettings, SipTrunkSettings, load_settings
 from voice_agent.store.demo import demo_document
 from voice_agent.store.importer import import_document
-from voice_agent.transport.sip_udp import SipCall, SipEndpoint, call_out, start_sip
+from voice_agent.transport.sip import SipCall, SipEndpoint
 
 pytestmark = pytest.mark.slow
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Self
 
+from voice_agent.protocol.numbers import is_ascii_number
+
 logger = logging.getLogger(__name__)
 
 # Grammar order of the lines (RFC 8866 §5); other line types are kept and written in place.
@@ -24,11 +26,6 @@ _SESSION_ORDER = "vosiuepcbtrzka"
 _MEDIA_ORDER = "micbka"
 _LINE = re.compile(r"([a-z])=(.*)")
 _MAX_PTIME_MS = 1000
-
-
-def _is_number(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
-    return text.isascii() and text.isdigit()
 
 
 class SdpParseError(ValueError):
@@ -115,7 +112,7 @@ class Origin:
     @classmethod
     def parse(cls, text: str) -> Self:
         parts = text.split()
-        if len(parts) != 6 or not _is_number(parts[2]):
+        if len(parts) != 6 or not is_ascii_number(parts[2]):
             raise SdpParseError(f"bad o= line {text!r}")
         return cls(parts[0], parts[1], int(parts[2]), parts[5], parts[4], parts[3])
 
@@ -202,9 +199,9 @@ class MediaDescription:
             raise SdpParseError(f"bad m= line {text!r}")
         port_text, _, count_text = parts[1].partition("/")
         if (
-            not _is_number(port_text)
+            not is_ascii_number(port_text)
             or int(port_text) > 65535
-            or (count_text and not _is_number(count_text))
+            or (count_text and not is_ascii_number(count_text))
         ):
             raise SdpParseError(f"bad port in m= line {text!r}")
         return cls(
@@ -255,7 +252,7 @@ class MediaDescription:
             fmtps[payload_type] = parameters.strip()
         codecs = []
         for fmt in self.formats:
-            codec = maps.get(fmt) or (STATIC_CODECS.get(int(fmt)) if _is_number(fmt) else None)
+            codec = maps.get(fmt) or (STATIC_CODECS.get(int(fmt)) if is_ascii_number(fmt) else None)
             if codec is not None:
                 codecs.append(replace(codec, fmtp=fmtps.get(fmt) or None))
         return codecs
