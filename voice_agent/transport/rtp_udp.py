@@ -8,7 +8,8 @@ The line has one clock: every 20 ms `RtpSession.run` does three things.
   concealed (`voice_agent.audio.concealment`), the 8 kHz audio converted to 16 kHz and cut
   into 20 ms frames stamped with Clock times for the session. Before the caller's first packet
   the session gets silence, so its timers run (an outbound call greets at once).
-- Liveness: no RTP from the caller for `rtp_timeout_s` means the caller has vanished.
+- Liveness: no RTP from the caller for `rtp_timeout_s` means the caller has vanished; but a
+  caller who holds the call may send nothing, so on hold only `max_hold_s` bounds the wait.
 
 Rates are converted explicitly, never by accident: `PhoneBand` is a 2:1 windowed-sinc
 resampler with 3 ms of delay. (soxr's streaming resampler, used elsewhere, releases its
@@ -51,6 +52,7 @@ from voice_agent.protocol.jitter import (
 from voice_agent.protocol.rtp import RtpPacket, RtpParseError, RtpSender, is_rtcp
 from voice_agent.protocol.sdp import AudioParameters, Codec
 from voice_agent.settings import SipSettings
+from voice_agent.transport.srtp import SrtpContext, SrtpError
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class RtpOptions:
     timeout_s: float = 20.0
     jitter: JitterConfig = field(default_factory=JitterConfig)
     conceal_s: float = 0.06
+    max_hold_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: SipSettings) -> RtpOptions:
@@ -87,6 +90,7 @@ class RtpOptions:
                 initial_delay=settings.jitter_initial_ms / 1000,
             ),
             conceal_s=settings.conceal_ms / 1000,
+            max_hold_s=settings.max_hold_s,
         )
 
 
@@ -233,9 +237,11 @@ class RtpSession(asyncio.DatagramProtocol):
         self._params = params
         self._codec = G711.for_codec(params.codec)
         self._sender = RtpSender(params.codec.payload_type)
+        self._srtp = SrtpContext(params.srtp) if params.srtp else None
         self._latched: Address | None = None
         self._new_stream()
         self._last_heard = clock.now()
+        self._held_since = clock.now() if self.on_hold else None
         self._closing: asyncio.Future[None] | None = None
 
     # --- set-up ----------------------------------------------------------------------------
@@ -275,9 +281,15 @@ class RtpSession(asyncio.DatagramProtocol):
             self._sender.payload_type = params.codec.payload_type
         if moved:
             self._latched = None
+        if params.srtp != self._params.srtp:  # new SDES keys in a re-INVITE
+            self._srtp = SrtpContext(params.srtp) if params.srtp else None
         if params.direction.receives and not self._params.direction.receives:
             self._last_heard = self._clock.now()  # resumed: the timeout counts from now
         self._params = params
+        if not self.on_hold:
+            self._held_since = None
+        elif self._held_since is None:
+            self._held_since = self._clock.now()
         logger.info(
             "rtp %s: %s to %s:%d, %s",
             self.name,
@@ -299,6 +311,13 @@ class RtpSession(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Address) -> None:
         if self.closed is not None:
             return
+        if self._srtp is not None:  # before latching: a forged packet must not steer us
+            try:
+                data = self._srtp.unprotect(data)
+            except SrtpError as error:
+                self.stats.ignored += 1
+                logger.debug("rtp %s: dropping an SRTP packet from %s: %s", self.name, addr, error)
+                return
         if not self._from_caller(addr):
             self.stats.ignored += 1
             return
@@ -411,8 +430,10 @@ class RtpSession(asyncio.DatagramProtocol):
         if destination is None or self._transport is None:
             self._sender.silence(len(line))
             return
-        packet = self._sender.audio(self._codec.encode(line), len(line))
-        self._transport.sendto(bytes(packet), destination)
+        packet = bytes(self._sender.audio(self._codec.encode(line), len(line)))
+        if self._srtp is not None:
+            packet = self._srtp.protect(packet)
+        self._transport.sendto(packet, destination)
         self.stats.packets_out += 1
 
     def _destination(self) -> Address | None:
@@ -446,8 +467,11 @@ class RtpSession(asyncio.DatagramProtocol):
         return self._concealer.conceal(item.samples)
 
     def _watch(self, now: float) -> None:
-        if not self._params.direction.receives:
-            self._last_heard = now  # on hold the caller may send nothing
+        if self._held_since is not None and now - self._held_since > self._options.max_hold_s:
+            self.close(f"on hold for over {self._options.max_hold_s:g} s")
+            return
+        if self.on_hold or not self._params.direction.receives:
+            self._last_heard = now  # on hold the caller may send nothing: not a vanished caller
             return
         if now - self._last_heard > self._options.timeout_s:
             self.close(f"no RTP from the caller for {self._options.timeout_s:g} s")
