@@ -724,6 +724,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
                 await self.hang_up(call, "the session ended")
                 call.rtp.close("call ended")
                 await rtp_task
+                # kept among the finished calls, without the rest of a reply cut short
+                call.playout.clear()
                 self._calls.pop(call.dialog.id, None)
                 self.finished_calls.append(call)
                 call.finished.set()
@@ -1332,7 +1334,7 @@ async def start_sip(app: App) -> SipEndpoint | None:
         return None
 
     async def run_call(transport: SipCall, playout: Playout, caller_id: str) -> None:
-        await app.run_call(transport, playout, channel="sip", caller_id=caller_id)
+        await app.answer_call(transport, playout, channel="sip", caller_id=caller_id)
 
     endpoint = SipEndpoint(settings, app.clock, app.calls, run_call)
     await endpoint.start()
