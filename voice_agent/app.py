@@ -337,6 +337,7 @@ class App:
             raise
         finally:
             self.live_calls.end(live)
+            _unhook(transport, playout, settled=settle is None)
             await _store_what_the_end_implies(parts, session.dialogue_state)
             outcome = call.ended()
             if recording is not None and conversation_id is not None:
@@ -345,7 +346,6 @@ class App:
                 await asyncio.to_thread(
                     self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
-            _unhook(transport, playout, settled=settle is None)
         return session
 
     async def answer_call(

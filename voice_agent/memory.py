@@ -3,10 +3,10 @@
 The agent's big buffers are native: the recognizer's (CTranslate2), the voices' and the VAD's
 (onnxruntime), numpy's audio, aiortc's codecs. They are allocated and freed on many threads
 (the inference scheduler's, asyncio's executor, the libraries' own pools), and glibc gives
-each thread that contends for the heap an arena of its own, up to eight per core. A buffer
-freed in an arena stays in that arena for the next allocation there: nothing is leaked, but
-resident memory ratchets up by whole buffers call after call, in every arena, and is seldom
-handed back to the kernel (only what lies at the very top of an arena is).
+threads malloc arenas of their own, up to eight per core. A buffer freed in an arena stays in
+that arena for the next allocation there: nothing is leaked, but resident memory ratchets up
+by whole buffers call after call, in every arena, and is seldom handed back to the kernel
+(only what lies at the very top of an arena is).
 
 Two remedies, both settings of `[server]`:
 - `malloc_arena_max`: at most this many arenas (glibc's M_ARENA_MAX), set at start before the
