@@ -229,7 +229,8 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _call_sip(args: argparse.Namespace, settings: Settings) -> int:
-    from voice_agent.transport.sip_udp import OutboundCallError, call_out
+    from voice_agent.phone_line import call_out
+    from voice_agent.transport.sip import OutboundCallError
 
     if not args.to:
         raise CliError("a sip call needs --to SIP-URI")

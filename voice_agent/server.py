@@ -22,7 +22,7 @@ from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
 from voice_agent.errors import CliError
-from voice_agent.transport.sip_udp import start_sip
+from voice_agent.phone_line import start_sip
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
 from voice_agent.webhooks.delivery import delivering
 

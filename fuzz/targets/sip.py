@@ -20,6 +20,7 @@ from voice_agent.protocol.sip.auth import (
     DigestServer,
 )
 from voice_agent.protocol.sip.dialog import AnswerRetransmitter, Dialog, DialogId, build_cancel
+from voice_agent.protocol.sip.malformed import bad_request_response
 from voice_agent.protocol.sip.message import (
     BadMessage,
     KeepAlive,
@@ -43,7 +44,6 @@ from voice_agent.protocol.sip.transaction import (
     server_transaction,
     transaction_key,
 )
-from voice_agent.transport.sip_access import bad_request_response
 
 M = TypeVar("M", SipRequest, SipResponse)
 EXPECTED = (SipParseError, AuthError, TransactionError)

@@ -38,7 +38,7 @@ from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import RealClock
 from voice_agent.protocol.rtp import RtpPacket
 from voice_agent.settings import SipAccount, SipSettings
-from voice_agent.transport.sip_udp import SipCall, SipEndpoint
+from voice_agent.transport.sip import SipCall, SipEndpoint
 
 LIMIT_S = 30.0
 CALLER_LINE = "I would like to know when the shop opens tomorrow"

@@ -24,7 +24,7 @@ from voice_agent.protocol.sip.message import (
     new_tag,
     parse_message,
 )
-from voice_agent.transport.sip_udp import SipCall
+from voice_agent.transport.sip import SipCall
 
 Address = tuple[str, int]
 WAIT_S = 5.0

@@ -11,9 +11,9 @@ import pytest
 
 from tests.transport.sip_support import Dialogue, RtpSink, SipPeer, offer
 from voice_agent.app import App
+from voice_agent.phone_line import start_sip
 from voice_agent.protocol.rtp import RtpPacket
 from voice_agent.settings import load_settings
-from voice_agent.transport.sip_udp import start_sip
 
 _HEARD_BEFORE_BYE = 50
 """Packets of the greeting the caller hears before hanging up: 1 s, well short of its end."""

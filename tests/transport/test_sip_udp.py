@@ -35,7 +35,7 @@ from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
 from voice_agent.settings import SessionSettings, SipAccount, SipSettings, SipTrunkSettings
-from voice_agent.transport.sip_udp import CallRunner, OutboundCallError, SipCall, SipEndpoint
+from voice_agent.transport.sip import CallRunner, OutboundCallError, SipCall, SipEndpoint
 
 G729 = Codec("G729", 8000, 18)
 
@@ -349,7 +349,7 @@ def test_hold_and_resume_by_reinvite() -> None:
             held_at = len(sink.packets)
             await asyncio.sleep(0.4)
             assert len(sink.packets) == held_at, "audio still sent on hold"
-            assert call.ended is None
+            assert call.ended is None and call.held
             resume = dialogue.request("INVITE", offer(sink.port), "application/sdp")
             dialogue.send(resume)
             answer = await peer.response()
@@ -357,6 +357,7 @@ def test_hold_and_resume_by_reinvite() -> None:
             dialogue.send(dialogue.ack(resume, answer))
             await asyncio.sleep(0.3)
             assert len(sink.packets) > held_at + 5
+            assert not call.held
             sink.close()
 
     run(scenario)
