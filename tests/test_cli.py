@@ -202,3 +202,13 @@ def test_call_runs_a_whole_call_from_a_wav_file(
     assert "latency (ms after speech end)" in result.stdout
     recorded = read_wav(tmp_path / "agent.wav")
     assert recorded.duration >= caller.duration
+
+
+def test_a_claim_update_call_needs_a_known_decided_claim(isolated_data_dir: dict[str, str]) -> None:
+    to = ["call", "--transport", "sip", "--to", "sip:shopper@127.0.0.1:9"]
+    unknown = run_cli([*to, "--purpose", "claim-update", "--claim", "99999999"], isolated_data_dir)
+    assert unknown.returncode != 0
+    assert "no claim with reference '99999999'" in unknown.stderr
+    missing = run_cli([*to, "--purpose", "claim-update"], isolated_data_dir)
+    assert missing.returncode != 0
+    assert "--purpose claim-update needs --claim REF" in missing.stderr
