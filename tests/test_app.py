@@ -134,6 +134,7 @@ def _run_call(
         channel: str,
         caller_id: str,
         language: str | None = None,
+        placed: object = None,
     ) -> CallParts:
         conversation = app.repository.start_conversation(channel, caller_id, datetime.now(UTC))
         conversations.append(conversation)
