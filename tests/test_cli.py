@@ -1,4 +1,5 @@
 import json
+import platform
 import socket
 import subprocess
 import time
@@ -107,6 +108,19 @@ def test_serve_honours_the_config_before_the_command_and_guards_metrics(
         server.wait(timeout=30)
     assert server.returncode == 0
     assert (tmp_path / "var" / "voice_agent.sqlite3").exists()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc arenas")
+def test_serve_limits_the_malloc_arenas_first_of_all(tmp_path: Path) -> None:
+    """Before any thread of the server's exists (here it stops at once: its port is taken)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = _config_file(tmp_path, server={"port": port, "malloc_arena_max": 3})
+        result = run_cli(["serve", "--config", str(config)], env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert "malloc arenas limited to 3" in result.stderr
 
 
 def test_serve_on_a_busy_port_says_so_before_loading_models(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.clock import Clock, RealClock
 from voice_agent.languages import language_for_number
+from voice_agent.memory import trim as trim_native_heap
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings, Settings
 from voice_agent.stages.scheduler import InferenceScheduler, Lane
@@ -352,6 +353,7 @@ class App:
             raise
         finally:
             self.live_calls.end(live)
+            _unhook(transport, playout, settled=settle is None)
             await _store_what_the_end_implies(parts, session.dialogue_state)
             outcome = call.ended()
             if recording is not None and conversation_id is not None:
@@ -361,6 +363,25 @@ class App:
                     self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
         return session
+
+    async def answer_call(
+        self,
+        transport: CallTransport,
+        playout: Playout,
+        channel: str,
+        caller_id: str,
+        placed: PlacedCall | None = None,
+    ) -> None:
+        """`run_call` for the server's transports: the session is not kept, and once it is
+        gone its buffers' pages go back to the kernel, not to the malloc arenas of whichever
+        threads freed them (`server.malloc_trim_after_call`, voice_agent/memory.py)."""
+        try:
+            await self.run_call(
+                transport, playout, channel=channel, caller_id=caller_id, placed=placed
+            )
+        finally:
+            if self.settings.server.malloc_trim_after_call:
+                await asyncio.to_thread(trim_native_heap)
 
     def _record(self, parts: CallParts) -> CallRecording:
         """Tap the call's parts: the caller's audio as the session reads it, the line's as the
@@ -434,6 +455,16 @@ class App:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _unhook(transport: CallTransport, playout: Playout, settled: bool) -> None:
+    """Cut what ties a transport and its playout to the session once the call is over: a
+    transport may be kept after its call (the SIP endpoint keeps its last calls), and the
+    session, its pipeline and its audio must not be kept with it. The first-audio hook of a
+    reply cut off before it was heard still points at the session."""
+    playout.on_first_audio = None
+    if settled:
+        transport.settle = None  # type: ignore[attr-defined]
 
 
 async def _store_what_the_end_implies(parts: CallParts, dialogue_state: Any) -> None:

@@ -304,8 +304,11 @@ def _print_events(events: Sequence[Any], started_at: float) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.memory import limit_arenas
     from voice_agent.server import serve
 
+    # Before the server's threads exist: a thread keeps the malloc arena it was first given.
+    limit_arenas(settings.server.malloc_arena_max)
     app = App(settings)
     try:
         asyncio.run(serve(app))

@@ -39,7 +39,7 @@ def _runner(
             if answered is not None:
                 answered(verdict)
             placed = PlacedCall(purpose, machine=verdict.answered is Answered.MACHINE)
-        await app.run_call(transport, playout, channel="sip", caller_id=caller_id, placed=placed)
+        await app.answer_call(transport, playout, channel="sip", caller_id=caller_id, placed=placed)
 
     return run_call
 

@@ -49,7 +49,7 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
-        await app.run_call(transport, playout, channel="webrtc", caller_id=caller_id)
+        await app.answer_call(transport, playout, channel="webrtc", caller_id=caller_id)
 
     gateway = WebRtcGateway(app.settings.webrtc, app.calls, app.clock, run_call or run_web_call)
     gateway.add_routes(web_app)

@@ -230,6 +230,12 @@ class ServerSettings(Section):
     loop_stall_ms: float = Field(default=100.0, gt=0, le=60_000)
     """The event loop blocked longer than this is logged (a WARNING, "event loop stalled N
     ms") and counted (``voice_agent_loop_stalls``): every call's audio waited that long."""
+    malloc_arena_max: int = Field(default=2, ge=0, le=64)
+    """At most this many glibc malloc arenas (0: glibc's default, eight per core), set when
+    `serve` starts: with one arena per busy thread, buffers freed after a call stay in their
+    thread's arena and resident memory ratchets up call after call (voice_agent/memory.py)."""
+    malloc_trim_after_call: bool = True
+    """When a call ends, hand the heap's free pages back to the kernel (glibc malloc_trim)."""
 
     def resolved_instance_id(self) -> str:
         return self.instance_id or f"{socket.gethostname()}:{self.port}"
