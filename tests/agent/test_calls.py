@@ -26,6 +26,7 @@ from voice_agent.bench.caller import Cue, Line
 from voice_agent.bench.impairment import BurstLoss, profile_named
 from voice_agent.bench.simulate import EchoPath, SimulatedCall, simulate_call
 from voice_agent.bench.voices import EspeakVoice, piper_speaker, trim_silence
+from voice_agent.dialogue.entities import spoken_digits
 from voice_agent.settings import load_settings
 from voice_agent.store.demo import demo_document
 from voice_agent.store.importer import import_document
@@ -121,7 +122,7 @@ def test_a_pause_inside_the_order_number_does_not_cut_the_caller_off(app: App) -
     said = [e.text for e in call.of_type(CallerSaid) if isinstance(e, CallerSaid)]
     digits = [text for text in said if "4" in text or "four" in text.lower()]
     assert len(digits) == 1, said  # one turn, not two
-    assert "".join(ch for ch in digits[0] if ch.isdigit()) == "47700", said
+    assert spoken_digits(digits[0]) == "47700", said  # as numerals or in words
 
 
 def test_talking_over_a_reply_stops_it_and_only_the_heard_part_is_stored(app: App) -> None:
@@ -154,9 +155,7 @@ def test_the_agents_own_echo_does_not_interrupt_it(app: App, delay_s: float) -> 
     lines = [_say("Where is my order?"), _say("Goodbye.")]
     call = _run(app, lines, echo=EchoPath(delay_s=delay_s, gain_db=-12))
     assert not call.of_type(BargeIn), call.of_type(BargeIn)
-    assert not any(
-        e.interrupted for e in call.of_type(AgentStopped) if isinstance(e, AgentStopped)
-    )
+    assert not any(e.interrupted for e in call.of_type(AgentStopped) if isinstance(e, AgentStopped))
 
 
 def test_caller_speech_over_the_echo_still_interrupts(app: App) -> None:

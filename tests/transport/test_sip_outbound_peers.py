@@ -27,6 +27,7 @@ from voice_agent.audio.resample import resample
 from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.bench.voices import piper_speaker, trim_silence
 from voice_agent.dialogue.call import CallDialogue
+from voice_agent.dialogue.entities import spoken_digits
 from voice_agent.dialogue.purpose import ClaimUpdate, claim_update
 from voice_agent.phone_line import call_out
 from voice_agent.settings import load_settings
@@ -149,7 +150,7 @@ def test_an_answering_machine_gets_the_message_after_the_beep(tmp_path: Path, ap
     reference = purpose.reference
     personal = {"maria", "gonzalez", "accepted", ORDER, reference, *ORDER, *reference}
     assert not words & personal, message.text
-    digits = "".join(c for c in message.text if c.isdigit())
+    digits = spoken_digits(message.text)  # said in words or written as numerals
     assert ORDER not in digits and reference not in digits, message.text
 
     stored = app.repository.conversations()[-1]
@@ -208,7 +209,7 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
     postcode = [
         i
         for i, (who, text) in enumerate(lines)
-        if who == "CallerSaid" and POSTCODE in "".join(c for c in text if c.isdigit())
+        if who == "CallerSaid" and POSTCODE in spoken_digits(text)  # "three three one..." too
     ]
     assert postcode and postcode[0] < told[0], lines  # verified first, then told
     stored = app.repository.conversations()[-1]
