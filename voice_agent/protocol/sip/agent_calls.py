@@ -19,8 +19,9 @@ from voice_agent.protocol.sip.message import NameAddr, SipRequest, SipResponse, 
 from voice_agent.protocol.sip.timers import DEFAULT_TIMERS, SipTimers
 from voice_agent.protocol.sip.transaction import TransactionKey
 
-ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
-KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE NOTIFY PUBLISH MESSAGE REFER UPDATE PRACK".split())
+ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY")
+"""NOTIFY: the progress of a REFER we sent (agent_transfer.py), within its call only."""
+KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE PUBLISH MESSAGE REFER UPDATE PRACK".split())
 """Methods we know but do not serve: 405 with Allow. Anything else is 501."""
 
 
@@ -48,6 +49,8 @@ class AgentConfig:
     """An outbound INVITE not answered by then is cancelled."""
     trunk: TrunkAccount | None = None
     max_message_size: int = 65_535
+    transfer_timeout_s: float = 45.0
+    """A REFER whose final NOTIFY has not come by then has failed: the call stays with us."""
 
     @property
     def contact(self) -> NameAddr:
