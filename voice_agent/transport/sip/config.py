@@ -31,6 +31,7 @@ def agent_config(settings: SipSettings, host: str, port: int) -> AgentConfig:
         timers=SipTimers(t1=settings.t1_ms / 1000),
         no_answer_timeout_s=settings.no_answer_timeout_s,
         trunk=account,
+        transfer_timeout_s=settings.transfer_timeout_s,
     )
 
 
