@@ -67,6 +67,8 @@ class SipCall:
         self.finished = asyncio.Event()
         self.events: list[CallEvent] = []
         self._transfer: asyncio.Future[TransferProgress] | None = None
+        self.transferred_to: str | None = None
+        """Where the caller was put through, once a transfer succeeded."""
 
     @property
     def call_id(self) -> str:
@@ -97,6 +99,8 @@ class SipCall:
             return False
         finally:
             self._transfer = None
+        if result.succeeded:
+            self.transferred_to = target
         return result.succeeded
 
     def on_event(
