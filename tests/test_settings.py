@@ -91,6 +91,16 @@ def test_the_advertised_sip_address_must_be_an_address() -> None:
     assert settings.sip.advertised_host == "203.0.113.10"
 
 
+def test_session_timers_default_to_1800_s_and_min_se_may_not_exceed_the_interval() -> None:
+    settings = load_settings(environ={})
+    assert (settings.sip.session_expires_s, settings.sip.min_se_s) == (1800, 90)
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            environ={"VOICE_AGENT_SIP__SESSION_EXPIRES_S": "60", "VOICE_AGENT_SIP__MIN_SE_S": "90"}
+        )
+    assert "min_se_s must not exceed session_expires_s" in str(error.value)
+
+
 def test_the_transfer_target_must_be_a_sip_uri() -> None:
     assert load_settings(environ={}).sip.transfer_to == ""  # off unless configured
     with pytest.raises(SettingsError) as error:

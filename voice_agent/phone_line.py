@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from voice_agent.agent.playout import Playout
 from voice_agent.transport.sip import CallRunner, SipCall, SipEndpoint
+from voice_agent.transport.sip.stream import SipStreamEndpoint
 
 if TYPE_CHECKING:
     from voice_agent.app import App
@@ -27,6 +28,15 @@ async def start_sip(app: App) -> SipEndpoint | None:
         return None
     endpoint = SipEndpoint(settings, app.clock, app.calls, _runner(app))
     await endpoint.start()
+    try:
+        for port, tls in ((settings.tcp_port, False), (settings.tls_port, True)):
+            if port:  # the same calls limit, access rules and app; their own user agent
+                stream = SipStreamEndpoint(settings, app.clock, app.calls, _runner(app), tls=tls)
+                await stream.start()
+                endpoint.companions.append(stream)
+    except BaseException:
+        await endpoint.aclose()
+        raise
     return endpoint
 
 

@@ -472,7 +472,24 @@ class SipSettings(Section):
     """Lost audio is bridged by the last pitch period fading out over this long, then silence."""
     t1_ms: int = Field(default=500, ge=10, le=10_000)
     """RFC 3261 T1, the round-trip estimate that scales every SIP retransmission timer."""
+    session_expires_s: int = Field(default=1800, ge=1, le=86_400)
+    """Session timer (RFC 4028) asked for and accepted at most; calls nobody refreshes end."""
+    min_se_s: int = Field(default=90, ge=1, le=86_400)
+    """Smallest session timer accepted (smaller: 422). RFC 4028 allows no less than 90; lower
+    values are for tests."""
     user_agent: str = "voice-agent"
+    tcp_port: int = Field(default=0, ge=0, le=65535)
+    """SIP over TCP on listen_host at this port (0: off)."""
+    tls_port: int = Field(default=0, ge=0, le=65535)
+    """SIP over TLS on listen_host at this port (0: off; 5061 is the usual one); needs
+    tls_certificate and tls_private_key."""
+    tls_certificate: str | None = None
+    """PEM certificate chain for SIP over TLS (a path)."""
+    tls_private_key: str | None = None
+    """PEM private key of tls_certificate (a path)."""
+    srtp: Literal["off", "optional", "required"] = "optional"
+    """SRTP with SDES keys (RFC 4568): "optional" accepts RTP/SAVP and RTP/AVP offers,
+    "required" refuses plain RTP/AVP with 488, "off" refuses RTP/SAVP with 488."""
     transfer_to: str = ""
     """The team's SIP URI: a hand-off during the hours of policies [handoff] transfers the
     call there (REFER); empty: never, the call-back is promised as on the web."""
@@ -511,6 +528,10 @@ class SipSettings(Section):
             raise ValueError("rtp_port_min must not exceed rtp_port_max")
         if not self.jitter_min_ms <= self.jitter_initial_ms <= self.jitter_max_ms:
             raise ValueError("jitter bounds must satisfy min <= initial <= max")
+        if self.tls_port and not (self.tls_certificate and self.tls_private_key):
+            raise ValueError("tls_port needs tls_certificate and tls_private_key (PEM paths)")
+        if self.min_se_s > self.session_expires_s:
+            raise ValueError("min_se_s must not exceed session_expires_s")
         return self
 
 

@@ -177,6 +177,67 @@ def test_sipp_puts_the_call_on_hold_and_resumes_it(tmp_path: Path) -> None:
     _run(scenario)
 
 
+def _sipp_interval(directory: Path, seconds: int) -> Path:
+    """The injection file giving sipp's session timer scenarios their interval ([field0])."""
+    path = directory / "interval.csv"
+    path.write_text(f"SEQUENTIAL\n{seconds};\n")
+    return path
+
+
+def test_sipp_refreshes_the_session_timer_and_the_agent_keeps_a_three_minute_call(
+    tmp_path: Path,
+) -> None:
+    """Session-Expires: 90;refresher=uac, a re-INVITE every 45 s, BYE after three minutes."""
+
+    async def scenario() -> None:
+        session = Session()
+        endpoint = await _endpoint(session, rtp_timeout_s=600.0)  # sipp sends no RTP here
+        try:
+            result = await run_sipp(
+                endpoint.address,
+                tmp_path,
+                "-sf",
+                str(SIPP_SCENARIOS / "session_timer.xml"),
+                "-inf",
+                str(_sipp_interval(tmp_path, 90)),
+                "-d",
+                "45000",
+                limit_s=240.0,
+            )
+            assert result.returncode == 0, result.output
+            await session.calls[0].wait()
+        finally:
+            await endpoint.aclose()
+        assert session.calls[0].ended == "the caller hung up"
+
+    _run(scenario, limit_s=300.0)
+
+
+def test_sipp_stops_refreshing_and_the_agent_ends_the_call(tmp_path: Path) -> None:
+    """Session-Expires: 10 (min_se_s lowered for the test): BYE from the agent after
+    10 - min(32, 10/3) s, and the call ends with the session timer as its reason."""
+
+    async def scenario() -> None:
+        session = Session()
+        endpoint = await _endpoint(session, rtp_timeout_s=600.0, min_se_s=10)
+        try:
+            result = await run_sipp(
+                endpoint.address,
+                tmp_path,
+                "-sf",
+                str(SIPP_SCENARIOS / "session_timer_expires.xml"),
+                "-inf",
+                str(_sipp_interval(tmp_path, 10)),
+            )
+            assert result.returncode == 0, result.output
+            await session.calls[0].wait()
+        finally:
+            await endpoint.aclose()
+        assert (session.calls[0].ended or "").startswith("session timer expired")
+
+    _run(scenario)
+
+
 async def _hang_up_after_a_second(call: SipCall, playout: Playout, frames: int) -> None:
     if frames == 50:
         await call.hang_up()

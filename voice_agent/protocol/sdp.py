@@ -18,6 +18,17 @@ from enum import Enum
 from typing import Self
 
 from voice_agent.protocol.numbers import is_ascii_number
+from voice_agent.protocol.sdp_crypto import (
+    PLAIN,
+    SECURE,
+    SUITES,
+    CryptoAttribute,
+    SrtpKeys,
+    SrtpPolicy,
+    answer_crypto,
+    answered_keys,
+    protocol_refusal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -383,6 +394,10 @@ class LocalMedia:
     telephone_event: Codec | None = TELEPHONE_EVENT
     ptime: int = 20
     direction: Direction = Direction.SENDRECV
+    srtp: SrtpPolicy = "off"
+    """SDES-keyed SRTP (sdp_crypto.py): offers RTP/SAVP when "required"."""
+    master_key: bytes | None = None
+    """Our SRTP master key and salt (30 bytes), needed unless srtp is "off"."""
 
     @property
     def address_type(self) -> str:
@@ -399,6 +414,7 @@ class AudioParameters:
     telephone_event: Codec | None
     ptime: int
     direction: Direction  # what we may do: send only if direction.sends
+    srtp: SrtpKeys | None = None  # the SDES keys when the stream is RTP/SAVP
 
     @property
     def on_hold(self) -> bool:
@@ -408,7 +424,10 @@ class AudioParameters:
 
 def create_offer(local: LocalMedia) -> SessionDescription:
     codecs = list(local.codecs) + ([local.telephone_event] if local.telephone_event else [])
-    return _session(local, [_audio_media(local, codecs, local.ptime, local.direction)])
+    crypto = None
+    if local.srtp == "required" and local.master_key is not None:
+        crypto = CryptoAttribute(1, SUITES[0], local.master_key)
+    return _session(local, [_audio_media(local, codecs, local.ptime, local.direction, crypto)])
 
 
 def create_answer(
@@ -419,13 +438,21 @@ def create_answer(
     answered: list[MediaDescription] = []
     refusals: list[str] = []
     for media in offer.media:
-        if chosen is None and _usable_audio(media, refusals):
+        if chosen is None and _usable_audio(media, local, refusals):
             chosen = _negotiate(offer, media, local, refusals)
             if chosen is not None:
                 codecs = [chosen.codec] + (
                     [chosen.telephone_event] if chosen.telephone_event else []
                 )
-                answered.append(_audio_media(local, codecs, chosen.ptime, chosen.direction))
+                cryptos = _attribute_values(media.attributes, "crypto")
+                crypto = answer_crypto(media.protocol, cryptos, local.master_key)
+                if crypto is not None:
+                    keys = SrtpKeys(crypto[0].suite, crypto[1].key, crypto[0].key)
+                    chosen = replace(chosen, srtp=keys)
+                our_line = crypto[1] if crypto else None
+                answered.append(
+                    _audio_media(local, codecs, chosen.ptime, chosen.direction, our_line)
+                )
                 continue
         answered.append(MediaDescription(media.media, 0, media.protocol, list(media.formats)))
     if chosen is None:
@@ -450,6 +477,13 @@ def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Audi
         connection = answer.connection_of(media)
         if connection is None:
             raise SdpNegotiationError("the answer has no c= line for its audio stream")
+        try:
+            srtp = answered_keys(
+                (offered.protocol, _attribute_values(offered.attributes, "crypto")),
+                (media.protocol, _attribute_values(media.attributes, "crypto")),
+            )
+        except ValueError as error:
+            raise SdpNegotiationError(str(error)) from None
         remote = answer.direction_of(media)
         ours_direction = offer.direction_of(offered)
         direction = Direction.of(
@@ -463,15 +497,18 @@ def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Audi
             telephone_event=next((c for c in theirs if _is_event(c)), None),
             ptime=media.ptime or offered.ptime or 20,
             direction=direction,
+            srtp=srtp,
         )
     raise SdpNegotiationError("the answer accepted no audio stream")
 
 
-def _usable_audio(media: MediaDescription, refusals: list[str]) -> bool:
+def _usable_audio(media: MediaDescription, local: LocalMedia, refusals: list[str]) -> bool:
     if media.media != "audio" or media.port == 0:
         return False
-    if media.protocol.upper() != "RTP/AVP":
-        refusals.append(f"audio over {media.protocol} is not supported (plain RTP/AVP only)")
+    cryptos = _attribute_values(media.attributes, "crypto")
+    refusal = protocol_refusal(media.protocol, local.srtp, cryptos, local.master_key is not None)
+    if refusal is not None:
+        refusals.append(refusal)
         return False
     return True
 
@@ -566,13 +603,20 @@ def _event_ranges(events: set[int]) -> str:
 
 
 def _audio_media(
-    local: LocalMedia, codecs: list[Codec], ptime: int, direction: Direction
+    local: LocalMedia,
+    codecs: list[Codec],
+    ptime: int,
+    direction: Direction,
+    crypto: CryptoAttribute | None = None,
 ) -> MediaDescription:
     attributes: list[Attribute] = [("rtpmap", codec.rtpmap) for codec in codecs]
     attributes += [("fmtp", f"{c.payload_type} {c.fmtp}") for c in codecs if c.fmtp]
     attributes += [("ptime", str(ptime)), (direction.value, None)]
+    if crypto is not None:
+        attributes.append(("crypto", str(crypto)))
     formats = [str(codec.payload_type) for codec in codecs]
-    return MediaDescription("audio", local.port, "RTP/AVP", formats, attributes=attributes)
+    protocol = PLAIN if crypto is None else SECURE
+    return MediaDescription("audio", local.port, protocol, formats, attributes=attributes)
 
 
 def _session(local: LocalMedia, media: list[MediaDescription]) -> SessionDescription:

@@ -51,6 +51,7 @@ from voice_agent.protocol.jitter import (
 from voice_agent.protocol.rtp import RtpPacket, RtpParseError, RtpSender, is_rtcp
 from voice_agent.protocol.sdp import AudioParameters, Codec
 from voice_agent.settings import SipSettings
+from voice_agent.transport.srtp import SrtpContext, SrtpError
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +234,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._params = params
         self._codec = G711.for_codec(params.codec)
         self._sender = RtpSender(params.codec.payload_type)
+        self._srtp = SrtpContext(params.srtp) if params.srtp else None
         self._latched: Address | None = None
         self._new_stream()
         self._last_heard = clock.now()
@@ -275,6 +277,8 @@ class RtpSession(asyncio.DatagramProtocol):
             self._sender.payload_type = params.codec.payload_type
         if moved:
             self._latched = None
+        if params.srtp != self._params.srtp:  # new SDES keys in a re-INVITE
+            self._srtp = SrtpContext(params.srtp) if params.srtp else None
         if params.direction.receives and not self._params.direction.receives:
             self._last_heard = self._clock.now()  # resumed: the timeout counts from now
         self._params = params
@@ -299,6 +303,13 @@ class RtpSession(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Address) -> None:
         if self.closed is not None:
             return
+        if self._srtp is not None:  # before latching: a forged packet must not steer us
+            try:
+                data = self._srtp.unprotect(data)
+            except SrtpError as error:
+                self.stats.ignored += 1
+                logger.debug("rtp %s: dropping an SRTP packet from %s: %s", self.name, addr, error)
+                return
         if not self._from_caller(addr):
             self.stats.ignored += 1
             return
@@ -411,8 +422,10 @@ class RtpSession(asyncio.DatagramProtocol):
         if destination is None or self._transport is None:
             self._sender.silence(len(line))
             return
-        packet = self._sender.audio(self._codec.encode(line), len(line))
-        self._transport.sendto(bytes(packet), destination)
+        packet = bytes(self._sender.audio(self._codec.encode(line), len(line)))
+        if self._srtp is not None:
+            packet = self._srtp.protect(packet)
+        self._transport.sendto(packet, destination)
         self.stats.packets_out += 1
 
     def _destination(self) -> Address | None:

@@ -9,9 +9,10 @@ retransmission until the ACK, outbound calls (agent_outbound.py) and the registr
 binds the socket, resolves the trunk, opens the media and decides who may call (`screen`).
 
 Calls in: INVITE (100, then `CallOffered`; the app rings and answers), ACK, BYE either way,
-CANCEL, OPTIONS, re-INVITE (hold and resume), keypad digits by SIP INFO, REFER out with its
-NOTIFY progress (agent_transfer.py); refusals with 400
-(malformed), 405/501 (not supported), 415, 420, 481, 482, 483, 488, and what `screen` says.
+CANCEL, OPTIONS, re-INVITE (hold and resume), UPDATE, keypad digits by SIP INFO, session
+timers (RFC 4028: session_timer.py, agent_refresh.py), REFER out with its NOTIFY progress
+(agent_transfer.py); refusals with 400 (malformed), 405/501 (not supported), 415, 420, 422,
+481, 482, 483, 488, and what `screen` says.
 """
 
 from __future__ import annotations
@@ -51,8 +52,14 @@ from voice_agent.protocol.sip.agent_events import (
     MediaChanged,
     Output,
 )
-from voice_agent.protocol.sip.agent_inbound import IncomingCalls, negotiate, read_offer
+from voice_agent.protocol.sip.agent_inbound import (
+    IncomingCalls,
+    negotiate,
+    read_offer,
+    refuse_too_small,
+)
 from voice_agent.protocol.sip.agent_outbound import OutgoingCall
+from voice_agent.protocol.sip.agent_refresh import Refreshes
 from voice_agent.protocol.sip.agent_registration import Registration
 from voice_agent.protocol.sip.agent_transactions import ServerEntry, TransactionLayer, due
 from voice_agent.protocol.sip.agent_transfer import Transfers
@@ -68,6 +75,14 @@ from voice_agent.protocol.sip.message import (
     is_keepalive,
     new_tag,
     parse_message,
+)
+from voice_agent.protocol.sip.session_timer import (
+    TIMER,
+    Agreement,
+    SessionTimer,
+    TooSmall,
+    agree_to_request,
+    allows_update,
 )
 from voice_agent.protocol.sip.transaction import TransactionState, transaction_key
 
@@ -86,6 +101,7 @@ class UserAgent:
         self._calls: dict[str, ActiveCall] = {}
         self._outgoing: dict[str, OutgoingCall] = {}
         self.registration: Registration | None = None
+        self._refreshes = Refreshes(self._wire, config, self._bye, self._media_changed)
         self._transfers = Transfers(self._wire, config, self._transferred)
 
     # --- what the shell may read ---------------------------------------------------------------
@@ -119,6 +135,8 @@ class UserAgent:
             self._incoming.forget(key)
         for call in list(self._calls.values()):
             self._retransmit_answer(call, now)
+            if call.call_id in self._calls:
+                self._refreshes.on_timer(call, now)
         for outgoing in list(self._outgoing.values()):
             outgoing.on_timer(now)
         if self.registration is not None:
@@ -203,6 +221,7 @@ class UserAgent:
         self._outgoing = {k: o for k, o in self._outgoing.items() if not o.finished}
         deadlines = self._wire.deadlines()
         deadlines += [c.retransmitter.deadline for c in self._calls.values() if c.retransmitter]
+        deadlines += [c.session_timer.deadline for c in self._calls.values() if c.session_timer]
         deadlines += [o.deadline for o in self._outgoing.values()]
         if self.registration is not None:
             deadlines.append(self.registration.due)
@@ -248,7 +267,7 @@ class UserAgent:
         """A response that refuses the request before it is served, and why; None to serve."""
         if request.max_forwards == 0 and request.method != "OPTIONS":
             return build_response(request, 483, to_tag=new_tag()), "Max-Forwards reached 0"
-        required = [value for value in request.headers.values("Require") if value]
+        required = [v for v in request.headers.values("Require") if v and v.lower() != TIMER]
         if required:
             unsupported = [("Unsupported", ", ".join(required))]
             response = build_response(request, 420, to_tag=new_tag(), headers=unsupported)
@@ -272,6 +291,8 @@ class UserAgent:
             self._wire.respond(entry, self._capabilities(request), None, now)
         elif method == "INFO":
             self._on_info(request, entry, now)
+        elif method == "UPDATE":
+            self._on_update(request, entry, now)
         elif method == "NOTIFY":
             self._on_notify(request, entry, in_dialog, now)
         elif method in KNOWN_ELSEWHERE:
@@ -290,7 +311,7 @@ class UserAgent:
             headers=[
                 ("Allow", ", ".join(ALLOWED)),
                 ("Accept", "application/sdp"),
-                ("Supported", ""),
+                ("Supported", TIMER),
                 ("Server", self.config.user_agent),
             ],
         )
@@ -350,28 +371,108 @@ class UserAgent:
         call = self._call_for(invite, entry, now)
         if call is None:
             return
+        session = self._session_for(call, invite, entry, now)
+        if isinstance(session, TooSmall):
+            return
         readable, offer = read_offer(self._wire, invite, entry, None, now)
         if not readable:
             return
-        local = replace(call.local, session_version=call.local.session_version + 1)
         try:
-            answer, params = negotiate(offer, local)
+            answer, params = self._answer_offer(call, offer)
         except SdpNegotiationError as error:
             response = call.dialog.response_for(invite, 488)
             self._wire.respond(entry, response, f"re-INVITE: {error}", now)
             return
-        call.local = local
-        body = answer if answer is not None else create_offer(local)
+        body = answer if answer is not None else create_offer(call.local)
         response = call.dialog.response_for(
-            invite, 200, body=bytes(body), content_type="application/sdp"
+            invite,
+            200,
+            body=bytes(body),
+            content_type="application/sdp",
+            headers=self._session_headers(session),
         )
         call.retransmitter = AnswerRetransmitter(response, now, self.config.timers)
         self._wire.respond(entry, response, None, now)
+        self._session_refreshed(call, invite, session, now)
         if answer is None:
             call.offer = body  # the answer comes in the ACK
             return
-        logger.info("call %s: re-INVITE, media now %s", call.call_id, params.direction.value)
-        self._media_changed(call, params)
+        if params != call.params:
+            logger.info("call %s: re-INVITE, media now %s", call.call_id, params.direction.value)
+            self._media_changed(call, params)
+
+    def _on_update(self, update: SipRequest, entry: ServerEntry, now: float) -> None:
+        """UPDATE (RFC 3311): a session refresh, with or without a new offer."""
+        call = self._call_for(update, entry, now)
+        if call is None:
+            return
+        session = self._session_for(call, update, entry, now)
+        if isinstance(session, TooSmall):
+            return
+        readable, offer = read_offer(self._wire, update, entry, None, now)
+        if not readable:
+            return
+        answer, params = None, call.params
+        if offer is not None:
+            try:
+                answer, params = self._answer_offer(call, offer)
+            except SdpNegotiationError as error:
+                response = call.dialog.response_for(update, 488)
+                self._wire.respond(entry, response, f"UPDATE: {error}", now)
+                return
+        headers = [("Contact", str(call.dialog.local_contact)), *self._session_headers(session)]
+        response = call.dialog.response_for(
+            update,
+            200,
+            body=bytes(answer) if answer is not None else b"",
+            content_type="application/sdp" if answer is not None else None,
+            headers=headers,
+        )
+        self._wire.respond(entry, response, None, now)
+        self._session_refreshed(call, update, session, now)
+        if params != call.params:
+            self._media_changed(call, params)
+
+    def _answer_offer(
+        self, call: ActiveCall, offer: SessionDescription | None
+    ) -> tuple[SessionDescription | None, AudioParameters]:
+        """Our answer to an offer within the call (None: no offer, ours goes in the 200); the
+        o= version grows only when the SDP we send changes (RFC 3264 §8)."""
+        answer, params = negotiate(offer, call.local)
+        body = bytes(answer if answer is not None else create_offer(call.local))
+        if body != call.sdp:
+            call.local = replace(call.local, session_version=call.local.session_version + 1)
+            answer, params = negotiate(offer, call.local)
+            body = bytes(answer if answer is not None else create_offer(call.local))
+        call.sdp = body
+        return answer, params
+
+    # --- session timers (RFC 4028) ----------------------------------------------------------------
+
+    def _session_for(
+        self, call: ActiveCall, request: SipRequest, entry: ServerEntry, now: float
+    ) -> Agreement | TooSmall | None:
+        """The session timer a re-INVITE or UPDATE asks for; TooSmall when refused with 422."""
+        session = agree_to_request(request, self.config.session_expires_s, self.config.min_se_s)
+        if isinstance(session, TooSmall):
+            refuse_too_small(self._wire, request, entry, session, None, now)
+        return session
+
+    @staticmethod
+    def _session_headers(session: Agreement | None) -> list[tuple[str, str]]:
+        supported = [("Supported", TIMER)]
+        return supported if session is None else supported + session.response_headers()
+
+    @staticmethod
+    def _session_refreshed(
+        call: ActiveCall, request: SipRequest, session: Agreement | None, now: float
+    ) -> None:
+        if session is None:
+            call.session_timer = None
+        elif call.session_timer is None:
+            call.session_timer = SessionTimer(session, allows_update(request), now)
+        else:
+            call.session_timer.restart(session, now)
 
     def _media_changed(self, call: ActiveCall, params: AudioParameters) -> None:
         call.params = params

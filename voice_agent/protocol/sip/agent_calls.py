@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from voice_agent.protocol.dtmf import EVENT_DIGITS
 from voice_agent.protocol.sdp import AudioParameters, LocalMedia, SessionDescription
@@ -19,9 +19,12 @@ from voice_agent.protocol.sip.message import NameAddr, SipRequest, SipResponse, 
 from voice_agent.protocol.sip.timers import DEFAULT_TIMERS, SipTimers
 from voice_agent.protocol.sip.transaction import TransactionKey
 
-ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY")
+if TYPE_CHECKING:
+    from voice_agent.protocol.sip.session_timer import Agreement, SessionTimer
+
+ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE", "NOTIFY")
 """NOTIFY: the progress of a REFER we sent (agent_transfer.py), within its call only."""
-KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE PUBLISH MESSAGE REFER UPDATE PRACK".split())
+KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE PUBLISH MESSAGE REFER PRACK".split())
 """Methods we know but do not serve: 405 with Allow. Anything else is 501."""
 
 
@@ -49,13 +52,27 @@ class AgentConfig:
     """An outbound INVITE not answered by then is cancelled."""
     trunk: TrunkAccount | None = None
     max_message_size: int = 65_535
+    transport: str = "UDP"
+    """UDP, TCP or TLS: our Via's transport and our Contact's ;transport= (TCP and TLS are
+    reliable: the transactions do not retransmit, RFC 3261 §17)."""
+    session_expires_s: int = 1800
+    """Session timer interval we ask for and accept at most (RFC 4028)."""
+    min_se_s: int = 90
+    """The smallest session timer interval we accept (smaller: 422 with Min-SE)."""
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != "UDP"
     transfer_timeout_s: float = 45.0
     """A REFER whose final NOTIFY has not come by then has failed: the call stays with us."""
 
     @property
     def contact(self) -> NameAddr:
         """Our Contact in calls (its host:port is also our Via sent-by)."""
-        return NameAddr(SipUri(self.host, "agent", self.port))
+        params: dict[str, str | None] = {}
+        if self.transport != "UDP":
+            params["transport"] = self.transport.lower()
+        return NameAddr(SipUri(self.host, "agent", self.port, params=params))
 
 
 Refusal = tuple[SipResponse, str]
@@ -81,6 +98,7 @@ class OfferedCall:
     local: LocalMedia | None = None  # set by ring()
     answer: SessionDescription | None = None  # our answer to the offer, set by ring()
     params: AudioParameters | None = None
+    session: Agreement | None = None  # the session timer to put in our 200
 
 
 @dataclass
@@ -96,6 +114,8 @@ class ActiveCall:
     ack: SipRequest | None = None  # outbound: the ACK every copy of the 2xx gets
     offer: SessionDescription | None = None  # our offer (in a 2xx) awaiting its answer in ACK
     held: bool = False
+    sdp: bytes = b""  # the SDP we sent last (offer or answer): a refresh sends it again
+    session_timer: SessionTimer | None = None
 
     @property
     def call_id(self) -> str:

@@ -30,6 +30,13 @@ from voice_agent.protocol.sip.agent_events import CallAnswered, CallEnded, CallO
 from voice_agent.protocol.sip.agent_transactions import ServerEntry, TransactionLayer
 from voice_agent.protocol.sip.dialog import AnswerRetransmitter, Dialog
 from voice_agent.protocol.sip.message import SipRequest, build_response, new_tag
+from voice_agent.protocol.sip.session_timer import (
+    TIMER,
+    SessionTimer,
+    TooSmall,
+    agree_to_request,
+    allows_update,
+)
 from voice_agent.protocol.sip.transaction import (
     TransactionKey,
     TransactionState,
@@ -55,10 +62,15 @@ class IncomingCalls:
             response = build_response(invite, 400, "One Contact Required", to_tag=new_tag())
             self._wire.respond(entry, response, f"{len(invite.contacts)} Contact headers", now)
             return
+        session = agree_to_request(invite, self._config.session_expires_s, self._config.min_se_s)
+        if isinstance(session, TooSmall):
+            refuse_too_small(self._wire, invite, entry, session, new_tag(), now)
+            return
         readable, offer = read_offer(self._wire, invite, entry, new_tag(), now)
         if not readable:
             return
         offered = OfferedCall(invite, entry.transaction.key, entry.source, new_tag(), offer)
+        offered.session = session
         self._offered[invite.call_id] = offered
         caller = caller_id(invite, entry.source)
         self._wire.emit(CallOffered(invite.call_id, caller, dialled(invite), entry.source, offer))
@@ -88,17 +100,26 @@ class IncomingCalls:
             return None
         body = offered.answer if offered.answer is not None else create_offer(offered.local)
         contact = self._config.contact
+        headers = [("Contact", str(contact)), ("Allow", ", ".join(ALLOWED)), ("Supported", TIMER)]
+        if offered.session is not None:
+            headers += offered.session.response_headers()
         response = build_response(
             offered.invite,
             200,
             to_tag=offered.to_tag,
-            headers=[("Contact", str(contact)), ("Allow", ", ".join(ALLOWED)), ("Supported", "")],
+            headers=headers,
             body=bytes(body),
             content_type="application/sdp",
         )
         dialog = Dialog.from_uas(offered.invite, response, contact)
+        dialog.transport = self._config.transport  # our Via in our requests: how we send
         peer = next_hop(dialog, offered.source)
-        call = ActiveCall(dialog, peer, offered.local, offered.params, outbound=False)
+        call = ActiveCall(
+            dialog, peer, offered.local, offered.params, outbound=False, sdp=bytes(body)
+        )
+        if offered.session is not None:
+            use_update = allows_update(offered.invite)
+            call.session_timer = SessionTimer(offered.session, use_update, now)
         if offered.answer is None:
             call.offer = body  # the answer comes in the ACK
         call.retransmitter = AnswerRetransmitter(response, now, self._config.timers)
@@ -164,6 +185,20 @@ def read_offer(
         response = build_response(invite, 400, "Malformed SDP", to_tag=to_tag)
         wire.respond(entry, response, f"malformed SDP: {error}", now)
         return False, None
+
+
+def refuse_too_small(
+    wire: TransactionLayer,
+    request: SipRequest,
+    entry: ServerEntry,
+    too_small: TooSmall,
+    to_tag: str | None,
+    now: float,
+) -> None:
+    """422 Session Interval Too Small, with the Min-SE we accept (RFC 4028 §8.1)."""
+    min_se = [("Min-SE", str(too_small.min_se))]
+    response = build_response(request, 422, to_tag=to_tag, headers=min_se)
+    wire.respond(entry, response, f"session interval below our Min-SE {too_small.min_se}", now)
 
 
 def negotiate(

@@ -24,6 +24,7 @@ from voice_agent.protocol.sip.auth import AuthError, DigestClient
 from voice_agent.protocol.sip.dialog import Dialog, build_cancel
 from voice_agent.protocol.sip.message import (
     NameAddr,
+    SipParseError,
     SipRequest,
     SipResponse,
     SipUri,
@@ -31,6 +32,15 @@ from voice_agent.protocol.sip.message import (
     new_branch,
     new_call_id,
     new_tag,
+)
+from voice_agent.protocol.sip.session_timer import (
+    Agreement,
+    SessionExpires,
+    SessionTimer,
+    agree_to_response,
+    allows_update,
+    read_min_se,
+    request_headers,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,6 +67,7 @@ class OutgoingCall:
         trunk = config.trunk
         self._digest = DigestClient(trunk.username, trunk.password) if trunk else None
         self._authenticated = False
+        self._interval_raised = False  # after a 422, once
         self._no_answer_at: float | None = None
         self._give_up_at: float | None = None  # cancelled: the final response is due by then
         self.invite = self._first_invite(user)
@@ -124,6 +135,13 @@ class OutgoingCall:
                 return
             self._send(now)
             return
+        if response.status == 422 and not self._interval_raised:
+            self._interval_raised = True
+            longer = self._with_longer_session(response)
+            if longer is not None:
+                self.invite = longer
+                self._send(now)
+                return
         self._fail(response.status, response.reason, f"{response.status} {response.reason}")
 
     def _fail(self, status: int, reason: str, why: str) -> None:
@@ -150,17 +168,57 @@ class OutgoingCall:
             logger.info("call %s: %s", self.call_id, why)
             self._wire.emit(CallEnded(self.call_id, why, 488))
             return
-        call = ActiveCall(dialog, peer, self._local, params, outbound=True, ack=ack)
+        offer = bytes(self._offer)
+        call = ActiveCall(dialog, peer, self._local, params, outbound=True, ack=ack, sdp=offer)
+        session = self._session_timer(response)
+        if session is not None:
+            call.session_timer = SessionTimer(session, allows_update(response), now)
         logger.info("call %s answered (%s)", self.call_id, params.codec.name)
         self._on_connected(call)
+
+    def _with_longer_session(self, refusal: SipResponse) -> SipRequest | None:
+        """The INVITE again asking for the callee's Min-SE (RFC 4028 §7.4): CSeq one higher,
+        a new branch; None when the 422 names no longer interval."""
+        try:
+            min_se = read_min_se(refusal)
+            asked = SessionExpires.read(self.invite)
+        except SipParseError:
+            return None
+        if min_se is None or asked is None or min_se <= asked.interval:
+            return None
+        invite = self.invite
+        headers = invite.headers.copy()
+        top_via = Via.parse(headers.values("Via")[0])
+        params = {**top_via.params, "branch": new_branch()}
+        headers.set("Via", str(Via(top_via.host, top_via.port, top_via.transport, params)))
+        headers.set("CSeq", f"{invite.cseq.seq + 1} INVITE")
+        headers.set("Session-Expires", str(min_se))
+        headers.set("Min-SE", str(min_se))
+        logger.info("call %s: 422, asking again for %d s sessions", self.call_id, min_se)
+        return SipRequest(
+            headers=headers,
+            body=invite.body,
+            method=invite.method,
+            uri=invite.uri,
+            version=invite.version,
+        )
+
+    def _session_timer(self, response: SipResponse) -> Agreement | None:
+        try:
+            return agree_to_response(response)
+        except SipParseError as error:
+            logger.info("call %s: %s; no session timer", self.call_id, error)
+            return None
 
     # --- the INVITE -----------------------------------------------------------------------------
 
     def _first_invite(self, user: str) -> SipRequest:
         config = self._config
         local_uri = SipUri(config.host, user, None)
-        contact = NameAddr(SipUri(config.host, user, config.port))
-        via = Via(config.host, config.port, "UDP", {"branch": new_branch(), "rport": None})
+        contact = NameAddr(SipUri(config.host, user, config.port, params=config.contact.uri.params))
+        via = Via(
+            config.host, config.port, config.transport, {"branch": new_branch(), "rport": None}
+        )
         fields = [
             ("Via", str(via)),
             ("Max-Forwards", "70"),
@@ -170,6 +228,7 @@ class OutgoingCall:
             ("CSeq", "1 INVITE"),
             ("Contact", str(contact)),
             ("Allow", ", ".join(ALLOWED)),
+            *request_headers(config.session_expires_s, config.min_se_s, None),
             ("Content-Type", "application/sdp"),
         ]
         return SipRequest.create("INVITE", str(self._target), fields, bytes(self._offer))

@@ -151,13 +151,17 @@ class Registration:
     # --- the REGISTER -----------------------------------------------------------------------------
 
     def _contact(self) -> NameAddr:
-        return NameAddr(SipUri(self._config.host, self._trunk.username, self._config.port))
+        config = self._config
+        params = config.contact.uri.params
+        return NameAddr(SipUri(config.host, self._trunk.username, config.port, params=params))
 
     def _request(self, expires: int) -> SipRequest:
         config = self._config
         self._seq += 1
         aor = SipUri(self._domain, self._trunk.username)
-        via = Via(config.host, config.port, "UDP", {"branch": new_branch(), "rport": None})
+        via = Via(
+            config.host, config.port, config.transport, {"branch": new_branch(), "rport": None}
+        )
         fields = [
             ("Via", str(via)),
             ("Max-Forwards", "70"),

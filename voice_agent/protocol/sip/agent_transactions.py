@@ -61,7 +61,9 @@ class TransactionLayer:
         """Send a request through a new client transaction; its final response (or timeout)
         goes to the handlers."""
         request.headers.set("User-Agent", self._config.user_agent)
-        transaction = client_transaction(request, timers=self._config.timers)
+        transaction = client_transaction(
+            request, reliable=self._config.reliable, timers=self._config.timers
+        )
         entry = ClientEntry(transaction, destination, on_response, on_timeout)
         self.client[transaction.key] = entry
         self._apply(transaction.start(now), destination)
@@ -86,7 +88,10 @@ class TransactionLayer:
         if known is not None:
             self._apply(known.transaction.receive(request, now), known.source)
             return None
-        entry = ServerEntry(server_transaction(request, timers=self._config.timers), source)
+        transaction = server_transaction(
+            request, reliable=self._config.reliable, timers=self._config.timers
+        )
+        entry = ServerEntry(transaction, source)
         self.server[key] = entry
         self._apply(entry.transaction.start(now), source)
         return entry

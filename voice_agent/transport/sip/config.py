@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 
 from voice_agent.protocol.sdp import PCMA, PCMU, TELEPHONE_EVENT, LocalMedia
+from voice_agent.protocol.sdp_crypto import new_master_key
 from voice_agent.protocol.sip.agent_calls import AgentConfig, TrunkAccount
 from voice_agent.protocol.sip.timers import SipTimers
 from voice_agent.settings import SipSettings
 from voice_agent.transport.sip.net import local_address_towards
 
 
-def agent_config(settings: SipSettings, host: str, port: int) -> AgentConfig:
+def agent_config(
+    settings: SipSettings, host: str, port: int, transport: str = "UDP"
+) -> AgentConfig:
     trunk = settings.trunk
     account = None
     if trunk is not None:
@@ -31,6 +34,9 @@ def agent_config(settings: SipSettings, host: str, port: int) -> AgentConfig:
         timers=SipTimers(t1=settings.t1_ms / 1000),
         no_answer_timeout_s=settings.no_answer_timeout_s,
         trunk=account,
+        transport=transport,
+        session_expires_s=settings.session_expires_s,
+        min_se_s=settings.min_se_s,
         transfer_timeout_s=settings.transfer_timeout_s,
     )
 
@@ -44,6 +50,8 @@ def local_media(settings: SipSettings, host: str, port: int) -> LocalMedia:
         session_id=str(secrets.randbelow(10**9)),
         codecs=codecs,
         telephone_event=TELEPHONE_EVENT if settings.dtmf else None,
+        srtp=settings.srtp,
+        master_key=None if settings.srtp == "off" else new_master_key(),
     )
 
 

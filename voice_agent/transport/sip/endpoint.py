@@ -59,6 +59,9 @@ ActStep = Callable[[UserAgent, float], Output]
 
 
 class SipEndpoint(asyncio.DatagramProtocol):
+    transport_name = "UDP"
+    """What our Via and Contact say (stream.py's subclass: TCP or TLS)."""
+
     def __init__(
         self, settings: SipSettings, clock: Clock, limiter: CallLimiter, run_call: CallRunner
     ) -> None:
@@ -84,6 +87,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
         """The SIP socket's receive buffer, as the kernel granted it."""
         self.finished_calls: deque[SipCall] = deque(maxlen=_FINISHED_KEPT)
         """The last calls that ended (for tests and the CLI; bounded, a server runs long)."""
+        self.companions: list[SipEndpoint] = []
+        """The TCP and TLS lines started with this one (stream.py), closed with it."""
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -96,7 +101,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert self._transport is not None
         host, port = self._transport.get_extra_info("sockname")[:2]
         self.address = (host, port)
-        self._agent = UserAgent(agent_config(self.settings, self.host, port), self.access.screen)
+        config = agent_config(self.settings, self.host, port, self.transport_name)
+        self._agent = UserAgent(config, self.access.screen)
         # a burst of requests (a trunk failing over, a scanner) must wait, not be dropped
         self.receive_buffer_bytes = enlarge_receive_buffer(self._transport.get_extra_info("socket"))
         self._timer_task = asyncio.create_task(self._fire_timers())
@@ -113,6 +119,8 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     async def aclose(self) -> None:
         """Hang up every call, unregister, stop."""
+        for companion in self.companions:
+            await companion.aclose()
         for call in list(self._calls.values()):
             self.end_call(call, "server shutting down")
         self._inbound.refuse_all("server shutting down")
@@ -178,6 +186,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
         return bind_rtp_socket(settings.listen_host, settings.rtp_port_min, settings.rtp_port_max)
 
     def new_rtp(self, params: AudioParameters, call_id: str) -> tuple[RtpSession, Playout]:
+        if params.srtp is not None and self.transport_name != "TLS":
+            logger.warning(
+                "call %s: SRTP keys were exchanged over %s, in clear: use SIP over TLS",
+                call_id,
+                self.transport_name,
+            )
         playout = Playout(self.clock)
         options = RtpOptions.from_settings(self.settings)
         return RtpSession(params, playout, self.clock, options, name=call_id[:12]), playout
@@ -189,15 +203,18 @@ class SipEndpoint(asyncio.DatagramProtocol):
         self._apply(step(self.agent, self.clock.now()))
 
     def _apply(self, output: Output) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            for datagram in output.send:
-                self._transport.sendto(datagram.data, datagram.destination)
+        for datagram in output.send:
+            self._send(datagram.data, datagram.destination)
         self._deadline = output.deadline
         for event in output.events:
             try:
                 self._on_event(event)
             except Exception:  # one call's trouble must never take the line down
                 logger.exception("SIP: failed handling %s", type(event).__name__)
+
+    def _send(self, data: bytes, destination: Address) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.sendto(data, destination)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         source = (str(addr[0]), int(addr[1]))
