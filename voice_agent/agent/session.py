@@ -433,7 +433,8 @@ class CallSession:
             self._dialogue_state = self._parts.dialogue.heard(self._dialogue_state, played)
         if speaking.reply.end_call and not interrupted:
             self._ending = True
-        if isinstance(speaking.reply, TransferReply):  # "putting you through" said: go
+        # "putting you through" said (or cut short: the hand-off is decided and stored): go
+        if isinstance(speaking.reply, TransferReply):
             self._tasks.spawn(self._transfer(speaking.reply.transfer))
         if self._state_value is TurnState.SPEAKING:
             self._set_state(TurnState.LISTENING)
