@@ -463,6 +463,8 @@ class SipSettings(Section):
     """Ring this long (180 Ringing) before answering."""
     rtp_timeout_s: float = Field(default=20.0, ge=1.0, le=3600.0)
     """No RTP from the caller for this long: the caller has vanished, the agent hangs up."""
+    max_hold_s: float = Field(default=600.0, ge=1.0, le=86_400.0)
+    """A call on hold this long is ended (on hold the caller may send no RTP at all)."""
     no_answer_timeout_s: float = Field(default=60.0, ge=1.0, le=600.0)
     """An outbound call not answered by then is cancelled."""
     jitter_min_ms: int = Field(default=20, ge=0, le=1000)

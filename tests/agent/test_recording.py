@@ -16,7 +16,7 @@ import pytest
 
 from voice_agent.agent.events import CallEvent
 from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import DtmfInput
+from voice_agent.agent.ports import CallInput, DtmfInput, HoldChanged
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.agent.recording import (
     AGENT,
@@ -122,12 +122,12 @@ def test_the_file_is_a_stereo_pcm_wav_readable_by_its_owner_only(tmp_path: Path)
 
 
 class _Transport:
-    def __init__(self, items: list[AudioFrame | DtmfInput]) -> None:
+    def __init__(self, items: list[CallInput]) -> None:
         self.items = items
         self.cleared = 0
         self.events: list[CallEvent] = []
 
-    async def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
+    async def inputs(self) -> AsyncIterator[CallInput]:
         for item in self.items:
             yield item
 
@@ -142,12 +142,13 @@ class _Transport:
 
 
 def test_the_transport_tap_records_the_callers_audio_and_passes_everything_on() -> None:
-    items: list[AudioFrame | DtmfInput] = [_frame(5, 0.0), DtmfInput("4", 0.01), _frame(6, 0.02)]
+    items: list[CallInput] = [_frame(5, 0.0), DtmfInput("4", 0.01), _frame(6, 0.02)]
+    items.insert(2, HoldChanged(held=True))  # passed on, not recorded
     inner = _Transport(items)
     recording = CallRecording(started=0.0, max_s=60)
     tapped = RecordedTransport(inner, recording)
 
-    async def read() -> list[AudioFrame | DtmfInput]:
+    async def read() -> list[CallInput]:
         return [item async for item in tapped.inputs()]
 
     assert asyncio.run(read()) == items

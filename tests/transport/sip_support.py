@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import DtmfInput
+from voice_agent.agent.ports import DtmfInput, HoldChanged
 from voice_agent.audio import AudioFrame
 from voice_agent.protocol.sdp import PCMU, LocalMedia, SessionDescription, create_offer
 from voice_agent.protocol.sip.message import (
@@ -165,6 +166,8 @@ class Session:
 
     frames: list[AudioFrame] = field(default_factory=list)
     digits: list[str] = field(default_factory=list)
+    holds: list[bool] = field(default_factory=list)
+    """What each HoldChanged said: True on hold, False resumed."""
     calls: list[SipCall] = field(default_factory=list)
     started: asyncio.Event = field(default_factory=asyncio.Event)
     action: Callable[[SipCall, Playout, int], Awaitable[None]] | None = None
@@ -175,6 +178,8 @@ class Session:
         async for item in call.inputs():
             if isinstance(item, DtmfInput):
                 self.digits.append(item.digits)
+            elif isinstance(item, HoldChanged):
+                self.holds.append(item.held)
             else:
                 self.frames.append(item)
             if self.action is not None:
@@ -244,6 +249,10 @@ async def run_program(
         process.kill()
         output, _ = await process.communicate()
         return PeerRun(-9, output.decode("utf-8", "replace") + f"\n(killed after {limit_s} s)")
+    except asyncio.CancelledError:  # the test gave up on it: the peer goes too
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        raise
     return PeerRun(process.returncode or 0, output.decode("utf-8", "replace"))
 
 
@@ -281,11 +290,15 @@ async def run_sipp(
 class Baresip:
     """A baresip user agent configured in its own directory: a WAV as its microphone, both
     directions recorded (`sndfile`: dump-*-enc.wav is what it sent, dump-*-dec.wav what it
-    heard), no sound card (ALSA's null device)."""
+    heard), no sound card (ALSA's null device). With `controlled`, `command` drives it while it
+    runs (its ctrl_tcp module: /hold, /resume, ... as the menu names them)."""
 
-    def __init__(self, directory: Path, microphone: Path, account: str) -> None:
+    def __init__(
+        self, directory: Path, microphone: Path, account: str, controlled: bool = False
+    ) -> None:
         self.directory = directory
         self.port = free_udp_port()
+        self.control_port = free_udp_port()  # its TCP twin is as likely free
         self.recordings = directory / "recordings"
         self.recordings.mkdir(parents=True, exist_ok=True)
         config = [
@@ -304,6 +317,8 @@ class Baresip:
             f"snd_path {self.recordings}",
             "rtp_timeout 0",
         ]
+        if controlled:
+            config += ["module_app ctrl_tcp.so", f"ctrl_tcp_listen 127.0.0.1:{self.control_port}"]
         (directory / "config").write_text("\n".join(config) + "\n")
         (directory / "accounts").write_text(account + "\n")
 
@@ -313,6 +328,25 @@ class Baresip:
             command += ["-e", item]
         command += ["-t", str(seconds)]
         return await run_program(command, self.directory, seconds + 20)
+
+    async def command(self, name: str) -> str:
+        """Run one menu command in the running baresip; returns its response (a netstring of
+        JSON, which says whether it was done)."""
+        body = json.dumps({"command": name, "params": "", "token": name}).encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.control_port)
+        try:
+            writer.write(b"%d:%s," % (len(body), body))
+            await writer.drain()
+            async with asyncio.timeout(WAIT_S):
+                received = b""
+                while b'"response"' not in received:  # events may come first
+                    chunk = await reader.read(4096)
+                    if not chunk:
+                        break
+                    received += chunk
+            return received.decode("utf-8", "replace")
+        finally:
+            writer.close()
 
     def heard(self) -> Path:
         """The recording of what baresip received (the agent's voice)."""

@@ -92,10 +92,13 @@ class Line:
         return [RtpPacket.parse(d.data) for d in self.network.sent if d.source == AGENT]
 
 
-def _line(params: AudioParameters | None = None, timeout_s: float = 5.0) -> Line:
+def _line(
+    params: AudioParameters | None = None, timeout_s: float = 5.0, max_hold_s: float = 600.0
+) -> Line:
     clock = FakeClock(100.0)
     playout = Playout(clock)
-    session = RtpSession(params or _params(), playout, clock, RtpOptions(timeout_s=timeout_s))
+    options = RtpOptions(timeout_s=timeout_s, max_hold_s=max_hold_s)
+    session = RtpSession(params or _params(), playout, clock, options)
     network = FakeNetwork()
     caller = Recorder()
     network.attach(session, AGENT)
@@ -305,6 +308,28 @@ def test_resuming_from_hold_sends_again() -> None:
 
     asyncio.run(line.run(0.5, during=resume))
     assert 10 <= len(line.sent_packets()) <= 16
+
+
+def test_a_caller_who_holds_with_sendonly_and_sends_nothing_is_not_taken_for_gone() -> None:
+    # the caller's a=sendonly makes us recvonly: we could hear, but no RTP comes on hold
+    line = _line(_params(direction=Direction.RECVONLY), timeout_s=1.0, max_hold_s=2.0)
+    asyncio.run(line.run(3.0))
+    assert line.closed_with == ["on hold for over 2 s"]  # the hold's bound, not the timeout
+    assert line.clock.now() - 100.0 == pytest.approx(2.0, abs=0.05)
+
+
+def test_the_rtp_timeout_counts_again_from_the_resume() -> None:
+    line = _line(timeout_s=1.0)
+
+    def hold_then_resume(elapsed: float) -> None:
+        held = 0.2 <= elapsed < 1.5
+        if held != line.session.on_hold:
+            direction = Direction.RECVONLY if held else Direction.SENDRECV
+            line.session.update(_params(direction=direction))
+
+    asyncio.run(line.run(4.0, during=hold_then_resume))
+    assert line.closed_with == ["no RTP from the caller for 1 s"]
+    assert line.clock.now() - 100.0 == pytest.approx(1.5 + 1.0, abs=0.05)
 
 
 def test_the_band_converter_keeps_speech_and_stops_aliasing() -> None:

@@ -353,6 +353,7 @@ def test_hold_and_resume_by_reinvite() -> None:
             await asyncio.sleep(0.3)
             assert len(sink.packets) > held_at + 5
             assert not call.held
+            assert session.holds == [True, False]  # handed to the session with the audio
             sink.close()
 
     run(scenario)

@@ -393,6 +393,68 @@ def test_the_agent_calls_baresip_and_greets_without_waiting(tmp_path: Path, app:
     assert {"help", "order"} <= _words(transcript.text), transcript.text
 
 
+_HOLD_AT_S, _RESUME_AT_S, _ASK_AT_S = 8.0, 38.0, 40.0
+"""Into baresip's call: on hold after the greeting (~4 s) for 30 s, longer than the default
+re-prompts and hang-up for silence take (8 s, twice, then goodbye: ~24 s) and than the RTP
+timeout (20 s; baresip sends no RTP while it holds), then a question 2 s after the resume."""
+
+
+def test_baresip_holds_the_call_for_30_s_without_a_reprompt_and_then_goes_on(
+    tmp_path: Path, app: App
+) -> None:
+    microphone = tmp_path / "caller.wav"
+    question = EspeakVoice("en-us").speak("Where is my order?", 8000)
+    parts = [AudioFrame.silence(_ASK_AT_S, 8000), question, AudioFrame.silence(10.0, 8000)]
+    write_wav(microphone, AudioFrame.concat(parts))
+    duration = round(read_wav(microphone).duration)
+    window: dict[str, float] = {}
+
+    async def hold_then_resume(baresip: Baresip, endpoint: SipEndpoint) -> None:
+        dialled = app.clock.now()
+        for step, at, held in (("hold", _HOLD_AT_S, True), ("resume", _RESUME_AT_S, False)):
+            await asyncio.sleep(dialled + at - app.clock.now())
+            response = await baresip.command(step)
+            assert '"ok":true' in response, response
+            for _ in range(50):  # the re-INVITE's round trip
+                calls = endpoint.calls
+                if calls and calls[0].held is held:
+                    break
+                await asyncio.sleep(0.1)
+            assert calls and calls[0].held is held and calls[0].ended is None, step
+            window[step] = app.clock.now()
+
+    async def scenario() -> SipEndpoint:
+        endpoint = await start_sip(app)
+        assert endpoint is not None
+        try:
+            baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0", True)
+            target = f"sip:agent@127.0.0.1:{endpoint.address[1]}"
+            caller = asyncio.create_task(baresip.run(duration, f"/dial {target}"))
+            await asyncio.sleep(1.0)  # baresip is up and dialling
+            await hold_then_resume(baresip, endpoint)
+            result = await caller
+            assert result.returncode == 0, result.output
+            for _ in range(100):
+                if endpoint.finished_calls:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await endpoint.aclose()
+        return endpoint
+
+    endpoint = asyncio.run(asyncio.wait_for(scenario(), 180))
+    call = endpoint.finished_calls[0]
+    assert call.ended == "the caller hung up", call.ended  # not the RTP timeout, not a goodbye
+    said = [(e.at, e.text) for e in call.events if isinstance(e, AgentSaid)]
+    on_hold = [text for at, text in said if window["hold"] - 1.0 <= at <= window["resume"]]
+    assert on_hold == [], on_hold  # no "are you still there?", no goodbye
+    assert len([at for at, _ in said if at < window["resume"]]) == 1  # the greeting alone
+    asked = [e.at for e in call.events if isinstance(e, CallerSaid) and "order" in e.text.lower()]
+    assert asked and asked[0] > window["resume"], (asked, window)
+    answered = [text for at, text in said if at > asked[0]]
+    assert answered, said  # the line said after the resume was answered
+
+
 # --- kamailio ----------------------------------------------------------------------------------
 
 

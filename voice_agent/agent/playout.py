@@ -45,6 +45,7 @@ class Playout:
         self._queue: deque[tuple[Int16Array, int]] = deque()
         self._segments: list[_Segment] = []
         self._paused = False
+        self._held = False
         self._history: deque[ReferenceBlock] = deque()
         self._history_s = history_s
         self._drained = asyncio.Event()
@@ -87,6 +88,11 @@ class Playout:
     def resume(self) -> None:
         self._paused = False
 
+    def hold(self, held: bool) -> None:
+        """The call is on hold (or off it): nothing is read out meanwhile, whichever reply is
+        queued; unlike a barge-in pause it outlasts new replies and clears."""
+        self._held = held
+
     def clear(self) -> str:
         """Drop everything not yet played; returns the text the caller heard."""
         self._queue.clear()
@@ -101,6 +107,10 @@ class Playout:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     @property
     def pending(self) -> bool:
@@ -125,11 +135,11 @@ class Playout:
     # --- the transport's side ------------------------------------------------------------
 
     def read(self, samples: int) -> AudioFrame:
-        """The next `samples` of line audio: reply audio, or silence when paused or idle."""
+        """The next `samples` of line audio: reply audio, or silence when paused, held or idle."""
         now = self.clock.now()
         out = np.zeros(samples, dtype=np.int16)
         filled = 0
-        if not self._paused:
+        if not self._paused and not self._held:
             filled = self._fill(out)
         if filled and self.on_first_audio is not None:
             self.on_first_audio(now)

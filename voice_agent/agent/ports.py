@@ -26,12 +26,25 @@ class DtmfInput:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class HoldChanged:
+    """The caller put the call on hold (`held`) or took it off (a phone line's re-INVITE).
+    A transport without hold never sends it."""
+
+    held: bool
+
+
+CallInput = AudioFrame | DtmfInput | HoldChanged
+"""What a transport hands the session, in order: the caller's audio, keys, hold and resume."""
+
+
 class CallTransport(Protocol):
     """One call's audio edge. Audio in is 16 kHz, timestamped by the session's clock; audio out
     is read by the transport from the session's Playout at the pace of the line."""
 
-    def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
-        """The caller's audio (and keypad digits); ends when the caller hangs up."""
+    def inputs(self) -> AsyncIterator[CallInput]:
+        """The caller's audio (and keypad digits, hold and resume); ends when the caller hangs
+        up."""
         ...
 
     def clear(self) -> None:

@@ -26,7 +26,7 @@ from typing import BinaryIO
 import numpy as np
 
 from voice_agent.agent.events import CallEvent
-from voice_agent.agent.ports import CallTransport, DtmfInput
+from voice_agent.agent.ports import CallInput, CallTransport
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
 from voice_agent.audio.resample import resample
@@ -144,7 +144,7 @@ class RecordedTransport:
         self.transport = transport
         self._recording = recording
 
-    async def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
+    async def inputs(self) -> AsyncIterator[CallInput]:
         async with contextlib.aclosing(self.transport.inputs()) as items:  # type: ignore[type-var]
             async for item in items:
                 if isinstance(item, AudioFrame):

@@ -51,10 +51,11 @@ from voice_agent.agent.events import (
     TurnLatency,
     TurnState,
 )
+from voice_agent.agent.hold import CallHold
 from voice_agent.agent.keypad import KeypadEntry
 from voice_agent.agent.latency import TurnMarks
 from voice_agent.agent.onset import OnsetDetector
-from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput, SessionReply
+from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput, HoldChanged, SessionReply
 from voice_agent.agent.recorder import StoreQueue
 from voice_agent.agent.tasks import CallTasks
 from voice_agent.agent.transfer import PendingTransfer, TransferReply
@@ -122,6 +123,7 @@ class CallSession:
         self._listen: str | None = None
         self._onset = OnsetDetector(settings.barge_in.min_onset_frames)
         self._keypad = KeypadEntry(settings.dtmf_pause_s)
+        self._hold = CallHold(parts.playout)
         self._utterance: Utterance[_Prepared] | None = None
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
@@ -181,6 +183,9 @@ class CallSession:
         async for item in self._parts.transport.inputs():
             if isinstance(item, DtmfInput):
                 self._on_dtmf(item)
+            elif isinstance(item, HoldChanged):
+                if self._hold.change(item.held, self._clock.now()):
+                    self._idle_since = self._clock.now()  # away, not silent: count afresh
             else:
                 self._on_frame(item)
             if self._ending and not self._parts.playout.pending:
@@ -284,7 +289,7 @@ class CallSession:
             self._check_barge(now)
         elif self._utterance is not None:
             self._check_endpoint(now)
-        elif self._speaking is None and not self._ending:
+        elif self._speaking is None and not self._ending and not self._hold.held:
             self._check_silence()
 
     # --- endpointing and commit ------------------------------------------------------------

@@ -8,7 +8,8 @@ The line has one clock: every 20 ms `RtpSession.run` does three things.
   concealed (`voice_agent.audio.concealment`), the 8 kHz audio converted to 16 kHz and cut
   into 20 ms frames stamped with Clock times for the session. Before the caller's first packet
   the session gets silence, so its timers run (an outbound call greets at once).
-- Liveness: no RTP from the caller for `rtp_timeout_s` means the caller has vanished.
+- Liveness: no RTP from the caller for `rtp_timeout_s` means the caller has vanished; but a
+  caller who holds the call may send nothing, so on hold only `max_hold_s` bounds the wait.
 
 Rates are converted explicitly, never by accident: `PhoneBand` is a 2:1 windowed-sinc
 resampler with 3 ms of delay. (soxr's streaming resampler, used elsewhere, releases its
@@ -77,6 +78,7 @@ class RtpOptions:
     timeout_s: float = 20.0
     jitter: JitterConfig = field(default_factory=JitterConfig)
     conceal_s: float = 0.06
+    max_hold_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: SipSettings) -> RtpOptions:
@@ -88,6 +90,7 @@ class RtpOptions:
                 initial_delay=settings.jitter_initial_ms / 1000,
             ),
             conceal_s=settings.conceal_ms / 1000,
+            max_hold_s=settings.max_hold_s,
         )
 
 
@@ -238,6 +241,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._latched: Address | None = None
         self._new_stream()
         self._last_heard = clock.now()
+        self._held_since = clock.now() if self.on_hold else None
         self._closing: asyncio.Future[None] | None = None
 
     # --- set-up ----------------------------------------------------------------------------
@@ -282,6 +286,10 @@ class RtpSession(asyncio.DatagramProtocol):
         if params.direction.receives and not self._params.direction.receives:
             self._last_heard = self._clock.now()  # resumed: the timeout counts from now
         self._params = params
+        if not self.on_hold:
+            self._held_since = None
+        elif self._held_since is None:
+            self._held_since = self._clock.now()
         logger.info(
             "rtp %s: %s to %s:%d, %s",
             self.name,
@@ -459,8 +467,11 @@ class RtpSession(asyncio.DatagramProtocol):
         return self._concealer.conceal(item.samples)
 
     def _watch(self, now: float) -> None:
-        if not self._params.direction.receives:
-            self._last_heard = now  # on hold the caller may send nothing
+        if self._held_since is not None and now - self._held_since > self._options.max_hold_s:
+            self.close(f"on hold for over {self._options.max_hold_s:g} s")
+            return
+        if self.on_hold or not self._params.direction.receives:
+            self._last_heard = now  # on hold the caller may send nothing: not a vanished caller
             return
         if now - self._last_heard > self._options.timeout_s:
             self.close(f"no RTP from the caller for {self._options.timeout_s:g} s")

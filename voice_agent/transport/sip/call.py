@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from voice_agent.agent.events import CallEvent
 from voice_agent.agent.limits import CallSlot
 from voice_agent.agent.playout import Playout
-from voice_agent.agent.ports import DtmfInput
-from voice_agent.audio import AudioFrame
+from voice_agent.agent.ports import CallInput, HoldChanged
 from voice_agent.protocol.sip.agent_events import (
     CallHeld,
     CallResumed,
@@ -64,6 +64,7 @@ class SipCall:
         self.slot = slot  # released when the call ends, though the session may still clean up
         self.ended: str | None = None
         self.held = False
+        self._hold_changes: deque[HoldChanged] = deque()
         self.finished = asyncio.Event()
         self.events: list[CallEvent] = []
         self._transfer: asyncio.Future[TransferProgress] | None = None
@@ -118,14 +119,18 @@ class SipCall:
             logger.info("call %s: media now %s", self.call_id, event.params.direction.value)
         elif isinstance(event, Digit):
             self.rtp.keypad(event.digit)
-        else:  # pausing the session on hold is the session's part, later
+        else:  # the session pauses on hold: told in order with the audio
             self.held = isinstance(event, CallHeld)
+            self._hold_changes.append(HoldChanged(self.held))
             logger.info("call %s %s", self.call_id, "on hold" if self.held else "resumed")
 
     # --- CallTransport ---------------------------------------------------------------------
 
-    async def inputs(self) -> AsyncIterator[AudioFrame | DtmfInput]:
+    async def inputs(self) -> AsyncIterator[CallInput]:
+        # The line delivers a frame every 20 ms, on hold too: a change waits at most that long.
         async for item in self.rtp.inputs():
+            while self._hold_changes:
+                yield self._hold_changes.popleft()
             yield item
 
     def clear(self) -> None:
