@@ -127,9 +127,24 @@ def test_no_target_or_a_second_handoff_promises_a_call_back(engine: DialogueEngi
     state = dialogue.greeting(dialogue.initial_state()).state
     first = dialogue.respond(ASK_FOR_A_PERSON, None, state, ANCHOR)
     assert isinstance(first, TransferReply)
+    assert asyncio.run(first.transfer.run()) is not None  # it failed: the call-back instead
     later = ANCHOR + timedelta(minutes=2)
     second = dialogue.respond(ASK_FOR_A_PERSON, None, first.state, later)
     assert handoff_in(second) is not None and not isinstance(second, TransferReply)
+
+
+def test_a_discarded_speculation_does_not_use_up_the_transfer(engine: DialogueEngine) -> None:
+    """The session answers a tentative pause ahead and drops that reply when the caller goes
+    on: only a transfer that runs counts."""
+    line = TeamLine()
+    dialogue = _dialogue(engine, line)
+    state = dialogue.greeting(dialogue.initial_state()).state
+    speculation = dialogue.respond(ASK_FOR_A_PERSON, None, state, ANCHOR)
+    assert isinstance(speculation, TransferReply)
+    committed = dialogue.respond(ASK_FOR_A_PERSON, None, state, ANCHOR)
+    assert isinstance(committed, TransferReply)
+    assert asyncio.run(committed.transfer.run()) is None
+    assert len(line.referred) == 1
 
 
 @pytest.mark.parametrize("succeeds", [True, False])

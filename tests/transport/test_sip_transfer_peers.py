@@ -143,7 +143,7 @@ def test_during_hours_the_caller_is_put_through_to_the_team(
     call = asyncio.run(asyncio.wait_for(_call(app, caller, team_phone, 48), 120))
 
     replies = [e.text for e in call.events if isinstance(e, AgentSaid | CallerSaid)]
-    assert call.transferred_to == app.settings.sip.transfer_to, (call.ended, replies)
+    assert call.transferred_to == app.settings.sip.transfer_to, f"{call.ended}: {replies}"
     [handoff] = app.repository.handoffs()
     assert handoff.facts["transferred_to"] == app.settings.sip.transfer_to
     spoken = ", ".join(handoff.reference)

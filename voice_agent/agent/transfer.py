@@ -47,9 +47,13 @@ class PendingTransfer:
     reference: str
     fallback: DialogueReply
     """What the dialogue said first (the call-back promise), said when the transfer fails."""
+    started: Callable[[], None] = lambda: None
+    """Told when the transfer runs: a reply is only decided, it may be a discarded speculation."""
 
     async def run(self) -> DialogueReply | None:
         """Transfer the call: None when the caller is put through, else the reply to say."""
+        self.started()
+        logger.info("hand-off %s during the team's hours: transferring", self.reference)
         if await self.call.transfer(self.target, [(REFERENCE_HEADER, self.reference)]):
             return None
         logger.info("hand-off %s: transfer failed, a call-back is promised", self.reference)
@@ -118,22 +122,20 @@ class HandoffTransfers:
         self._target = target
         self._team_open = team_open
         self._say = say
-        self._done = False  # one transfer a call: a second hand-off promises a call-back
+        self._tried = False  # one transfer a call: a later hand-off promises a call-back
 
     def decide(self, reply: DialogueReply, now: datetime) -> DialogueReply:
         """`reply` as the dialogue gave it, or with the transfer line when it hands off during
         the team's hours."""
         handoff = handoff_in(reply)
-        if handoff is None or self._done or not self._target or not self._team_open(now):
+        if handoff is None or self._tried or not self._target or not self._team_open(now):
             return reply
-        self._done = True
         reference = handoff.reference
         facts = {**handoff.facts, "transferred_to": self._target}
         writes = tuple(replace(w, facts=facts) if w is handoff else w for w in reply.writes)
         spoken = ", ".join(reference)
         line = self._say(reply.state, TRANSFER_LINE, reference=spoken)
-        pending = PendingTransfer(self._call, self._target, reference, reply)
-        logger.info("hand-off %s during the team's hours: transferring", reference)
+        pending = PendingTransfer(self._call, self._target, reference, reply, self._tried_now)
         return TransferReply(
             chunks=(line,),
             writes=writes,
@@ -144,6 +146,9 @@ class HandoffTransfers:
             listen=reply.listen,
             transfer=pending,
         )
+
+    def _tried_now(self) -> None:
+        self._tried = True
 
 
 class TransferringDialogue:
