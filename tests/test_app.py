@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import weakref
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from tests.fakes.stages import EchoDialogue, EchoReply, EnergyVad, ScriptedAsr, 
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallParts, CallTransport
 from voice_agent.agent.recorder import StoreRecorder
+from voice_agent.agent.session import CallSession
 from voice_agent.app import App
 from voice_agent.bench.caller import Cue, Line, ScriptedCaller
 from voice_agent.clock import FakeClock
@@ -131,6 +134,7 @@ def _run_call(
         channel: str,
         caller_id: str,
         language: str | None = None,
+        placed: object = None,
     ) -> CallParts:
         conversation = app.repository.start_conversation(channel, caller_id, datetime.now(UTC))
         conversations.append(conversation)
@@ -310,3 +314,62 @@ def test_a_failure_at_the_end_of_the_call_still_ends_its_conversation(
         app.close()
     assert stored.outcome == "completed" and stored.ended_at is not None
     assert "the writes of the call's end could not be stored" in caplog.messages
+
+
+@pytest.mark.parametrize("trim_after_call", [True, False])
+def test_a_finished_call_leaves_nothing_of_itself_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trim_after_call: bool
+) -> None:
+    """A server runs for months: once a call has ended, its session and pipeline are garbage
+    (nothing the App keeps refers to them, nor the transport, which may outlive its call),
+    and the malloc heap's free pages are handed back when `server.malloc_trim_after_call`."""
+    kept: list[weakref.ref[Any]] = []
+
+    class Session(CallSession):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            kept.append(weakref.ref(self))
+
+    def call_parts(transport: CallTransport, playout: Playout, *_: Any) -> CallParts:
+        conversation = app.repository.start_conversation("sip", "+44 20 7946 0321", _now())
+        parts = CallParts(
+            transport,
+            playout,
+            EnergyVad(),
+            ScriptedAsr({0.0: "bye", 1.2: "where is my order"}),
+            ToneTts(),
+            EchoDialogue(),
+            StoreRecorder(app.repository, conversation),
+        )
+        kept.extend(weakref.ref(part) for part in (parts.vad, parts.asr, parts.tts))
+        kept.extend(weakref.ref(part) for part in (parts.dialogue, parts.recorder))
+        return parts
+
+    trims: list[bool] = []
+    monkeypatch.setattr("voice_agent.agent.session.CallSession", Session)
+    monkeypatch.setattr("voice_agent.app.trim_native_heap", lambda: trims.append(True))
+    settings = _settings(tmp_path, "shop-1")
+    server = settings.server.model_copy(update={"malloc_trim_after_call": trim_after_call})
+    app = App(settings.model_copy(update={"server": server}))
+    monkeypatch.setattr(app, "call_parts", call_parts)
+    clock = FakeClock(100.0)
+    playout = Playout(clock)
+    transport = WavCallTransport(
+        ScriptedCaller(TWO_TURNS), playout, clock, Pacing.STEPPED, max_s=60
+    )
+    try:
+        asyncio.run(app.answer_call(transport, playout, "sip", "+44 20 7946 0321"))
+        gc.collect()
+        (conversation,) = app.repository.conversations()
+    finally:
+        app.close()
+    assert conversation.ended_at is not None  # the call ran to its end
+    assert len(kept) == 6
+    alive = [type(ref()).__name__ for ref in kept if ref() is not None]
+    assert alive == [], f"kept after the call: {alive}"
+    assert app.live_calls.calls() == []
+    assert trims == ([True] if trim_after_call else [])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,4 +1,5 @@
 import json
+import platform
 import socket
 import subprocess
 import time
@@ -109,6 +110,19 @@ def test_serve_honours_the_config_before_the_command_and_guards_metrics(
     assert (tmp_path / "var" / "voice_agent.sqlite3").exists()
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc arenas")
+def test_serve_limits_the_malloc_arenas_first_of_all(tmp_path: Path) -> None:
+    """Before any thread of the server's exists (here it stops at once: its port is taken)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = _config_file(tmp_path, server={"port": port, "malloc_arena_max": 3})
+        result = run_cli(["serve", "--config", str(config)], env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert "malloc arenas limited to 3" in result.stderr
+
+
 def test_serve_on_a_busy_port_says_so_before_loading_models(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -188,3 +202,13 @@ def test_call_runs_a_whole_call_from_a_wav_file(
     assert "latency (ms after speech end)" in result.stdout
     recorded = read_wav(tmp_path / "agent.wav")
     assert recorded.duration >= caller.duration
+
+
+def test_a_claim_update_call_needs_a_known_decided_claim(isolated_data_dir: dict[str, str]) -> None:
+    to = ["call", "--transport", "sip", "--to", "sip:shopper@127.0.0.1:9"]
+    unknown = run_cli([*to, "--purpose", "claim-update", "--claim", "99999999"], isolated_data_dir)
+    assert unknown.returncode != 0
+    assert "no claim with reference '99999999'" in unknown.stderr
+    missing = run_cli([*to, "--purpose", "claim-update"], isolated_data_dir)
+    assert missing.returncode != 0
+    assert "--purpose claim-update needs --claim REF" in missing.stderr

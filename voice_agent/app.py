@@ -18,6 +18,7 @@ from voice_agent.agent.ports import CallTransport
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.clock import Clock, RealClock
 from voice_agent.languages import language_for_number
+from voice_agent.memory import trim as trim_native_heap
 from voice_agent.models import ModelStore
 from voice_agent.settings import AsrSettings, Settings
 from voice_agent.stages.scheduler import InferenceScheduler, Lane
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from voice_agent.dialogue.classifier import IntentClassifier
     from voice_agent.dialogue.embedding import SentenceEmbedder
     from voice_agent.dialogue.engine import DialogueEngine
+    from voice_agent.dialogue.purpose import PlacedCall
     from voice_agent.dialogue.understanding import Understander
     from voice_agent.stages.asr import Asr, StreamingAsr
     from voice_agent.stages.asr.live import StreamingWhisper
@@ -240,14 +242,25 @@ class App:
         )
 
     def conversation(
-        self, channel: str, caller_id: str, language: str | None = None
+        self,
+        channel: str,
+        caller_id: str,
+        language: str | None = None,
+        placed: PlacedCall | None = None,
     ) -> tuple[CallDialogue, StoreRecorder]:
-        """A new stored conversation: the dialogue as the session uses it, and its recorder."""
+        """A new stored conversation: the dialogue as the session uses it, and its recorder
+        (``placed``: a call the agent placed, and who answered it)."""
         from voice_agent.dialogue.call import CallDialogue, caller_of
 
         instance_id = self.settings.server.resolved_instance_id()
+        purpose = None if placed is None else placed.purpose
         conversation_id = self.repository.start_conversation(
-            channel, caller_id, _utc_now(), instance_id=instance_id
+            channel,
+            caller_id,
+            _utc_now(),
+            instance_id=instance_id,
+            purpose=None if purpose is None else purpose.name,
+            case_reference=None if purpose is None else purpose.reference,
         )
         caller = caller_of(channel, caller_id)
         dialogue = CallDialogue(
@@ -256,7 +269,9 @@ class App:
             caller,
             self.settings.recordings.notice if self.records_calls else None,
             self.records_calls,
-            self._hinted(language),
+            self._hinted(language or (None if purpose is None else purpose.language)),
+            purpose=purpose,
+            leave_message=placed is not None and placed.machine,
         )
         return dialogue, StoreRecorder(self.repository, conversation_id)
 
@@ -292,9 +307,11 @@ class App:
         channel: str,
         caller_id: str,
         language: str | None = None,
+        placed: PlacedCall | None = None,
     ) -> CallSession:
         """Run one call to its end on this transport (the caller holds a CallSlot);
-        ``language`` is the hint the transport has (the web page's, the number dialled)."""
+        ``language`` is the hint the transport has (the web page's, the number dialled);
+        ``placed``: a call the agent placed, its purpose and who answered."""
         from voice_agent.agent.session import CallSession
 
         # A transport that knows the caller's language says so: the web page's in
@@ -308,7 +325,7 @@ class App:
         )
         try:
             parts = await asyncio.to_thread(
-                self.call_parts, transport, playout, channel, caller_id, language
+                self.call_parts, transport, playout, channel, caller_id, language, placed
             )
         except Exception:
             call_not_started(channel, self.metrics)
@@ -336,6 +353,7 @@ class App:
             raise
         finally:
             self.live_calls.end(live)
+            _unhook(transport, playout, settled=settle is None)
             await _store_what_the_end_implies(parts, session.dialogue_state)
             outcome = call.ended()
             if recording is not None and conversation_id is not None:
@@ -345,6 +363,25 @@ class App:
                     self.repository.end_conversation, conversation_id, _utc_now(), outcome.value
                 )
         return session
+
+    async def answer_call(
+        self,
+        transport: CallTransport,
+        playout: Playout,
+        channel: str,
+        caller_id: str,
+        placed: PlacedCall | None = None,
+    ) -> None:
+        """`run_call` for the server's transports: the session is not kept, and once it is
+        gone its buffers' pages go back to the kernel, not to the malloc arenas of whichever
+        threads freed them (`server.malloc_trim_after_call`, voice_agent/memory.py)."""
+        try:
+            await self.run_call(
+                transport, playout, channel=channel, caller_id=caller_id, placed=placed
+            )
+        finally:
+            if self.settings.server.malloc_trim_after_call:
+                await asyncio.to_thread(trim_native_heap)
 
     def _record(self, parts: CallParts) -> CallRecording:
         """Tap the call's parts: the caller's audio as the session reads it, the line's as the
@@ -387,11 +424,12 @@ class App:
         channel: str,
         caller_id: str,
         language: str | None = None,
+        placed: PlacedCall | None = None,
     ) -> CallParts:
         from voice_agent.agent.ports import CallParts, Dialogue
         from voice_agent.agent.transfer import Transferable
 
-        conversation, recorder = self.conversation(channel, caller_id, language)
+        conversation, recorder = self.conversation(channel, caller_id, language, placed)
         dialogue: Dialogue = conversation
         target = self.settings.sip.transfer_to
         if channel == "sip" and target and isinstance(transport, Transferable):
@@ -427,6 +465,16 @@ class App:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _unhook(transport: CallTransport, playout: Playout, settled: bool) -> None:
+    """Cut what ties a transport and its playout to the session once the call is over: a
+    transport may be kept after its call (the SIP endpoint keeps its last calls), and the
+    session, its pipeline and its audio must not be kept with it. The first-audio hook of a
+    reply cut off before it was heard still points at the session."""
+    playout.on_first_audio = None
+    if settled:
+        transport.settle = None  # type: ignore[attr-defined]
 
 
 async def _store_what_the_end_implies(parts: CallParts, dialogue_state: Any) -> None:

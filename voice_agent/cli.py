@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument(
         "--fast", action="store_true", help="stepped time: faster than real time, same decisions"
     )
+    call.add_argument(
+        "--purpose",
+        choices=["claim-update"],
+        help="a call the shop places: its own script (wav: the callee is a person)",
+    )
+    call.add_argument("--claim", metavar="REF", help="claim-update: the decided claim's reference")
     call.set_defaults(command=_call)
 
     models = sub.add_parser("models", parents=[common], help="check the bundled model files")
@@ -192,6 +198,30 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _purpose(args: argparse.Namespace, app: App) -> Any:
+    """The purpose of a call the shop places (--purpose), or None; CliError when it cannot
+    be placed (no such claim, not decided)."""
+    from voice_agent.dialogue.purpose import PurposeError, claim_update
+
+    if args.purpose is None:
+        if args.claim is not None:
+            raise CliError("--claim goes with --purpose claim-update")
+        return None
+    if not args.claim:
+        raise CliError("--purpose claim-update needs --claim REF")
+    outbound = app.settings.outbound
+    try:
+        return claim_update(
+            app.repository,
+            args.claim,
+            outbound.shop_name,
+            outbound.callback_number,
+            app.settings.languages.offered,
+        )
+    except PurposeError as error:
+        raise CliError(str(error)) from None
+
+
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     if args.transport == "sip":
         return _call_sip(args, settings)
@@ -202,6 +232,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     from voice_agent.audio.resample import resample
     from voice_agent.audio.wav import WavError, read_wav, write_wav
     from voice_agent.clock import Clock, FakeClock, RealClock
+    from voice_agent.dialogue.purpose import PlacedCall
     from voice_agent.transport.wavfile import FileCaller, Pacing, WavCallTransport
 
     try:
@@ -216,9 +247,11 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> None:
         await app.warm_up()
-        await app.run_call(transport, playout, "wav", str(args.play), args.language)
+        placed = None if purpose is None else PlacedCall(purpose)
+        await app.run_call(transport, playout, "wav", str(args.play), args.language, placed)
 
     try:
+        purpose = _purpose(args, app)
         asyncio.run(run())
     finally:
         app.close()
@@ -235,17 +268,21 @@ def _call_sip(args: argparse.Namespace, settings: Settings) -> int:
     if not args.to:
         raise CliError("a sip call needs --to SIP-URI")
     app = App(settings)
+    heard: list[Any] = []
 
     async def run() -> Any:
         await app.warm_up()
-        return await call_out(app, args.to)
+        return await call_out(app, args.to, purpose=purpose, answered=heard.append)
 
     try:
+        purpose = _purpose(args, app)
         call = asyncio.run(run())
     except (OutboundCallError, ValueError) as error:
         raise CliError(f"call to {args.to} failed: {error}") from None
     finally:
         app.close()
+    for verdict in heard:
+        print(f"answered by a {verdict.answered.value}: {verdict.why}")
     events = list(call.events)
     _print_events(events, events[0].at if events else 0.0)
     return 0
@@ -267,8 +304,11 @@ def _print_events(events: Sequence[Any], started_at: float) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.memory import limit_arenas
     from voice_agent.server import serve
 
+    # Before the server's threads exist: a thread keeps the malloc arena it was first given.
+    limit_arenas(settings.server.malloc_arena_max)
     app = App(settings)
     try:
         asyncio.run(serve(app))

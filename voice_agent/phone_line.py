@@ -4,19 +4,42 @@ wiring hands it a CallRunner that runs the app's session."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from voice_agent.agent.answering_machine import Answered, Verdict
 from voice_agent.agent.playout import Playout
+from voice_agent.agent.screening import who_answered
+from voice_agent.dialogue.purpose import CallPurpose, PlacedCall
 from voice_agent.transport.sip import CallRunner, SipCall, SipEndpoint
 from voice_agent.transport.sip.stream import SipStreamEndpoint
 
 if TYPE_CHECKING:
     from voice_agent.app import App
 
+logger = logging.getLogger(__name__)
 
-def _runner(app: App) -> CallRunner:
+
+def _runner(
+    app: App,
+    purpose: CallPurpose | None = None,
+    answered: Callable[[Verdict], None] | None = None,
+) -> CallRunner:
+    """The session on each call; a call placed for a purpose first hears who answered (a
+    machine gets the purpose's message only)."""
+
     async def run_call(transport: SipCall, playout: Playout, caller_id: str) -> None:
-        await app.run_call(transport, playout, channel="sip", caller_id=caller_id)
+        placed = None
+        if purpose is not None:
+            verdict = await who_answered(transport, app.settings.outbound.answering_machine)
+            if verdict is None:
+                logger.info("call %s ended before anyone was heard", transport.call_id)
+                return
+            if answered is not None:
+                answered(verdict)
+            placed = PlacedCall(purpose, machine=verdict.answered is Answered.MACHINE)
+        await app.answer_call(transport, playout, channel="sip", caller_id=caller_id, placed=placed)
 
     return run_call
 
@@ -40,12 +63,20 @@ async def start_sip(app: App) -> SipEndpoint | None:
     return endpoint
 
 
-async def call_out(app: App, target: str, listen_port: int = 0) -> SipCall:
+async def call_out(
+    app: App,
+    target: str,
+    listen_port: int = 0,
+    purpose: CallPurpose | None = None,
+    answered: Callable[[Verdict], None] | None = None,
+) -> SipCall:
     """`voice-agent call --transport sip --to URI`: ring `target` from a line of our own (an
     ephemeral port unless given, so a running server keeps its port), run the session until
-    the call ends, and return the call (its events say what was said)."""
+    the call ends, and return the call (its events say what was said). With a ``purpose``
+    the call runs its script, or leaves its message on a machine (``answered`` is told who
+    answered)."""
     settings = app.settings.sip.model_copy(update={"listen_port": listen_port})
-    endpoint = SipEndpoint(settings, app.clock, app.calls, _runner(app))
+    endpoint = SipEndpoint(settings, app.clock, app.calls, _runner(app, purpose, answered))
     await endpoint.start(register=False)  # the trunk's credentials still answer challenges
     try:
         call = await endpoint.place_call(target)

@@ -17,7 +17,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
-from voice_agent.agent.loop_watch import LoopWatch
+from voice_agent.agent.gc_watch import GcWatch, freeze_start_up_heap
+from voice_agent.agent.loop_watch import LoopWatch, StackSampler, cpu_clocks
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
@@ -48,7 +49,7 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def run_web_call(transport: CallTransport, playout: Playout, caller_id: str) -> None:
-        await app.run_call(transport, playout, channel="webrtc", caller_id=caller_id)
+        await app.answer_call(transport, playout, channel="webrtc", caller_id=caller_id)
 
     gateway = WebRtcGateway(app.settings.webrtc, app.calls, app.clock, run_call or run_web_call)
     gateway.add_routes(web_app)
@@ -131,7 +132,8 @@ def _metrics_refusal(request: web.Request, token: SecretStr | None) -> web.Respo
 
 
 def _loop_watch(app: App) -> LoopWatch:
-    """The event loop's watchdog: a stall names the calls under way."""
+    """The event loop's watchdog: a stall names the calls under way, the loop's stack and the
+    garbage collections during it."""
 
     def busy() -> str:
         calls = app.live_calls.calls()
@@ -141,7 +143,12 @@ def _loop_watch(app: App) -> LoopWatch:
             f"{call.channel} conversation {call.conversation_id}" for call in calls
         )
 
-    return LoopWatch(app.clock, app.settings.server.loop_stall_ms, app.metrics, busy)
+    clock, stall_ms = app.clock, app.settings.server.loop_stall_ms
+    sampler = StackSampler(clock.now, stall_ms)
+    gc_watch = GcWatch(clock.now)
+    return LoopWatch(
+        clock, stall_ms, app.metrics, busy, sampler=sampler, gc_watch=gc_watch, cpu=cpu_clocks
+    )
 
 
 def _page(
@@ -175,6 +182,8 @@ async def serve(app: App) -> None:
     # Load the models and the database up front so the first caller does not wait for them.
     await app.warm_up()
     await asyncio.to_thread(app.close_abandoned_conversations)
+    frozen = freeze_start_up_heap()  # before any call: the collector's full passes stay short
+    logger.info("garbage collector: %d objects of the start-up frozen (never walked again)", frozen)
     runner = web.AppRunner(build_web_app(app))
     await runner.setup()
     settings = app.settings.server

@@ -230,6 +230,12 @@ class ServerSettings(Section):
     loop_stall_ms: float = Field(default=100.0, gt=0, le=60_000)
     """The event loop blocked longer than this is logged (a WARNING, "event loop stalled N
     ms") and counted (``voice_agent_loop_stalls``): every call's audio waited that long."""
+    malloc_arena_max: int = Field(default=2, ge=0, le=64)
+    """At most this many glibc malloc arenas (0: glibc's default, eight per core), set when
+    `serve` starts: with one arena per busy thread, buffers freed after a call stay in their
+    thread's arena and resident memory ratchets up call after call (voice_agent/memory.py)."""
+    malloc_trim_after_call: bool = True
+    """When a call ends, hand the heap's free pages back to the kernel (glibc malloc_trim)."""
 
     def resolved_instance_id(self) -> str:
         return self.instance_id or f"{socket.gethostname()}:{self.port}"
@@ -432,6 +438,49 @@ class SipTrunkSettings(Section):
     """Wait after a failed registration before trying again."""
 
 
+class AnsweringMachineSettings(Section):
+    """Who answered an outbound call, by the greeting's shape (agent/answering_machine.py)."""
+
+    speech_level_dbfs: float = Field(default=-45.0, ge=-90.0, le=-10.0)
+    """Audio at least this loud (RMS over 20 ms) is speech, or a tone."""
+    max_gap_s: float = Field(default=0.6, ge=0.1, le=3.0)
+    """A quieter stretch this short is a breath within one greeting, not its end."""
+    machine_greeting_s: float = Field(default=3.0, ge=1.0, le=20.0)
+    """A greeting running this long with only short gaps is a machine's."""
+    person_wait_s: float = Field(default=1.0, ge=0.2, le=10.0)
+    """A shorter greeting followed by this much silence is a person waiting for us."""
+    silence_s: float = Field(default=5.0, ge=0.5, le=30.0)
+    """Nothing said for this long after the answer: taken as a person (the script starts)."""
+    beep_low_hz: float = Field(default=400.0, ge=100.0, le=4000.0)
+    beep_high_hz: float = Field(default=2000.0, ge=100.0, le=4000.0)
+    beep_min_s: float = Field(default=0.15, ge=0.04, le=2.0)
+    """A steady tone in the band this long is the beep."""
+    beep_purity: float = Field(default=0.8, gt=0.0, le=1.0)
+    """The share of a window's energy at the tone's frequency that makes it a tone."""
+    after_greeting_s: float = Field(default=2.0, ge=0.3, le=20.0)
+    """No beep: the message starts after the greeting ended and this much silence."""
+    max_beep_wait_s: float = Field(default=45.0, ge=5.0, le=300.0)
+    """The message starts at the latest this long after the machine was recognized."""
+
+    @model_validator(mode="after")
+    def _band(self) -> AnsweringMachineSettings:
+        if self.beep_low_hz >= self.beep_high_hz:
+            raise ValueError("beep_low_hz must be below beep_high_hz")
+        if self.person_wait_s <= self.max_gap_s:
+            raise ValueError("person_wait_s must be longer than max_gap_s (a gap is no wait)")
+        return self
+
+
+class OutboundSettings(Section):
+    """Calls the agent places: `voice-agent call --transport sip --purpose claim-update`."""
+
+    shop_name: str = Field(default="the shop", min_length=1, max_length=100)
+    """Who is calling, as the agent says it ("This is Example Shop ...")."""
+    callback_number: str | None = Field(default=None, max_length=40)
+    """Said in a message left on an answering machine; None: "call us back" alone."""
+    answering_machine: AnsweringMachineSettings = AnsweringMachineSettings()
+
+
 class SipSettings(Section):
     """The phone line: a SIP endpoint with G.711 RTP (transport/sip/, rtp_udp.py)."""
 
@@ -594,6 +643,7 @@ class Settings(Section):
     session: SessionSettings = SessionSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     sip: SipSettings = SipSettings()
+    outbound: OutboundSettings = OutboundSettings()
     desk: DeskSettings = DeskSettings()
     webhooks: WebhookSettings = WebhookSettings()
     recordings: RecordingSettings = RecordingSettings()

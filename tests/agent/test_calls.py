@@ -7,6 +7,7 @@ so these are deterministic; real-time latency is measured in benchmarks/calls.py
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,13 @@ from voice_agent.agent.events import AgentStopped, BargeIn, BargeInResolved, Cal
 from voice_agent.agent.observe import ObservedRecorder
 from voice_agent.agent.recorder import StoreRecorder
 from voice_agent.app import App
-from voice_agent.audio import AudioFrame
+from voice_agent.audio import PIPELINE_RATE, AudioFrame
+from voice_agent.audio.resample import resample
+from voice_agent.audio.telephone import through_telephone
 from voice_agent.bench.caller import Cue, Line
+from voice_agent.bench.impairment import BurstLoss, profile_named
 from voice_agent.bench.simulate import EchoPath, SimulatedCall, simulate_call
-from voice_agent.bench.voices import EspeakVoice
+from voice_agent.bench.voices import EspeakVoice, piper_speaker, trim_silence
 from voice_agent.settings import load_settings
 from voice_agent.store.demo import demo_document
 from voice_agent.store.importer import import_document
@@ -47,8 +51,26 @@ def _say(text: str, voice: str = "en-us", **cue: object) -> Line:
     return Line(EspeakVoice(voice).speak(text), text, **cue)  # type: ignore[arg-type]
 
 
-def _run(app: App, lines: list[Line], echo: EchoPath | None = None) -> SimulatedCall:
-    return asyncio.run(simulate_call(app, lines, echo=echo))
+def _run(
+    app: App, lines: list[Line], echo: EchoPath | None = None, channel: str = "wav"
+) -> SimulatedCall:
+    return asyncio.run(simulate_call(app, lines, echo=echo, channel=channel))
+
+
+def _by_phone(audio: AudioFrame, lost_seed: int | None = None) -> AudioFrame:
+    """`audio` as it arrives over a phone line; with a seed, also with the packets the
+    benchmark's cross-border network loses (3 %, in bursts of up to 80 ms) silenced."""
+    phoned = through_telephone(audio)
+    if lost_seed is None:
+        return phoned
+    profile = profile_named("cross-border")
+    loss = BurstLoss(profile.loss, profile.mean_burst, random.Random(lost_seed))
+    samples = phoned.samples.copy()
+    packet = round(0.02 * phoned.rate)
+    for start in range(0, len(samples), packet):
+        if loss.drops_next():
+            samples[start : start + packet] = 0
+    return AudioFrame(samples, phoned.rate)
 
 
 def _agent_audio_after(call: SimulatedCall, start: float, stop: float | None = None) -> AudioFrame:
@@ -169,3 +191,51 @@ def test_the_agents_audio_is_recorded_as_heard(app: App, tmp_path: Path) -> None
     agent = call.call.agent()
     assert agent.rate == 16000 and agent.duration > 2
     assert np.abs(agent.samples).max() > 1000
+
+
+def _caller_turns(app: App, call: SimulatedCall) -> list[str]:
+    return [text for speaker, text, *_ in _stored_turns(app, call) if speaker == "caller"]
+
+
+@pytest.mark.parametrize(
+    ("line", "word"), [("A person, please.", "please"), ("Okay, thank you, goodbye.", "thank")]
+)
+def test_a_line_over_a_reply_by_phone_with_a_pause_inside_is_heard(
+    app: App, line: str, word: str
+) -> None:
+    # Each part of the line alone sounds like a backchannel (a word or two, a low confidence
+    # by phone): judged at the comma, the reply resumed over it and the line was lost.
+    def say(text: str, **cue: object) -> Line:
+        speech = _by_phone(EspeakVoice("en-gb+f3").speak(text))
+        return Line(speech, text, **cue)  # type: ignore[arg-type]
+
+    lines = [
+        say("Where is my order?"),
+        say(line, cue=Cue.DURING_REPLY, into_reply_s=1.5),
+        say("Goodbye."),
+    ]
+    call = _run(app, lines, channel="sip")
+    resolved = [e for e in call.of_type(BargeInResolved) if isinstance(e, BargeInResolved)]
+    assert resolved and resolved[-1].interrupted, resolved
+    turns = _stored_turns(app, call)
+    assert any(speaker == "agent" and cut for speaker, _, cut, _ in turns), turns
+    heard = [text for text in _caller_turns(app, call) if word in text.lower()]
+    assert len(heard) == 1, turns  # the whole line, as one turn
+
+
+@pytest.mark.parametrize(("channel", "lost_seed"), [("wav", None), ("sip", 16), ("sip", 28)])
+def test_a_pause_inside_a_line_does_not_split_it_into_two_turns(
+    app: App, channel: str, lost_seed: int | None
+) -> None:
+    # Piper pauses 0.33 s at the comma: the turn "Hi there." committed there (a complete
+    # sentence holds 0.25 s), and the rest of the line, over the reply, became a second turn.
+    speak = piper_speaker(app.models)
+    text = "Hi there, I ordered something from your shop two weeks ago and I want to know where."
+    speech = trim_silence(resample(speak(text, 1.0), PIPELINE_RATE))
+    goodbye = EspeakVoice("en-us").speak("Goodbye.")
+    if channel == "sip":
+        speech, goodbye = _by_phone(speech, lost_seed), _by_phone(goodbye)
+    call = _run(app, [Line(speech, text), Line(goodbye, "Goodbye.")], channel=channel)
+    said = _caller_turns(app, call)
+    assert len(said) == 2, _stored_turns(app, call)
+    assert "there" in said[0].lower() and "ordered" in said[0].lower(), said

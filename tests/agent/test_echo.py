@@ -99,6 +99,31 @@ def test_input_later_known_as_echo_raises_the_bound() -> None:
     assert guard.ratio > 4 * low
 
 
+def test_a_caller_heard_while_the_reply_is_paused_does_not_teach_the_echo_level() -> None:
+    # A barge-in pauses the reply; the echo of its last 300 ms still bounds what is the caller's.
+    # The caller's quieter sounds then fall under the bound: learnt as echo, each would raise the
+    # bound 6 dB, until the caller's own voice passed for echo.
+    agent = EspeakVoice("en-us").speak(SENTENCE)
+    caller = EspeakVoice("en-gb+f3").speak("I ordered something from your shop two weeks ago.")
+    clock = FakeClock()
+    playout = Playout(clock)
+    guard = EchoGuard(EchoSettings(), playout)
+    _play_and_listen(agent, None, -40, 0.08, guard=guard, clock=clock)  # learns a quiet line
+    learnt = guard.ratio
+    playout.begin_reply(["reply"])
+    playout.write(agent, 0)
+    for _ in range(15):  # the reply plays, then pauses for the caller
+        playout.read(320)
+        guard.caller_dominant(AudioFrame(np.zeros(320, np.int16), 16000, clock.now()))
+        clock.advance(0.02)
+    playout.pause()
+    for frame in caller.chunks(0.02):
+        playout.read(320)
+        guard.caller_dominant(AudioFrame(gain(frame, -12).samples, 16000, clock.now()))
+        clock.advance(0.02)
+    assert guard.ratio == pytest.approx(learnt)
+
+
 @pytest.mark.parametrize(
     ("heard", "echo"),
     [

@@ -7,21 +7,26 @@ these tests pin each behaviour down one at a time, quickly.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import socket
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
+from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts
 from tests.transport.sip_support import Dialogue, RtpSink, Session, SipPeer, offer, sdp_of
 from voice_agent.agent.events import CallerSaid
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallParts
+from voice_agent.agent.session import CallSession
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import Clock, FakeClock, RealClock
 from voice_agent.protocol.dtmf import digit_packets
@@ -29,7 +34,7 @@ from voice_agent.protocol.rtp import RtpPacket, RtpSender
 from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
 from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
-from voice_agent.settings import SipAccount, SipSettings, SipTrunkSettings
+from voice_agent.settings import SessionSettings, SipAccount, SipSettings, SipTrunkSettings
 from voice_agent.transport.sip import CallRunner, OutboundCallError, SipCall, SipEndpoint
 
 G729 = Codec("G729", 8000, 18)
@@ -742,5 +747,41 @@ def test_registration_asks_again_for_the_registrars_minimum_lifetime() -> None:
         asked = [r.headers.get("Expires") for r in registrar.registers]
         assert asked[:4] == ["60", "60", "600", "600"]  # challenged each time, then granted
         transport.close()
+
+    run(scenario)
+
+
+def test_a_finished_call_keeps_neither_its_session_nor_its_audio() -> None:
+    """The endpoint keeps its last calls (their events, for tests and the CLI) but neither
+    their sessions nor audio no one will hear (the rest of a reply the caller hung up on):
+    a server runs for months."""
+    sessions: list[weakref.ref[CallSession]] = []
+
+    async def run_call(call: SipCall, playout: Playout, caller_id: str) -> None:
+        asr, recorder = ScriptedAsr({0.0: "bye"}), ListRecorder()
+        parts = CallParts(call, playout, EnergyVad(), asr, ToneTts(), EchoDialogue(), recorder)
+        session = CallSession(SessionSettings(), parts, playout.clock)
+        sessions.append(weakref.ref(session))
+        await session.run()
+
+    async def scenario() -> None:
+        async with agent(run_call) as endpoint:
+            peer = await SipPeer.open()
+            sink = await RtpSink.open()
+            dialogue, _ = await _call(endpoint, peer, sink.port)
+            (call,) = endpoint.calls
+            for _ in range(500):  # half a second into the greeting (1.75 s)
+                if len(sink.packets) >= 25:
+                    break
+                await asyncio.sleep(0.02)
+            dialogue.send(dialogue.request("BYE"))
+            assert (await peer.response()).status == 200
+            await call.wait()
+            sink.close()
+            assert list(endpoint.finished_calls) == [call]
+            gc.collect()
+            assert call.ended == "the caller hung up"
+            assert [ref() for ref in sessions] == [None]
+            assert not call.playout.pending, "the rest of the greeting is kept with the call"
 
     run(scenario)

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import weakref
+from typing import Any
 
 import numpy as np
 
-from tests.fakes.stages import ScriptedAsr
+from tests.fakes.stages import EchoDialogue, EnergyVad, ScriptedAsr
 from tests.transport.webrtc_support import (
     AiortcCaller,
     FakeAgent,
     agent_server,
     loopback_settings,
 )
+from voice_agent.agent.playout import Playout
+from voice_agent.agent.ports import CallParts, CallTransport
+from voice_agent.agent.session import CallSession
 from voice_agent.audio.levels import rms_dbfs
 from voice_agent.bench.voices import EspeakVoice
-from voice_agent.settings import SessionSettings
-from voice_agent.transport.webrtc import WebRtcGateway
+from voice_agent.settings import SessionSettings, Settings
+from voice_agent.transport.webrtc import WebRtcCall, WebRtcGateway
 
 
 def _tone_share(samples: np.ndarray, rate: int = 48_000, tone_hz: float = 300.0) -> float:
@@ -113,5 +119,43 @@ def test_a_browser_that_goes_silent_without_a_word_is_hung_up_on() -> None:
                 await caller.close()
             assert gateway.finished[0].end_reason == "the browser stopped sending audio"
             assert not gateway.active
+
+    asyncio.run(scenario())
+
+
+def test_a_finished_call_releases_its_peer_connection_and_session() -> None:
+    """A server runs for months: once a call has ended and the gateway is idle, the call's
+    transport, its RTCPeerConnection and its session are garbage (only figures are kept)."""
+    kept: list[weakref.ref[Any]] = []
+
+    class Tracked(FakeAgent):
+        async def run_call(
+            self, transport: CallTransport, playout: Playout, caller_id: str
+        ) -> None:
+            assert isinstance(transport, WebRtcCall)
+            parts = CallParts(
+                transport, playout, EnergyVad(), self.asr, self.tts, EchoDialogue(), self.recorder
+            )
+            session = CallSession(Settings().session, parts, playout.clock)
+            kept.extend(weakref.ref(o) for o in (transport, transport.pc, playout, session))
+            await session.run()
+
+    agent = Tracked(ScriptedAsr({0.0: "bye"}))
+
+    async def scenario() -> None:
+        async with agent_server(agent) as (base_url, gateway):
+            caller = AiortcCaller()
+            try:
+                await caller.call(base_url)
+                await caller.wait_for("agent_said")
+                caller.channel.send(json.dumps({"type": "hangup"}))
+                await caller.wait_for("ended")
+            finally:
+                await caller.close()
+            await _until_finished(gateway)
+            gc.collect()
+            alive = [type(ref()).__name__ for ref in kept if ref() is not None]
+            assert len(kept) == 4 and alive == [], f"kept after the call: {alive}"
+            assert gateway.finished[0].end_reason == "caller hung up"
 
     asyncio.run(scenario())

@@ -65,12 +65,14 @@ class EchoGuard:
     def caller_dominant(self, frame: AudioFrame) -> bool:
         """True when this input frame cannot be explained by the echo of recent playout.
 
-        Frames heard while the agent is audible and judged echo teach the guard the echo level.
+        Frames heard while the agent is audible and judged echo teach the guard the echo level;
+        not while the reply is paused: a barge-in is under way, and the caller's quieter sounds
+        taken for echo would raise the bound 6 dB at a time until the caller is not heard.
         """
         power = _power(frame)
         loudest = self._loudest_reference(frame)
         dominant = power > loudest * self.ratio
-        if loudest >= _AUDIBLE_REFERENCE:
+        if loudest >= _AUDIBLE_REFERENCE and not self._playout.paused:
             (self._above if dominant else self._evidence).append(power / loudest)
         return dominant
 

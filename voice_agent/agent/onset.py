@@ -53,6 +53,11 @@ class OnsetDetector:
         self._noise_floor_db = min(level, self._noise_floor_db + _NOISE_RISE_DB_PER_FRAME)
         self._preroll.append(frame)
 
+    @property
+    def sounding(self) -> bool:
+        """The last frame heard stood out of the noise like speech."""
+        return self._sound_since is not None
+
     def resuming(self, now: float) -> bool:
         """Sound like speech has just begun again, and the VAD may yet confirm it (the VAD
         wants `start_ms` of it): no turn commits on it. Sound going on longer unconfirmed is

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput, HoldCha
 from voice_agent.agent.recorder import StoreQueue
 from voice_agent.agent.tasks import CallTasks
 from voice_agent.agent.transfer import PendingTransfer, TransferReply
-from voice_agent.agent.utterance import Utterance
+from voice_agent.agent.utterance import Listening, ProvisionalTurn, Utterance
 from voice_agent.audio import AudioFrame
 from voice_agent.clock import Clock
 from voice_agent.settings import SessionSettings
@@ -125,6 +126,7 @@ class CallSession:
         self._keypad = KeypadEntry(settings.dtmf_pause_s)
         self._hold = CallHold(parts.playout)
         self._utterance: Utterance[_Prepared] | None = None
+        self._provisional: ProvisionalTurn | None = None
         self._barge: _Barge | None = None
         self._speaking: _Speaking | None = None
         self._vad_active = False
@@ -199,9 +201,11 @@ class CallSession:
         self._onset.hear(frame)
         if self._utterance is not None:
             self._hear(self._utterance, frame)
+        caller_dominant = self._echo.caller_dominant(frame)
         if self._barge is not None:
             self._barge.frames.append(frame)
-        caller_dominant = self._echo.caller_dominant(frame)
+            if caller_dominant and self._onset.sounding:
+                self._barge.decision.heard_sound(frame.end)
         if self._state_value is TurnState.SPEAKING and not self._parts.playout.paused:
             self._watch_for_barge_in(frame, caller_dominant)
         # The VAD hears only what the echo of our own playout cannot explain: otherwise the
@@ -257,8 +261,8 @@ class CallSession:
         utterance.prepare(self._start_preparing)  # unless a tentative pause began it
         self._set_state(TurnState.THINKING)
 
-    def _start_preparing(self, stream: AsrStream) -> asyncio.Task[_Prepared]:
-        return self._tasks.spawn(self._prepare(stream))
+    def _start_preparing(self, utterance: Utterance[_Prepared]) -> asyncio.Task[_Prepared]:
+        return self._tasks.spawn(self._prepare(utterance.stream, utterance.said_before))
 
     def _new_utterance(self, frames: list[AudioFrame], started: float) -> Utterance[_Prepared]:
         hint = AsrHint(expect=self._expect, language=self._listen, follow=True)
@@ -281,6 +285,9 @@ class CallSession:
 
     def _check_timers(self, frame: AudioFrame) -> None:
         now = frame.end
+        turn = self._provisional
+        if turn is not None and self._barge is None and turn.final_at(now):
+            self._settle_turn()
         if (keys := self._keypad.due(self._clock.now())) is not None:
             self._tasks.spawn(self._answer_dtmf(keys))
         if not self._time_limited and self._clock.now() - self._started > self._settings.max_call_s:
@@ -332,17 +339,28 @@ class CallSession:
         assert prepared.reply is not None and utterance.speech_end is not None
         self._utterance = None
         self._reprompts = 0
-        self._caller_said(prepared.transcript.text, utterance.started, utterance.speech_end)
-        self._commit_reply(prepared.reply, marks, prepared.first_audio)
+        text, started, ended = prepared.transcript.text, utterance.started, utterance.speech_end
+        record = self._caller_turn(text, started, ended)
+        turn = ProvisionalTurn(record, text, started, ended, self._listening())
+        self._commit_reply(prepared.reply, marks, prepared.first_audio, turn)
 
     def _commit_reply(
-        self, reply: DialogueReply, marks: TurnMarks | None, first_audio: list[AudioFrame]
+        self,
+        reply: DialogueReply,
+        marks: TurnMarks | None,
+        first_audio: list[AudioFrame],
+        turn: ProvisionalTurn | None = None,
     ) -> None:
-        """Adopt the reply: its state and writes count from now; then speak it."""
+        """Adopt the reply: its state counts from now, its writes once the caller's `turn` it
+        answers is final (at once without one); then speak it."""
+        self._settle_turn()
         self._dialogue_state = reply.state
         self._expect = reply.expect
         self._language, self._listen = reply.language, reply.listen
-        if reply.writes:
+        if turn is not None:
+            turn.writes = reply.writes
+            self._provisional = turn
+        elif reply.writes:
             writes = reply.writes
             self._store(lambda: self._parts.recorder.apply(writes))
         speaking = _Speaking(reply, marks=marks, started=self._clock.now())
@@ -352,12 +370,14 @@ class CallSession:
         self._publish(AgentSaid(self._clock.now(), speaking.text))
         speaking.task = self._tasks.spawn(self._speak(speaking, first_audio))
 
-    async def _prepare(self, stream: AsrStream) -> _Prepared:
-        """Transcribe, answer and synthesize the first chunk, before the turn is committed."""
+    async def _prepare(self, stream: AsrStream, said_before: str = "") -> _Prepared:
+        """Transcribe, answer and synthesize the first chunk, before the turn is committed;
+        what the caller `said_before` a pause in the same line comes first."""
         marks: dict[str, float] = {}
         transcript = await self._tasks.work(stream.transcript())
         marks["asr_final"] = self._clock.now()
-        text = transcript.text.strip()
+        text = " ".join(part for part in (said_before, transcript.text.strip()) if part)
+        transcript = dataclasses.replace(transcript, text=text)
         if not text:
             return _Prepared(transcript, None, [], None, marks)
         state = self._dialogue_state
@@ -416,9 +436,11 @@ class CallSession:
             self._parts.metrics.observe(marks)
         self._publish(TurnLatency(at, marks.since_speech_end()))
 
-    def _finish_speaking(self, speaking: _Speaking, interrupted: bool) -> None:
+    def _finish_speaking(self, speaking: _Speaking, interrupted: bool, stored: bool = True) -> None:
+        """`stored` False: a reply taken back with the turn it answers (see _take_back)."""
         if self._speaking is not speaking:
             return
+        self._settle_turn()  # the caller's turn is stored before the reply to it
         played = self._parts.playout.played_text() if interrupted else speaking.text
         self._speaking = None
         self._idle_since = self._clock.now()
@@ -432,14 +454,16 @@ class CallSession:
             played_text=played,
             latency_marks=latency,
         )
-        self._store(lambda: self._parts.recorder.add_turn(record))
+        if stored:
+            self._store(lambda: self._parts.recorder.add_turn(record))
         self._publish(AgentStopped(self._clock.now(), played, interrupted))
         if interrupted:
             self._dialogue_state = self._parts.dialogue.heard(self._dialogue_state, played)
         if speaking.reply.end_call and not interrupted:
             self._ending = True
-        # "putting you through" said (or cut short: the hand-off is decided and stored): go
-        if isinstance(speaking.reply, TransferReply):
+        # "putting you through" said, or cut short (the hand-off is decided and stored): go;
+        # not when taken back with its turn (its writes, the ticket, are not applied either)
+        if isinstance(speaking.reply, TransferReply) and stored:
             self._tasks.spawn(self._transfer(speaking.reply.transfer))
         if self._state_value is TurnState.SPEAKING:
             self._set_state(TurnState.LISTENING)
@@ -450,7 +474,7 @@ class CallSession:
         if fallback is not None:
             self._commit_reply(fallback, None, [])
 
-    def _interrupt_speaking(self) -> None:
+    def _interrupt_speaking(self, stored: bool = True) -> None:
         speaking = self._speaking
         if speaking is None:
             return
@@ -458,7 +482,7 @@ class CallSession:
         self._parts.transport.clear()
         if speaking.task is not None:
             speaking.task.cancel()
-        self._finish_speaking(speaking, interrupted=True)
+        self._finish_speaking(speaking, interrupted=True, stored=stored)
 
     # --- barge-in --------------------------------------------------------------------------
 
@@ -468,7 +492,9 @@ class CallSession:
             return
         self._parts.playout.pause()
         settings = self._settings.barge_in
-        decision = BargeInDecision(onset, self._vad_active, settings, self._backchannel)
+        turn = self._provisional
+        goes_on = turn is not None and turn.goes_on_with(onset)
+        decision = BargeInDecision(onset, self._vad_active, settings, self._backchannel, goes_on)
         self._barge = _Barge(decision, self._onset.audio_from(onset))
         self._set_state(TurnState.INTERRUPTED)
         self._publish(BargeIn(self._clock.now(), onset))
@@ -512,14 +538,31 @@ class CallSession:
             self._parts.playout.resume()
             self._set_state(TurnState.SPEAKING)
             return
-        self._interrupt_speaking()
+        turn = self._provisional
+        taken_back = turn if turn is not None and turn.goes_on_with(onset) else None
+        if taken_back is not None:
+            self._provisional = None  # not stored, its writes not applied: see _take_back
+        self._interrupt_speaking(stored=taken_back is None)
         self._set_state(TurnState.LISTENING)
-        # The caller's words become the next turn, from their onset.
-        utterance = self._new_utterance(barge.frames, onset)
+        if taken_back is not None:
+            utterance = self._take_back(taken_back, barge.frames)
+        else:  # the caller's words become the next turn, from their onset
+            utterance = self._new_utterance(barge.frames, onset)
         utterance.speech_end = speech_end
         self._utterance = utterance
         if speech_end is not None:
             utterance.prepare(self._start_preparing)
+
+    def _take_back(self, turn: ProvisionalTurn, frames: list[AudioFrame]) -> Utterance[_Prepared]:
+        """The caller's line went on after a short pause, over the reply to it: the turn and
+        the reply are taken back, and the line is one utterance from where it began, heard as
+        the turn was. Neither is stored: the caller talked over the reply's first sounds,
+        going on with their line, and the one turn of that line is stored when it ends."""
+        self._go_back_to(turn.before)
+        after = [frame for frame in frames if frame.end > turn.speech_end]
+        utterance = self._new_utterance(after, turn.started)
+        utterance.said_before = turn.text
+        return utterance
 
     # --- silence, limits, DTMF -------------------------------------------------------------
 
@@ -568,11 +611,31 @@ class CallSession:
     # --- plumbing --------------------------------------------------------------------------
 
     def _caller_said(self, text: str, started: float, ended: float) -> None:
+        turn = self._caller_turn(text, started, ended)
+        self._store(lambda: self._parts.recorder.add_turn(turn))
+
+    def _caller_turn(self, text: str, started: float, ended: float) -> TurnRecord:
         self._publish(CallerSaid(self._clock.now(), text))
-        turn = TurnRecord(
+        return TurnRecord(
             speaker="caller", text=text, started_at=self._wall(started), ended_at=self._wall(ended)
         )
-        self._store(lambda: self._parts.recorder.add_turn(turn))
+
+    def _settle_turn(self) -> None:
+        """The provisional caller turn is final: stored, and its reply's writes applied."""
+        turn, self._provisional = self._provisional, None
+        if turn is None:
+            return
+        record, writes = turn.record, turn.writes
+        self._store(lambda: self._parts.recorder.add_turn(record))
+        if writes:
+            self._store(lambda: self._parts.recorder.apply(writes))
+
+    def _listening(self) -> Listening:
+        return Listening(self._dialogue_state, self._expect, self._language, self._listen)
+
+    def _go_back_to(self, before: Listening) -> None:
+        self._dialogue_state, self._expect = before.state, before.expect
+        self._language, self._listen = before.language, before.listen
 
     def _wall(self, at: float) -> datetime:
         """The wall-clock time of a Clock time (turns are stored in wall time)."""

@@ -42,12 +42,15 @@ async def simulate_call(
     echo: EchoPath | None = None,
     noise_dbfs: float | None = None,
     max_s: float = 180.0,
+    channel: str = "wav",
 ) -> SimulatedCall:
-    """Run one call to its end; stepped pacing is deterministic and faster than real time."""
+    """Run one call to its end; stepped pacing is deterministic and faster than real time.
+    With `channel` "sip" the caller is recognized as on a phone line (each utterance decoded
+    whole, no streaming); their lines should then sound like one (`audio.telephone`)."""
     clock: Clock = FakeClock(1000.0) if pacing is Pacing.STEPPED else RealClock()
     playout = Playout(clock)
     caller = ScriptedCaller(lines, noise_dbfs=noise_dbfs)
     line_echo = None if echo is None else LineEcho(echo.delay_s, echo.gain_db)
     transport = WavCallTransport(caller, playout, clock, pacing, echo=line_echo, max_s=max_s)
-    session = await app.run_call(transport, playout, "wav", "simulated caller")
+    session = await app.run_call(transport, playout, channel, "simulated caller")
     return SimulatedCall(transport.call, caller.spoken, session)

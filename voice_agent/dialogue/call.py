@@ -25,6 +25,7 @@ from voice_agent.dialogue.call_language import FIRST_GUESS, follow
 from voice_agent.dialogue.consent import find_objection
 from voice_agent.dialogue.draft import Draft
 from voice_agent.dialogue.engine import DialogueEngine
+from voice_agent.dialogue.purpose import CallPurpose
 from voice_agent.dialogue.state import (
     EXPECTS,
     Awaiting,
@@ -95,6 +96,7 @@ def _stops_mid_entity(text: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+_TOLD = "purpose_told"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -108,6 +110,8 @@ class CallDialogue:
         recorded: bool = False,
         language: str | None = None,
         typed_language: Callable[[str], str | None] | None = None,
+        purpose: CallPurpose | None = None,
+        leave_message: bool = False,
     ) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
@@ -119,6 +123,10 @@ class CallDialogue:
         """The call's language hint (web page, number dialled); None: none given."""
         self.typed_language = typed_language or _not_known
         """The language a typed turn reads as (text chat has no audio to hear it from)."""
+        self.purpose = purpose
+        """Why the agent placed this call; None: the caller called us."""
+        self.leave_message = leave_message
+        """An answering machine took the call: the purpose's message is all that is said."""
 
     def initial_state(self) -> DialogueState:
         return self.engine.initial_state(self.conversation_id, self.caller, self.language)
@@ -127,12 +135,25 @@ class CallDialogue:
         return self.engine.speech_for(state).say(key, **values)
 
     def greeting(self, state: DialogueState) -> Reply:
-        reply = self.engine.greeting(state)
-        if not self.recorded:
+        reply = self._opening(state)
+        if not self.recorded or self.leave_message:
             return reply
         said = self.recording_notice or self.say(state, "recording.notice")
         notice = tuple(s for s in _SENTENCE_END.split(said.strip()) if s)
         return _with_chunks(reply, (*notice, *reply.chunks))
+
+    def _opening(self, state: DialogueState) -> Reply:
+        """The greeting, or on a call we placed, the purpose's opening (which asks for the
+        order number: verification comes first), or the message a machine records."""
+        purpose = self.purpose
+        if purpose is None:
+            return self.engine.greeting(state)
+        speech = self.engine.speech_for(state)
+        if self.leave_message:
+            reply = _with_chunks(self.engine.greeting(state), purpose.machine_message(speech))
+            return replace(reply, end_call=True, state=replace(reply.state, ended=True))
+        reply = self.engine.greeting(state.asking(Awaiting.ORDER_NUMBER))
+        return _with_chunks(reply, purpose.opening(speech))
 
     def respond(
         self,
@@ -147,8 +168,32 @@ class CallDialogue:
             followed = self._following(text, state, transcript)
             objection = find_objection(text, first_words, followed.language)
             if objection is not None:
-                return self._not_recorded(text, objection.rest, state, followed, now, transcript)
-        return self._respond(text, dtmf, state, now, transcript)
+                reply = self._not_recorded(text, objection.rest, state, followed, now, transcript)
+                return self._tell_purpose(state, reply)
+        return self._tell_purpose(state, self._respond(text, dtmf, state, now, transcript))
+
+    def _tell_purpose(self, before: DialogueState, reply: Reply) -> Reply:
+        """Once the callee of a call we placed is verified for its order, what the call is
+        for, in place of "How can I help with this order?" (then: anything else?)."""
+        purpose, after = self.purpose, reply.state
+        if (
+            purpose is None
+            or after.verified_order != purpose.order_number
+            or before.verified_order == purpose.order_number
+            or after.fact(_TOLD) is not None
+        ):
+            return reply
+        speech = self.engine.speech_for(after)
+        told = purpose.verified(speech)
+        chunks, expect = list(reply.chunks), reply.expect
+        if chunks and chunks[-1] == speech.say("verify.what_now"):
+            chunks[-1:] = [*told, speech.say("general.anything_else")]
+            after = after.asking(Awaiting.ANYTHING_ELSE)
+            expect = EXPECTS[Awaiting.ANYTHING_ELSE]
+        else:  # the callee asked for something else meanwhile: the news first, then that
+            chunks = [*told, *chunks]
+        after = replace(after.with_fact(_TOLD, purpose.name), last_expect=expect)
+        return _with_chunks(replace(reply, state=after, expect=expect), tuple(chunks))
 
     def _following(
         self, text: str, state: DialogueState, transcript: Transcript | None

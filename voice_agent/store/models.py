@@ -295,6 +295,12 @@ class Conversation(Base):
     """The call's audio, relative to the recordings folder; None: not recorded."""
     recording_consent: Mapped[bool | None] = mapped_column(Boolean)
     """None: recordings were off; True: told and recorded; False: the caller objected."""
+    direction: Mapped[str] = mapped_column(String(10), server_default="inbound")
+    """"inbound": the caller called us; "outbound": the agent placed the call."""
+    purpose: Mapped[str | None] = mapped_column(String(40))
+    """Why the agent placed the call ("claim-update"); None on inbound calls."""
+    case_reference: Mapped[str | None] = mapped_column(String(32))
+    """The case the call was placed about (a claim's reference)."""
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Turn.seq"

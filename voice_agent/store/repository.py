@@ -247,9 +247,12 @@ class Repository:
         started_at: datetime,
         *,
         instance_id: str | None = None,
+        purpose: str | None = None,
+        case_reference: str | None = None,
     ) -> int:
         """A new open conversation; a server passes its instance id, so that its next start
-        can close what this run leaves open if it dies."""
+        can close what this run leaves open if it dies. A call the agent placed has its
+        ``purpose`` (and the case it is about): it is stored as outbound."""
         with self.database.transaction(write=True) as session:
             conversation = Conversation(
                 channel=channel,
@@ -257,6 +260,9 @@ class Repository:
                 started_at=started_at,
                 ended_at=None,
                 instance_id=instance_id,
+                direction="inbound" if purpose is None else "outbound",
+                purpose=purpose,
+                case_reference=case_reference,
             )
             session.add(conversation)
             session.flush()
@@ -343,6 +349,9 @@ class Repository:
                     row.outcome,
                     row.recording_path,
                     row.recording_consent,
+                    row.direction,
+                    row.purpose,
+                    row.case_reference,
                 )
                 for row in rows
             ]

@@ -296,6 +296,10 @@ class ConversationView:
     """The call's audio, relative to the recordings folder; None: not recorded."""
     recording_consent: bool | None = None
     """None: recordings were off; True: told and recorded; False: the caller objected."""
+    direction: str = "inbound"
+    """"outbound": the agent placed the call (for ``purpose``, about ``case_reference``)."""
+    purpose: str | None = None
+    case_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ import fractions
 import json
 import logging
 import secrets
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -69,6 +70,7 @@ _LATE_RESET_S = 0.1
 """The sender fell this far behind its schedule (a stalled loop): start a new schedule."""
 _WATCH_EVERY_S = 0.25
 _INPUT_QUEUE_FRAMES = 500
+_FINISHED_KEPT = 20
 
 CallRunner = Callable[[CallTransport, Playout, str], Awaitable[None]]
 """Runs one call's session on a transport until it ends: (transport, playout, caller id)."""
@@ -621,7 +623,9 @@ class WebRtcGateway:
         self._calls: dict[str, tuple[WebRtcCall, asyncio.Task[None]]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
-        self.finished: list[CallStats] = []
+        self.finished: deque[CallStats] = deque(maxlen=_FINISHED_KEPT)
+        """The last calls' figures (for tests, benchmarks and the log): bounded, as a server runs
+        for months and each call's figures hold a number per packet."""
 
     @property
     def active(self) -> list[WebRtcCall]:

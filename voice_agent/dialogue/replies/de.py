@@ -43,6 +43,23 @@ TEMPLATES: dict[str, str] = {
     "greeting.ask": "Wie kann ich Ihnen heute bei Ihrer Bestellung helfen?",
     "general.ask_again": "Könnten Sie das bitte wiederholen?",
     "general.anything_else": "Kann ich sonst noch etwas für Sie tun?",
+    # outbound calls (dialogue/purpose.py)
+    "outbound.opening": "Guten Tag, hier ist {shop}, wir rufen wegen Ihrer Reklamation an.",
+    "outbound.verify_first": (
+        "Bevor ich Ihnen Einzelheiten nenne, muss ich sicherstellen, dass ich mit der "
+        "richtigen Person spreche."
+    ),
+    "outbound.claim.accepted": (
+        "Ihre Reklamation {reference} wurde angenommen. Der Shop schickt Ihnen die nächsten "
+        "Schritte per E-Mail."
+    ),
+    "outbound.claim.rejected": (
+        "Es tut mir leid, Ihre Reklamation {reference} wurde abgelehnt. Der Shop schickt "
+        "Ihnen die Gründe per E-Mail."
+    ),
+    "outbound.machine.callback": "Bitte rufen Sie uns zurück, wann es Ihnen passt.",
+    "outbound.machine.callback_number": "Bitte rufen Sie uns unter {number} zurück.",
+    "outbound.machine.goodbye": "Vielen Dank, auf Wiederhören.",
     "general.what_else": "Womit kann ich Ihnen helfen?",
     "general.goodbye": "Auf Wiederhören!",
     "recording.notice": (

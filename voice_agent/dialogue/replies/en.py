@@ -37,6 +37,22 @@ TEMPLATES: dict[str, str] = {
     "greeting.ask": "How can I help with your order today?",
     "general.ask_again": "Could you say that again?",
     "general.anything_else": "Is there anything else I can help with?",
+    # outbound calls (dialogue/purpose.py)
+    "outbound.opening": "Hello, this is {shop} calling about your claim.",
+    "outbound.verify_first": (
+        "Before I give you any details, I need to make sure I'm speaking with the right "
+        "person."
+    ),
+    "outbound.claim.accepted": (
+        "Your claim {reference} has been accepted. The shop will e-mail you the next steps."
+    ),
+    "outbound.claim.rejected": (
+        "I'm sorry, your claim {reference} has been declined. The shop will e-mail you the "
+        "reasons."
+    ),
+    "outbound.machine.callback": "Please call us back when it suits you.",
+    "outbound.machine.callback_number": "Please call us back on {number}.",
+    "outbound.machine.goodbye": "Thank you, goodbye.",
     "general.what_else": "What can I help you with?",
     "general.goodbye": "Goodbye!",
     "recording.notice": (

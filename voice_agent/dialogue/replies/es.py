@@ -44,6 +44,22 @@ TEMPLATES: dict[str, str] = {
     "greeting.ask": "¿En qué puedo ayudarle con su pedido?",
     "general.ask_again": "¿Podría repetirlo, por favor?",
     "general.anything_else": "¿Puedo ayudarle en algo más?",
+    # outbound calls (dialogue/purpose.py)
+    "outbound.opening": "Hola, le llamamos de {shop} por su reclamación.",
+    "outbound.verify_first": (
+        "Antes de darle detalles, necesito comprobar que hablo con la persona correcta."
+    ),
+    "outbound.claim.accepted": (
+        "Su reclamación {reference} ha sido aceptada. La tienda le enviará los siguientes "
+        "pasos por correo electrónico."
+    ),
+    "outbound.claim.rejected": (
+        "Lo siento, su reclamación {reference} ha sido rechazada. La tienda le enviará los "
+        "motivos por correo electrónico."
+    ),
+    "outbound.machine.callback": "Por favor, devuélvanos la llamada cuando le venga bien.",
+    "outbound.machine.callback_number": "Por favor, devuélvanos la llamada al {number}.",
+    "outbound.machine.goodbye": "Gracias, adiós.",
     "general.what_else": "¿En qué puedo ayudarle?",
     "general.goodbye": "¡Adiós!",
     "recording.notice": (

@@ -45,6 +45,23 @@ TEMPLATES: dict[str, str] = {
     "greeting.ask": "Comment puis-je vous aider avec votre commande aujourd'hui ?",
     "general.ask_again": "Pourriez-vous répéter, s'il vous plaît ?",
     "general.anything_else": "Puis-je vous aider pour autre chose ?",
+    # outbound calls (dialogue/purpose.py)
+    "outbound.opening": "Bonjour, ici {shop}, nous vous appelons au sujet de votre réclamation.",
+    "outbound.verify_first": (
+        "Avant de vous donner des détails, je dois m'assurer que je parle à la bonne "
+        "personne."
+    ),
+    "outbound.claim.accepted": (
+        "Votre réclamation {reference} a été acceptée. La boutique vous enverra les "
+        "prochaines étapes par e-mail."
+    ),
+    "outbound.claim.rejected": (
+        "Je suis désolé, votre réclamation {reference} a été refusée. La boutique vous en "
+        "enverra les raisons par e-mail."
+    ),
+    "outbound.machine.callback": "Merci de nous rappeler quand cela vous convient.",
+    "outbound.machine.callback_number": "Merci de nous rappeler au {number}.",
+    "outbound.machine.goodbye": "Merci, au revoir.",
     "general.what_else": "Que puis-je faire pour vous ?",
     "general.goodbye": "Au revoir !",
     "recording.notice": (

@@ -44,6 +44,23 @@ TEMPLATES: dict[str, str] = {
     "greeting.ask": "Como posso ajudar com o seu pedido hoje?",
     "general.ask_again": "Você pode repetir, por favor?",
     "general.anything_else": "Posso ajudar em mais alguma coisa?",
+    # outbound calls (dialogue/purpose.py)
+    "outbound.opening": "Olá, aqui é {shop}, estamos ligando sobre a sua reclamação.",
+    "outbound.verify_first": (
+        "Antes de dar qualquer detalhe, preciso confirmar que estou falando com a pessoa "
+        "certa."
+    ),
+    "outbound.claim.accepted": (
+        "A sua reclamação {reference} foi aceita. A loja vai enviar os próximos passos por "
+        "e-mail."
+    ),
+    "outbound.claim.rejected": (
+        "Sinto muito, a sua reclamação {reference} foi recusada. A loja vai enviar os "
+        "motivos por e-mail."
+    ),
+    "outbound.machine.callback": "Por favor, retorne a ligação quando puder.",
+    "outbound.machine.callback_number": "Por favor, retorne a ligação para o {number}.",
+    "outbound.machine.goodbye": "Obrigado, tchau.",
     "general.what_else": "Em que posso ajudar?",
     "general.goodbye": "Tchau!",
     "recording.notice": (

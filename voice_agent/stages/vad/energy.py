@@ -38,6 +38,8 @@ _OUTLIER_SPREADS = 3.0
 """Deviations count up to this many spreads, so speech the engine missed barely moves the floor."""
 _INITIAL_SPREAD_DB = 1.0
 _MIN_SPREAD_DB = 0.3
+_MAX_SPREAD_DB = 3.0
+"""The noise's swings are learnt up to this: beyond it they are speech the engine missed."""
 _TIME_EPSILON_S = 1e-9
 
 Float64Array = npt.NDArray[np.float64]
@@ -151,6 +153,9 @@ class EnergyTrail:
         deviation = min(max(level - self._floor_db, -limit), limit)
         self._floor_db += _FLOOR_RATE * deviation
         self._spread_db += _FLOOR_RATE * (abs(deviation) - self._spread_db)
+        # Outliers widen the spread by a tenth each: uncapped, a second of speech the engine
+        # calls non-speech (a phone line's consonants) made every sound too quiet to stand out.
+        self._spread_db = min(self._spread_db, _MAX_SPREAD_DB)
 
 
 def slice_levels_db(samples: Int16Array, wanted: int) -> list[float]:

@@ -167,6 +167,8 @@ async def run_session(
             line.end_call(call, "the session ended")
             call.rtp.close("call ended")
             await rtp_task
+            # kept among the finished calls, without the rest of a reply cut short
+            call.playout.clear()
             done(call)
             call.finished.set()
             logger.info("call %s ended: %s", call.call_id, call.ended)
