@@ -212,3 +212,16 @@ def test_a_claim_update_call_needs_a_known_decided_claim(isolated_data_dir: dict
     missing = run_cli([*to, "--purpose", "claim-update"], isolated_data_dir)
     assert missing.returncode != 0
     assert "--purpose claim-update needs --claim REF" in missing.stderr
+
+
+def test_a_return_update_call_needs_a_known_refunded_return(
+    isolated_data_dir: dict[str, str],
+) -> None:
+    to = ["call", "--transport", "sip", "--to", "sip:shopper@127.0.0.1:9"]
+    unknown = run_cli([*to, "--purpose", "return-update", "--return", "R-0"], isolated_data_dir)
+    assert unknown.returncode != 0
+    assert "no return with reference 'R-0'" in unknown.stderr
+    missing = run_cli([*to, "--purpose", "return-update"], isolated_data_dir)
+    assert "--purpose return-update needs --return REF" in missing.stderr
+    crossed = run_cli([*to, "--purpose", "claim-update", "--return", "R-0"], isolated_data_dir)
+    assert "--return goes with --purpose return-update" in crossed.stderr

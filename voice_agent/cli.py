@@ -73,10 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     call.add_argument(
         "--purpose",
-        choices=["claim-update"],
+        choices=["claim-update", "return-update"],
         help="a call the shop places: its own script (wav: the callee is a person)",
     )
     call.add_argument("--claim", metavar="REF", help="claim-update: the decided claim's reference")
+    call.add_argument(
+        "--return", dest="return_ref", metavar="REF", help="return-update: the refunded return"
+    )
     call.set_defaults(command=_call)
 
     models = sub.add_parser("models", parents=[common], help="check the bundled model files")
@@ -201,22 +204,24 @@ def _say(args: argparse.Namespace, settings: Settings) -> int:
 def _purpose(args: argparse.Namespace, app: App) -> Any:
     """The purpose of a call the shop places (--purpose), or None; CliError when it cannot
     be placed (no such claim, not decided)."""
-    from voice_agent.dialogue.purpose import PurposeError, claim_update
+    from voice_agent.dialogue.purpose import CLAIM_UPDATE, PurposeError, claim_update, return_update
 
+    if args.purpose != CLAIM_UPDATE and args.claim is not None:
+        raise CliError("--claim goes with --purpose claim-update")
+    if args.purpose not in (None, CLAIM_UPDATE) and args.return_ref is None:
+        raise CliError(f"--purpose {args.purpose} needs --return REF")
+    if args.purpose in (None, CLAIM_UPDATE) and args.return_ref is not None:
+        raise CliError("--return goes with --purpose return-update")
     if args.purpose is None:
-        if args.claim is not None:
-            raise CliError("--claim goes with --purpose claim-update")
         return None
-    if not args.claim:
+    if args.purpose == CLAIM_UPDATE and not args.claim:
         raise CliError("--purpose claim-update needs --claim REF")
-    outbound = app.settings.outbound
+    outbound, offered = app.settings.outbound, app.settings.languages.offered
+    find = claim_update if args.purpose == CLAIM_UPDATE else return_update
+    reference = args.claim if args.purpose == CLAIM_UPDATE else args.return_ref
     try:
-        return claim_update(
-            app.repository,
-            args.claim,
-            outbound.shop_name,
-            outbound.callback_number,
-            app.settings.languages.offered,
+        return find(
+            app.repository, reference, outbound.shop_name, outbound.callback_number, offered
         )
     except PurposeError as error:
         raise CliError(str(error)) from None

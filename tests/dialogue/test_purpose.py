@@ -10,11 +10,18 @@ from tests.dialogue.conftest import ANCHOR, POLICIES
 from voice_agent.dialogue.call import CallDialogue
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import Policies, load_policies
-from voice_agent.dialogue.purpose import ClaimUpdate, PurposeError, claim_update
+from voice_agent.dialogue.purpose import (
+    ClaimUpdate,
+    PurposeError,
+    ReturnUpdate,
+    claim_update,
+    return_update,
+)
 from voice_agent.dialogue.state import Awaiting, DialogueState
 from voice_agent.store.db import Database
-from voice_agent.store.models import Claim, Order
+from voice_agent.store.models import Claim, Order, ReturnRequestRow
 from voice_agent.store.repository import Repository
+from voice_agent.store.writes import ReturnRequest
 
 ORDER, POSTCODE = "31146", "33130"  # Maria Gonzalez's, shipped to Miami
 
@@ -136,3 +143,62 @@ def test_a_placed_call_is_stored_as_outbound(repository: Repository) -> None:
     assert (stored[inbound].direction, stored[inbound].purpose) == ("inbound", None)
     assert (stored[placed].direction, stored[placed].purpose) == ("outbound", "claim-update")
     assert stored[placed].case_reference == "12345678"
+
+
+def _return(repository: Repository, database: Database, status: str) -> str:
+    """A return of ``ORDER`` requested (as the agent files them), then moved to ``status``."""
+    reference = "R-4711"
+    request = ReturnRequest(
+        reference=reference, order_number=ORDER, reason="too small", skus=(), requested_at=ANCHOR
+    )
+    repository.apply((request,))
+    with database.transaction(write=True) as session:
+        change = update(ReturnRequestRow).where(ReturnRequestRow.reference == reference)
+        session.execute(change.values(status=status))
+    return reference
+
+
+def _return_update(repository: Repository, reference: str) -> ReturnUpdate:
+    return return_update(repository, reference, "Example Shop", None, ("en",))
+
+
+def test_a_refunded_return_is_told_only_after_verification(
+    engine: DialogueEngine, repository: Repository, database: Database
+) -> None:
+    reference = _return(repository, database, "refunded")
+    update_ = _return_update(repository, reference)
+    assert (update_.order_number, update_.reference, update_.name) == (
+        ORDER,
+        reference,
+        "return-update",
+    )
+    dialogue = CallDialogue(engine, purpose=update_)
+    opening = dialogue.greeting(dialogue.initial_state())
+    assert opening.chunks[0] == "Hello, this is Example Shop calling about your return."
+    state = dialogue.respond(ORDER, None, opening.state, ANCHOR).state
+    state = dialogue.respond("90210", None, state, ANCHOR).state  # the wrong postcode
+    assert "refunded" not in _said(state)
+    told = dialogue.respond(POSTCODE, None, state, ANCHOR)
+    assert any(f"Your return {reference} has been refunded" in chunk for chunk in told.chunks)
+
+
+def test_a_machine_hears_about_a_return_without_personal_data(
+    engine: DialogueEngine, repository: Repository, database: Database
+) -> None:
+    reference = _return(repository, database, "refunded")
+    purpose = _return_update(repository, reference)
+    dialogue = CallDialogue(engine, purpose=purpose, leave_message=True)
+    said = " ".join(dialogue.greeting(dialogue.initial_state()).chunks)
+    assert said.startswith("Hello, this is Example Shop calling about your return.")
+    for personal in ("Maria", "Gonzalez", ORDER, reference, "refund"):
+        assert personal not in said
+
+
+def test_unknown_and_unrefunded_returns_are_refused(
+    repository: Repository, database: Database
+) -> None:
+    with pytest.raises(PurposeError, match="no return with reference 'R-0'"):
+        _return_update(repository, "R-0")
+    reference = _return(repository, database, "received")
+    with pytest.raises(PurposeError, match=f"return {reference} is received, not refunded"):
+        _return_update(repository, reference)

@@ -19,8 +19,12 @@ from voice_agent.dialogue.replies import Speech
 from voice_agent.store.repository import Repository
 
 CLAIM_UPDATE = "claim-update"
+RETURN_UPDATE = "return-update"
+PURPOSES = (CLAIM_UPDATE, RETURN_UPDATE)
 DECIDED = ("accepted", "rejected")
 """The claim statuses there is news to call about."""
+REFUNDED = "refunded"
+"""The return status there is news to call about (the money is on its way back)."""
 
 COUNTRY_LANGUAGES: dict[str, str] = {
     **dict.fromkeys(("DE", "AT", "CH", "LI"), "de"),
@@ -82,24 +86,64 @@ class ClaimUpdate:
         return self.claim
 
     def opening(self, speech: Speech) -> tuple[str, ...]:
-        return (
-            speech.say("outbound.opening", shop=self.shop),
-            speech.say("outbound.verify_first"),
-            speech.say("verify.ask_number"),
-            speech.say("verify.how_number"),
-        )
+        return _opening(speech, "outbound.opening", self.shop)
 
     def verified(self, speech: Speech) -> tuple[str, ...]:
-        reference = speech.digits(self.claim) if self.claim.isdigit() else self.claim
+        reference = _spoken_reference(speech, self.claim)
         return (speech.say(f"outbound.claim.{self.status}", reference=reference),)
 
     def machine_message(self, speech: Speech) -> tuple[str, ...]:
-        if self.callback_number:
-            callback = speech.say("outbound.machine.callback_number", number=self.callback_number)
-        else:
-            callback = speech.say("outbound.machine.callback")
-        opening = speech.say("outbound.opening", shop=self.shop)
-        return (opening, callback, speech.say("outbound.machine.goodbye"))
+        return _machine_message(speech, "outbound.opening", self.shop, self.callback_number)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnUpdate:
+    """A return refunded: the shopper who sent it back is told the money is on its way."""
+
+    return_reference: str
+    order_number: str
+    shop: str
+    callback_number: str | None = None
+    language: str | None = None
+    name: str = RETURN_UPDATE
+
+    @property
+    def reference(self) -> str:
+        return self.return_reference
+
+    def opening(self, speech: Speech) -> tuple[str, ...]:
+        return _opening(speech, "outbound.opening_return", self.shop)
+
+    def verified(self, speech: Speech) -> tuple[str, ...]:
+        reference = _spoken_reference(speech, self.return_reference)
+        return (speech.say("outbound.return.refunded", reference=reference),)
+
+    def machine_message(self, speech: Speech) -> tuple[str, ...]:
+        return _machine_message(speech, "outbound.opening_return", self.shop, self.callback_number)
+
+
+def _opening(speech: Speech, opening: str, shop: str) -> tuple[str, ...]:
+    return (
+        speech.say(opening, shop=shop),
+        speech.say("outbound.verify_first"),
+        speech.say("verify.ask_number"),
+        speech.say("verify.how_number"),
+    )
+
+
+def _spoken_reference(speech: Speech, reference: str) -> str:
+    return speech.digits(reference) if reference.isdigit() else reference
+
+
+def _machine_message(
+    speech: Speech, opening: str, shop: str, callback_number: str | None
+) -> tuple[str, ...]:
+    """The shop and the subject only, and how to call back: no personal data."""
+    if callback_number:
+        callback = speech.say("outbound.machine.callback_number", number=callback_number)
+    else:
+        callback = speech.say("outbound.machine.callback")
+    return (speech.say(opening, shop=shop), callback, speech.say("outbound.machine.goodbye"))
 
 
 def claim_update(
@@ -119,16 +163,39 @@ def claim_update(
             f"claim {reference} is {claim.status}, not decided: a call tells an accepted or "
             "rejected claim"
         )
-    order = repository.find_order(claim.order_number)
-    language = None if order is None else COUNTRY_LANGUAGES.get(order.customer.country.upper())
+    language = _order_language(repository, claim.order_number, offered)
     return ClaimUpdate(
-        claim.reference,
-        claim.order_number,
-        claim.status,
-        shop,
-        callback_number,
-        language if language in offered else None,
+        claim.reference, claim.order_number, claim.status, shop, callback_number, language
     )
+
+
+def return_update(
+    repository: Repository,
+    reference: str,
+    shop: str,
+    callback_number: str | None,
+    offered: tuple[str, ...],
+) -> ReturnUpdate:
+    """The update for return ``reference``: PurposeError when there is none, or it is not
+    refunded yet."""
+    request = next((r for r in repository.return_requests() if r.reference == reference), None)
+    if request is None:
+        raise PurposeError(f"no return with reference {reference!r}")
+    if request.status != REFUNDED:
+        raise PurposeError(
+            f"return {reference} is {request.status}, not refunded: a call tells a refunded return"
+        )
+    language = _order_language(repository, request.order_number, offered)
+    return ReturnUpdate(request.reference, request.order_number, shop, callback_number, language)
+
+
+def _order_language(
+    repository: Repository, order_number: str, offered: tuple[str, ...]
+) -> str | None:
+    """The shipping country's language, when the deployment offers it."""
+    order = repository.find_order(order_number)
+    language = None if order is None else COUNTRY_LANGUAGES.get(order.customer.country.upper())
+    return language if language in offered else None
 
 
 @dataclass(frozen=True, slots=True)

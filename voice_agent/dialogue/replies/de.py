@@ -45,6 +45,11 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Kann ich sonst noch etwas für Sie tun?",
     # outbound calls (dialogue/purpose.py)
     "outbound.opening": "Guten Tag, hier ist {shop}, wir rufen wegen Ihrer Reklamation an.",
+    "outbound.opening_return": "Guten Tag, hier ist {shop}, wir rufen wegen Ihrer Rücksendung an.",
+    "outbound.return.refunded": (
+        "Ihre Rücksendung {reference} wurde erstattet, auf dem Weg, auf dem Sie bezahlt "
+        "haben. Der Shop schickt Ihnen den Beleg per E-Mail."
+    ),
     "outbound.verify_first": (
         "Bevor ich Ihnen Einzelheiten nenne, muss ich sicherstellen, dass ich mit der "
         "richtigen Person spreche."

@@ -39,16 +39,19 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Is there anything else I can help with?",
     # outbound calls (dialogue/purpose.py)
     "outbound.opening": "Hello, this is {shop} calling about your claim.",
+    "outbound.opening_return": "Hello, this is {shop} calling about your return.",
+    "outbound.return.refunded": (
+        "Your return {reference} has been refunded, to the way you paid. The shop will "
+        "e-mail you the receipt."
+    ),
     "outbound.verify_first": (
-        "Before I give you any details, I need to make sure I'm speaking with the right "
-        "person."
+        "Before I give you any details, I need to make sure I'm speaking with the right person."
     ),
     "outbound.claim.accepted": (
         "Your claim {reference} has been accepted. The shop will e-mail you the next steps."
     ),
     "outbound.claim.rejected": (
-        "I'm sorry, your claim {reference} has been declined. The shop will e-mail you the "
-        "reasons."
+        "I'm sorry, your claim {reference} has been declined. The shop will e-mail you the reasons."
     ),
     "outbound.machine.callback": "Please call us back when it suits you.",
     "outbound.machine.callback_number": "Please call us back on {number}.",
@@ -56,8 +59,7 @@ TEMPLATES: dict[str, str] = {
     "general.what_else": "What can I help you with?",
     "general.goodbye": "Goodbye!",
     "recording.notice": (
-        "This call is recorded so we can check how we did. "
-        "If you'd rather it wasn't, just say so."
+        "This call is recorded so we can check how we did. If you'd rather it wasn't, just say so."
     ),
     "recording.stopped": "All right, this call won't be recorded.",
     "recording.carry_on": "How can I help?",

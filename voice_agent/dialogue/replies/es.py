@@ -46,6 +46,11 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "¿Puedo ayudarle en algo más?",
     # outbound calls (dialogue/purpose.py)
     "outbound.opening": "Hola, le llamamos de {shop} por su reclamación.",
+    "outbound.opening_return": "Hola, le llamamos de {shop} por su devolución.",
+    "outbound.return.refunded": (
+        "Su devolución {reference} ha sido reembolsada, con el mismo medio de pago. La "
+        "tienda le enviará el comprobante por correo electrónico."
+    ),
     "outbound.verify_first": (
         "Antes de darle detalles, necesito comprobar que hablo con la persona correcta."
     ),

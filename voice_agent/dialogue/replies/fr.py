@@ -47,9 +47,13 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Puis-je vous aider pour autre chose ?",
     # outbound calls (dialogue/purpose.py)
     "outbound.opening": "Bonjour, ici {shop}, nous vous appelons au sujet de votre réclamation.",
+    "outbound.opening_return": "Bonjour, ici {shop}, nous vous appelons au sujet de votre retour.",
+    "outbound.return.refunded": (
+        "Votre retour {reference} a été remboursé, sur votre moyen de paiement. La "
+        "boutique vous enverra le reçu par e-mail."
+    ),
     "outbound.verify_first": (
-        "Avant de vous donner des détails, je dois m'assurer que je parle à la bonne "
-        "personne."
+        "Avant de vous donner des détails, je dois m'assurer que je parle à la bonne personne."
     ),
     "outbound.claim.accepted": (
         "Votre réclamation {reference} a été acceptée. La boutique vous enverra les "

@@ -46,13 +46,16 @@ TEMPLATES: dict[str, str] = {
     "general.anything_else": "Posso ajudar em mais alguma coisa?",
     # outbound calls (dialogue/purpose.py)
     "outbound.opening": "Olá, aqui é {shop}, estamos ligando sobre a sua reclamação.",
+    "outbound.opening_return": "Olá, aqui é {shop}, estamos ligando sobre a sua devolução.",
+    "outbound.return.refunded": (
+        "A sua devolução {reference} foi reembolsada, no mesmo meio de pagamento. A loja "
+        "vai enviar o recibo por e-mail."
+    ),
     "outbound.verify_first": (
-        "Antes de dar qualquer detalhe, preciso confirmar que estou falando com a pessoa "
-        "certa."
+        "Antes de dar qualquer detalhe, preciso confirmar que estou falando com a pessoa certa."
     ),
     "outbound.claim.accepted": (
-        "A sua reclamação {reference} foi aceita. A loja vai enviar os próximos passos por "
-        "e-mail."
+        "A sua reclamação {reference} foi aceita. A loja vai enviar os próximos passos por e-mail."
     ),
     "outbound.claim.rejected": (
         "Sinto muito, a sua reclamação {reference} foi recusada. A loja vai enviar os "
