@@ -101,6 +101,15 @@ def test_session_timers_default_to_1800_s_and_min_se_may_not_exceed_the_interval
     assert "min_se_s must not exceed session_expires_s" in str(error.value)
 
 
+def test_the_transfer_target_must_be_a_sip_uri() -> None:
+    assert load_settings(environ={}).sip.transfer_to == ""  # off unless configured
+    with pytest.raises(SettingsError) as error:
+        load_settings(environ={"VOICE_AGENT_SIP__TRANSFER_TO": "team@example.com"})
+    assert "sip.transfer_to" in str(error.value) and "not a sip:" in str(error.value)
+    settings = load_settings(environ={"VOICE_AGENT_SIP__TRANSFER_TO": "sip:team@10.0.0.5:5070"})
+    assert settings.sip.transfer_to == "sip:team@10.0.0.5:5070"
+
+
 def test_a_short_metrics_token_is_refused_and_instance_ids_default_to_host_and_port() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings(environ={"VOICE_AGENT_SERVER__METRICS_TOKEN": "secret"})

@@ -426,9 +426,19 @@ class App:
         language: str | None = None,
         placed: PlacedCall | None = None,
     ) -> CallParts:
-        from voice_agent.agent.ports import CallParts
+        from voice_agent.agent.ports import CallParts, Dialogue
+        from voice_agent.agent.transfer import Transferable
 
-        dialogue, recorder = self.conversation(channel, caller_id, language, placed)
+        conversation, recorder = self.conversation(channel, caller_id, language, placed)
+        dialogue: Dialogue = conversation
+        target = self.settings.sip.transfer_to
+        if channel == "sip" and target and isinstance(transport, Transferable):
+            # a hand-off during the team's hours puts the caller through (agent/transfer.py)
+            from voice_agent.agent.transfer import HandoffTransfers, TransferringDialogue
+
+            team_open = self.dialogue_engine.policies.handoff.is_open
+            transfers = HandoffTransfers(transport, target, team_open, conversation.say)
+            dialogue = TransferringDialogue(conversation, transfers)
         return CallParts(
             transport=transport,
             playout=playout,

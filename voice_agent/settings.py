@@ -541,6 +541,20 @@ class SipSettings(Section):
     srtp: Literal["off", "optional", "required"] = "optional"
     """SRTP with SDES keys (RFC 4568): "optional" accepts RTP/SAVP and RTP/AVP offers,
     "required" refuses plain RTP/AVP with 488, "off" refuses RTP/SAVP with 488."""
+    transfer_to: str = ""
+    """The team's SIP URI: a hand-off during the hours of policies [handoff] transfers the
+    call there (REFER); empty: never, the call-back is promised as on the web."""
+    transfer_timeout_s: float = Field(default=45.0, ge=1.0, le=600.0)
+    """A transfer with no result by then has failed: the call goes on with the call-back."""
+
+    @field_validator("transfer_to")
+    @classmethod
+    def _transfer_uri(cls, value: str) -> str:
+        from voice_agent.protocol.sip.message import SipUri
+
+        if value:
+            SipUri.parse(value)  # SipParseError (a ValueError) says what is wrong with it
+        return value
 
     @field_validator("advertised_host")
     @classmethod

@@ -223,3 +223,21 @@ def test_a_translation_of_no_text_or_for_no_language_is_refused() -> None:
     assert "said.de.'the packing list': expected a non-empty string" in message
     assert "said.xx: not a language the agent speaks besides English" in message
     assert "said.en: not a language" in message
+
+
+@pytest.mark.parametrize(
+    ("now", "is_open"),
+    [
+        ("2024-11-13T12:00:00+00:00", True),  # Wednesday mid-day in London
+        ("2024-11-13T09:00:00+00:00", True),  # opening
+        ("2024-11-13T08:59:59+00:00", False),
+        ("2024-11-13T16:59:59+00:00", True),
+        ("2024-11-13T17:00:00+00:00", False),  # closing
+        ("2024-11-16T12:00:00+00:00", False),  # Saturday
+        ("2024-07-10T08:30:00+00:00", True),  # summer time: 09:30 in London
+        ("2024-11-13T13:30:00+05:00", False),  # 08:30 in London, though 13:30 where asked
+        ("2024-11-13T14:30:00+05:00", True),  # 09:30 in London
+    ],
+)
+def test_team_hours(policies: Policies, now: str, is_open: bool) -> None:
+    assert policies.handoff.is_open(datetime.fromisoformat(now)) is is_open

@@ -214,7 +214,7 @@ class EchoDialogue:
     def call_ended(self, state: Any, now: datetime) -> tuple[Any, ...]:
         return ()
 
-    def say(self, state: Any, key: str) -> str:
+    def say(self, state: Any, key: str, **values: str) -> str:
         return f"({key})"
 
 

@@ -73,6 +73,7 @@ class DialogueReply(Protocol):
     def language(self) -> str:
         """The language the chunks are in."""
         ...
+
     @property
     def listen(self) -> str | None:
         """The language to recognize the caller's next turn in; None: identify it."""
@@ -98,8 +99,9 @@ class Dialogue(Protocol):
 
     def initial_state(self) -> Any: ...
 
-    def say(self, state: Any, key: str) -> str:
-        """One sentence of the replies (``session.reprompt``, ...) in the call's language."""
+    def say(self, state: Any, key: str, **values: str) -> str:
+        """One sentence of the replies (``session.reprompt``, ...) in the call's language,
+        its fields filled in with ``values``."""
         ...
 
     def heard(self, state: Any, played_text: str) -> Any:

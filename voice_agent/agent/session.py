@@ -59,6 +59,7 @@ from voice_agent.agent.onset import OnsetDetector
 from voice_agent.agent.ports import CallParts, DialogueReply, DtmfInput, HoldChanged, SessionReply
 from voice_agent.agent.recorder import StoreQueue
 from voice_agent.agent.tasks import CallTasks
+from voice_agent.agent.transfer import PendingTransfer, TransferReply
 from voice_agent.agent.utterance import Listening, ProvisionalTurn, Utterance
 from voice_agent.audio import AudioFrame
 from voice_agent.clock import Clock
@@ -460,8 +461,18 @@ class CallSession:
             self._dialogue_state = self._parts.dialogue.heard(self._dialogue_state, played)
         if speaking.reply.end_call and not interrupted:
             self._ending = True
+        # "putting you through" said, or cut short (the hand-off is decided and stored): go;
+        # not when taken back with its turn (its writes, the ticket, are not applied either)
+        if isinstance(speaking.reply, TransferReply) and stored:
+            self._tasks.spawn(self._transfer(speaking.reply.transfer))
         if self._state_value is TurnState.SPEAKING:
             self._set_state(TurnState.LISTENING)
+
+    async def _transfer(self, transfer: PendingTransfer) -> None:
+        """Put the caller through (our leg then ends); if that fails, say the call-back."""
+        fallback = await transfer.run()
+        if fallback is not None:
+            self._commit_reply(fallback, None, [])
 
     def _interrupt_speaking(self, stored: bool = True) -> None:
         speaking = self._speaking

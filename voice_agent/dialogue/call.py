@@ -131,8 +131,8 @@ class CallDialogue:
     def initial_state(self) -> DialogueState:
         return self.engine.initial_state(self.conversation_id, self.caller, self.language)
 
-    def say(self, state: DialogueState, key: str) -> str:
-        return self.engine.speech_for(state).say(key)
+    def say(self, state: DialogueState, key: str, **values: str) -> str:
+        return self.engine.speech_for(state).say(key, **values)
 
     def greeting(self, state: DialogueState) -> Reply:
         reply = self._opening(state)

@@ -159,6 +159,13 @@ class HandoffPolicy:
             following = (moment + timedelta(days=1)).date()
             moment = datetime(following.year, following.month, following.day, tzinfo=self.timezone)
 
+    def is_open(self, now: datetime) -> bool:
+        """Whether the team is at their desks at ``now``: a business day, from the opening
+        hour until the closing hour, in its time zone (the hours ``callback_by`` counts)."""
+        moment = now.astimezone(self.timezone)
+        opened = self.opening_hour <= moment.hour < self.closing_hour
+        return moment.weekday() in self.business_days and opened
+
     def caller_timezone(self, country: str | None) -> ZoneInfo:
         if country is not None and country in self.caller_timezones:
             return self.caller_timezones[country]

@@ -319,7 +319,7 @@ def test_options_lists_what_we_serve() -> None:
     output = agent.receive(bytes(Phone().request("OPTIONS", in_dialog=False)), PHONE, 0.0)
     [ok] = messages(output)
     assert isinstance(ok, SipResponse) and ok.status == 200
-    assert ok.headers.get("Allow") == "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+    assert ok.headers.get("Allow") == "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
 
 
 @pytest.mark.parametrize(

@@ -198,6 +198,9 @@ TEMPLATES: dict[str, str] = {
     "handoff.created_today": "Ein Mitarbeiter ruft Sie heute bis {time} zurück.",
     "handoff.zone_time": "{time} Ortszeit {city}",
     "handoff.reference": "Ihre Referenznummer lautet {reference}.",
+    "handoff.transfer": (
+        "Ich verbinde Sie jetzt mit einem Mitarbeiter. Ihre Referenznummer lautet {reference}."
+    ),
     "handoff.declined": "Kein Problem.",
     "handoff.quote_reference": "Wenn Sie uns wieder anrufen, nennen Sie bitte diese Referenz.",
     # where to call back

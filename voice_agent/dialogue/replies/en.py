@@ -161,6 +161,9 @@ TEMPLATES: dict[str, str] = {
     "handoff.created_today": "A colleague will call you back today, by {time}.",
     "handoff.zone_time": "{time} {city} time",
     "handoff.reference": "Your reference is {reference}.",
+    "handoff.transfer": (
+        "I'm putting you through to a colleague now. Your reference is {reference}."
+    ),
     "handoff.declined": "No problem.",
     "handoff.quote_reference": "If you call us again, please give this reference.",
     # where to call back

@@ -182,6 +182,7 @@ TEMPLATES: dict[str, str] = {
     "handoff.created_today": "Un compañero le llamará hoy, antes de {time}.",
     "handoff.zone_time": "{time}, hora de {city}",
     "handoff.reference": "Su referencia es {reference}.",
+    "handoff.transfer": "Le paso ahora con un compañero. Su referencia es {reference}.",
     "handoff.declined": "No hay problema.",
     "handoff.quote_reference": "Si vuelve a llamarnos, indique esta referencia, por favor.",
     # where to call back

@@ -199,6 +199,9 @@ TEMPLATES: dict[str, str] = {
     "handoff.created_today": "Un conseiller vous rappellera aujourd'hui, avant {time}.",
     "handoff.zone_time": "{time}, heure de {city}",
     "handoff.reference": "Votre référence est {reference}.",
+    "handoff.transfer": (
+        "Je vous mets en relation avec un conseiller. Votre référence est {reference}."
+    ),
     "handoff.declined": "Pas de problème.",
     "handoff.quote_reference": "Si vous nous rappelez, merci d'indiquer cette référence.",
     # where to call back

@@ -179,6 +179,9 @@ TEMPLATES: dict[str, str] = {
     "handoff.created_today": "Um colega vai ligar para você hoje, até {time}.",
     "handoff.zone_time": "{time}, horário de {city}",
     "handoff.reference": "O seu número de protocolo é {reference}.",
+    "handoff.transfer": (
+        "Vou transferir você agora para um colega. O seu número de protocolo é {reference}."
+    ),
     "handoff.declined": "Sem problema.",
     "handoff.quote_reference": "Se ligar de novo, por favor, informe esse protocolo.",
     # where to call back

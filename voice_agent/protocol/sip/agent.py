@@ -1,7 +1,7 @@
 """The SIP user agent as a sans-I/O state machine, in the manner of h11's `Connection`.
 
 `UserAgent` takes datagrams (`receive`), the time (`on_timer`) and the app's decisions
-(`ring`, `answer`, `refuse`, `invite`, `hang_up`, `register`) and returns an `Output`: the
+(`ring`, `answer`, `refuse`, `invite`, `hang_up`, `refer`, `register`) and returns an `Output`: the
 datagrams to send, the events that happened (agent_events.py) and when to call `on_timer`
 next. It owns the transaction tables (transaction.py, timers A to K), the dialogs, the 2xx
 retransmission until the ACK, outbound calls (agent_outbound.py) and the registration
@@ -10,13 +10,15 @@ binds the socket, resolves the trunk, opens the media and decides who may call (
 
 Calls in: INVITE (100, then `CallOffered`; the app rings and answers), ACK, BYE either way,
 CANCEL, OPTIONS, re-INVITE (hold and resume), UPDATE, keypad digits by SIP INFO, session
-timers (RFC 4028: session_timer.py, agent_refresh.py); refusals with 400 (malformed), 405/501
-(not supported), 415, 420, 422, 481, 482, 483, 488, and what `screen` says.
+timers (RFC 4028: session_timer.py, agent_refresh.py), REFER out with its NOTIFY progress
+(agent_transfer.py); refusals with 400 (malformed), 405/501 (not supported), 415, 420, 422,
+481, 482, 483, 488, and what `screen` says.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from voice_agent.protocol.sdp import (
@@ -60,6 +62,7 @@ from voice_agent.protocol.sip.agent_outbound import OutgoingCall
 from voice_agent.protocol.sip.agent_refresh import Refreshes
 from voice_agent.protocol.sip.agent_registration import Registration
 from voice_agent.protocol.sip.agent_transactions import ServerEntry, TransactionLayer, due
+from voice_agent.protocol.sip.agent_transfer import Transfers
 from voice_agent.protocol.sip.dialog import AnswerRetransmitter, DialogId, DialogState
 from voice_agent.protocol.sip.malformed import bad_request_response
 from voice_agent.protocol.sip.message import (
@@ -99,6 +102,7 @@ class UserAgent:
         self._outgoing: dict[str, OutgoingCall] = {}
         self.registration: Registration | None = None
         self._refreshes = Refreshes(self._wire, config, self._bye, self._media_changed)
+        self._transfers = Transfers(self._wire, config, self._transferred)
 
     # --- what the shell may read ---------------------------------------------------------------
 
@@ -137,6 +141,7 @@ class UserAgent:
             outgoing.on_timer(now)
         if self.registration is not None:
             self.registration.on_timer(now)
+        self._transfers.on_timer(now)
         return self._flush()
 
     # --- the app's decisions -------------------------------------------------------------------
@@ -182,6 +187,18 @@ class UserAgent:
             self._bye(call, reason, now)
         return self._flush()
 
+    def refer(
+        self, call_id: str, target_uri: str, headers: Sequence[tuple[str, str]], now: float
+    ) -> Output:
+        """Transfer a call that is up to `target_uri` (REFER; `headers` go into the Refer-To
+        URI and onto the REFER): `TransferProgress` events follow; on success we BYE our leg.
+        ValueError (or SipParseError, one) for no such call, a bad target or header."""
+        call = self._calls.get(call_id)
+        if call is None:
+            raise ValueError(f"no call {call_id} is up to transfer")
+        self._transfers.start(call, target_uri, headers, now)
+        return self._flush()
+
     def register(self, destination: Address, now: float) -> Output:
         """Register with the configured trunk at `destination` and keep it refreshed."""
         trunk = self.config.trunk
@@ -208,6 +225,7 @@ class UserAgent:
         deadlines += [o.deadline for o in self._outgoing.values()]
         if self.registration is not None:
             deadlines.append(self.registration.due)
+        deadlines += self._transfers.deadlines
         return self._wire.flush(min((d for d in deadlines if d is not None), default=None))
 
     def _malformed(self, data: bytes, source: Address, error: str) -> None:
@@ -275,6 +293,8 @@ class UserAgent:
             self._on_info(request, entry, now)
         elif method == "UPDATE":
             self._on_update(request, entry, now)
+        elif method == "NOTIFY":
+            self._on_notify(request, entry, in_dialog, now)
         elif method in KNOWN_ELSEWHERE:
             allow = [("Allow", ", ".join(ALLOWED))]
             response = build_response(request, 405, to_tag=new_tag(), headers=allow)
@@ -478,6 +498,18 @@ class UserAgent:
         self._wire.respond(entry, call.dialog.response_for(info, 200), None, now)
         self._wire.emit(Digit(call.call_id, digit))
 
+    def _on_notify(
+        self, notify: SipRequest, entry: ServerEntry, in_dialog: bool, now: float
+    ) -> None:
+        """We subscribe to nothing but the progress of our REFERs, which come within the call."""
+        if not in_dialog:
+            response = build_response(notify, 481, to_tag=new_tag())
+            self._wire.respond(entry, response, "NOTIFY outside a call", now)
+            return
+        call = self._call_for(notify, entry, now)
+        if call is not None:
+            self._transfers.on_notify(call, notify, entry, now)
+
     # --- ending calls ----------------------------------------------------------------------------
 
     def _end(self, call: ActiveCall, reason: str) -> None:
@@ -485,6 +517,7 @@ class UserAgent:
         if self._calls.pop(call.call_id, None) is None:
             return
         call.dialog.terminate()
+        self._transfers.forget(call.call_id)
         logger.info("call %s ended: %s", call.call_id, reason)
         self._wire.emit(CallEnded(call.call_id, reason))
 
@@ -493,6 +526,12 @@ class UserAgent:
             bye = call.dialog.create_bye()
             self._wire.request(bye, call.peer, _log_bye_answer, _ignore_timeout, now)
         self._end(call, reason)
+
+    def _transferred(self, call_id: str, now: float) -> None:
+        """The caller talks to the transfer target now: end our leg (RFC 5589 §6)."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            self._bye(call, "transferred", now)
 
     def _retransmit_answer(self, call: ActiveCall, now: float) -> None:
         retransmitter = call.retransmitter

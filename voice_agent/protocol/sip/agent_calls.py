@@ -22,8 +22,9 @@ from voice_agent.protocol.sip.transaction import TransactionKey
 if TYPE_CHECKING:
     from voice_agent.protocol.sip.session_timer import Agreement, SessionTimer
 
-ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE")
-KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE NOTIFY PUBLISH MESSAGE REFER PRACK".split())
+ALLOWED = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE", "NOTIFY")
+"""NOTIFY: the progress of a REFER we sent (agent_transfer.py), within its call only."""
+KNOWN_ELSEWHERE = frozenset("REGISTER SUBSCRIBE PUBLISH MESSAGE REFER PRACK".split())
 """Methods we know but do not serve: 405 with Allow. Anything else is 501."""
 
 
@@ -62,6 +63,8 @@ class AgentConfig:
     @property
     def reliable(self) -> bool:
         return self.transport != "UDP"
+    transfer_timeout_s: float = 45.0
+    """A REFER whose final NOTIFY has not come by then has failed: the call stays with us."""
 
     @property
     def contact(self) -> NameAddr:

@@ -94,6 +94,22 @@ class Digit:
 
 
 @dataclass(frozen=True)
+class TransferProgress:
+    """How our REFER of a call goes: the REFER's answer (202), then each NOTIFY's sipfrag
+    status (100, 180, 200, 486...). `final`: the transfer is over; a 2xx means the caller now
+    talks to the target (our leg is being ended), anything else that it failed (408: no answer
+    in time) and the call goes on with us."""
+
+    call_id: str
+    status: int
+    final: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.final and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
 class Registered:
     registrar: str
     expires_s: int
@@ -131,6 +147,7 @@ Event = (
     | CallResumed
     | CallEnded
     | Digit
+    | TransferProgress
     | Registered
     | Unregistered
     | RegistrationFailed

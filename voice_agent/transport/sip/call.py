@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from voice_agent.agent.events import CallEvent
 from voice_agent.agent.limits import CallSlot
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallInput, HoldChanged
-from voice_agent.protocol.sip.agent_events import CallHeld, CallResumed, Digit, MediaChanged
+from voice_agent.protocol.sip.agent_events import (
+    CallHeld,
+    CallResumed,
+    Digit,
+    MediaChanged,
+    TransferProgress,
+)
 from voice_agent.protocol.sip.dialog import Dialog
 from voice_agent.transport.rtp_udp import RtpSession
 from voice_agent.transport.sip.net import Address
@@ -24,6 +30,11 @@ class CallLine(Protocol):
     """What a call may ask of the line it is on."""
 
     def end_call(self, call: SipCall, reason: str) -> None: ...
+
+    def refer(self, call: SipCall, target: str, headers: Sequence[tuple[str, str]]) -> None: ...
+
+    @property
+    def transfer_timeout_s(self) -> float: ...
 
 
 class SipCall:
@@ -56,6 +67,9 @@ class SipCall:
         self._hold_changes: deque[HoldChanged] = deque()
         self.finished = asyncio.Event()
         self.events: list[CallEvent] = []
+        self._transfer: asyncio.Future[TransferProgress] | None = None
+        self.transferred_to: str | None = None
+        """Where the caller was put through, once a transfer succeeded."""
 
     @property
     def call_id(self) -> str:
@@ -69,9 +83,38 @@ class SipCall:
         self.slot.release()  # the line is free for the next caller at once
         return True
 
-    def on_event(self, event: MediaChanged | CallHeld | CallResumed | Digit) -> None:
+    async def transfer(self, target: str, headers: Sequence[tuple[str, str]] = ()) -> bool:
+        """Ask the caller's phone to call `target` (REFER); True once the caller talks to it
+        (our leg then ends), False when the transfer failed and the call goes on with us."""
+        if self.ended is not None or self._transfer is not None:
+            return False
+        self._transfer = asyncio.get_running_loop().create_future()
+        try:
+            self._line.refer(self, target, headers)
+            # the user agent decides within its bound; this one only guards against a line
+            # that is closed meanwhile
+            async with asyncio.timeout(self._line.transfer_timeout_s + 5):
+                result = await self._transfer
+        except (ValueError, TimeoutError) as error:
+            logger.info("call %s: transfer to %s failed: %s", self.call_id, target, error)
+            return False
+        finally:
+            self._transfer = None
+        if result.succeeded:
+            self.transferred_to = target
+        return result.succeeded
+
+    def on_event(
+        self, event: MediaChanged | CallHeld | CallResumed | Digit | TransferProgress
+    ) -> None:
         """What the user agent heard within the call."""
-        if isinstance(event, MediaChanged):
+        if isinstance(event, TransferProgress):
+            logger.info(
+                "call %s: transfer %d%s", self.call_id, event.status, " (final)" * event.final
+            )
+            if event.final and self._transfer is not None and not self._transfer.done():
+                self._transfer.set_result(event)
+        elif isinstance(event, MediaChanged):
             self.rtp.update(event.params)
             logger.info("call %s: media now %s", self.call_id, event.params.direction.value)
         elif isinstance(event, Digit):

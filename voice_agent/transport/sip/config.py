@@ -37,6 +37,7 @@ def agent_config(
         transport=transport,
         session_expires_s=settings.session_expires_s,
         min_se_s=settings.min_se_s,
+        transfer_timeout_s=settings.transfer_timeout_s,
     )
 
 

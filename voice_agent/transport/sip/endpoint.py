@@ -14,7 +14,7 @@ import contextlib
 import logging
 import socket
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, cast
 
 from voice_agent.agent.limits import CallLimiter
@@ -34,6 +34,7 @@ from voice_agent.protocol.sip.agent_events import (
     MalformedMessage,
     MediaChanged,
     Output,
+    TransferProgress,
 )
 from voice_agent.settings import SipSettings
 from voice_agent.transport.rtp_udp import RtpOptions, RtpSession, bind_rtp_socket
@@ -247,7 +248,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
                 self._outbound.answered(event)
         elif isinstance(event, CallEnded):
             self._ended(event)
-        elif isinstance(event, MediaChanged | CallHeld | CallResumed | Digit):
+        elif isinstance(event, MediaChanged | CallHeld | CallResumed | Digit | TransferProgress):
             call = self._calls.get(event.call_id)
             if call is not None:
                 call.on_event(event)
@@ -288,6 +289,15 @@ class SipEndpoint(asyncio.DatagramProtocol):
         logger.info("hanging up call %s: %s", call.call_id, reason)
         call.rtp.close(reason)
         self.act(lambda agent, now: agent.hang_up(call.call_id, reason, now))
+
+    def refer(self, call: SipCall, target: str, headers: Sequence[tuple[str, str]]) -> None:
+        """Transfer the call to `target` (ValueError for a bad target); `TransferProgress`
+        reaches the call."""
+        self.act(lambda agent, now: agent.refer(call.call_id, target, headers, now))
+
+    @property
+    def transfer_timeout_s(self) -> float:
+        return self.settings.transfer_timeout_s
 
     def _end(self, call: SipCall, reason: str) -> None:
         """The user agent ended the call (the caller's BYE, no ACK): stop the media."""
