@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.bench.test_sip_caller import our_agent, run, target_of, until
-from tests.transport.sip_support import Session
+from tests.transport.sip.support import Session
 from voice_agent.bench.dialing import HINT_NUMBERS, dial, dialled_uri, numbers_by_language
 from voice_agent.bench.relay import profile_named
 from voice_agent.bench.runner import Target

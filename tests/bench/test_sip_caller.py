@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.transport.sip_support import Session
+from tests.transport.sip.support import Session
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.audio import AudioFrame

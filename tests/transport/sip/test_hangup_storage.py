@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.transport.sip_support import Dialogue, RtpSink, SipPeer, offer
+from tests.transport.sip.support import Dialogue, RtpSink, SipPeer, offer
 from voice_agent.app import App
 from voice_agent.phone_line import start_sip
 from voice_agent.protocol.rtp import RtpPacket

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from tests.transport.sip_support import Dialogue, Session, SipPeer, offer
+from tests.transport.sip.support import Dialogue, Session, SipPeer, offer
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.clock import RealClock
 from voice_agent.protocol.sip.message import build_response

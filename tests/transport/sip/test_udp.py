@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.stages import EchoDialogue, EnergyVad, ListRecorder, ScriptedAsr, ToneTts
-from tests.transport.sip_support import Dialogue, RtpSink, Session, SipPeer, offer, sdp_of
+from tests.transport.sip.support import Dialogue, RtpSink, Session, SipPeer, offer, sdp_of
 from voice_agent.agent.events import CallerSaid
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout

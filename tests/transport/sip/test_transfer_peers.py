@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.transport.sip_support import Baresip
+from tests.transport.sip.support import Baresip
 from voice_agent.agent.events import AgentSaid, CallerSaid
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame

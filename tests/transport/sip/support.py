@@ -219,8 +219,8 @@ class RtpSink(asyncio.DatagramProtocol):
 
 # --- real SIP software ---------------------------------------------------------------------------
 
-SIPP_SCENARIOS = Path(__file__).resolve().parent.parent / "data" / "sipp"
-KAMAILIO_CFG = Path(__file__).resolve().parent.parent / "data" / "kamailio" / "kamailio.cfg"
+SIPP_SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "sipp"
+KAMAILIO_CFG = Path(__file__).resolve().parents[2] / "data" / "kamailio" / "kamailio.cfg"
 KAMAILIO_MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
 SIPP_PCAPS = Path("/usr/share/sip-tester")
 

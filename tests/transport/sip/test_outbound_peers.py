@@ -2,7 +2,7 @@
 greeting, then a beep) gets a short message after the beep, with no personal data in it.
 
 baresip answers by itself and plays a WAV as its microphone; what it hears is recorded
-(tests/transport/sip_support.py). The greeting is real speech (Piper); the beep is a tone,
+(tests/transport/sip/support.py). The greeting is real speech (Piper); the beep is a tone,
 as a beep is.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.transport.sip_support import Baresip
+from tests.transport.sip.support import Baresip
 from voice_agent.agent.answering_machine import Answered, Verdict
 from voice_agent.agent.events import AgentSaid, CallerSaid
 from voice_agent.app import App

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.transport.sip_support import RtpSink, Session
-from tests.transport.tls_support import StreamPeer, self_signed_certificate
+from tests.transport.sip.support import RtpSink, Session
+from tests.transport.sip.tls_support import StreamPeer, self_signed_certificate
 from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.playout import Playout
 from voice_agent.clock import RealClock

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.transport.sip_support import Baresip
-from tests.transport.tls_support import self_signed_certificate
+from tests.transport.sip.support import Baresip
+from tests.transport.sip.tls_support import self_signed_certificate
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.transport.sip_support import (
+from tests.transport.sip.support import (
     SIPP_PCAPS,
     SIPP_SCENARIOS,
     Baresip,
