@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ COMMIT_MARGIN_S = 2.0
 """A turn that ended this long before the agent was killed must be in the database (a turn is
 written when it ends, off the event loop, in well under a second)."""
 GROWTH_GOAL_PCT = 5.0
+WINDOW_SAMPLES = 6
+"""At most this many samples (a minute) make each end of a process's memory comparison."""
 STALLS_LISTED = 30
 STALL_LINE = re.compile(
     r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ WARNING \S+: event loop stalled "
@@ -306,9 +309,12 @@ class ProcessLife:
     samples: list[Sample] = field(default_factory=list)
 
     def compared(self) -> tuple[Sample, Sample] | None:
-        """The first and last samples after the warm-up taken with the same number of calls in
-        progress (the count whose samples span the longest time): each call holds sockets and
-        buffers, so samples under different loads are not compared."""
+        """The start and the end of the process's life after the warm-up, among samples taken
+        with the same number of calls in progress (the count whose samples span the longest
+        time): each call holds sockets and buffers, so samples under different loads are not
+        compared. Each end is the median of up to `WINDOW_SAMPLES` samples (a fifth of them,
+        at least one): one sample can fall just after a call's memory was handed back, or
+        just before, ~40 MB apart, which alone reads as 5 % "growth"."""
         if self.warmed_at is None:
             return None
         warmed = [s for s in self.samples if s.at >= self.warmed_at]
@@ -319,7 +325,8 @@ class ProcessLife:
         if not spans:
             return None
         widest = max(spans, key=lambda group: group[-1].at - group[0].at)
-        return widest[0], widest[-1]
+        width = max(1, min(WINDOW_SAMPLES, len(widest) // 5))
+        return _median_sample(widest[:width]), _median_sample(widest[-width:])
 
     def growth_pct(self) -> tuple[float | None, float | None]:
         """(RSS, open files) growth between the compared samples, in %."""
@@ -328,6 +335,14 @@ class ProcessLife:
             return None, None
         first, last = pair
         return _pct(first.rss_mb, last.rss_mb), _pct(first.open_files, last.open_files)
+
+
+def _median_sample(window: list[Sample]) -> Sample:
+    """One sample standing for `window`: its middle time, median RSS and open files."""
+    middle = window[len(window) // 2]
+    rss = statistics.median(s.rss_mb for s in window)
+    files = statistics.median_low(s.open_files for s in window)
+    return replace(middle, rss_mb=round(rss, 1), open_files=files)
 
 
 def _pct(before: float, after: float) -> float | None:
@@ -516,7 +531,8 @@ def _process_section(report: SoakReport) -> list[str]:
         "Growth is counted from the warm-up (a call on each transport ended: models and "
         "buffers a call needs are allocated lazily) and between samples taken with the same "
         "number of calls in progress (each call holds sockets and buffers); of those, the "
-        "first and last of the count that spans the longest time. Goal: less than "
+        "count that spans the longest time, its first and last fifth of the samples (at most "
+        f"{WINDOW_SAMPLES}) each taken as their median. Goal: less than "
         f"{GROWTH_GOAL_PCT:g} % growth within one process.",
         "",
         "| process | pid | ended by | calls | compared | RSS MB | open files | samples |",

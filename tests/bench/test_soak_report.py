@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from benchmarks.soak import fault_of
 from benchmarks.soak_report import (
     COMPLETED,
@@ -116,6 +118,19 @@ def test_growth_is_counted_after_the_warm_up_between_samples_under_the_same_load
     assert life.compared() == (life.samples[1], life.samples[5])
     assert life.growth_pct() == (1.5, 4.0)
     assert ProcessLife(2, 4343, samples=life.samples).growth_pct() == (None, None)  # not warm
+
+
+def test_each_end_of_a_long_life_is_a_median_so_one_trimmed_sample_is_not_growth() -> None:
+    life = ProcessLife(1, 4242, warmed_at=0)
+    # 2 calls in progress throughout; the very first sample fell just after a trim (675 MB)
+    rss = [675.0, 716.0, 718.0, 715.0, 720.0, 717.0, *[718.0] * 18, 721.0, 719.0, 780.0, 722.0]
+    life.samples = [Sample(10 * i, mb, 50, 2) for i, mb in enumerate(rss)]
+    first, last = life.compared() or pytest.fail("not compared")
+    assert (first.rss_mb, last.rss_mb) == (716.0, 721.0)  # medians of 5 samples each end
+    rss_growth, _ = life.growth_pct()
+    assert rss_growth == 0.7
+    life.samples = [Sample(10 * i, 700.0 + 4 * i, 50, 2) for i in range(30)]  # steady growth
+    assert (life.growth_pct()[0] or 0) > 5.0
 
 
 def test_faults_come_in_a_cycle_of_six() -> None:

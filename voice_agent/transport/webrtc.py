@@ -22,7 +22,6 @@ import contextlib
 import fractions
 import json
 import logging
-import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -54,6 +53,7 @@ from voice_agent.agent.ports import CallTransport, DtmfInput
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
 from voice_agent.clock import Clock
+from voice_agent.ids import random_hex_id
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.languages import language_of_tag
 from voice_agent.settings import WebRtcSettings
@@ -701,7 +701,7 @@ class WebRtcGateway:
 
     async def _open(self, offer: RTCSessionDescription) -> tuple[WebRtcCall, RTCSessionDescription]:
         pc = RTCPeerConnection(ice_configuration(self._settings))
-        call_id = secrets.token_hex(8)
+        call_id = random_hex_id(8)
         call = WebRtcCall(call_id, pc, Playout(self._clock), self._clock, self._settings)
         pc.on("datachannel", call.attach_channel)
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
+from voice_agent.ids import random_hex_id
+
 logger = logging.getLogger(__name__)
 
 SIP_VERSION = "SIP/2.0"
@@ -937,4 +939,4 @@ def new_tag() -> str:
 
 
 def new_call_id(host: str) -> str:
-    return f"{secrets.token_hex(12)}@{host}"
+    return f"{random_hex_id(12)}@{host}"
