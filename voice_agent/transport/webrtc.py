@@ -53,9 +53,9 @@ from voice_agent.agent.ports import CallTransport, DtmfInput
 from voice_agent.audio import PIPELINE_RATE, AudioFrame
 from voice_agent.audio.frame import Int16Array
 from voice_agent.clock import Clock
-from voice_agent.ids import random_hex_id
 from voice_agent.jsontext import JsonTextError, parse_json_text
 from voice_agent.languages import language_of_tag
+from voice_agent.protocol.ids import random_hex_id
 from voice_agent.settings import WebRtcSettings
 
 logger = logging.getLogger(__name__)

@@ -185,6 +185,34 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
     microphone = tmp_path / "person.wav"
     write_wav(microphone, AudioFrame.concat(timeline))
     purpose = _decided_claim(app)
+    # A scripted person cannot repeat a number the recognizer misheard (on a loaded machine
+    # Whisper once heard "3 1 1 1 4 6"): then nothing may be told, and the shop calls again.
+    for attempt in (1, 2):
+        lines = _person_call(tmp_path, app, microphone, purpose)
+        told = [
+            i for i, (who, text) in enumerate(lines) if who == "AgentSaid" and "accepted" in text
+        ]
+        postcode = [
+            i
+            for i, (who, text) in enumerate(lines)
+            if who == "CallerSaid" and POSTCODE in spoken_digits(text)  # "three three one..." too
+        ]
+        if told:
+            assert postcode and postcode[0] < told[0], lines  # verified first, then told
+            break
+        heard = [spoken_digits(text) for who, text in lines if who == "CallerSaid"]
+        assert ORDER not in heard or POSTCODE not in heard, lines  # both heard: must be told
+        print(f"attempt {attempt}: the numbers were misheard ({heard}), nothing was told")
+    else:
+        pytest.fail("the decision was told in neither call")
+    stored = app.repository.conversations()[-1]
+    assert (stored.direction, stored.case_reference) == ("outbound", purpose.reference)
+
+
+def _person_call(
+    tmp_path: Path, app: App, microphone: Path, purpose: ClaimUpdate
+) -> list[tuple[str, str]]:
+    """Call a baresip callee playing `microphone`: what each side said, in order."""
     verdicts: list[Verdict] = []
 
     async def scenario() -> SipCall:
@@ -204,13 +232,4 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
     print("\n".join(f"{who}: {text}" for who, text in lines))
     opening = next(text for who, text in lines if who == "AgentSaid")
     assert "Example Shop calling about your claim" in opening
-    told = [i for i, (who, text) in enumerate(lines) if who == "AgentSaid" and "accepted" in text]
-    assert told, lines
-    postcode = [
-        i
-        for i, (who, text) in enumerate(lines)
-        if who == "CallerSaid" and POSTCODE in spoken_digits(text)  # "three three one..." too
-    ]
-    assert postcode and postcode[0] < told[0], lines  # verified first, then told
-    stored = app.repository.conversations()[-1]
-    assert (stored.direction, stored.case_reference) == ("outbound", purpose.reference)
+    return lines

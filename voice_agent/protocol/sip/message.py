@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
-from voice_agent.ids import random_hex_id
+from voice_agent.protocol.ids import random_hex_id
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from voice_agent.ids import random_hex_id
 from voice_agent.logs import redact
+from voice_agent.protocol.ids import random_hex_id
 
 
 def test_an_all_digit_id_is_drawn_again_since_the_logs_would_mask_it(
