@@ -162,7 +162,11 @@ class App:
 
     @cached_property
     def calls(self) -> CallLimiter:
-        return CallLimiter(self.settings.session.max_concurrent_calls, self.metrics.busy_refused)
+        return CallLimiter(
+            self.settings.session.max_concurrent_calls,
+            self.metrics.busy_refused,
+            retry_after_s=self.settings.server.retry_after_s,
+        )
 
     @cached_property
     def live_calls(self) -> LiveCalls:
