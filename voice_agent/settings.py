@@ -272,6 +272,9 @@ class StoreSettings(Section):
 class DialogueSettings(Section):
     policies: Path = Path("config/policies.toml")
     """Verification, lost-parcel thresholds, responsibility and outcomes (config/policies.toml)."""
+    catalogue_check_s: float = Field(default=5.0, ge=0.0, le=3600.0)
+    """How often (at most, when a call needs it) the server looks whether the shop's data was
+    imported again, by any instance on the database; then calls read the new catalogue."""
 
 
 LANGUAGE_CODE = r"^[a-z]{2}$"
