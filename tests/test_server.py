@@ -1,4 +1,5 @@
-"""The HTTP server's own routes: /metrics behind its token, the pages' cross-origin headers."""
+"""The HTTP server's own routes: /healthz's load, /metrics behind its token, the pages'
+cross-origin headers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import SecretStr
 
 from tests.fakes.stages import ScriptedAsr
 from tests.transport.webrtc_support import FakeAgent, agent_server
-from voice_agent.settings import ServerSettings, Settings, WebRtcSettings
+from voice_agent.settings import ServerSettings, SessionSettings, Settings, WebRtcSettings
 
 TOKEN = "0123456789abcdef-metrics"
 
@@ -28,6 +29,44 @@ def _settings(token: str | None) -> Settings:
         server=ServerSettings(metrics_token=SecretStr(token) if token else None),
         webrtc=WebRtcSettings(loopback_only=True),
     )
+
+
+def test_healthz_reports_the_load_and_turns_503_when_full_or_draining() -> None:
+    async def scenario() -> None:
+        settings = _settings(None).model_copy(
+            update={"session": SessionSettings(max_concurrent_calls=2)}
+        )
+        agent = FakeAgent(ScriptedAsr({}))
+        async with agent_server(agent, settings) as (url, gateway), aiohttp.ClientSession() as http:
+
+            async def health() -> tuple[int, dict[str, object]]:
+                async with http.get(f"{url}/healthz") as response:
+                    return response.status, await response.json()
+
+            limiter = gateway.limiter
+            assert await health() == (
+                200,
+                {"status": "ok", "calls": 0, "capacity": 2, "load": 0.0},
+            )
+            first = limiter.try_acquire("sip")
+            assert await health() == (
+                200,
+                {"status": "ok", "calls": 1, "capacity": 2, "load": 0.5},
+            )
+            second = limiter.try_acquire("webrtc")
+            assert await health() == (
+                503,
+                {"status": "full", "calls": 2, "capacity": 2, "load": 1.0},
+            )
+            assert first is not None and second is not None
+            second.release()
+            limiter.drain()
+            assert await health() == (
+                503,
+                {"status": "draining", "calls": 1, "capacity": 2, "load": 0.5},
+            )
+
+    asyncio.run(scenario())
 
 
 def test_metrics_need_the_configured_bearer_token() -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from voice_agent.dialogue.embedding import SentenceEmbedder
     from voice_agent.dialogue.engine import DialogueEngine
     from voice_agent.dialogue.purpose import PlacedCall
+    from voice_agent.dialogue.shop_data import ShopDataCache
     from voice_agent.dialogue.understanding import Understander
     from voice_agent.stages.asr import Asr, StreamingAsr
     from voice_agent.stages.asr.live import StreamingWhisper
@@ -162,7 +163,11 @@ class App:
 
     @cached_property
     def calls(self) -> CallLimiter:
-        return CallLimiter(self.settings.session.max_concurrent_calls, self.metrics.busy_refused)
+        return CallLimiter(
+            self.settings.session.max_concurrent_calls,
+            self.metrics.busy_refused,
+            retry_after_s=self.settings.server.retry_after_s,
+        )
 
     @cached_property
     def live_calls(self) -> LiveCalls:
@@ -239,7 +244,17 @@ class App:
             self.settings.languages.default,
             understand=self.understander,
             offered=self.settings.languages.offered,
+            shop_data=self.shop_data,
         )
+
+    @cached_property
+    def shop_data(self) -> ShopDataCache:
+        """The catalogue and translations, read again when any instance imports the shop's
+        data (dialogue.catalogue_check_s)."""
+        from voice_agent.dialogue.shop_data import ShopDataCache
+
+        check_s = self.settings.dialogue.catalogue_check_s
+        return ShopDataCache(self.repository, self.clock.now, check_s)
 
     def conversation(
         self,

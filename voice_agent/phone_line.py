@@ -12,6 +12,7 @@ from voice_agent.agent.answering_machine import Answered, Verdict
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.screening import who_answered
 from voice_agent.dialogue.purpose import CallPurpose, PlacedCall
+from voice_agent.transport.forwarded import proxy_networks
 from voice_agent.transport.sip import CallRunner, SipCall, SipEndpoint
 from voice_agent.transport.sip.stream import SipStreamEndpoint
 
@@ -49,12 +50,15 @@ async def start_sip(app: App) -> SipEndpoint | None:
     settings = app.settings.sip
     if not settings.enabled:
         return None
-    endpoint = SipEndpoint(settings, app.clock, app.calls, _runner(app))
+    proxies = proxy_networks(app.settings.server.trusted_proxies)
+    endpoint = SipEndpoint(settings, app.clock, app.calls, _runner(app), proxies)
     await endpoint.start()
     try:
         for port, tls in ((settings.tcp_port, False), (settings.tls_port, True)):
             if port:  # the same calls limit, access rules and app; their own user agent
-                stream = SipStreamEndpoint(settings, app.clock, app.calls, _runner(app), tls=tls)
+                stream = SipStreamEndpoint(
+                    settings, app.clock, app.calls, _runner(app), proxies, tls=tls
+                )
                 await stream.start()
                 endpoint.companions.append(stream)
     except BaseException:

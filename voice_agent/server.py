@@ -7,7 +7,6 @@ import contextlib
 import errno
 import hmac
 import logging
-import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -18,12 +17,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
 from voice_agent.agent.gc_watch import GcWatch, freeze_start_up_heap
+from voice_agent.agent.limits import CallLimiter
 from voice_agent.agent.loop_watch import LoopWatch, StackSampler, cpu_clocks
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import CallTransport
 from voice_agent.app import App
 from voice_agent.errors import CliError
 from voice_agent.phone_line import start_sip
+from voice_agent.shutdown import StopSignals, drain
+from voice_agent.transport.forwarded import forwarded_middleware, proxy_networks
+from voice_agent.transport.sip import SipEndpoint
 from voice_agent.transport.webrtc import CallRunner, WebRtcGateway
 from voice_agent.webhooks.delivery import delivering
 
@@ -35,10 +38,16 @@ GATEWAY: web.AppKey[WebRtcGateway] = web.AppKey("gateway", WebRtcGateway)
 
 def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Application:
     """The server's routes; `run_call` replaces the App's call session (tests)."""
-    web_app = web.Application(client_max_size=256 * 1024)
+    # behind a trusted proxy: the caller's address and scheme, for every route below
+    proxies = proxy_networks(app.settings.server.trusted_proxies)
+    web_app = web.Application(
+        client_max_size=256 * 1024, middlewares=[forwarded_middleware(proxies)]
+    )
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        # a load balancer's HTTP check takes a full or draining instance out (503)
+        limiter = app.calls
+        return web.json_response(health_report(limiter), status=200 if limiter.accepting else 503)
 
     async def metrics(request: web.Request) -> web.Response:
         # The agent's series (docs/operations.md lists them) for Prometheus.
@@ -64,6 +73,22 @@ def build_web_app(app: App, run_call: CallRunner | None = None) -> web.Applicati
 
         add_desk(web_app, app.settings, lambda: app.database, app.live_calls, clock=app.clock)
     return web_app
+
+
+def health_report(limiter: CallLimiter) -> dict[str, object]:
+    """/healthz's body: whether this instance takes calls, and how loaded it is."""
+    if limiter.draining:
+        status = "draining"
+    elif limiter.accepting:
+        status = "ok"
+    else:
+        status = "full"
+    return {
+        "status": status,
+        "calls": limiter.active,
+        "capacity": limiter.limit,
+        "load": round(limiter.load, 3),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +193,17 @@ def _page(
     return handler
 
 
+async def _calls_finished(app: App, phone_line: SipEndpoint | None, gateway: WebRtcGateway) -> None:
+    """Wait until no call holds a line and every call has wound down (its turns stored)."""
+    await app.calls.idle()
+    if phone_line is not None:
+        await phone_line.settled()
+    await gateway.idle()
+
+
 async def serve(app: App) -> None:
-    """Verify and load the models, then serve until SIGINT or SIGTERM.
+    """Verify and load the models, then serve until SIGINT or SIGTERM: the first drains
+    (voice_agent/shutdown.py), the second ends the calls left.
 
     Raises CliError when a port is taken: checked before the models load (seconds), and again
     when binding, for a program that took it meanwhile."""
@@ -184,7 +218,8 @@ async def serve(app: App) -> None:
     await asyncio.to_thread(app.close_abandoned_conversations)
     frozen = freeze_start_up_heap()  # before any call: the collector's full passes stay short
     logger.info("garbage collector: %d objects of the start-up frozen (never walked again)", frozen)
-    runner = web.AppRunner(build_web_app(app))
+    web_app = build_web_app(app)
+    runner = web.AppRunner(web_app)
     await runner.setup()
     settings = app.settings.server
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -199,14 +234,20 @@ async def serve(app: App) -> None:
     except BaseException:
         await runner.cleanup()
         raise
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals = StopSignals()
+    signals.install(loop)
+    gateway = web_app[GATEWAY]
     try:
         # The outbox's events go to the shop while the server runs (docs/webhooks.md).
         async with delivering(app.webhook_delivery), asyncio.TaskGroup() as tasks:
             watchdog = tasks.create_task(_loop_watch(app).run(), name="loop-watch")
-            await stop.wait()
+            await signals.requested.wait()
+            await drain(
+                app.calls,
+                lambda: _calls_finished(app, phone_line, gateway),
+                signals.urgent,
+                settings.drain_timeout_s,
+            )
             watchdog.cancel()
     finally:
         if phone_line is not None:

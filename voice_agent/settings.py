@@ -236,6 +236,26 @@ class ServerSettings(Section):
     thread's arena and resident memory ratchets up call after call (voice_agent/memory.py)."""
     malloc_trim_after_call: bool = True
     """When a call ends, hand the heap's free pages back to the kernel (glibc malloc_trim)."""
+    retry_after_s: int = Field(default=30, ge=1, le=3600)
+    """What a refused caller is told to wait (Retry-After) when every line is busy or the
+    instance drains: on SIP's 503 (to an INVITE, or an OPTIONS probe) and the web's 503."""
+    drain_timeout_s: float = Field(default=600.0, ge=0, le=86_400)
+    """After SIGTERM the calls under way may go on this long; then they are ended (BYE,
+    turns stored) and the process exits. A second SIGTERM or SIGINT ends them at once."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the proxies in front (HAProxy, nginx, Kamailio). Only from
+    these are X-Forwarded-For and X-Forwarded-Proto believed (HTTP), and a SIP request's
+    caller taken from the Via below the proxy's own; anyone else is who the socket says."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
 
     def resolved_instance_id(self) -> str:
         return self.instance_id or f"{socket.gethostname()}:{self.port}"
@@ -252,6 +272,9 @@ class StoreSettings(Section):
 class DialogueSettings(Section):
     policies: Path = Path("config/policies.toml")
     """Verification, lost-parcel thresholds, responsibility and outcomes (config/policies.toml)."""
+    catalogue_check_s: float = Field(default=5.0, ge=0.0, le=3600.0)
+    """How often (at most, when a call needs it) the server looks whether the shop's data was
+    imported again, by any instance on the database; then calls read the new catalogue."""
 
 
 LANGUAGE_CODE = r"^[a-z]{2}$"

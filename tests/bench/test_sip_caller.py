@@ -210,7 +210,8 @@ def test_a_busy_agent_refuses_the_call_with_a_clear_error() -> None:
         held = limiter.try_acquire("sip")
         assert held is not None
         async with our_agent(Session(), limiter) as endpoint:
-            with pytest.raises(SipCallError, match="the agent refused the call: 486 Busy Here"):
+            refused = "the agent refused the call: 503 Service Unavailable"
+            with pytest.raises(SipCallError, match=refused):
                 async with sip_call(target_of(endpoint)):
                     pass
 

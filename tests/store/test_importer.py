@@ -101,6 +101,16 @@ def test_reimport_updates_rather_than_duplicates(
     assert count(database, TrackingEvent) == 6
 
 
+def test_each_import_bumps_the_catalogue_version_every_instance_looks_at(
+    database: Database, repository: Repository
+) -> None:
+    assert repository.catalogue_version() == 0
+    import_document(database, example(), "example")
+    assert repository.catalogue_version() == 1
+    import_document(database, example(), "example")
+    assert repository.catalogue_version() == 2
+
+
 def test_reimport_replaces_items_and_events_and_updates_fields(
     database: Database, repository: Repository
 ) -> None:

@@ -27,7 +27,7 @@ from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import FakeClock
-from voice_agent.settings import SessionSettings, Settings, WebRtcSettings
+from voice_agent.settings import ServerSettings, SessionSettings, Settings, WebRtcSettings
 from voice_agent.transport.webrtc import (
     FRAME_SAMPLES,
     SignalingError,
@@ -187,6 +187,23 @@ def test_a_call_beyond_the_limit_is_answered_busy() -> None:
         assert "busy" in refusal["error"]
 
     _with_server(check, settings)
+
+
+def test_an_offer_to_a_draining_server_is_refused_503_with_retry_after() -> None:
+    settings = loopback_settings().model_copy(update={"server": ServerSettings(retry_after_s=20)})
+
+    async def scenario() -> None:
+        agent = FakeAgent(ScriptedAsr({}))
+        async with agent_server(agent, settings) as (url, gateway), aiohttp.ClientSession() as http:
+            gateway.limiter.drain()
+            offer = {"type": "offer", "sdp": await _browser_like_offer()}
+            async with http.post(f"{url}/webrtc/offer", json=offer) as refused:
+                assert (refused.status, refused.headers["Retry-After"]) == (503, "20")
+                error = (await refused.json())["error"]
+        assert "shutting down" in error and "20 seconds" in error
+        assert agent.transports == []
+
+    asyncio.run(scenario())
 
 
 class _SlowToWindDown(FakeAgent):

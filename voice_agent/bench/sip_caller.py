@@ -345,7 +345,8 @@ async def sip_call(
 
     `codec` is offered first (the agent may still pick the other). With a `relay_profile`
     that impairs anything, the media goes through a `MediaRelay`. Raises SipCallError when
-    the call is refused ("the agent refused the call: 486 Busy Here") or not answered."""
+    the call is refused ("the agent refused the call: 503 Service Unavailable") or not
+    answered."""
     if codec not in ENCODERS:
         raise ValueError(f"codec must be PCMU or PCMA, not {codec!r}")
     uri = parse_target(target)

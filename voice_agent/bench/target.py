@@ -117,15 +117,18 @@ async def start_agent(launch: AgentLaunch, log: Path) -> asyncio.subprocess.Proc
 
 
 async def stop_agent(process: asyncio.subprocess.Process, grace_s: float = 20.0) -> None:
-    """SIGTERM, and SIGKILL if it has not stopped within `grace_s`."""
-    if process.returncode is None:
+    """SIGTERM (the agent drains: its calls go on), a second SIGTERM half `grace_s` later if
+    it still runs (its calls are ended), and SIGKILL if it has not stopped within `grace_s`."""
+    for _ in range(2):
+        if process.returncode is not None:
+            return
         process.terminate()
-        try:
-            async with asyncio.timeout(grace_s):
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s / 2):
                 await process.wait()
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from functools import cached_property
 
 from voice_agent.dialogue import (
     callback,
@@ -51,6 +50,7 @@ from voice_agent.dialogue.nlu import (
 from voice_agent.dialogue.policies import Policies
 from voice_agent.dialogue.replies import Speech
 from voice_agent.dialogue.replies import language as replies_for
+from voice_agent.dialogue.shop_data import ShopDataCache
 from voice_agent.dialogue.state import (
     EXPECTS,
     Awaiting,
@@ -128,8 +128,12 @@ class DialogueEngine:
         references: Callable[[], str] = random_reference,
         understand: Understand = understand,
         offered: tuple[str, ...] = (),
+        shop_data: ShopDataCache | None = None,
     ) -> None:
+        """`shop_data`: the catalogue and translations as read from `repository` (default:
+        read once; the server's looks for re-imports, dialogue.catalogue_check_s)."""
         self.repository = repository
+        self.shop_data = shop_data or ShopDataCache(repository)
         self.policies = policies
         self.speech: Speech = replies_for(language)
         """The default language's replies (a call's own are ``speech_for(state)``)."""
@@ -137,15 +141,15 @@ class DialogueEngine:
         self.references = references
         self.understand = understand
 
-    @cached_property
+    @property
     def catalogue(self) -> products.Catalogue:
-        """The product catalogue, read once (restart the agent after importing new products)."""
-        return products.Catalogue(self.repository.products())
+        """The product catalogue, read again after an import (shop_data.py)."""
+        return self.shop_data.current().catalogue
 
-    @cached_property
+    @property
     def shop_texts(self) -> ShopTexts:
-        """The shop's translations of its texts, read once (as the catalogue)."""
-        return self.repository.shop_texts()
+        """The shop's translations of its texts, read again after an import (as the catalogue)."""
+        return self.shop_data.current().texts
 
     def initial_state(
         self,

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from voice_agent.store.address_changes import (
@@ -29,6 +29,7 @@ from voice_agent.store.address_changes import (
 )
 from voice_agent.store.db import Database
 from voice_agent.store.models import (
+    CatalogueVersion,
     Customer,
     Order,
     OrderItem,
@@ -108,6 +109,7 @@ def import_document(
         products_added, products_updated = _upsert_products(session, shop.products)
         orders = _upsert_orders(session, shop.orders, imported_at)
         _replace_translations(session, shop.translations)
+        _bump_catalogue_version(session)
         session.flush()
     summary = ImportSummary(
         products_added=products_added,
@@ -121,6 +123,18 @@ def import_document(
     )
     logger.info("imported %s: %s", source, summary)
     return summary
+
+
+def _bump_catalogue_version(session: Session) -> None:
+    """Tell every instance on this database to read the catalogue again (in one statement:
+    two imports at once each count)."""
+    bumped = session.execute(
+        update(CatalogueVersion)
+        .where(CatalogueVersion.id == 1)
+        .values(version=CatalogueVersion.version + 1)
+    )
+    if cast(CursorResult[Any], bumped).rowcount == 0:
+        session.add(CatalogueVersion(id=1, version=1))
 
 
 def _chunks(keys: list[str]) -> Iterable[list[str]]:

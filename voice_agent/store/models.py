@@ -148,6 +148,16 @@ class ShopTranslation(Base):
     translation: Mapped[str] = mapped_column(String(500))
 
 
+class CatalogueVersion(Base):
+    """One row: bumped by every import of the shop's data, so that each instance sharing the
+    database reads its catalogue and translations again (dialogue/shop_data.py)."""
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (CheckConstraint(INCOTERM_CHECK, name="incoterm"),)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from voice_agent.store.address_changes import change_address, unconfirmed_address_changes
 from voice_agent.store.db import Database, StoreError
 from voice_agent.store.models import (
+    CatalogueVersion,
     Claim,
     Conversation,
     Customer,
@@ -155,6 +156,14 @@ class Repository:
                 )
                 for row in rows
             ]
+
+    def catalogue_version(self) -> int:
+        """Bumped by every import of the shop's data (0: none since the table was made)."""
+        with self.database.transaction() as session:
+            version = session.scalar(
+                select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+            )
+        return version or 0
 
     def shop_texts(self) -> ShopTexts:
         """The shop's translations of its texts (event texts, evidence names), all languages."""

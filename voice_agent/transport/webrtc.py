@@ -631,6 +631,11 @@ class WebRtcGateway:
     def active(self) -> list[WebRtcCall]:
         return [call for call, _ in self._calls.values()]
 
+    @property
+    def limiter(self) -> CallLimiter:
+        """The call limit its offers ask for a line (shared with the phone line)."""
+        return self._limiter
+
     def add_routes(self, web_app: web.Application) -> None:
         web_app.router.add_post("/webrtc/offer", self.handle_offer)
         web_app.router.add_route("OPTIONS", "/webrtc/offer", self.handle_preflight)
@@ -683,7 +688,9 @@ class WebRtcGateway:
             return _refusal(error.status, error.message)
         slot = self._limiter.try_acquire("webrtc")
         if slot is None:
-            return _refusal(503, "all lines are busy: please try again in a minute", retry=30)
+            retry = self._limiter.retry_after_s
+            why = self._limiter.refusal_reason()
+            return _refusal(503, f"{why}: please try again in {retry} seconds", retry=retry)
         try:
             call, answer = await self._open(offer)
         except Exception as error:

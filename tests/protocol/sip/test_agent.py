@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.protocol.sip.ua_peer import (
@@ -320,6 +322,45 @@ def test_options_lists_what_we_serve() -> None:
     [ok] = messages(output)
     assert isinstance(ok, SipResponse) and ok.status == 200
     assert ok.headers.get("Allow") == "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
+
+
+def test_options_get_503_with_retry_after_while_the_shell_takes_no_calls() -> None:
+    taking = [True]
+    config = replace(CONFIG, accepting=lambda: taking[0], retry_after_s=45)
+    agent = UserAgent(config)
+    phone = Phone()
+
+    def probe(now: float) -> SipResponse:
+        options = phone.request("OPTIONS", in_dialog=False)
+        [answer] = messages(agent.receive(bytes(options), PHONE, now))
+        assert isinstance(answer, SipResponse)
+        return answer
+
+    assert probe(0.0).status == 200
+    taking[0] = False  # full, or draining
+    unavailable = probe(1.0)
+    assert (unavailable.status, unavailable.headers.get("Retry-After")) == (503, "45")
+    assert unavailable.to_addr.tag
+    taking[0] = True
+    assert probe(2.0).status == 200
+
+
+def test_options_within_a_call_are_answered_200_even_when_taking_no_calls() -> None:
+    taking = [True]
+    agent = UserAgent(replace(CONFIG, accepting=lambda: taking[0]))
+    phone = Phone()
+    answered_call(agent, phone)
+    taking[0] = False
+    assert statuses(agent.receive(bytes(phone.request("OPTIONS")), PHONE, 3.0)) == [200]
+
+
+def test_a_refusal_carries_the_retry_after_it_is_given() -> None:
+    agent = UserAgent(CONFIG)
+    phone = Phone()
+    agent.receive(bytes(phone.invite()), PHONE, 0.0)
+    [refused] = messages(agent.refuse(phone.call_id, 503, "all 2 lines are busy", 0.0, 30))
+    assert isinstance(refused, SipResponse)
+    assert (refused.status, refused.headers.get("Retry-After")) == (503, "30")
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,9 @@ from voice_agent.protocol.dtmf import digit_packets
 from voice_agent.protocol.rtp import RtpPacket, RtpSender
 from voice_agent.protocol.sdp import PCMA, Codec, Direction
 from voice_agent.protocol.sip.auth import DigestChallenge, DigestClient, DigestServer
-from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response
+from voice_agent.protocol.sip.message import SipRequest, SipResponse, build_response, new_tag
 from voice_agent.settings import SessionSettings, SipAccount, SipSettings, SipTrunkSettings
+from voice_agent.transport.forwarded import proxy_networks
 from voice_agent.transport.sip import CallRunner, OutboundCallError, SipCall, SipEndpoint
 
 G729 = Codec("G729", 8000, 18)
@@ -182,19 +183,36 @@ def test_a_codec_we_support_but_do_not_list_first_is_chosen() -> None:
     run(scenario)
 
 
-def test_busy_at_the_call_limit_486() -> None:
+@pytest.mark.parametrize("why", ["full", "draining"])
+def test_at_the_call_limit_or_draining_invite_and_options_get_503_retry_after(why: str) -> None:
+    """503, not 486: a proxy in front of several agents fails over on 503 (486 is the
+    caller's busy tone), and its OPTIONS probe takes this agent out of the rotation."""
+
     async def scenario() -> None:
-        limiter = CallLimiter(1)
-        held = limiter.try_acquire("sip")
+        limiter = CallLimiter(1, retry_after_s=17)
+        held = limiter.try_acquire("sip") if why == "full" else None
+        if why == "draining":
+            limiter.drain()
         async with agent(limiter=limiter) as endpoint:
             peer = await SipPeer.open()
+            probe = Dialogue(peer, endpoint.address)
+            probe.send(probe.request("OPTIONS"))
+            unavailable = await peer.response()
+            assert (unavailable.status, unavailable.headers.get("Retry-After")) == (503, "17")
             dialogue = Dialogue(peer, endpoint.address)
             invite = dialogue.request("INVITE", offer(40000), "application/sdp")
             dialogue.send(invite)
-            busy = await peer.response()
-            assert busy.status == 486
-            dialogue.send(dialogue.ack(invite, busy))
-        assert held is not None
+            refused = await peer.response()
+            assert (refused.status, refused.headers.get("Retry-After")) == (503, "17")
+            dialogue.send(dialogue.ack(invite, refused))
+            if held is not None:
+                held.release()
+                probe.send(probe.request("OPTIONS"))
+                answer = await peer.response()
+                while answer.cseq.method != "OPTIONS":  # a copy of the 503 sent before our ACK
+                    answer = await peer.response()
+                assert answer.status == 200  # a line is free again
+        assert limiter.active == 0
 
     run(scenario)
 
@@ -783,5 +801,52 @@ def test_a_finished_call_keeps_neither_its_session_nor_its_audio() -> None:
             assert call.ended == "the caller hung up"
             assert [ref() for ref in sessions] == [None]
             assert not call.playout.pending, "the rest of the greeting is kept with the call"
+
+    run(scenario)
+
+
+def _proxied(request: SipRequest, caller: str) -> SipRequest:
+    """`request` as a proxy forwards it: the peer's Via on top is the proxy's own, below it
+    the caller's, stamped with the address the proxy saw it come from."""
+    assert request.headers.fields[0][0] == "Via"
+    caller_via = f"SIP/2.0/UDP 192.0.2.50:5080;branch=z9hG4bK{new_tag()};received={caller}"
+    request.headers.fields.insert(1, ("Via", caller_via))
+    return request
+
+
+def test_through_a_trusted_proxy_the_caller_id_and_rate_limit_are_the_callers() -> None:
+    async def scenario() -> None:
+        session = Session()
+        settings = SipSettings(listen_port=0, t1_ms=50, rate_limit_per_s=0.01, rate_limit_burst=2)
+        proxies = proxy_networks(["127.0.0.1"])
+        async with SipEndpoint(settings, RealClock(), CallLimiter(2), session, proxies) as line:
+            proxy = await SipPeer.open()
+            sink = await RtpSink.open()
+            dialogue = Dialogue(proxy, line.address)
+            invite = dialogue.request("INVITE", offer(sink.port), "application/sdp")
+            _proxied(invite, "203.0.113.9")
+            dialogue.send(invite)
+            answer = await proxy.response()  # the replies go to the proxy
+            assert answer.status == 200
+            dialogue.to_tag = answer.to_addr.tag
+            dialogue.send(dialogue.ack(invite, answer))
+            await session.started.wait()
+            assert session.calls[0].caller_id == "shopper@203.0.113.9"
+
+            async def probe(caller: str) -> SipResponse:
+                options = Dialogue(proxy, line.address)
+                request = _proxied(options.request("OPTIONS"), caller)
+                options.send(request)
+                answer = await proxy.response()
+                while answer.call_id != request.call_id:  # a copy of the 200 before our ACK
+                    answer = await proxy.response()
+                return answer
+
+            # one caller's flood is refused; the proxy's other callers still get through
+            assert [(await probe("203.0.113.7")).status for _ in range(2)] == [200, 200]
+            refused = await probe("203.0.113.7")
+            assert (refused.status, refused.reason) == (403, "Rate Limited")
+            assert (await probe("203.0.113.8")).status == 200
+            dialogue.send(dialogue.request("BYE"))
 
     run(scenario)

@@ -159,9 +159,13 @@ class UserAgent:
             self._calls[call_id] = call
         return self._flush()
 
-    def refuse(self, call_id: str, status: int, why: str, now: float) -> Output:
-        """Refuse an offered call (486 all lines busy, 503 no media port...)."""
-        self._incoming.refuse(call_id, status, why, now)
+    def refuse(
+        self, call_id: str, status: int, why: str, now: float, retry_after_s: int | None = None
+    ) -> Output:
+        """Refuse an offered call (503 no line or no media port, 488...); `retry_after_s`
+        goes in a Retry-After header."""
+        headers = [] if retry_after_s is None else [("Retry-After", str(retry_after_s))]
+        self._incoming.refuse(call_id, status, why, now, headers)
         return self._flush()
 
     def invite(
@@ -288,7 +292,7 @@ class UserAgent:
         elif method == "BYE":
             self._on_bye(request, entry, now)
         elif method == "OPTIONS":
-            self._wire.respond(entry, self._capabilities(request), None, now)
+            self._on_options(request, entry, in_dialog, now)
         elif method == "INFO":
             self._on_info(request, entry, now)
         elif method == "UPDATE":
@@ -302,6 +306,20 @@ class UserAgent:
         else:
             response = build_response(request, 501, to_tag=new_tag())
             self._wire.respond(entry, response, f"unknown method {method}", now)
+
+    def _on_options(
+        self, request: SipRequest, entry: ServerEntry, in_dialog: bool, now: float
+    ) -> None:
+        """A probe (a proxy's dispatcher, a trunk's keepalive): 503 when we take no new call,
+        so whoever probes sends calls elsewhere; within a call it is only a keepalive."""
+        if not in_dialog and not self.config.accepting():
+            self._wire.respond(entry, self._unavailable(request), "not taking calls", now)
+            return
+        self._wire.respond(entry, self._capabilities(request), None, now)
+
+    def _unavailable(self, request: SipRequest) -> SipResponse:
+        retry = [("Retry-After", str(self.config.retry_after_s))]
+        return build_response(request, 503, to_tag=new_tag(), headers=retry)
 
     def _capabilities(self, request: SipRequest) -> SipResponse:
         return build_response(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from voice_agent.protocol.dtmf import EVENT_DIGITS
@@ -65,6 +65,16 @@ class AgentConfig:
         return self.transport != "UDP"
     transfer_timeout_s: float = 45.0
     """A REFER whose final NOTIFY has not come by then has failed: the call stays with us."""
+    accepting: Callable[[], bool] = field(default=lambda: True)
+    """Whether the shell takes new calls now (a line free, not draining): when not, an
+    OPTIONS probe is answered 503 with Retry-After, so that a proxy in front of several
+    agents (Kamailio's dispatcher) stops sending calls here. (An INVITE is the shell's to
+    refuse, with `refuse(..., retry_after_s)`: its call limit counts the refusal.)"""
+    retry_after_s: int = 30
+    """The Retry-After of that 503."""
+    is_proxy: Callable[[str], bool] = field(default=lambda host: False)
+    """Whether an address is a trusted proxy's (`server.trusted_proxies`: Kamailio in front
+    of several agents): a call through one is from the caller below it in the Vias."""
 
     @property
     def contact(self) -> NameAddr:
@@ -147,6 +157,23 @@ def is_held(params: AudioParameters) -> bool:
     """On hold: the peer sends only or nothing (our side receives only or is inactive), or
     its address is 0.0.0.0 (RFC 2543 hold, still sent by old PBXs)."""
     return params.on_hold or params.remote_address in ("0.0.0.0", "::")
+
+
+def caller_address(
+    request: SipRequest, source: Address, is_proxy: Callable[[str], bool]
+) -> Address:
+    """Where a request really comes from: `source`, unless that is a trusted proxy; then the
+    first Via below the proxies' own, where the proxy saw it come from (its received and
+    rport, else the Via's sent-by). Replies still go to `source`, the proxy."""
+    address = source
+    if not is_proxy(source[0]):
+        return address
+    for via in request.vias[1:]:  # the first is the proxy's own
+        host = (via.received or via.host).strip("[]")
+        address = (host, via.rport or via.port or 5060)
+        if not is_proxy(host):
+            break
+    return address
 
 
 def caller_id(invite: SipRequest, source: Address) -> str:

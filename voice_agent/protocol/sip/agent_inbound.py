@@ -6,6 +6,7 @@ back as an `ActiveCall`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from voice_agent.protocol.sdp import (
     AudioParameters,
@@ -22,6 +23,7 @@ from voice_agent.protocol.sip.agent_calls import (
     ActiveCall,
     AgentConfig,
     OfferedCall,
+    caller_address,
     caller_id,
     dialled,
     next_hop,
@@ -72,7 +74,7 @@ class IncomingCalls:
         offered = OfferedCall(invite, entry.transaction.key, entry.source, new_tag(), offer)
         offered.session = session
         self._offered[invite.call_id] = offered
-        caller = caller_id(invite, entry.source)
+        caller = caller_id(invite, caller_address(invite, entry.source, self._config.is_proxy))
         self._wire.emit(CallOffered(invite.call_id, caller, dialled(invite), entry.source, offer))
 
     def ring(self, call_id: str, local: LocalMedia, now: float) -> None:
@@ -129,12 +131,20 @@ class IncomingCalls:
         self._wire.emit(CallAnswered(call_id, offered.params, peer, outbound=False))
         return call
 
-    def refuse(self, call_id: str, status: int, why: str, now: float) -> None:
+    def refuse(
+        self,
+        call_id: str,
+        status: int,
+        why: str,
+        now: float,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         offered, entry = self._find(call_id)
         if offered is None:
             return
         if entry is not None and entry.transaction.state is TransactionState.PROCEEDING:
-            response = build_response(offered.invite, status, to_tag=offered.to_tag)
+            invite, to_tag = offered.invite, offered.to_tag
+            response = build_response(invite, status, to_tag=to_tag, headers=headers)
             self._wire.respond(entry, response, why, now)
         self._end(offered, why, status)
 

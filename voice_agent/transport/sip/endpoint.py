@@ -15,6 +15,7 @@ import logging
 import socket
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from voice_agent.agent.limits import CallLimiter
@@ -22,6 +23,7 @@ from voice_agent.agent.playout import Playout
 from voice_agent.clock import Clock
 from voice_agent.protocol.sdp import AudioParameters, LocalMedia
 from voice_agent.protocol.sip.agent import UserAgent
+from voice_agent.protocol.sip.agent_calls import AgentConfig, Refusal, caller_address
 from voice_agent.protocol.sip.agent_events import (
     CallAnswered,
     CallEnded,
@@ -36,7 +38,9 @@ from voice_agent.protocol.sip.agent_events import (
     Output,
     TransferProgress,
 )
+from voice_agent.protocol.sip.message import SipRequest, build_response, new_tag
 from voice_agent.settings import SipSettings
+from voice_agent.transport.forwarded import IpNetwork, is_trusted
 from voice_agent.transport.rtp_udp import RtpOptions, RtpSession, bind_rtp_socket
 from voice_agent.transport.sip.call import CallRunner, SipCall, run_session
 from voice_agent.transport.sip.config import advertised_host, agent_config, local_media
@@ -63,9 +67,17 @@ class SipEndpoint(asyncio.DatagramProtocol):
     """What our Via and Contact say (stream.py's subclass: TCP or TLS)."""
 
     def __init__(
-        self, settings: SipSettings, clock: Clock, limiter: CallLimiter, run_call: CallRunner
+        self,
+        settings: SipSettings,
+        clock: Clock,
+        limiter: CallLimiter,
+        run_call: CallRunner,
+        proxies: Sequence[IpNetwork] = (),
     ) -> None:
+        """`proxies`: the trusted proxies in front (server.trusted_proxies): a request through
+        one is rate-limited and identified by the caller below it (its Via)."""
         self.settings = settings
+        self._proxies = tuple(proxies)
         self.clock = clock
         self._limiter = limiter
         self._run_call = run_call
@@ -101,8 +113,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
         assert self._transport is not None
         host, port = self._transport.get_extra_info("sockname")[:2]
         self.address = (host, port)
-        config = agent_config(self.settings, self.host, port, self.transport_name)
-        self._agent = UserAgent(config, self.access.screen)
+        self._agent = UserAgent(self._agent_config(port), self.screen)
         # a burst of requests (a trunk failing over, a scanner) must wait, not be dropped
         self.receive_buffer_bytes = enlarge_receive_buffer(self._transport.get_extra_info("socket"))
         self._timer_task = asyncio.create_task(self._fire_timers())
@@ -140,6 +151,13 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if self._transport is not None:
             self._transport.close()
 
+    async def settled(self) -> None:
+        """Wait until no call on this line or its companions is ringing, up, or winding down
+        (its session storing its turns): a drained line may close without cutting anyone."""
+        for line in (self, *self.companions):
+            while line._tasks:
+                await asyncio.wait(list(line._tasks))
+
     async def __aenter__(self) -> SipEndpoint:
         await self.start()
         return self
@@ -170,6 +188,31 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if self._transport is None or self._transport.is_closing():
             return None
         return receive_drops(self._transport.get_extra_info("socket"))
+
+    def _agent_config(self, port: int) -> AgentConfig:
+        """The settings' user agent, told by the call limit whether to take new calls."""
+        limiter = self._limiter
+        config = agent_config(self.settings, self.host, port, self.transport_name)
+        return replace(
+            config,
+            accepting=lambda: limiter.accepting,
+            retry_after_s=limiter.retry_after_s,
+            is_proxy=self.is_proxy,
+        )
+
+    def is_proxy(self, host: str) -> bool:
+        return is_trusted(host, self._proxies)
+
+    def screen(self, request: SipRequest, source: Address) -> Refusal | None:
+        """Who may use the line (sip_access.py); through a trusted proxy the caller below it
+        has the rate limit a direct caller has per datagram (the proxy itself has none: it
+        carries everyone's calls)."""
+        if self.is_proxy(source[0]):
+            caller = caller_address(request, source, self.is_proxy)
+            if not self._rate.allow(caller[0]):
+                refusal = build_response(request, 403, "Rate Limited", to_tag=new_tag())
+                return refusal, f"{caller[0]} (through {source[0]}) is over the rate limit"
+        return self.access.screen(request, source)
 
     # --- addresses -------------------------------------------------------------------------
 
@@ -218,7 +261,9 @@ class SipEndpoint(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         source = (str(addr[0]), int(addr[1]))
-        if self._closing or self._agent is None or not self._rate.allow(source[0]):
+        if self._closing or self._agent is None:
+            return
+        if not self.is_proxy(source[0]) and not self._rate.allow(source[0]):
             return
         try:
             self._apply(self._agent.receive(data, source, self.clock.now()))

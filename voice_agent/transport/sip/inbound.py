@@ -1,4 +1,4 @@
-"""Calls in on the phone line: an offered call gets an RTP port and a line (or 503/486), rings
+"""Calls in on the phone line: an offered call gets an RTP port and a line (or 503), rings
 for ring_s, has its media opened, and is answered; then its session runs."""
 
 from __future__ import annotations
@@ -71,9 +71,11 @@ class InboundCalls:
             self._refuse(call_id, 503, str(error))
             return
         slot = self._limiter.try_acquire("sip")
-        if slot is None:
+        if slot is None:  # 503, not 486: a proxy fails over to another agent on 503
             sock.close()
-            self._refuse(call_id, 486, f"{self._limiter.active} calls active")
+            why = self._limiter.refusal_reason()
+            retry = self._limiter.retry_after_s
+            self._line.act(lambda agent, now: agent.refuse(call_id, 503, why, now, retry))
             return
         ringing = _Ringing(event, sock, slot)
         self._ringing[call_id] = ringing

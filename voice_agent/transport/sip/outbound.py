@@ -76,7 +76,7 @@ class OutboundCalls:
         user = caller_user or (trunk.username if trunk else "agent")
         slot = limiter.try_acquire("sip")
         if slot is None:
-            raise OutboundCallError(486, "all lines are busy here")
+            raise OutboundCallError(486, f"{limiter.refusal_reason()} here")
         try:
             sock = line.bind_rtp()
         except BaseException:

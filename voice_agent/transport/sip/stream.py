@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from voice_agent.agent.limits import CallLimiter
@@ -25,8 +25,8 @@ from voice_agent.clock import Clock
 from voice_agent.protocol.sip.agent import UserAgent
 from voice_agent.protocol.sip.message import BadMessage, KeepAlive, SipLimits, StreamReader
 from voice_agent.settings import SipSettings
+from voice_agent.transport.forwarded import IpNetwork
 from voice_agent.transport.sip.call import CallRunner
-from voice_agent.transport.sip.config import agent_config
 from voice_agent.transport.sip.endpoint import SipEndpoint
 from voice_agent.transport.sip.net import Address
 
@@ -108,10 +108,11 @@ class SipStreamEndpoint(SipEndpoint):
         clock: Clock,
         limiter: CallLimiter,
         run_call: CallRunner,
+        proxies: Sequence[IpNetwork] = (),
         *,
         tls: bool,
     ) -> None:
-        super().__init__(settings, clock, limiter, run_call)
+        super().__init__(settings, clock, limiter, run_call, proxies)
         self.transport_name = "TLS" if tls else "TCP"
         self._port = settings.tls_port if tls else settings.tcp_port
         self._server: asyncio.Server | None = None
@@ -138,8 +139,7 @@ class SipStreamEndpoint(SipEndpoint):
         )
         host, port = self._server.sockets[0].getsockname()[:2]
         self.address = (host, port)
-        config = agent_config(self.settings, self.host, port, self.transport_name)
-        self._agent = UserAgent(config, self.access.screen)
+        self._agent = UserAgent(self._agent_config(port), self.screen)
         self._timer_task = asyncio.create_task(self._fire_timers())
         logger.info("SIP listening on %s:%s:%d", self.transport_name.lower(), host, port)
 
