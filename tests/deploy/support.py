@@ -184,6 +184,15 @@ class Kamailio:
             uri: float(at) for uri, at in re.findall(r"instance (\S+) is down at ([\d.]+)", text)
         }
 
+    def down_cause(self, uri: str) -> str:
+        """What took `uri` out first: a call that found it silent, or the OPTIONS probe."""
+        text = self.log.read_text(errors="replace")
+        down = text.find(f"instance {uri} is down")
+        by_call = text.find(f"instance {uri} did not answer the call")
+        if 0 <= by_call < down:
+            return "a call that found it silent (the failure route's ds_mark_dst)"
+        return "its OPTIONS probe"
+
     def calls_that_found_dead(self, uri: str) -> int:
         """How many calls Kamailio sent to `uri` and moved on from after it stayed silent."""
         return self.log.read_text(errors="replace").count(f"instance {uri} did not answer the call")
