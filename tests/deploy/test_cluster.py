@@ -7,7 +7,7 @@ a web call through HAProxy. The figures (calls per instance, fail-over seconds, 
 are printed, and written as Markdown to $CLUSTER_REPORT when it is set
 (benchmarks/results/cluster.md); times are reported, never asserted.
 
-About four minutes: the three agents load their models at once (a minute on two cores), then
+Two to four minutes: the three agents load their models at once (a minute on two cores), then
 a handful of short calls. The agents' drain on SIGTERM and their 503 at capacity are not
 exercised here (docs/scale-out.md says what is tested).
 """
