@@ -2,7 +2,7 @@
 # Installs the Debian packages voice_agent's tests use, when run as root and missing.
 # Non-root users get a list of what to install instead of a failure.
 set -euo pipefail
-packages=(espeak-ng sox postgresql chromium baresip sip-tester kamailio nginx)
+packages=(espeak-ng sox postgresql chromium baresip sip-tester kamailio nginx haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

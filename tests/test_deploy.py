@@ -1,10 +1,14 @@
 """deploy/: the Grafana dashboard and the Prometheus alerting rules load, and every series
-they query is one the agent exports, with the labels and label values they select."""
+they query is one the agent exports, with the labels and label values they select; the
+Kamailio, HAProxy, systemd and PostgreSQL files pass their own engines' checks."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships with ctranslate2; no stubs here
 from prometheus_client import CollectorRegistry
 
+from tests.deploy.support import self_signed_pem
+from tests.store.postgres import find_bin_dir
+from tests.transport.sip.support import KAMAILIO_MODULES
 from voice_agent.agent.latency import TurnMarks
 from voice_agent.agent.metrics import AgentMetrics
 from voice_agent.store.writes import HandoffWrite, OrderLock, VerificationAttempt
@@ -163,3 +170,65 @@ def test_the_alerts_cover_latency_errors_refusals_and_a_silent_agent() -> None:
     assert "voice_agent_busy_refusals_total" in by_name["VoiceAgentBusy"]["expr"]
     assert "up{" in by_name["VoiceAgentScrapeDown"]["expr"]
     assert "absent(voice_agent_calls_in_progress)" in by_name["VoiceAgentMetricsAbsent"]["expr"]
+
+
+# --- several instances: Kamailio, HAProxy, systemd, PostgreSQL (docs/scale-out.md) -------------
+# tests/deploy/test_cluster.py runs Kamailio and HAProxy from these files with real agents; the
+# checks here are the engines' own, on the files and example lists exactly as shipped.
+
+KAMAILIO = DEPLOY / "kamailio"
+
+
+def test_kamailio_accepts_the_config_with_the_example_lists() -> None:
+    checked = subprocess.run(
+        [
+            "kamailio", "-c", "-f", str(KAMAILIO / "kamailio.cfg"), "-L", str(KAMAILIO_MODULES),
+            "-A", f'DISPATCHER_LIST="{KAMAILIO / "dispatcher.list"}"',
+            "-A", f'TRUNKS_LIST="{KAMAILIO / "trunks.list"}"',
+        ],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_haproxy_accepts_the_config_with_its_default_addresses(tmp_path: Path) -> None:
+    certificate = self_signed_pem(tmp_path / "agent.pem", "127.0.0.1")
+    checked = subprocess.run(
+        ["haproxy", "-c", "-f", str(DEPLOY / "haproxy" / "haproxy.cfg")],
+        env={**os.environ, "VA_TLS_PEM": str(certificate)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "10.0.0.11:8080" in (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
+
+
+def test_systemd_reads_every_line_of_the_instance_unit(tmp_path: Path) -> None:
+    # an instance of the template, as `systemctl start voice-agent@agent-1` makes it
+    unit = tmp_path / "voice-agent@agent-1.service"
+    shutil.copy(DEPLOY / "systemd" / "voice-agent@.service", unit)
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(unit)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    # the program is not installed under /opt here: only what systemd says about the file counts
+    complaints = [
+        line
+        for line in verified.stderr.splitlines()
+        if str(unit) in line and "/opt/voice-agent" not in line
+    ]
+    assert not complaints, verified.stderr
+
+
+def test_the_postgresql_settings_are_postgresql_parameters() -> None:
+    text = (DEPLOY / "postgresql" / "voice-agent.conf").read_text(encoding="utf-8")
+    names = re.findall(r"^(\w+)\s*=", text, re.MULTILINE)
+    known = {line.split("\t")[0] for line in _postgres("--describe-config").splitlines()}
+    assert names and set(names) <= known, set(names) - known
+    assert "max_connections" in names
+
+
+def _postgres(*args: str) -> str:
+    command = [str(find_bin_dir() / "postgres"), *args]
+    if os.geteuid() == 0:  # PostgreSQL's programs refuse to run as root
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout

@@ -1,4 +1,6 @@
 import hashlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,19 @@ def test_assembled_model_is_the_concatenation_of_its_parts(tmp_path: Path) -> No
     parts = store.spec("whisper-base").files[0].parts
     assert assembled.stat().st_size == sum(part.size or 0 for part in parts)
     assert store.directory("whisper-base") == tmp_path / "cache" / "whisper-base"
+
+
+def _assemble_whisper_base(cache: str) -> int:
+    settings = ModelsSettings(manifest=Path("models/MANIFEST.toml"), cache_dir=Path(cache))
+    return ModelStore(settings, PathsSettings()).file("whisper-base", "model.bin").stat().st_size
+
+
+def test_agents_starting_together_assemble_the_same_model_at_once(tmp_path: Path) -> None:
+    # processes, as several agent instances on one host are (the store's lock is per process)
+    with ProcessPoolExecutor(3, mp_context=multiprocessing.get_context("spawn")) as pool:
+        sizes = list(pool.map(_assemble_whisper_base, [str(tmp_path / "cache")] * 3))
+    assert len(set(sizes)) == 1
+    assert [p.name for p in (tmp_path / "cache" / "whisper-base").iterdir()] == ["model.bin"]
 
 
 def test_one_flipped_byte_is_refused_with_hashes_and_repair(tmp_path: Path) -> None:

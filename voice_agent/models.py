@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -183,7 +184,9 @@ class ModelStore:
             if part.sha256 is not None:
                 self._check(spec, part.path, source, part.size, part.sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(target.suffix + ".partial")
+        # Several agents on one host may assemble at once (their first start): each writes its
+        # own partial file, and the last atomic rename wins with the same bytes.
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
         with partial.open("wb") as out:
             for source in sources:
                 with source.open("rb") as handle:

@@ -64,8 +64,11 @@ def chromium_args(microphone: Path | None) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def chromium(profile: Path, microphone: Path | None) -> AsyncIterator[BrowserContext]:
-    """A fresh Chromium profile; `microphone=None` means the user denies the microphone."""
+async def chromium(
+    profile: Path, microphone: Path | None, ignore_https_errors: bool = False
+) -> AsyncIterator[BrowserContext]:
+    """A fresh Chromium profile; `microphone=None` means the user denies the microphone;
+    `ignore_https_errors` accepts a test's self-signed certificate (a TLS proxy's)."""
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             str(profile),
@@ -73,6 +76,7 @@ async def chromium(profile: Path, microphone: Path | None) -> AsyncIterator[Brow
             headless=True,
             args=chromium_args(microphone),
             viewport={"width": 900, "height": 760},
+            ignore_https_errors=ignore_https_errors,
         )
         try:
             yield context
