@@ -5,6 +5,7 @@ conversation happens at its ANCHOR, so the demo's tracking ages are fixed)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from tests.dialogue.conftest import ANCHOR, POLICIES
 from voice_agent.app import App
+from voice_agent.audio import AudioFrame
 from voice_agent.dialogue.engine import DialogueEngine
 from voice_agent.dialogue.policies import load_policies
 from voice_agent.settings import PathsSettings, StoreSettings, load_settings
@@ -50,7 +52,11 @@ def demo_engine(demo_repository: Repository) -> DialogueEngine:
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[App]:
-    """The App's real stages (Whisper, Piper, webrtcvad) from the default settings."""
+    """The App's real stages (Whisper, Piper, webrtcvad) from the default settings, Whisper
+    loaded and run once as the worker's prewarm does (a cold first pass takes longer than an
+    utterance, and its partial would come too late to be reported)."""
     built = App(load_settings(environ={}))
+    built.asr.load()
+    asyncio.run(built.asr.transcribe(AudioFrame.silence(1.0)))
     yield built
     built.close()
