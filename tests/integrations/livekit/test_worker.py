@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -11,6 +16,7 @@ from typing import Any, cast
 import pytest
 from livekit.agents import JobExecutorType, JobProcess
 
+from tests.conftest import PROJECT_ROOT, free_port
 from voice_agent.integrations.livekit.config import Connection
 from voice_agent.integrations.livekit.worker import (
     APP_KEY,
@@ -75,3 +81,45 @@ def test_prewarm_builds_and_warms_one_app_per_process(tmp_path: Path) -> None:
     assert second.userdata[APP_KEY] is app is shared_app(settings)
     assert "asr" in app.__dict__ and "tts" in app.__dict__  # built by the warm-up
     app.close()
+
+
+@pytest.mark.slow
+def test_sigterm_drains_and_stops_the_worker(tmp_path: Path) -> None:
+    """No LiveKit server here: the worker is pointed at a closed port on 127.0.0.1, where it
+    retries; SIGTERM must still drain it (LiveKit's AgentServer.drain) and end it cleanly."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "VOICE_AGENT_"))},
+        "LIVEKIT_URL": f"ws://127.0.0.1:{free_port()}",
+        "LIVEKIT_API_KEY": "devkey",
+        "LIVEKIT_API_SECRET": "a-secret-of-at-least-thirty-two-bytes",
+        "VOICE_AGENT_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "VOICE_AGENT_STORE__URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        "VOICE_AGENT_LIVEKIT__IDLE_PROCESSES": "0",  # no call runner to prewarm
+        "VOICE_AGENT_LIVEKIT__HEALTH_PORT": "0",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "voice_agent.cli", "livekit-worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = worker.stdout.readline()
+            seen.append(line)
+            if "failed to connect to livekit" in line or not line:
+                break
+        assert any("failed to connect to livekit" in line for line in seen), "".join(seen)
+        worker.send_signal(signal.SIGTERM)
+        rest, _ = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, rest
+    assert "draining worker" in rest
