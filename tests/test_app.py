@@ -84,6 +84,24 @@ def test_calls_are_recorded_only_when_on_and_the_notice_can_be_said(
     assert App(settings).records_calls is recorded
 
 
+def test_a_channel_we_never_record_gets_no_recording_notice(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={
+            "VOICE_AGENT_PATHS__DATA_DIR": str(tmp_path),
+            "VOICE_AGENT_STORE__URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+            "VOICE_AGENT_RECORDINGS__ENABLED": "true",
+        }
+    )
+    app = App(settings)
+    try:
+        ours, _ = app.conversation("webrtc", "browser")
+        theirs, _ = app.conversation("livekit", "participant", recordable=False)
+    finally:
+        app.close()
+    assert ours.recorded and not theirs.recorded
+    assert theirs.recording_notice is None
+
+
 class _HandingOff(EchoDialogue):
     """Hands the caller's request to a person (a hand-off write with the reply)."""
 

@@ -262,10 +262,14 @@ class App:
         caller_id: str,
         language: str | None = None,
         placed: PlacedCall | None = None,
+        recordable: bool = True,
     ) -> tuple[CallDialogue, StoreRecorder]:
         """A new stored conversation: the dialogue as the session uses it, and its recorder
-        (``placed``: a call the agent placed, and who answered it)."""
+        (``placed``: a call the agent placed, and who answered it; ``recordable`` False: a
+        channel whose audio we never record, so the caller is not told it is)."""
         from voice_agent.dialogue.call import CallDialogue, caller_of
+
+        recorded = self.records_calls and recordable
 
         instance_id = self.settings.server.resolved_instance_id()
         purpose = None if placed is None else placed.purpose
@@ -282,8 +286,8 @@ class App:
             self.dialogue_engine,
             conversation_id,
             caller,
-            self.settings.recordings.notice if self.records_calls else None,
-            self.records_calls,
+            self.settings.recordings.notice if recorded else None,
+            recorded,
             self._hinted(language or (None if purpose is None else purpose.language)),
             purpose=purpose,
             leave_message=placed is not None and placed.machine,

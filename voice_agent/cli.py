@@ -1,4 +1,5 @@
-"""The `voice-agent` command: serve, transcribe, say, call, models, data, chat, bench."""
+"""The `voice-agent` command: serve, transcribe, say, call, models, data, chat, bench, desk,
+livekit-worker."""
 
 from __future__ import annotations
 
@@ -115,9 +116,16 @@ def _command_providers() -> list[
     from voice_agent.bench.commands import add_commands as add_bench_commands
     from voice_agent.desk.commands import add_commands as add_desk_commands
     from voice_agent.dialogue.commands import add_commands as add_chat_commands
+    from voice_agent.integrations.livekit.commands import add_commands as add_livekit_commands
     from voice_agent.store.commands import add_commands as add_store_commands
 
-    return [add_store_commands, add_chat_commands, add_bench_commands, add_desk_commands]
+    return [
+        add_store_commands,
+        add_chat_commands,
+        add_bench_commands,
+        add_desk_commands,
+        add_livekit_commands,
+    ]
 
 
 def _models_verify(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,8 +1,10 @@
 """One frozen, typed settings tree.
 
-Precedence, lowest first: ``config/default.toml`` < ``--config FILE`` < ``VOICE_AGENT_*``
-environment variables (nested keys joined by ``__``, e.g. ``VOICE_AGENT_ASR__BEAM_SIZE=2``).
-Nothing else in the project reads the environment; each component receives its own part.
+Precedence, lowest first: ``config/default.toml`` < ``--config FILE`` < LiveKit's own
+``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` (the ``[livekit]`` section's
+``url``, ``api_key``, ``api_secret``) < ``VOICE_AGENT_*`` environment variables (nested keys
+joined by ``__``, e.g. ``VOICE_AGENT_ASR__BEAM_SIZE=2``). Nothing else in the project reads the
+environment; each component receives its own part.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from voice_agent import PROJECT_ROOT
 from voice_agent.tomltext import TomlTextError, read_toml
 
 ENV_PREFIX = "VOICE_AGENT_"
+LIVEKIT_ENV = {
+    "LIVEKIT_URL": "url",
+    "LIVEKIT_API_KEY": "api_key",
+    "LIVEKIT_API_SECRET": "api_secret",
+}
+"""The variables every LiveKit tool reads, taken as the [livekit] keys they name."""
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
 
 
@@ -653,6 +661,33 @@ class RecordingSettings(Section):
     the call's language ("This call is recorded so we can check how we did. ...")."""
 
 
+class LiveKitSettings(Section):
+    """`voice-agent livekit-worker`: the agent as a LiveKit Agents worker (docs/livekit.md)."""
+
+    url: str | None = None
+    """The LiveKit server, ws:// or wss:// (http(s):// is taken as the same); or LIVEKIT_URL."""
+    api_key: str | None = None
+    """Or LIVEKIT_API_KEY."""
+    api_secret: SecretStr | None = None
+    """Or LIVEKIT_API_SECRET."""
+    agent_name: str = ""
+    """Set: rooms get this agent only when it is dispatched by name (explicit dispatch)."""
+    executor: Literal["thread", "process"] = "thread"
+    """Where calls run: "thread", all in the worker's process, sharing one set of models and
+    one inference scheduler as `serve` does; "process", one process per call, each loading
+    the models itself."""
+    idle_processes: int = Field(default=1, ge=0, le=64)
+    """Warmed-up call runners kept waiting (each holds its models with "process")."""
+    prewarm_timeout_s: float = Field(default=180.0, gt=0.0, le=3600.0)
+    """How long a runner may take to load and warm up the models before it is given up."""
+    drain_timeout_s: int = Field(default=900, ge=0, le=86_400)
+    """On SIGTERM or SIGINT the worker takes no new calls and waits this long for the calls
+    under way to end (0: without limit)."""
+    health_port: int = Field(default=8081, ge=0, le=65_535)
+    """The worker's HTTP health check (0: any free port)."""
+    health_host: str = "127.0.0.1"
+
+
 class Settings(Section):
     paths: PathsSettings = PathsSettings()
     models: ModelsSettings = ModelsSettings()
@@ -670,6 +705,7 @@ class Settings(Section):
     desk: DeskSettings = DeskSettings()
     webhooks: WebhookSettings = WebhookSettings()
     recordings: RecordingSettings = RecordingSettings()
+    livekit: LiveKitSettings = LiveKitSettings()
 
     @model_validator(mode="after")
     def _offered_languages_have_voices(self) -> Settings:
@@ -694,7 +730,9 @@ def load_settings(
     layers: list[tuple[str, dict[str, Any]]] = [(str(DEFAULT_CONFIG), _read_toml(DEFAULT_CONFIG))]
     if config_file is not None:
         layers.append((str(config_file), _read_toml(config_file)))
-    layers.append(("environment", _env_tree(os.environ if environ is None else environ)))
+    environ = os.environ if environ is None else environ
+    layers.append(("environment (LIVEKIT_*)", _livekit_env(environ)))
+    layers.append(("environment", _env_tree(environ)))
     merged: dict[str, Any] = {}
     origins: dict[tuple[str, ...], str] = {}
     for source, tree in layers:
@@ -725,6 +763,11 @@ def _env_tree(environ: Mapping[str, str]) -> dict[str, Any]:
             node = node.setdefault(key, {})
         node[keys[-1]] = _env_value(raw)
     return tree
+
+
+def _livekit_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    found = {key: environ[name] for name, key in LIVEKIT_ENV.items() if environ.get(name)}
+    return {"livekit": found} if found else {}
 
 
 def _env_value(raw: str) -> Any:

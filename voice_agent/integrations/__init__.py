@@ -1,0 +1,1 @@
+"""Adapters that let other frameworks run the agent's stages and dialogue (livekit/)."""
