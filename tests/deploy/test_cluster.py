@@ -466,26 +466,25 @@ def _drain_lines(
         f"SIGTERM to {f.name} during a call placed through Kamailio (the instance Kamailio had "
         f"chosen for it); /healthz said draining {f.draining_at - f.sigterm_at:.2f} s later, and "
         f"Kamailio took it out of rotation {f.down_at - f.sigterm_at:.2f} s after the SIGTERM "
-        f"(by {proxy.down_cause(drained.sip_uri)}, answered 503; the shipped cfg probes every "
-        "2 s and only 200 keeps an instance in).",
-        f"{f.name}'s call completed: yes. It went on to the caller's BYE "
+        f"(by {proxy.down_cause(drained.sip_uri)}; the shipped cfg probes every 2 s, and only a "
+        "200 keeps an instance in: a draining one answers 503).",
+        f"{f.name}'s call completed: {'yes' if f.end_reason == 'ended' else 'no'}. It went on "
+        f"to the caller's BYE "
         f"{f.call_ended_at - f.sigterm_at:.1f} s after the SIGTERM (answered 200), "
         f"{f.turns} turns stored ({f.turns_before} before the SIGTERM), end reason "
         f"{f.end_reason!r}, outcome {f.outcome!r}.",
-        f"{f.name} exited with code {f.exit_code} {f.exited_at - f.call_ended_at:.1f} s after "
+        f"{f.name} exited with code {f.exit_code}, {f.exited_at - f.call_ended_at:.1f} s after "
         f"its call ended ({f.exited_at - f.sigterm_at:.1f} s after the SIGTERM); its log: "
         '"drained: every call finished".',
     ]
     for call in placed:
         row = elsewhere[call.caller]
-        offered = (
-            "it first, which answered 503"
-            if first[call.caller] == drained.sip_uri
-            else f"{_instance_at(first[call.caller])} first"
-        )
+        offered_to = first[call.caller]
+        refused = ", which answered 503" if offered_to == drained.sip_uri else ""
         lines.append(
-            f"{call.caller}: placed {call.at - f.sigterm_at:.1f} s after the SIGTERM, "
-            f"Kamailio offered {offered}; answered by {row[1]}, {row[4]} turns stored."
+            f"{call.caller}: placed {call.at - f.sigterm_at:.1f} s after the SIGTERM; Kamailio "
+            f"offered it to {_instance_at(offered_to)} first{refused}; answered by {row[1]}, "
+            f"{row[4]} turns stored."
         )
     per_instance = Counter(row[1] for row in elsewhere.values())
     lines.append(
