@@ -380,6 +380,8 @@ async def _drain(cluster: Cluster, proxy: Kamailio, speech: Path) -> None:
     assert down_at is not None, (
         f"Kamailio never took the draining {drained.sip_uri} out: {proxy.log.read_text()[-3000:]}"
     )
+    # it answers, 503: taken out by its probe, never by a call that found it silent
+    assert proxy.down_cause(drained.sip_uri) == "its OPTIONS probe", proxy.log.read_text()[-3000:]
     runs = await asyncio.gather(*(new.run for new in placed))
     for new, run in zip(placed, runs, strict=True):
         assert run.returncode == 0, f"{new.caller}, placed during the drain: {run.output[-2000:]}"
