@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,28 @@ class Instance:
                     return
             time.sleep(0.5)
         raise RuntimeError(f"{self.name} did not come up: {self.log_tail()}")
+
+    def health(self) -> str | None:
+        """The "status" of its /healthz ("ok", "draining", ...) whatever the HTTP status (503
+        while draining); None when it does not answer."""
+        try:
+            with urllib.request.urlopen(f"{self.web_url}/healthz", timeout=1) as response:
+                body = response.read()
+        except urllib.error.HTTPError as refused:  # before OSError: it is one, with a body
+            body = refused.read()
+        except OSError:
+            return None
+        return str(json.loads(body)["status"])
+
+    def terminate(self) -> None:
+        """SIGTERM, as systemd stops it: the instance drains, and exits once its calls end."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    def process_exit(self, limit_s: float) -> int:
+        """Its exit code, once it has exited by itself (subprocess.TimeoutExpired if not)."""
+        assert self.process is not None
+        return self.process.wait(timeout=limit_s)
 
     def kill(self) -> None:
         """kill -9: no goodbye, no closing of its conversations."""
@@ -192,6 +215,12 @@ class Kamailio:
         if 0 <= by_call < down:
             return "a call that found it silent (the failure route's ds_mark_dst)"
         return "its OPTIONS probe"
+
+    def first_choices(self) -> dict[str, str]:
+        """Each new call's caller (the From user, sipp's -s) and the instance Kamailio offered
+        it to first: "new call CALL-ID from CALLER via ADDRESS to sip:127.0.0.3:5080"."""
+        text = self.log.read_text(errors="replace")
+        return dict(re.findall(r"new call \S+ from (\S+) via \S+ to (\S+)", text))
 
     def calls_that_found_dead(self, uri: str) -> int:
         """How many calls Kamailio sent to `uri` and moved on from after it stayed silent."""
@@ -350,7 +379,8 @@ def _until_proxying(proxy: Haproxy, process: subprocess.Popen[bytes]) -> None:
             contextlib.suppress(OSError),
             urllib.request.urlopen(f"{proxy.https_url}/healthz", timeout=1, context=context) as r,
         ):
-            if json.loads(r.read()) == {"status": "ok"}:
+            # /healthz also reports the instance's load: only its status matters here
+            if json.loads(r.read())["status"] == "ok":
                 return
         time.sleep(0.3)
     raise RuntimeError(f"haproxy passed no request: {proxy.log.read_text(errors='replace')}")

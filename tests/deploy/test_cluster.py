@@ -8,8 +8,8 @@ are printed, and written as Markdown to $CLUSTER_REPORT when it is set
 (benchmarks/results/cluster.md); times are reported, never asserted.
 
 Two to four minutes: the three agents load their models at once (a minute on two cores), then
-a handful of short calls. The agents' drain on SIGTERM and their 503 at capacity are not
-exercised here (docs/scale-out.md says what is tested).
+a handful of short calls. Last, one instance is drained with SIGTERM during a call through
+Kamailio; their 503 at capacity is not exercised here (docs/scale-out.md says what is tested).
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ MAX_CALLS = 6
 GREETING_S = 5.0
 """The caller waits this long before speaking: the agent greets first."""
 QUESTION = "Where is my order?"
+DRAINED_CALL_S = 25.0
+"""The call on the drained instance: long enough that the caller's question and the reply
+come after the SIGTERM, and that new calls are placed while it goes on."""
 REPORT_ENV = "CLUSTER_REPORT"
 QUIET_CALLERS = {
     # sipp sends RTP only while its file plays, and a caller on hold says one thing in 30 s:
@@ -330,6 +333,176 @@ async def _fail_over(cluster: Cluster, proxy: Kamailio, speech: Path) -> None:
     cluster.report["fail_over"] = lines
 
 
+# --- Kamailio: one instance drained on SIGTERM during a call --------------------------------------
+
+
+def test_a_draining_instance_finishes_its_call_leaves_kamailios_rotation_and_exits_0(
+    cluster: Cluster, speech: Path
+) -> None:
+    """Last in this module: the drained instance is gone afterwards. Its own Kamailio, over the
+    instances still running (the fail-over test killed one)."""
+    running = [i for i in cluster.instances if i.process and i.process.poll() is None]
+    assert len(running) >= 2, f"a drain needs another instance to take the calls: {running}"
+    work = cluster.work / "drain"
+    work.mkdir()
+    with kamailio(work, running, trunks=["127.0.0.1"]) as proxy:
+        asyncio.run(asyncio.wait_for(_drain(cluster, proxy, speech), 150))
+
+
+@dataclass
+class Placed:
+    caller: str
+    at: float
+    """Epoch seconds."""
+    run: asyncio.Task[PeerRun]
+
+
+async def _drain(cluster: Cluster, proxy: Kamailio, speech: Path) -> None:
+    drained_call = asyncio.create_task(
+        _call(proxy.address, speech, cluster.work, "drained-call", DRAINED_CALL_S)
+    )
+    # Kamailio chose the instance: whichever took the call is drained, once it has a turn
+    before = await asyncio.to_thread(
+        until,
+        lambda: [r for r in cluster.store.conversations("drained-call") if r[4] > 0],
+        60,
+        "the call to drain with a turn committed",
+    )
+    drained = cluster.named(before[0][1])
+    sigterm_at = time.time()
+    drained.terminate()
+    # calls placed only once it refuses them: one placed at the signal could still be its own
+    await asyncio.to_thread(until, lambda: drained.health() == "draining", 20, "draining")
+    draining_at = time.time()
+
+    placed = await _calls_until_out_of_rotation(cluster, proxy, speech, drained)
+    down_at = proxy.down_events().get(drained.sip_uri)
+    assert down_at is not None, (
+        f"Kamailio never took the draining {drained.sip_uri} out: {proxy.log.read_text()[-3000:]}"
+    )
+    # it answers, 503: taken out by its probe, never by a call that found it silent
+    assert proxy.down_cause(drained.sip_uri) == "its OPTIONS probe", proxy.log.read_text()[-3000:]
+    runs = await asyncio.gather(*(new.run for new in placed))
+    for new, run in zip(placed, runs, strict=True):
+        assert run.returncode == 0, f"{new.caller}, placed during the drain: {run.output[-2000:]}"
+
+    # (a) its call goes on to the caller's BYE, answered: sipp fails on a BYE from the agent
+    finished = await drained_call
+    assert finished.returncode == 0, f"the drained instance's call: {finished.output[-2000:]}"
+    call_ended_at = time.time()
+    # (c) then it exits, by itself, with 0
+    exit_code = await asyncio.to_thread(drained.process_exit, 60)
+    exited_at = time.time()
+    assert exit_code == 0, drained.log_tail()
+    assert "drained: every call finished" in drained.log.read_text(errors="replace")
+
+    ended = await asyncio.to_thread(
+        cluster.store.rows,
+        "SELECT c.end_reason, c.outcome, c.ended_at, (SELECT count(*) FROM turns t"
+        " WHERE t.conversation_id = c.id) FROM conversations c WHERE c.caller_id LIKE %s",
+        "drained-call@%",
+    )
+    assert len(ended) == 1 and ended[0][0] == "ended", ended
+    end_reason, outcome, _, turns = ended[0]
+    assert turns > before[0][4], f"no turn stored after the SIGTERM: {ended}"
+
+    # (b) the new calls went elsewhere, and none was offered to it once Kamailio took it out
+    elsewhere = {
+        row[0].split("@")[0]: row
+        for row in await asyncio.to_thread(cluster.store.conversations, "in-drain-")
+    }
+    assert sorted(elsewhere) == sorted(call.caller for call in placed), elsewhere
+    assert all(row[1] != drained.name for row in elsewhere.values()), elsewhere
+    first = proxy.first_choices()
+    late = [c.caller for c in placed if c.at > down_at and first[c.caller] == drained.sip_uri]
+    assert not late, f"offered to {drained.name} after Kamailio took it out: {late}"
+
+    figures = DrainFigures(
+        drained.name, sigterm_at, draining_at, down_at, before[0][4], turns, end_reason,
+        outcome, call_ended_at, exit_code, exited_at,
+    )  # fmt: skip
+    cluster.report["drain"] = _drain_lines(figures, proxy, drained, placed, elsewhere, first)
+
+
+async def _calls_until_out_of_rotation(
+    cluster: Cluster, proxy: Kamailio, speech: Path, drained: Instance
+) -> list[Placed]:
+    """A new call every second until one is placed after Kamailio took `drained` out."""
+    placed: list[Placed] = []
+    for n in range(1, 9):
+        caller = f"in-drain-{n}"
+        call = _call(proxy.address, speech, cluster.work, caller, 10)
+        placed.append(Placed(caller, time.time(), asyncio.create_task(call)))
+        await asyncio.sleep(1.0)
+        down_at = proxy.down_events().get(drained.sip_uri)
+        if down_at is not None and placed[-1].at > down_at:
+            break
+    return placed
+
+
+@dataclass
+class DrainFigures:
+    name: str
+    sigterm_at: float
+    draining_at: float
+    down_at: float
+    turns_before: int
+    turns: int
+    end_reason: str
+    outcome: str | None
+    call_ended_at: float
+    exit_code: int
+    exited_at: float
+
+
+def _drain_lines(
+    figures: DrainFigures,
+    proxy: Kamailio,
+    drained: Instance,
+    placed: list[Placed],
+    elsewhere: dict[str, tuple[Any, ...]],
+    first: dict[str, str],
+) -> list[str]:
+    f = figures
+    lines = [
+        f"SIGTERM to {f.name} during a call placed through Kamailio (the instance Kamailio had "
+        f"chosen for it); /healthz said draining {f.draining_at - f.sigterm_at:.2f} s later, and "
+        f"Kamailio took it out of rotation {f.down_at - f.sigterm_at:.2f} s after the SIGTERM "
+        f"(by {proxy.down_cause(drained.sip_uri)}; the shipped cfg probes every 2 s, and only a "
+        "200 keeps an instance in: a draining one answers 503).",
+        f"{f.name}'s call completed: {'yes' if f.end_reason == 'ended' else 'no'}. It went on "
+        f"to the caller's BYE "
+        f"{f.call_ended_at - f.sigterm_at:.1f} s after the SIGTERM (answered 200), "
+        f"{f.turns} turns stored ({f.turns_before} before the SIGTERM), end reason "
+        f"{f.end_reason!r}, outcome {f.outcome!r}.",
+        f"{f.name} exited with code {f.exit_code}, {f.exited_at - f.call_ended_at:.1f} s after "
+        f"its call ended ({f.exited_at - f.sigterm_at:.1f} s after the SIGTERM); its log: "
+        '"drained: every call finished".',
+    ]
+    for call in placed:
+        row = elsewhere[call.caller]
+        offered_to = first[call.caller]
+        refused = ", which answered 503" if offered_to == drained.sip_uri else ""
+        lines.append(
+            f"{call.caller}: placed {call.at - f.sigterm_at:.1f} s after the SIGTERM; Kamailio "
+            f"offered it to {_instance_at(offered_to)} first{refused}; answered by {row[1]}, "
+            f"{row[4]} turns stored."
+        )
+    per_instance = Counter(row[1] for row in elsewhere.values())
+    lines.append(
+        f"Calls placed during the drain: {len(placed)}, per instance: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(per_instance.items()))
+        + f"; {f.name} 0."
+    )
+    return lines
+
+
+def _instance_at(uri: str) -> str:
+    """The instance name of a dispatcher destination, as INSTANCES gives them."""
+    host = uri.removeprefix("sip:").split(":")[0]
+    return next(name for name, address in INSTANCES if address == host)
+
+
 def _all_ended(store: Store, caller_prefix: str, count: int) -> list[tuple[Any, ...]]:
     """The conversations of these callers once there are `count` and all have ended."""
     rows = store.conversations(caller_prefix)
@@ -401,7 +574,9 @@ def _fail_over_lines(
 
 def _write_report(report: dict[str, list[str]]) -> None:
     lines = [
-        line for section in ("spread", "fail_over", "haproxy") for line in report.get(section, [])
+        line
+        for section in ("spread", "fail_over", "drain", "haproxy")
+        for line in report.get(section, [])
     ]
     print("\n".join(["", "cluster:", *(f"  {line}" for line in lines)]))
     target = os.environ.get(REPORT_ENV)
@@ -413,6 +588,7 @@ def _markdown(report: dict[str, list[str]]) -> str:
     titles = {
         "spread": "Calls spread over the instances",
         "fail_over": "One instance killed mid-call",
+        "drain": "One instance drained (SIGTERM) mid-call",
         "haproxy": "The web voice button through HAProxy",
     }
     parts = [
