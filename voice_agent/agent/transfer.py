@@ -61,20 +61,6 @@ class PendingTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class TransferReply:
-    """The dialogue's reply with the transfer line in place of the call-back promise."""
-
-    chunks: tuple[str, ...]
-    writes: tuple[Any, ...]
-    state: Any
-    expect: Expect
-    end_call: bool
-    language: str
-    listen: str | None
-    transfer: PendingTransfer
-
-
-@dataclass(frozen=True, slots=True)
 class _Said:
     """A reply as the session takes one (for the fallback, which has been stored)."""
 
@@ -85,6 +71,13 @@ class _Said:
     end_call: bool
     language: str
     listen: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReply(_Said):
+    """The dialogue's reply with the transfer line in place of the call-back promise."""
+
+    transfer: PendingTransfer
 
 
 def replace_reply(reply: DialogueReply, **changes: Any) -> DialogueReply:
