@@ -7,8 +7,6 @@ environment). Every process stops when the test ends: the agents on SIGTERM (SIG
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import ipaddress
 import json
 import os
 import re
@@ -25,14 +23,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import PROJECT_ROOT, free_port
 from tests.store.postgres import PostgresServer
 from tests.transport.sip.support import KAMAILIO_MODULES, free_udp_port
+from tests.transport.sip.tls_support import self_signed_pems
 
 DEPLOY = PROJECT_ROOT / "deploy"
 KAMAILIO_CFG = DEPLOY / "kamailio" / "kamailio.cfg"
@@ -307,31 +302,8 @@ class Haproxy:
 
 def self_signed_pem(path: Path, host: str) -> Path:
     """A certificate for `host` and its key in one PEM file, as HAProxy's `crt` wants them."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(
-        certificate.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    certificate, key = self_signed_pems(host)
+    path.write_bytes(certificate + key)
     return path
 
 

@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from voice_agent.agent.playout import Playout
 from voice_agent.agent.ports import DtmfInput, HoldChanged
+from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.protocol.sdp import PCMU, LocalMedia, SessionDescription, create_offer
 from voice_agent.protocol.sip.message import (
@@ -25,6 +27,9 @@ from voice_agent.protocol.sip.message import (
     new_tag,
     parse_message,
 )
+from voice_agent.settings import load_settings
+from voice_agent.store.demo import demo_document
+from voice_agent.store.importer import import_document
 from voice_agent.transport.sip import SipCall
 
 Address = tuple[str, int]
@@ -414,3 +419,24 @@ async def _until_answering(address: Address, process: asyncio.subprocess.Process
         raise RuntimeError("kamailio did not answer within 20 s")
     finally:
         probe.close()
+
+
+@contextlib.contextmanager
+def demo_shop_agent(data: Path, environ: Mapping[str, str] | None = None) -> Iterator[App]:
+    """The real agent (models, dialogue, the demo shop) keeping its data in `data`, its line
+    on a free UDP port; `environ` adds or overrides VOICE_AGENT_* settings."""
+    settings = load_settings(
+        environ={
+            "VOICE_AGENT_PATHS__DATA_DIR": str(data),
+            "VOICE_AGENT_STORE__URL": f"sqlite:///{data / 'calls.sqlite3'}",
+            "VOICE_AGENT_SIP__LISTEN_PORT": "0",
+            **(environ or {}),
+        }
+    )
+    app = App(settings)
+    import_document(app.database, demo_document(datetime.now(UTC)), "demo")
+    asyncio.run(app.warm_up())
+    try:
+        yield app
+    finally:
+        app.close()

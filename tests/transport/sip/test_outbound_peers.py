@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.transport.sip.support import Baresip
+from tests.transport.sip.support import Baresip, demo_shop_agent
 from voice_agent.agent.answering_machine import Answered, Verdict
 from voice_agent.agent.events import AgentSaid, CallerSaid
 from voice_agent.app import App
@@ -30,9 +30,6 @@ from voice_agent.dialogue.call import CallDialogue
 from voice_agent.dialogue.entities import spoken_digits
 from voice_agent.dialogue.purpose import ClaimUpdate, claim_update
 from voice_agent.phone_line import call_out
-from voice_agent.settings import load_settings
-from voice_agent.store.demo import demo_document
-from voice_agent.store.importer import import_document
 from voice_agent.transport.sip import SipCall
 
 pytestmark = pytest.mark.slow
@@ -49,19 +46,8 @@ BEEP_S = 0.5
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real agent (models, dialogue, the demo shop) with its line on a free port."""
-    data = tmp_path_factory.mktemp("outbound_app")
-    settings = load_settings(
-        environ={
-            "VOICE_AGENT_PATHS__DATA_DIR": str(data),
-            "VOICE_AGENT_STORE__URL": f"sqlite:///{data / 'calls.sqlite3'}",
-            "VOICE_AGENT_SIP__LISTEN_PORT": "0",
-        }
-    )
-    app = App(settings)
-    import_document(app.database, demo_document(datetime.now(UTC)), "demo")
-    asyncio.run(app.warm_up())
-    yield app
-    app.close()
+    with demo_shop_agent(tmp_path_factory.mktemp("outbound_app")) as app:
+        yield app
 
 
 def _decided_claim(app: App) -> ClaimUpdate:
@@ -115,19 +101,7 @@ def test_an_answering_machine_gets_the_message_after_the_beep(tmp_path: Path, ap
     microphone = tmp_path / "voicemail.wav"
     write_wav(microphone, tape)
     purpose = _decided_claim(app)
-    verdicts: list[Verdict] = []
-
-    async def scenario() -> SipCall:
-        baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0;answermode=auto")
-        callee = asyncio.create_task(baresip.run(40))
-        await _listening(baresip.port)
-        target = f"sip:shopper@127.0.0.1:{baresip.port}"
-        call = await call_out(app, target, purpose=purpose, answered=verdicts.append)
-        result = await callee
-        assert result.returncode == 0, result.output
-        return call
-
-    call = asyncio.run(asyncio.wait_for(scenario(), 120))
+    call, verdicts = _call_shopper(tmp_path, app, microphone, purpose, callee_s=40, limit_s=120)
     assert [v.answered for v in verdicts] == [Answered.MACHINE]
     assert call.outbound and call.ended == "agent hung up"  # the message said, it hung up
 
@@ -212,20 +186,8 @@ def test_a_person_hears_the_decision_only_after_verification(tmp_path: Path, app
 def _person_call(
     tmp_path: Path, app: App, microphone: Path, purpose: ClaimUpdate
 ) -> list[tuple[str, str]]:
-    """Call a baresip callee playing `microphone`: what each side said, in order."""
-    verdicts: list[Verdict] = []
-
-    async def scenario() -> SipCall:
-        baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0;answermode=auto")
-        callee = asyncio.create_task(baresip.run(75))
-        await _listening(baresip.port)
-        target = f"sip:shopper@127.0.0.1:{baresip.port}"
-        call = await call_out(app, target, purpose=purpose, answered=verdicts.append)
-        result = await callee
-        assert result.returncode == 0, result.output
-        return call
-
-    call = asyncio.run(asyncio.wait_for(scenario(), 180))
+    """Call a person-like callee playing `microphone`: what each side said, in order."""
+    call, verdicts = _call_shopper(tmp_path, app, microphone, purpose, callee_s=75, limit_s=180)
     assert [v.answered for v in verdicts] == [Answered.PERSON]
     events = [e for e in call.events if isinstance(e, CallerSaid | AgentSaid)]
     lines = [(type(e).__name__, e.text) for e in events]
@@ -233,3 +195,28 @@ def _person_call(
     opening = next(text for who, text in lines if who == "AgentSaid")
     assert "Example Shop calling about your claim" in opening
     return lines
+
+
+def _call_shopper(
+    tmp_path: Path,
+    app: App,
+    microphone: Path,
+    purpose: ClaimUpdate,
+    callee_s: int,
+    limit_s: float,
+) -> tuple[SipCall, list[Verdict]]:
+    """The agent calls a baresip callee that answers at once and plays `microphone` for
+    `callee_s` seconds: the call and the answering-machine verdicts."""
+    verdicts: list[Verdict] = []
+
+    async def scenario() -> SipCall:
+        baresip = Baresip(tmp_path, microphone, "<sip:shopper@127.0.0.1>;regint=0;answermode=auto")
+        callee = asyncio.create_task(baresip.run(callee_s))
+        await _listening(baresip.port)
+        target = f"sip:shopper@127.0.0.1:{baresip.port}"
+        call = await call_out(app, target, purpose=purpose, answered=verdicts.append)
+        result = await callee
+        assert result.returncode == 0, result.output
+        return call
+
+    return asyncio.run(asyncio.wait_for(scenario(), limit_s)), verdicts

@@ -8,33 +8,22 @@ baresip stops by itself after -t seconds (Debian package baresip, scripts/system
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.transport.sip.support import Baresip
+from tests.conftest import free_port
+from tests.transport.sip.support import Baresip, demo_shop_agent
 from tests.transport.sip.tls_support import self_signed_certificate
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
 from voice_agent.audio.resample import resample
 from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.phone_line import start_sip
-from voice_agent.settings import load_settings
-from voice_agent.store.demo import demo_document
-from voice_agent.store.importer import import_document
 from voice_agent.transport.sip import SipEndpoint
 
 pytestmark = pytest.mark.slow
-
-
-def _free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -45,23 +34,14 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path]) -> Iterator[App]:
     """The real agent with its line on UDP (a free port) and TLS (with SRTP required)."""
-    data = tmp_path_factory.mktemp("sip_tls_app")
-    settings = load_settings(
-        environ={
-            "VOICE_AGENT_PATHS__DATA_DIR": str(data),
-            "VOICE_AGENT_STORE__URL": f"sqlite:///{data / 'calls.sqlite3'}",
-            "VOICE_AGENT_SIP__LISTEN_PORT": "0",
-            "VOICE_AGENT_SIP__TLS_PORT": str(_free_tcp_port()),
-            "VOICE_AGENT_SIP__TLS_CERTIFICATE": str(certificate[0]),
-            "VOICE_AGENT_SIP__TLS_PRIVATE_KEY": str(certificate[1]),
-            "VOICE_AGENT_SIP__SRTP": "required",
-        }
-    )
-    app = App(settings)
-    import_document(app.database, demo_document(datetime.now(UTC)), "demo")
-    asyncio.run(app.warm_up())
-    yield app
-    app.close()
+    extra = {
+        "VOICE_AGENT_SIP__TLS_PORT": str(free_port()),
+        "VOICE_AGENT_SIP__TLS_CERTIFICATE": str(certificate[0]),
+        "VOICE_AGENT_SIP__TLS_PRIVATE_KEY": str(certificate[1]),
+        "VOICE_AGENT_SIP__SRTP": "required",
+    }
+    with demo_shop_agent(tmp_path_factory.mktemp("sip_tls_app"), extra) as app:
+        yield app
 
 
 def _words(text: str) -> set[str]:

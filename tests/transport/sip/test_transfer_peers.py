@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.transport.sip.support import Baresip
+from tests.transport.sip.support import Baresip, demo_shop_agent
 from voice_agent.agent.events import AgentSaid, CallerSaid
 from voice_agent.app import App
 from voice_agent.audio import AudioFrame
@@ -27,9 +27,6 @@ from voice_agent.audio.resample import resample
 from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.phone_line import start_sip
-from voice_agent.settings import load_settings
-from voice_agent.store.demo import demo_document
-from voice_agent.store.importer import import_document
 from voice_agent.transport.sip import SipCall, SipEndpoint
 
 pytestmark = pytest.mark.slow
@@ -80,20 +77,11 @@ def team_phone(tmp_path_factory: pytest.TempPathFactory) -> Baresip:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, team_phone: Baresip) -> Iterator[App]:
     """The real agent (models, dialogue, the demo shop), transferring to the team's phone."""
-    data = tmp_path_factory.mktemp("sip_transfer_app")
-    settings = load_settings(
-        environ={
-            "VOICE_AGENT_PATHS__DATA_DIR": str(data),
-            "VOICE_AGENT_STORE__URL": f"sqlite:///{data / 'calls.sqlite3'}",
-            "VOICE_AGENT_SIP__LISTEN_PORT": "0",
-            "VOICE_AGENT_SIP__TRANSFER_TO": f"sip:team@127.0.0.1:{team_phone.port}",
-        }
-    )
-    app = App(settings)
-    import_document(app.database, demo_document(datetime.now(UTC)), "demo")
-    asyncio.run(app.warm_up())
-    yield app
-    app.close()
+    extra = {
+        "VOICE_AGENT_SIP__TRANSFER_TO": f"sip:team@127.0.0.1:{team_phone.port}",
+    }
+    with demo_shop_agent(tmp_path_factory.mktemp("sip_transfer_app"), extra) as app:
+        yield app
 
 
 def _caller_microphone(path: Path) -> None:

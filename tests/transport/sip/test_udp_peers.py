@@ -11,7 +11,6 @@ import asyncio
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from tests.transport.sip.support import (
     SIPP_SCENARIOS,
     Baresip,
     Session,
+    demo_shop_agent,
     kamailio,
     run_sipp,
 )
@@ -36,9 +36,7 @@ from voice_agent.audio.wav import read_wav, write_wav
 from voice_agent.bench.voices import EspeakVoice
 from voice_agent.clock import RealClock
 from voice_agent.phone_line import call_out, start_sip
-from voice_agent.settings import SipSettings, SipTrunkSettings, load_settings
-from voice_agent.store.demo import demo_document
-from voice_agent.store.importer import import_document
+from voice_agent.settings import SipSettings, SipTrunkSettings
 from voice_agent.transport.sip import SipCall, SipEndpoint
 
 pytestmark = pytest.mark.slow
@@ -47,19 +45,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The real agent (models, dialogue, the demo shop) with its line on a free port."""
-    data = tmp_path_factory.mktemp("sip_app")
-    settings = load_settings(
-        environ={
-            "VOICE_AGENT_PATHS__DATA_DIR": str(data),
-            "VOICE_AGENT_STORE__URL": f"sqlite:///{data / 'calls.sqlite3'}",
-            "VOICE_AGENT_SIP__LISTEN_PORT": "0",
-        }
-    )
-    app = App(settings)
-    import_document(app.database, demo_document(datetime.now(UTC)), "demo")
-    asyncio.run(app.warm_up())
-    yield app
-    app.close()
+    with demo_shop_agent(tmp_path_factory.mktemp("sip_app")) as app:
+        yield app
 
 
 def _run(scenario: Callable[[], Awaitable[None]], limit_s: float = 120.0) -> None:
